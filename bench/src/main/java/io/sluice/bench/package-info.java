@@ -1,0 +1,4 @@
+/**
+ * Throughput and latency harness.
+ */
+package io.sluice.bench;

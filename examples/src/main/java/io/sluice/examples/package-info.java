@@ -1,0 +1,4 @@
+/**
+ * Runnable pipelines; the README demo.
+ */
+package io.sluice.examples;

@@ -1,0 +1,4 @@
+/**
+ * End-to-end and fault-injection tests across modules.
+ */
+package io.sluice.it;

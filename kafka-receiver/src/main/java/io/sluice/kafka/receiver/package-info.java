@@ -1,0 +1,4 @@
+/**
+ * Kafka receivers on the engine's receiver framework.
+ */
+package io.sluice.kafka.receiver;

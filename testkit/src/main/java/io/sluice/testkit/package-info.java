@@ -1,0 +1,4 @@
+/**
+ * Real Kafka (KRaft), ZooKeeper and PostgreSQL servers in-process, for tests and demos.
+ */
+package io.sluice.testkit;
