@@ -1,0 +1,60 @@
+package io.sluice.offsets;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Where a stream's offsets are kept between batches and across restarts, with the history of
+ * the batches that moved them. Built through {@link OffsetStores}.
+ *
+ * <p>Contract shared by every store:
+ * <ul>
+ *   <li>{@link #commit(BatchCommit)} is atomic across its ranges: afterwards either every range's
+ *       partition stands at its {@code untilOffset}, or nothing changed.
+ *   <li>Commits are monotonic per group: a batch id at or below the last committed one is refused
+ *       with {@link StaleBatchException}, which fences a zombie driver and lets a replayed batch
+ *       recognise that it is already done.
+ *   <li>Methods may be called from any thread; a store serialises its own writes.
+ * </ul>
+ */
+public interface OffsetStore extends AutoCloseable {
+
+  /**
+   * The committed next offsets of {@code group} for the given partitions; partitions the group
+   * never committed are absent from the result. Blocking.
+   */
+  Map<TopicPartition, Long> committed(String group, Collection<TopicPartition> partitions);
+
+  /** Every committed next offset of {@code group}, across all topics. Blocking. */
+  Map<TopicPartition, Long> committed(String group);
+
+  /** The highest batch id committed for {@code group}, or empty when none. Blocking. */
+  OptionalLong lastBatchId(String group);
+
+  /**
+   * Commits one batch's offsets atomically. Blocking; returns once durable.
+   *
+   * @throws StaleBatchException when the group already holds a batch id at or above this one
+   * @throws OffsetStoreException when the store cannot be reached or written
+   */
+  void commit(BatchCommit commit);
+
+  /** Up to {@code limit} committed batches of {@code group}, newest first. Blocking. */
+  List<BatchCommit> history(String group, int limit);
+
+  /**
+   * Sets the positions of {@code group} outside the batch protocol (the {@code sluice offsets
+   * reset} and {@code import} commands). Recorded in the history as a batch with the next batch id.
+   */
+  void reset(String group, Map<TopicPartition, Long> positions);
+
+  /** A short description for messages, e.g. {@code kafka(localhost:9092)}. */
+  String describe();
+
+  /** Releases the store's connections; idempotent. */
+  @Override
+  void close();
+}
