@@ -3,6 +3,7 @@ package io.sluice.offsets;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.apache.kafka.common.TopicPartition;
 
@@ -44,6 +45,15 @@ public interface OffsetStore extends AutoCloseable {
 
   /** Up to {@code limit} committed batches of {@code group}, newest first. Blocking. */
   List<BatchCommit> history(String group, int limit);
+
+  /**
+   * The committed batch {@code batchId} of {@code group}, or empty when the history does not hold
+   * it (never committed, or dropped by the store's history retention). Blocking. Stores override
+   * the default, which scans {@link #history(String, int)}.
+   */
+  default Optional<BatchCommit> batch(String group, long batchId) {
+    return history(group, Integer.MAX_VALUE).stream().filter(c -> c.batchId() == batchId).findFirst();
+  }
 
   /**
    * Sets the positions of {@code group} outside the batch protocol (the {@code sluice offsets

@@ -1,0 +1,118 @@
+package io.sluice.offsets.internal;
+
+import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.OffsetRange;
+import io.sluice.offsets.OffsetStore;
+import io.sluice.offsets.OffsetStoreException;
+import io.sluice.offsets.StaleBatchException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.TopicPartition;
+
+/** What every store shares: argument checks, the closed state and {@link #reset} as a commit. */
+public abstract class AbstractOffsetStore implements OffsetStore {
+
+  private static final int RESET_ATTEMPTS = 5;
+
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Clock clock;
+
+  /** Creates the store with the clock that stamps resets. */
+  protected AbstractOffsetStore(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** Throws once the store is closed. */
+  protected final void ensureOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException(describe() + " is closed");
+    }
+  }
+
+  /** Validates a group argument. */
+  protected static String checkGroup(String group) {
+    Objects.requireNonNull(group, "group must not be null");
+    if (group.isBlank()) {
+      throw new IllegalArgumentException("group must not be blank");
+    }
+    return group;
+  }
+
+  /** Validates a history limit. */
+  protected static int checkLimit(int limit) {
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be > 0, was " + limit);
+    }
+    return limit;
+  }
+
+  @Override
+  public Map<TopicPartition, Long> committed(String group, Collection<TopicPartition> partitions) {
+    Objects.requireNonNull(partitions, "partitions must not be null");
+    Map<TopicPartition, Long> all = committed(group);
+    Map<TopicPartition, Long> result = new LinkedHashMap<>();
+    for (TopicPartition tp : partitions) {
+      Long offset = all.get(tp);
+      if (offset != null) {
+        result.put(tp, offset);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Records the positions as the group's next batch, with an empty range {@code [p, p)} per
+   * partition, retrying when a concurrent commit takes the batch id first.
+   */
+  @Override
+  public void reset(String group, Map<TopicPartition, Long> positions) {
+    checkGroup(group);
+    Objects.requireNonNull(positions, "positions must not be null");
+    List<OffsetRange> ranges = new ArrayList<>();
+    positions.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey(Comparator.comparing(TopicPartition::topic)
+            .thenComparingInt(TopicPartition::partition)))
+        .forEach(e -> ranges.add(OffsetRange.of(e.getKey(), e.getValue(), e.getValue())));
+    StaleBatchException last = null;
+    for (int attempt = 0; attempt < RESET_ATTEMPTS; attempt++) {
+      long next = lastBatchId(group).orElse(-1L) + 1;
+      try {
+        commit(new BatchCommit(group, next, clock.instant(), ranges));
+        return;
+      } catch (StaleBatchException e) {
+        last = e;
+      }
+    }
+    throw new OffsetStoreException("reset of group '" + group + "' in " + describe()
+        + " lost the race for a batch id " + RESET_ATTEMPTS + " times: another driver is committing, stop it first", last);
+  }
+
+  /** Validates a commit's group and the store state. */
+  protected final BatchCommit checkCommit(BatchCommit commit) {
+    Objects.requireNonNull(commit, "commit must not be null");
+    ensureOpen();
+    return commit;
+  }
+
+  @Override
+  public final void close() {
+    if (closed.compareAndSet(false, true)) {
+      doClose();
+    }
+  }
+
+  /** Releases resources; called once. */
+  protected abstract void doClose();
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+}

@@ -1,0 +1,85 @@
+package io.sluice.offsets.internal.cli;
+
+import io.sluice.offsets.OffsetStore;
+import io.sluice.offsets.OffsetStores;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** The options every {@code sluice offsets} subcommand shares: which store, how to reach it, which group. */
+public final class StoreOptions {
+
+  /** The store kinds. */
+  public enum Kind { kafka, zookeeper, file, jdbc }
+
+  @Option(names = "--store", required = true, paramLabel = "KIND",
+      description = "Where the offsets live: ${COMPLETION-CANDIDATES}.")
+  Kind store;
+
+  @Option(names = "--group", required = true, description = "The consumer group (the stream's offset key).")
+  String group;
+
+  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
+      description = "Kafka brokers: the store for --store kafka; for other stores, needed by list (lag) and by "
+          + "resets to earliest/latest/datetime/duration.")
+  String bootstrapServers;
+
+  @Option(names = "--zookeeper", paramLabel = "CONNECT", description = "ZooKeeper connect string for --store zookeeper.")
+  String zookeeper;
+
+  @Option(names = "--dir", description = "Directory of --store file.")
+  Path dir;
+
+  @Option(names = "--jdbc-url", paramLabel = "URL", description = "JDBC URL of --store jdbc.")
+  String jdbcUrl;
+
+  @Option(names = "--jdbc-user", paramLabel = "USER", description = "JDBC user.")
+  String jdbcUser;
+
+  @Option(names = "--jdbc-password", paramLabel = "PASSWORD", description = "JDBC password.")
+  String jdbcPassword;
+
+  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s",
+      description = "How long to wait for a server (e.g. 10s, PT1M); default ${DEFAULT-VALUE}.")
+  String timeout;
+
+  @Option(names = "--verbose", description = "Print stack traces of failures.")
+  boolean verbose;
+
+  /** Opens the store the options name; fails with a one-line message when a connection option is missing. */
+  OffsetStore open() {
+    Duration t = CliParsers.duration("--timeout", timeout);
+    switch (store) {
+      case kafka:
+        require(bootstrapServers, "--bootstrap-servers");
+        return OffsetStores.kafkaBuilder().bootstrapServers(bootstrapServers).timeout(t).build();
+      case zookeeper:
+        require(zookeeper, "--zookeeper");
+        return OffsetStores.zookeeperBuilder().connectString(zookeeper).connectionTimeout(t).build();
+      case file:
+        if (dir == null) {
+          throw new CliException("--store file needs --dir");
+        }
+        return OffsetStores.file(dir);
+      case jdbc:
+        require(jdbcUrl, "--jdbc-url");
+        return OffsetStores.jdbc(new DriverManagerDataSource(jdbcUrl, jdbcUser, jdbcPassword, t));
+      default:
+        throw new CliException("unknown store " + store);
+    }
+  }
+
+  private void require(String value, String option) {
+    if (value == null || value.isBlank()) {
+      throw new CliException("--store " + store + " needs " + option);
+    }
+  }
+
+  /** A reader of broker offsets, or a one-line failure naming {@code why} when --bootstrap-servers is absent. */
+  BrokerOffsets broker(String why) {
+    if (bootstrapServers == null || bootstrapServers.isBlank()) {
+      throw new CliException(why + " needs --bootstrap-servers (the broker knows the log offsets)");
+    }
+    return new BrokerOffsets(bootstrapServers, CliParsers.duration("--timeout", timeout));
+  }
+}
