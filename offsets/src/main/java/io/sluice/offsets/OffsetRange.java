@@ -1,5 +1,6 @@
 package io.sluice.offsets;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.Objects;
 import org.apache.kafka.common.TopicPartition;
 
@@ -50,6 +51,7 @@ public record OffsetRange(String topic, int partition, long fromOffset, long unt
   }
 
   /** Whether the range holds no offsets. */
+  @JsonIgnore
   public boolean isEmpty() {
     return untilOffset == fromOffset;
   }

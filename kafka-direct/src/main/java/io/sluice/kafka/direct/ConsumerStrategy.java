@@ -1,0 +1,36 @@
+package io.sluice.kafka.direct;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Which topic-partitions a direct stream reads, and the Kafka parameters it reads them with.
+ * Built through {@link ConsumerStrategies}. The stream asks again at every batch, so topics and
+ * partitions created later are picked up at the next batch (and started at their earliest offset).
+ *
+ * @param <K> the key type the stream's {@code key.deserializer} produces
+ * @param <V> the value type the stream's {@code value.deserializer} produces
+ */
+public interface ConsumerStrategy<K, V> {
+
+  /**
+   * The Kafka consumer parameters: {@code bootstrap.servers}, {@code group.id} (the stream's
+   * group), {@code key.deserializer} and {@code value.deserializer} (a class, a class name or an
+   * instance), {@code isolation.level} and any other consumer setting. An unmodifiable copy.
+   */
+  Map<String, Object> kafkaParams();
+
+  /**
+   * The partitions to read now, chosen among the cluster's non-internal topics. Called on the
+   * driver thread once per batch; must not block.
+   *
+   * @param topics every topic of the cluster with its partitions
+   */
+  Set<TopicPartition> select(Map<String, List<PartitionInfo>> topics);
+
+  /** A short description for messages and logs, e.g. {@code subscribe[orders, payments]}. */
+  String describe();
+}

@@ -1,0 +1,252 @@
+package io.sluice.kafka.direct;
+
+import io.sluice.offsets.OffsetStore;
+import io.sluice.offsets.StartingOffsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Immutable settings of one direct stream, built with {@link #builder()} and validated once in
+ * {@link Builder#build()}. Changing a builder after {@code build()} does not reach a running stream.
+ */
+public final class DirectStreamOptions {
+
+  /** The default {@link Builder#pollTimeout(Duration)}: 10 seconds. */
+  public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofSeconds(10);
+  /** The default {@link Builder#consumerIdleTimeout(Duration)}: 2 minutes. */
+  public static final Duration DEFAULT_CONSUMER_IDLE_TIMEOUT = Duration.ofMinutes(2);
+  /** The first batches' total rate under backpressure when no {@link Builder#initialRate(long)} is set, records/s. */
+  public static final long DEFAULT_BACKPRESSURE_INITIAL_RATE = 10_000;
+
+  private final String name;
+  private final StartingOffsets startingOffsets;
+  private final OffsetStore offsetStore;
+  private final long maxRatePerPartition;
+  private final long minRatePerPartition;
+  private final long initialRate;
+  private final Boolean backpressure;
+  private final DataLossPolicy dataLossPolicy;
+  private final ErrorPolicy errorPolicy;
+  private final Duration pollTimeout;
+  private final Duration consumerIdleTimeout;
+
+  private DirectStreamOptions(Builder b) {
+    this.name = b.name;
+    this.startingOffsets = b.startingOffsets;
+    this.offsetStore = b.offsetStore;
+    this.maxRatePerPartition = b.maxRatePerPartition;
+    this.minRatePerPartition = b.minRatePerPartition;
+    this.initialRate = b.initialRate;
+    this.backpressure = b.backpressure;
+    this.dataLossPolicy = b.dataLossPolicy;
+    this.errorPolicy = b.errorPolicy;
+    this.pollTimeout = b.pollTimeout;
+    this.consumerIdleTimeout = b.consumerIdleTimeout;
+  }
+
+  /** A builder with every setting at its default. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The options with every setting at its default. */
+  public static DirectStreamOptions defaults() {
+    return builder().build();
+  }
+
+  /** The stable input name, or empty to derive {@code kafka-<group.id>}. */
+  public Optional<String> name() {
+    return Optional.ofNullable(name);
+  }
+
+  /**
+   * Where the stream starts when it has no batch of its own to continue from, or empty for the
+   * default: the committed offsets of the stream's group (in the {@link #offsetStore()} when set,
+   * else in the Kafka consumer group), and the earliest offset for partitions without one (the
+   * latest when {@code auto.offset.reset=latest}).
+   */
+  public Optional<StartingOffsets> startingOffsets() {
+    return Optional.ofNullable(startingOffsets);
+  }
+
+  /** The store committed at the end of every successful batch, or empty to commit to the Kafka consumer group. */
+  public Optional<OffsetStore> offsetStore() {
+    return Optional.ofNullable(offsetStore);
+  }
+
+  /** The most records per second read from one partition, or empty for no limit. */
+  public OptionalLong maxRatePerPartition() {
+    return maxRatePerPartition > 0 ? OptionalLong.of(maxRatePerPartition) : OptionalLong.empty();
+  }
+
+  /** The fewest records per second granted to a partition with lag under backpressure (at least one per batch). */
+  public long minRatePerPartition() {
+    return minRatePerPartition;
+  }
+
+  /** The total rate (records/s) of batches planned before the first backpressure update, or empty. */
+  public OptionalLong initialRate() {
+    return initialRate > 0 ? OptionalLong.of(initialRate) : OptionalLong.empty();
+  }
+
+  /**
+   * Whether the stream follows the context's rate estimator: empty follows the context
+   * (updates are applied when the context sends them), {@code false} ignores them.
+   */
+  public Optional<Boolean> backpressure() {
+    return Optional.ofNullable(backpressure);
+  }
+
+  /** What happens when offsets to read were deleted or a partition disappeared. */
+  public DataLossPolicy dataLossPolicy() {
+    return dataLossPolicy;
+  }
+
+  /** What happens to a record that cannot be deserialized. */
+  public ErrorPolicy errorPolicy() {
+    return errorPolicy;
+  }
+
+  /** How long a task may make no progress reading its range before it fails. */
+  public Duration pollTimeout() {
+    return pollTimeout;
+  }
+
+  /** How long a cached task consumer may stay unused before it is closed. */
+  public Duration consumerIdleTimeout() {
+    return consumerIdleTimeout;
+  }
+
+  @Override
+  public String toString() {
+    return "DirectStreamOptions[name=" + name + ", startingOffsets=" + startingOffsets + ", offsetStore="
+        + (offsetStore == null ? null : offsetStore.describe()) + ", maxRatePerPartition=" + maxRatePerPartition
+        + ", minRatePerPartition=" + minRatePerPartition + ", initialRate=" + initialRate + ", backpressure="
+        + backpressure + ", dataLossPolicy=" + dataLossPolicy + ", errorPolicy=" + errorPolicy + ", pollTimeout="
+        + pollTimeout + "]";
+  }
+
+  /** Collects settings; not thread-safe. Every setting is checked in {@link #build()}. */
+  public static final class Builder {
+    private String name;
+    private StartingOffsets startingOffsets;
+    private OffsetStore offsetStore;
+    private long maxRatePerPartition;
+    private boolean maxRateSet;
+    private long minRatePerPartition;
+    private long initialRate;
+    private boolean initialRateSet;
+    private Boolean backpressure;
+    private DataLossPolicy dataLossPolicy = DataLossPolicy.FAIL;
+    private ErrorPolicy errorPolicy = ErrorPolicy.fail();
+    private Duration pollTimeout = DEFAULT_POLL_TIMEOUT;
+    private Duration consumerIdleTimeout = DEFAULT_CONSUMER_IDLE_TIMEOUT;
+
+    private Builder() {}
+
+    /** The stable input name the engine records plans under; default {@code kafka-<group.id>}. */
+    public Builder name(String name) {
+      this.name = name;
+      return this;
+    }
+
+    /** Where a stream without a batch of its own starts; see {@link DirectStreamOptions#startingOffsets()}. */
+    public Builder startingOffsets(StartingOffsets startingOffsets) {
+      this.startingOffsets = startingOffsets;
+      return this;
+    }
+
+    /** The offset store committed at the end of every successful batch. */
+    public Builder offsetStore(OffsetStore offsetStore) {
+      this.offsetStore = offsetStore;
+      return this;
+    }
+
+    /** Caps each partition to {@code recordsPerSecond} × batch interval offsets per batch; must be > 0. */
+    public Builder maxRatePerPartition(long recordsPerSecond) {
+      this.maxRatePerPartition = recordsPerSecond;
+      this.maxRateSet = true;
+      return this;
+    }
+
+    /** Under backpressure, the least rate each partition with lag gets; must be >= 0 and <= maxRatePerPartition. */
+    public Builder minRatePerPartition(long recordsPerSecond) {
+      this.minRatePerPartition = recordsPerSecond;
+      return this;
+    }
+
+    /** Bounds the first batch (and all batches before the first backpressure update) to this total rate; must be > 0. */
+    public Builder initialRate(long recordsPerSecond) {
+      this.initialRate = recordsPerSecond;
+      this.initialRateSet = true;
+      return this;
+    }
+
+    /** {@code true} follows the context's rate estimator; {@code false} ignores it. Default: follow the context. */
+    public Builder backpressure(boolean enabled) {
+      this.backpressure = enabled;
+      return this;
+    }
+
+    /** The data-loss policy; default {@link DataLossPolicy#FAIL}. */
+    public Builder dataLossPolicy(DataLossPolicy policy) {
+      this.dataLossPolicy = policy;
+      return this;
+    }
+
+    /** The policy for records that cannot be deserialized; default {@link ErrorPolicy#fail()}. */
+    public Builder onBadRecord(ErrorPolicy policy) {
+      this.errorPolicy = policy;
+      return this;
+    }
+
+    /** How long a task may make no progress before it fails; default 10 s, must be > 0. */
+    public Builder pollTimeout(Duration timeout) {
+      this.pollTimeout = timeout;
+      return this;
+    }
+
+    /** How long an unused cached consumer stays open; default 2 min, must be > 0. */
+    public Builder consumerIdleTimeout(Duration timeout) {
+      this.consumerIdleTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Validates every setting and returns the immutable options.
+     *
+     * @throws IllegalArgumentException naming the first bad setting and its value
+     */
+    public DirectStreamOptions build() {
+      if (name != null && name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
+      }
+      if (maxRateSet && maxRatePerPartition <= 0) {
+        throw new IllegalArgumentException("maxRatePerPartition must be > 0, was " + maxRatePerPartition);
+      }
+      if (minRatePerPartition < 0) {
+        throw new IllegalArgumentException("minRatePerPartition must be >= 0, was " + minRatePerPartition);
+      }
+      if (maxRateSet && minRatePerPartition > maxRatePerPartition) {
+        throw new IllegalArgumentException("minRatePerPartition must be <= maxRatePerPartition (" + maxRatePerPartition
+            + "), was " + minRatePerPartition);
+      }
+      if (initialRateSet && initialRate <= 0) {
+        throw new IllegalArgumentException("initialRate must be > 0, was " + initialRate);
+      }
+      Objects.requireNonNull(dataLossPolicy, "dataLossPolicy must not be null");
+      Objects.requireNonNull(errorPolicy, "onBadRecord must not be null");
+      checkPositive("pollTimeout", pollTimeout);
+      checkPositive("consumerIdleTimeout", consumerIdleTimeout);
+      return new DirectStreamOptions(this);
+    }
+
+    private static void checkPositive(String setting, Duration value) {
+      if (value == null || value.isZero() || value.isNegative()) {
+        throw new IllegalArgumentException(setting + " must be > 0, was " + value);
+      }
+    }
+  }
+}

@@ -1,0 +1,232 @@
+package io.sluice.kafka.direct.internal;
+
+import io.sluice.kafka.direct.ConsumerStrategy;
+import io.sluice.kafka.direct.DataLossException;
+import io.sluice.kafka.direct.DataLossPolicy;
+import io.sluice.kafka.direct.DirectStreamOptions;
+import io.sluice.offsets.OffsetRange;
+import io.sluice.offsets.StartingOffsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Plans a direct stream's batches on the driver: which partitions exist, how far each may advance
+ * (latest or last stable offset, rate limits), what happens to lost offsets. Holds the stream's
+ * position (the next offset of every partition), which only planning and {@link #restore} move.
+ * Driver thread only, except {@link #onRateUpdate} (any thread).
+ */
+public final class DirectPlanner implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(DirectPlanner.class);
+  private static final Comparator<OffsetRange> ORDER =
+      Comparator.comparing(OffsetRange::topic).thenComparingInt(OffsetRange::partition);
+
+  private final ConsumerStrategy<?, ?> strategy;
+  private final DirectStreamOptions options;
+  private final DriverConsumer consumer;
+  private final StartOffsetResolver resolver;
+  private final KafkaMetrics metrics;
+  private final String group;
+  private final String name;
+  private final long intervalMillis;
+  private final Map<TopicPartition, Long> bounds;
+  private final boolean followRate;
+  private volatile long estimatedRate = -1;
+  private Map<TopicPartition, Long> position;
+  private boolean exhausted;
+
+  /** Creates a planner; nothing is resolved before the first {@link #plan()}. */
+  public DirectPlanner(String name, String group, ConsumerStrategy<?, ?> strategy, DirectStreamOptions options,
+      DriverConsumer consumer, StartOffsetResolver resolver, KafkaMetrics metrics, Duration batchInterval) {
+    this.name = name;
+    this.group = group;
+    this.strategy = strategy;
+    this.options = options;
+    this.consumer = consumer;
+    this.resolver = resolver;
+    this.metrics = metrics;
+    this.intervalMillis = batchInterval.toMillis();
+    this.followRate = options.backpressure().orElse(true);
+    if (options.startingOffsets().orElse(null) instanceof StartingOffsets.Bounded b) {
+      bounds = new HashMap<>();
+      b.ranges().forEach(r -> bounds.put(r.topicPartition(), r.untilOffset()));
+    } else {
+      bounds = null;
+    }
+  }
+
+  /**
+   * Opens the driver consumer for {@code strategy}'s parameters and creates a planner that owns it.
+   * Blocking only for the consumer's construction.
+   */
+  public static DirectPlanner open(String name, ConsumerStrategy<?, ?> strategy, DirectStreamOptions options,
+      KafkaMetrics metrics, Duration batchInterval) {
+    Map<String, Object> params = strategy.kafkaParams();
+    String group = KafkaParams.group(params);
+    if (group == null) {
+      throw new IllegalArgumentException("kafkaParams must set group.id (the stream's consumer group and offset store key) for "
+          + strategy.describe());
+    }
+    DriverConsumer driver = new DriverConsumer(new KafkaConsumer<>(KafkaParams.driverConsumer(params)),
+        Duration.ofSeconds(30));
+    StartingOffsets fallback = KafkaParams.resetToLatest(params) ? StartingOffsets.latest() : StartingOffsets.earliest();
+    StartOffsetResolver resolver = new StartOffsetResolver(driver, group, options.offsetStore().orElse(null), fallback);
+    return new DirectPlanner(name, group, strategy, options, driver, resolver, metrics,
+        batchInterval);
+  }
+
+  /** The driver consumer, for commits to the Kafka consumer group. */
+  public DriverConsumer driver() {
+    return consumer;
+  }
+
+  /** Closes the driver consumer; idempotent. */
+  @Override
+  public void close() {
+    consumer.close();
+  }
+
+  /** Continues after {@code lastPlan}: every partition's next offset is its range's until. */
+  public synchronized void restore(KafkaBatchPlan lastPlan) {
+    position = new HashMap<>();
+    lastPlan.ranges().forEach(r -> position.put(r.topicPartition(), r.untilOffset()));
+    exhausted = lastPlan.last();
+  }
+
+  /** The rate estimator's latest total rate, records/s. */
+  public void onRateUpdate(long recordsPerSecond) {
+    if (followRate) {
+      estimatedRate = recordsPerSecond;
+    }
+  }
+
+  /** Whether a bounded replay has planned its last batch. */
+  public synchronized boolean exhausted() {
+    return exhausted;
+  }
+
+  /** A copy of the next offset of every partition, or empty before the first plan. */
+  public synchronized Map<TopicPartition, Long> position() {
+    return position == null ? Map.of() : Map.copyOf(position);
+  }
+
+  /** Plans the next batch and advances the stream's position to the plan's until offsets. Blocking. */
+  public synchronized KafkaBatchPlan plan() {
+    long started = System.nanoTime();
+    Set<TopicPartition> partitions = partitions();
+    if (position == null) {
+      position = resolver.resolve(options.startingOffsets().orElse(null), partitions);
+      log.info("stream {} starts at {}", name, position);
+    }
+    discover(partitions);
+    Map<TopicPartition, Long> latest = consumer.endOffsets(position.keySet());
+    checkDataLoss(latest);
+    Map<TopicPartition, Long> lag = new HashMap<>();
+    position.forEach((tp, from) -> lag.put(tp, Math.max(0, cappedLatest(tp, latest.get(tp)) - from)));
+    Map<TopicPartition, Long> advance = RateLimits.split(lag, intervalMillis, options.maxRatePerPartition(),
+        options.minRatePerPartition(), totalRate());
+    List<OffsetRange> ranges = new ArrayList<>();
+    boolean last = bounds != null;
+    for (Map.Entry<TopicPartition, Long> e : position.entrySet()) {
+      TopicPartition tp = e.getKey();
+      long from = e.getValue();
+      long until = from + advance.getOrDefault(tp, 0L);
+      ranges.add(OffsetRange.of(tp, from, until));
+      e.setValue(until);
+      metrics.lag(tp, Math.max(0, latest.get(tp) - until));
+      if (bounds != null && until < bounds.getOrDefault(tp, until)) {
+        last = false;
+      }
+    }
+    ranges.sort(ORDER);
+    exhausted = last;
+    metrics.planningTime(Duration.ofNanos(System.nanoTime() - started));
+    return new KafkaBatchPlan(group, ranges, last);
+  }
+
+  private long cappedLatest(TopicPartition tp, long latest) {
+    return bounds == null ? latest : Math.min(latest, bounds.getOrDefault(tp, latest));
+  }
+
+  private OptionalLong totalRate() {
+    if (estimatedRate >= 0) {
+      return OptionalLong.of(estimatedRate);
+    }
+    if (options.initialRate().isPresent()) {
+      return options.initialRate();
+    }
+    if (options.backpressure().orElse(false)) {
+      return OptionalLong.of(DirectStreamOptions.DEFAULT_BACKPRESSURE_INITIAL_RATE);
+    }
+    return OptionalLong.empty();
+  }
+
+  private Set<TopicPartition> partitions() {
+    Map<String, List<PartitionInfo>> topics = consumer.listTopics();
+    if (bounds == null) {
+      return strategy.select(topics);
+    }
+    Set<TopicPartition> out = new HashSet<>();
+    for (TopicPartition tp : bounds.keySet()) {
+      List<PartitionInfo> infos = topics.get(tp.topic());
+      if (infos != null && infos.stream().anyMatch(i -> i.partition() == tp.partition())) {
+        out.add(tp);
+      }
+    }
+    return out;
+  }
+
+  /** Starts new partitions at their earliest offset; applies the data-loss policy to vanished ones. */
+  private void discover(Set<TopicPartition> partitions) {
+    Set<TopicPartition> added = new HashSet<>(partitions);
+    added.removeAll(position.keySet());
+    if (!added.isEmpty()) {
+      Map<TopicPartition, Long> earliest = consumer.beginningOffsets(added);
+      log.info("stream {} found new partitions {}, reading them from {}", name, added, earliest);
+      position.putAll(earliest);
+    }
+    Set<TopicPartition> gone = new HashSet<>(position.keySet());
+    gone.removeAll(partitions);
+    for (TopicPartition tp : gone) {
+      long expected = position.get(tp);
+      if (options.dataLossPolicy() == DataLossPolicy.FAIL) {
+        throw new DataLossException(tp, expected, -1, -1);
+      }
+      log.warn("stream {}: partition {} disappeared at offset {}; dropping it (dataLossPolicy SKIP)", name, tp, expected);
+      position.remove(tp);
+    }
+  }
+
+  private void checkDataLoss(Map<TopicPartition, Long> latest) {
+    Map<TopicPartition, Long> earliest = consumer.beginningOffsets(position.keySet());
+    for (Map.Entry<TopicPartition, Long> e : position.entrySet()) {
+      TopicPartition tp = e.getKey();
+      long next = e.getValue();
+      long start = earliest.get(tp);
+      long end = latest.get(tp);
+      if (next >= start && next <= end) {
+        continue;
+      }
+      if (options.dataLossPolicy() == DataLossPolicy.FAIL) {
+        throw new DataLossException(tp, next, start, end);
+      }
+      long skipped = next < start ? start - next : 0;
+      log.warn("stream {}: data loss on {}: expected offset {} but the log holds [{}, {}); skipping to {}"
+          + " (dataLossPolicy SKIP)", name, tp, next, start, end, start);
+      metrics.dataLoss(skipped);
+      e.setValue(start);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package io.sluice.kafka.direct.internal;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The driver's one consumer for metadata, offsets and consumer-group commits. It never
+ * subscribes, so it never joins the group. Planning runs on the driver thread and commits may run
+ * elsewhere, so every call is serialised here. Every call blocks up to the request timeout.
+ */
+public final class DriverConsumer implements AutoCloseable {
+
+  private final Consumer<byte[], byte[]> consumer;
+  private final Duration timeout;
+  private boolean closed;
+
+  /** Takes ownership of {@code consumer}. */
+  public DriverConsumer(Consumer<byte[], byte[]> consumer, Duration timeout) {
+    this.consumer = consumer;
+    this.timeout = timeout;
+  }
+
+  /** Every non-internal topic with its partitions. */
+  public synchronized Map<String, List<PartitionInfo>> listTopics() {
+    return consumer.listTopics(timeout);
+  }
+
+  /** The log start offsets. */
+  public synchronized Map<TopicPartition, Long> beginningOffsets(Collection<TopicPartition> tps) {
+    return tps.isEmpty() ? Map.of() : consumer.beginningOffsets(tps, timeout);
+  }
+
+  /** The end offsets; under {@code isolation.level=read_committed}, the last stable offsets. */
+  public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> tps) {
+    return tps.isEmpty() ? Map.of() : consumer.endOffsets(tps, timeout);
+  }
+
+  /** The first offset at or after each timestamp, or null where there is none. */
+  public synchronized Map<TopicPartition, OffsetAndTimestamp> offsetsForTimes(Map<TopicPartition, Long> times) {
+    return times.isEmpty() ? Map.of() : consumer.offsetsForTimes(times, timeout);
+  }
+
+  /** The consumer group's committed offsets; partitions without one are absent. */
+  public synchronized Map<TopicPartition, Long> committed(Set<TopicPartition> tps) {
+    Map<TopicPartition, Long> out = new HashMap<>();
+    if (!tps.isEmpty()) {
+      consumer.committed(tps, timeout).forEach((tp, om) -> {
+        if (om != null) {
+          out.put(tp, om.offset());
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Commits next offsets to the consumer group, synchronously. */
+  public synchronized void commit(Map<TopicPartition, Long> offsets) {
+    if (offsets.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> om = new HashMap<>();
+    offsets.forEach((tp, o) -> om.put(tp, new OffsetAndMetadata(o)));
+    consumer.commitSync(om, timeout);
+  }
+
+  /** Closes the consumer; idempotent. */
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package io.sluice.kafka.direct.internal;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** Derives the configurations of the clients a stream owns from the user's Kafka parameters. */
+public final class KafkaParams {
+
+  private KafkaParams() {}
+
+  /**
+   * A task consumer: {@code ByteBuffer} views in, never joins a group (no {@code group.id}), never commits, and fails
+   * on out-of-range offsets instead of silently resetting.
+   */
+  public static Map<String, Object> taskConsumer(Map<String, Object> params) {
+    Map<String, Object> c = bytesConsumer(params);
+    // Views into the fetched buffers: the user's deserializer decodes them without a copy.
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class);
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class);
+    c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    c.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+    return c;
+  }
+
+  /**
+   * The driver's planning consumer: keeps {@code group.id} so it can read and commit the group's
+   * offsets, but is only ever used with explicit partitions, so it never joins the group.
+   */
+  public static Map<String, Object> driverConsumer(Map<String, Object> params) {
+    Map<String, Object> c = bytesConsumer(params);
+    c.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+    return c;
+  }
+
+  private static Map<String, Object> bytesConsumer(Map<String, Object> params) {
+    Map<String, Object> c = new HashMap<>(params);
+    c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+    return c;
+  }
+
+  /** A dead-letter producer: the cluster and security settings of the stream, bytes out, idempotent. */
+  public static Map<String, Object> deadLetterProducer(Map<String, Object> params, Map<String, Object> extra) {
+    Map<String, Object> p = new HashMap<>();
+    params.forEach((k, v) -> {
+      if (k.equals("bootstrap.servers") || k.startsWith("security.") || k.startsWith("ssl.")
+          || k.startsWith("sasl.") || k.equals("client.dns.lookup")) {
+        p.put(k, v);
+      }
+    });
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    p.putAll(extra);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    return p;
+  }
+
+  /** The {@code group.id}, or null. */
+  public static String group(Map<String, Object> params) {
+    Object g = params.get(ConsumerConfig.GROUP_ID_CONFIG);
+    return g == null || g.toString().isBlank() ? null : g.toString();
+  }
+
+  /** Whether {@code auto.offset.reset} asks for the latest offset when a group has no commit. */
+  public static boolean resetToLatest(Map<String, Object> params) {
+    Object v = params.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG);
+    return v != null && v.toString().trim().toLowerCase(Locale.ROOT).equals("latest");
+  }
+}

@@ -1,0 +1,38 @@
+package io.sluice.kafka.direct.internal;
+
+import io.sluice.engine.StreamingContext;
+import io.sluice.engine.rdd.TaskContext;
+import io.sluice.kafka.direct.KafkaRDD;
+import io.sluice.offsets.OffsetRange;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * The {@link KafkaRDD} of a batch or of a one-off job: each task checks out the consumer of its
+ * range's partition (a fresh one on a retry), reads the range by position and gives the consumer
+ * back when the range is done or the task ends.
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class KafkaRDDImpl<K, V> extends KafkaRDD<K, V> {
+
+  private final ReadSupport support;
+
+  /** Creates the RDD over {@code ranges}. */
+  public KafkaRDDImpl(StreamingContext context, List<OffsetRange> ranges, ReadSupport support) {
+    super(context, ranges);
+    this.support = support;
+  }
+
+  @Override
+  public Iterator<ConsumerRecord<K, V>> compute(int partition, TaskContext ctx) {
+    OffsetRange range = offsetRanges().get(partition);
+    RecordDecoder<K, V> decoder = support.decoder();
+    RangeIterator<K, V> it = new RangeIterator<>(support.cache(), range, ctx.attemptNumber() > 0, decoder,
+        support.pollTimeout(), support.metrics());
+    ctx.addCompletionListener(it::release);
+    return it;
+  }
+}

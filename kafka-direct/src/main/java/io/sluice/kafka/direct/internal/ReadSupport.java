@@ -1,0 +1,25 @@
+package io.sluice.kafka.direct.internal;
+
+import io.sluice.kafka.direct.ErrorPolicy;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * What a stream's tasks share to read their ranges: the Kafka parameters, the consumer cache,
+ * the error policy with its dead-letter sender, the poll timeout and the metrics. Thread-safe.
+ *
+ * @param params the user's Kafka parameters (deserializers included)
+ * @param cache task consumers
+ * @param errorPolicy what to do with undeserializable records
+ * @param deadLetters the sender for a dead-letter policy, else null
+ * @param pollTimeout how long a task may make no progress
+ * @param metrics the stream's meters
+ */
+public record ReadSupport(Map<String, Object> params, ConsumerCache cache, ErrorPolicy errorPolicy,
+    DeadLetterSender deadLetters, Duration pollTimeout, KafkaMetrics metrics) {
+
+  /** A typed decoder for one task. */
+  public <K, V> RecordDecoder<K, V> decoder() {
+    return new RecordDecoder<>(params, errorPolicy, deadLetters, metrics);
+  }
+}
