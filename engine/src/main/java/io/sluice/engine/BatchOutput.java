@@ -1,0 +1,47 @@
+package io.sluice.engine;
+
+import io.sluice.engine.rdd.RDD;
+import java.util.List;
+
+/**
+ * An output that writes each batch's RDD somewhere and says what it guarantees. Registered with
+ * {@code DStream.writeTo(output)}; every batch runs it as one output operation (one job).
+ *
+ * <p>The sinks module implements this for JDBC, Kafka, files and the console; applications can
+ * implement it for their own systems.
+ */
+public interface BatchOutput<T> {
+
+  /**
+   * Writes one batch. Called on the job thread, once per batch and again when a batch is replayed
+   * after a crash (with the same id and the same data); may run tasks through the RDD's actions.
+   * Throwing fails the batch: nothing is committed and a restart replays it.
+   */
+  void write(RDD<T> rdd, Batch batch) throws Exception;
+
+  /** What this output guarantees once its batch is committed. */
+  DeliveryGuarantee guarantee();
+
+  /**
+   * Why this output cannot give exactly-once as configured, one short phrase per missing piece
+   * (e.g. {@code "JdbcSink has no offset store"}); empty when it can. Checked by {@code start()}
+   * when the context requires exactly-once.
+   */
+  default List<String> exactlyOnceGaps() {
+    return List.of();
+  }
+
+  /**
+   * Called once by {@code start()} on the driver thread before any batch runs: the place to
+   * check settings against the context and to abort transactions a crashed run left open.
+   */
+  default void open(StreamingContext context) throws Exception {}
+
+  /** Called once when the context stops; releases connections. Idempotent. */
+  default void close() throws Exception {}
+
+  /** A short name for messages and metrics. */
+  default String describe() {
+    return getClass().getSimpleName();
+  }
+}

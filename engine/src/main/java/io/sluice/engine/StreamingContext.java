@@ -1,0 +1,408 @@
+package io.sluice.engine;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.engine.dstream.DStream;
+import io.sluice.engine.dstream.internal.QueueInputDStream;
+import io.sluice.engine.internal.EngineAccess;
+import io.sluice.engine.internal.EngineRuntime;
+import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.rdd.internal.ParallelCollectionRDD;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.AbstractQueue;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Queue;
+
+/**
+ * The entry point: holds the configuration, the DStream graph, the task slots and the batch lifecycle.
+ *
+ * <p>Build with {@link #builder()}, add inputs, transformations and output operations on the application
+ * thread, then {@link #start()}. Every batch interval (by the injected {@link Clock}) a batch is planned on
+ * every input and one job per output operation runs on the task slots; batches run one after another, in
+ * order, and none is skipped. Lifecycle: {@link State#INITIALIZED} → {@link State#ACTIVE} →
+ * {@link State#STOPPED}; a stopped context cannot be restarted.
+ *
+ * <p>Threads: {@code sluice-job-generator} (plans batches), {@code sluice-job-scheduler} (runs batches,
+ * commits), {@code sluice-job-N} (output-operation jobs, {@code concurrentJobs} of them) and
+ * {@code sluice-task-N} ({@code parallelism} task slots). The public methods are thread-safe.
+ */
+public final class StreamingContext {
+
+  static {
+    EngineAccess.install(c -> c.runtime);
+  }
+
+  /** Lifecycle states. */
+  public enum State {
+    /** Built; operators and outputs may be added. */
+    INITIALIZED,
+    /** Started: batches run. */
+    ACTIVE,
+    /** Stopped (or stopping); cannot be restarted. */
+    STOPPED
+  }
+
+  private final String appName;
+  private final Duration batchInterval;
+  private final int parallelism;
+  private final int concurrentJobs;
+  private final int maxTaskAttempts;
+  private final Clock clock;
+  private final MeterRegistry meterRegistry;
+  private final Path checkpointDir;
+  private final EngineRuntime runtime;
+
+  private StreamingContext(Builder b) {
+    this.appName = b.appName;
+    this.batchInterval = b.batchInterval;
+    this.parallelism = b.parallelism;
+    this.concurrentJobs = b.concurrentJobs;
+    this.maxTaskAttempts = b.maxTaskAttempts;
+    this.clock = b.clock;
+    this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
+    this.checkpointDir = b.checkpointDir;
+    this.runtime = new EngineRuntime(this, b.backpressure);
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Validates the graph (window and slide durations, operator names, at least one output operation) and
+   * starts generating batches. Returns at once.
+   *
+   * @throws IllegalArgumentException if the graph is invalid (the context stays INITIALIZED)
+   * @throws IllegalStateException    if already started or stopped
+   */
+  public void start() {
+    runtime.start();
+  }
+
+  /**
+   * Stops the context. Graceful: no new batch after the current clock time, and every batch already due
+   * (planned or with a batch time at or before now) runs and commits first. Not graceful: queued batches
+   * are dropped and the running one is interrupted without commit. Blocks until stopped, except when
+   * called from an engine thread (a listener, an output operation), where it stops in the background.
+   * Idempotent; stopping a never-started context only releases it.
+   */
+  public void stop(boolean graceful) {
+    runtime.stop(graceful);
+  }
+
+  /**
+   * Blocks until the context has stopped.
+   *
+   * @throws BatchFailedException when the context stopped because a batch failed (batch id, output
+   *                              operation, partition, and the cause)
+   * @throws InterruptedException if the waiting thread is interrupted
+   */
+  public void awaitTermination() throws InterruptedException {
+    runtime.awaitTermination();
+  }
+
+  /**
+   * Blocks until the context has stopped or {@code timeout} passed.
+   *
+   * @return true if stopped
+   * @throws BatchFailedException when the context stopped because a batch failed
+   * @throws InterruptedException if the waiting thread is interrupted
+   */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return runtime.awaitTermination(timeout);
+  }
+
+  /** The lifecycle state. */
+  public State state() {
+    return runtime.state();
+  }
+
+  // ---------------------------------------------------------------- settings
+
+  /** The application name. */
+  public String appName() {
+    return appName;
+  }
+
+  /** The batch interval. */
+  public Duration batchInterval() {
+    return batchInterval;
+  }
+
+  /** The number of task slots. */
+  public int parallelism() {
+    return parallelism;
+  }
+
+  /** How many output-operation jobs of a batch may run at once. */
+  public int concurrentJobs() {
+    return concurrentJobs;
+  }
+
+  /** How many times a task is attempted before its job fails. */
+  public int maxTaskAttempts() {
+    return maxTaskAttempts;
+  }
+
+  /** The clock. */
+  public Clock clock() {
+    return clock;
+  }
+
+  /** The registry receiving the {@code sluice.*} meters. */
+  public MeterRegistry meterRegistry() {
+    return meterRegistry;
+  }
+
+  /** The checkpoint directory (batch log, commit log, state), if configured. */
+  public Optional<Path> checkpointDir() {
+    return Optional.ofNullable(checkpointDir);
+  }
+
+  // ---------------------------------------------------------------- listeners, inputs, RDDs
+
+  /**
+   * Adds a listener (see {@link StreamingListener} for its thread contract).
+   *
+   * @throws IllegalStateException if the context is stopped
+   */
+  public void addStreamingListener(StreamingListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    requireNotStopped("add a listener");
+    runtime.listeners().add(listener);
+  }
+
+  /** A stream taking one RDD from {@code queue} per batch (an empty batch when the queue is empty). */
+  public <T> DStream<T> queueStream(Queue<RDD<T>> queue) {
+    return queueStream(queue, true, null);
+  }
+
+  /**
+   * A stream reading {@code queue}: one RDD per batch if {@code oneAtATime}, else everything queued at the
+   * batch time. The queue is polled on the job generator thread; use a concurrent queue to add to it while
+   * running. Not recoverable after a restart.
+   */
+  public <T> DStream<T> queueStream(Queue<RDD<T>> queue, boolean oneAtATime) {
+    return queueStream(queue, oneAtATime, null);
+  }
+
+  /** As {@link #queueStream(Queue, boolean)}, with {@code defaultRdd} for batches when the queue is empty. */
+  public <T> DStream<T> queueStream(Queue<RDD<T>> queue, boolean oneAtATime, RDD<T> defaultRdd) {
+    Objects.requireNonNull(queue, "queue");
+    requireNotStopped("add a queue stream");
+    return new QueueInputDStream<>(this, "queueStream-" + runtime.graph().inputs().size(), queue, oneAtATime,
+        defaultRdd);
+  }
+
+  /** A stream taking one collection from {@code queue} per batch, each cut into {@link #parallelism()} slices. */
+  public <T> DStream<T> queueCollectionStream(Queue<? extends Collection<T>> queue) {
+    return queueCollectionStream(queue, true);
+  }
+
+  /**
+   * A stream reading collections from {@code queue} (one per batch, or all queued if not
+   * {@code oneAtATime}); see {@link #queueStream(Queue, boolean)}.
+   */
+  public <T> DStream<T> queueCollectionStream(Queue<? extends Collection<T>> queue, boolean oneAtATime) {
+    Objects.requireNonNull(queue, "queue");
+    return queueStream(new CollectionQueue<>(queue), oneAtATime, null);
+  }
+
+  /**
+   * An RDD over a snapshot of {@code data}, cut into {@code numSlices} contiguous partitions.
+   *
+   * @throws IllegalArgumentException if {@code numSlices} is not positive
+   * @throws IllegalStateException    if the context has terminated
+   */
+  public <T> RDD<T> parallelize(List<T> data, int numSlices) {
+    Objects.requireNonNull(data, "data");
+    if (runtime.terminated()) {
+      throw new IllegalStateException("cannot create an RDD: context '" + appName
+          + "' is stopped; build a new StreamingContext");
+    }
+    if (numSlices <= 0) {
+      throw new IllegalArgumentException("numSlices must be > 0, was " + numSlices);
+    }
+    return new ParallelCollectionRDD<>(this, data, numSlices);
+  }
+
+  /** As {@link #parallelize(List, int)} with {@link #parallelism()} slices. */
+  public <T> RDD<T> parallelize(List<T> data) {
+    return parallelize(data, parallelism);
+  }
+
+  /** An RDD without partitions. */
+  public <T> RDD<T> emptyRDD() {
+    if (runtime.terminated()) {
+      throw new IllegalStateException("cannot create an RDD: context '" + appName + "' is stopped");
+    }
+    return new ParallelCollectionRDD<>(this, List.of(), 0);
+  }
+
+  private void requireNotStopped(String what) {
+    if (runtime.state() == State.STOPPED) {
+      throw new IllegalStateException("cannot " + what + ": context '" + appName
+          + "' is stopped; build a new StreamingContext");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "StreamingContext[" + appName + ", " + batchInterval + ", " + state() + "]";
+  }
+
+  /** Adapts a queue of collections to a queue of RDDs, parallelizing each collection when polled. */
+  private final class CollectionQueue<T> extends AbstractQueue<RDD<T>> {
+    private final Queue<? extends Collection<T>> source;
+
+    CollectionQueue(Queue<? extends Collection<T>> source) {
+      this.source = source;
+    }
+
+    @Override
+    public RDD<T> poll() {
+      Collection<T> c = source.poll();
+      return c == null ? null : new ParallelCollectionRDD<>(StreamingContext.this, new ArrayList<>(c),
+          c.isEmpty() ? 0 : parallelism);
+    }
+
+    @Override
+    public RDD<T> peek() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public boolean offer(RDD<T> e) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Iterator<RDD<T>> iterator() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public int size() {
+      return source.size();
+    }
+  }
+
+  /**
+   * Builds a {@link StreamingContext}. Not thread-safe; {@link #build()} copies the settings, so later
+   * changes to the builder do not reach a built context.
+   */
+  public static final class Builder {
+    private String appName;
+    private Duration batchInterval;
+    private int parallelism = Runtime.getRuntime().availableProcessors();
+    private int concurrentJobs = 1;
+    private int maxTaskAttempts = 4;
+    private Clock clock = SystemClock.INSTANCE;
+    private MeterRegistry meterRegistry;
+    private Path checkpointDir;
+    private boolean backpressure;
+
+    private Builder() {
+    }
+
+    /** Application name (required): tags meters, names logs and, later, transactional ids. */
+    public Builder appName(String appName) {
+      this.appName = appName;
+      return this;
+    }
+
+    /** Batch interval (required, > 0, whole milliseconds). */
+    public Builder batchInterval(Duration batchInterval) {
+      this.batchInterval = batchInterval;
+      return this;
+    }
+
+    /** Task slots, like {@code local[N]} (default: available processors). */
+    public Builder parallelism(int parallelism) {
+      this.parallelism = parallelism;
+      return this;
+    }
+
+    /** Output-operation jobs of one batch that may run at once (default 1: one after another). */
+    public Builder concurrentJobs(int concurrentJobs) {
+      this.concurrentJobs = concurrentJobs;
+      return this;
+    }
+
+    /** Attempts per task before the job fails (default 4). */
+    public Builder maxTaskAttempts(int maxTaskAttempts) {
+      this.maxTaskAttempts = maxTaskAttempts;
+      return this;
+    }
+
+    /** Clock driving batches (default {@link SystemClock}); tests pass a {@link ManualClock}. */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /**
+     * Registry for the {@code sluice.*} meters. Default: a new {@code SimpleMeterRegistry} private to the
+     * context; pass {@code Metrics.globalRegistry} or your own registry to publish them.
+     */
+    public Builder meterRegistry(MeterRegistry meterRegistry) {
+      this.meterRegistry = meterRegistry;
+      return this;
+    }
+
+    /** Directory for the batch log, commit log and state (optional). */
+    public Builder checkpointDir(Path checkpointDir) {
+      this.checkpointDir = checkpointDir;
+      return this;
+    }
+
+    /** Turns on the PID rate estimator, whose rates reach the inputs (default false). */
+    public Builder backpressure(boolean backpressure) {
+      this.backpressure = backpressure;
+      return this;
+    }
+
+    /**
+     * Validates every setting and builds the context.
+     *
+     * @throws IllegalArgumentException naming the first invalid setting and its value
+     */
+    public StreamingContext build() {
+      if (appName == null || appName.isBlank()) {
+        throw new IllegalArgumentException("appName must be set and not blank, was "
+            + (appName == null ? "null" : "'" + appName + "'"));
+      }
+      if (batchInterval == null) {
+        throw new IllegalArgumentException("batchInterval must be set, was null");
+      }
+      if (batchInterval.isNegative() || batchInterval.isZero()) {
+        throw new IllegalArgumentException("batchInterval must be > 0, was " + batchInterval);
+      }
+      if (batchInterval.toNanos() % 1_000_000 != 0) {
+        throw new IllegalArgumentException("batchInterval must be whole milliseconds, was " + batchInterval);
+      }
+      if (parallelism <= 0) {
+        throw new IllegalArgumentException("parallelism must be > 0, was " + parallelism);
+      }
+      if (concurrentJobs <= 0) {
+        throw new IllegalArgumentException("concurrentJobs must be > 0, was " + concurrentJobs);
+      }
+      if (maxTaskAttempts <= 0) {
+        throw new IllegalArgumentException("maxTaskAttempts must be > 0, was " + maxTaskAttempts);
+      }
+      if (clock == null) {
+        throw new IllegalArgumentException("clock must not be null, was null");
+      }
+      return new StreamingContext(this);
+    }
+  }
+}

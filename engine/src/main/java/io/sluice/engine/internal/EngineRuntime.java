@@ -1,0 +1,287 @@
+package io.sluice.engine.internal;
+
+import io.sluice.engine.BatchFailedException;
+import io.sluice.engine.BatchInfo;
+import io.sluice.engine.BatchOutput;
+import io.sluice.engine.TerminalException;
+import io.sluice.engine.Clock;
+import io.sluice.engine.StreamingContext;
+import io.sluice.engine.StreamingContext.State;
+import io.sluice.engine.dstream.InputDStream;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Everything a running context owns: graph, task slots, generator, scheduler, metrics, lifecycle. */
+public final class EngineRuntime {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EngineRuntime.class);
+
+  private final StreamingContext ctx;
+  private final DStreamGraph graph;
+  private final TaskScheduler tasks;
+  private final EngineMetrics metrics;
+  private final ListenerBus listeners = new ListenerBus();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private final boolean backpressure;
+  private BatchJournal batchJournal = new InMemoryBatchJournal();
+  private JobGenerator generator;
+  private JobScheduler scheduler;
+  private State state = State.INITIALIZED;
+  private volatile BatchFailedException failure;
+
+  /** Creates the runtime of {@code ctx}; task threads start lazily. */
+  public EngineRuntime(StreamingContext ctx, boolean backpressure) {
+    this.ctx = ctx;
+    this.backpressure = backpressure;
+    this.graph = new DStreamGraph(ctx);
+    this.metrics = new EngineMetrics(ctx.meterRegistry(), ctx.appName());
+    this.tasks = new TaskScheduler(ctx.parallelism(), ctx.maxTaskAttempts(), metrics.taskRetries);
+  }
+
+  /** The graph. */
+  public DStreamGraph graph() {
+    return graph;
+  }
+
+  /** The task slots. */
+  public TaskScheduler tasks() {
+    return tasks;
+  }
+
+  /** The listeners. */
+  public ListenerBus listeners() {
+    return listeners;
+  }
+
+  EngineMetrics metrics() {
+    return metrics;
+  }
+
+  JobScheduler scheduler() {
+    return scheduler;
+  }
+
+  Clock clock() {
+    return ctx.clock();
+  }
+
+  Duration batchInterval() {
+    return ctx.batchInterval();
+  }
+
+  int concurrentJobs() {
+    return ctx.concurrentJobs();
+  }
+
+  boolean backpressure() {
+    return backpressure;
+  }
+
+  String appName() {
+    return ctx.appName();
+  }
+
+  /** The batch log in use. */
+  public synchronized BatchJournal batchJournal() {
+    return batchJournal;
+  }
+
+  /**
+   * Replaces the batch log (the exactly-once seam); only before start.
+   *
+   * @throws IllegalStateException after start
+   */
+  public synchronized void batchJournal(BatchJournal log) {
+    if (state != State.INITIALIZED) {
+      throw new IllegalStateException("the batch log can only be set before start(), context is " + state);
+    }
+    this.batchJournal = Objects.requireNonNull(log, "log");
+  }
+
+  /** The lifecycle state. */
+  public synchronized State state() {
+    return state;
+  }
+
+  /** True once the context has fully stopped. */
+  public boolean terminated() {
+    return terminated.getCount() == 0;
+  }
+
+  boolean failed() {
+    return failure != null;
+  }
+
+  /** Starts generating batches. */
+  public synchronized void start() {
+    switch (state) {
+      case ACTIVE -> throw new IllegalStateException("context '" + ctx.appName() + "' is already started");
+      case STOPPED -> throw new IllegalStateException("context '" + ctx.appName()
+          + "' is stopped and cannot be restarted; build a new StreamingContext");
+      default -> {
+      }
+    }
+    scheduler = new JobScheduler(this);
+    generator = new JobGenerator(this);
+    try {
+      generator.prepare();
+      openOutputs();
+    } catch (RuntimeException e) {
+      scheduler.abort();
+      throw e;
+    }
+    state = State.ACTIVE;
+    scheduler.start();
+    generator.launch();
+    LOG.info("context '{}' started: batch interval {}, {} task slots", ctx.appName(), ctx.batchInterval(),
+        ctx.parallelism());
+  }
+
+  private void openOutputs() {
+    for (BatchOutput<?> o : graph.batchOutputs()) {
+      try {
+        o.open(ctx);
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new TerminalException("output " + o.describe() + " failed to open: " + e, e);
+      }
+    }
+  }
+
+  private void closeOutputs() {
+    for (BatchOutput<?> o : graph.batchOutputs()) {
+      try {
+        o.close();
+      } catch (Exception e) {
+        LOG.warn("output {} failed to close", o.describe(), e);
+      }
+    }
+  }
+
+  /** Moves to STOPPED; returns the previous state, or null if already stopped. */
+  private synchronized State markStopped() {
+    if (state == State.STOPPED) {
+      return null;
+    }
+    State prev = state;
+    state = State.STOPPED;
+    return prev;
+  }
+
+  /** Stops; blocks until stopped unless called on an engine thread. */
+  public void stop(boolean graceful) {
+    State prev = markStopped();
+    if (prev == null) {
+      return;
+    }
+    if (prev == State.INITIALIZED) {
+      finish();
+      return;
+    }
+    if (EngineThreads.onEngineThread()) {
+      stopInBackground(graceful);
+    } else {
+      doStop(graceful);
+    }
+  }
+
+  /** Stops without blocking the caller. */
+  void stopAsync(boolean graceful) {
+    State prev = markStopped();
+    if (prev == State.ACTIVE) {
+      stopInBackground(graceful);
+    } else if (prev == State.INITIALIZED) {
+      finish();
+    }
+  }
+
+  private void stopInBackground(boolean graceful) {
+    Thread t = new Thread(() -> doStop(graceful), "sluice-stopper");
+    t.setUncaughtExceptionHandler(EngineThreads.HANDLER);
+    t.start();
+  }
+
+  private void doStop(boolean graceful) {
+    LOG.info("stopping context '{}' ({})", ctx.appName(), graceful ? "graceful" : "immediate");
+    generator.requestStop(graceful);
+    if (!graceful) {
+      scheduler.abort();
+      tasks.shutdown();
+    }
+    try {
+      generator.join();
+      scheduler.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    closeOutputs();
+    for (InputDStream<?, ?> in : graph.inputs()) {
+      try {
+        in.stop();
+      } catch (RuntimeException e) {
+        LOG.warn("input '{}' failed to stop", in.name(), e);
+      }
+    }
+    finish();
+  }
+
+  private void finish() {
+    tasks.shutdown();
+    try {
+      tasks.awaitShutdown(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      batchJournal().close();
+    } catch (RuntimeException e) {
+      LOG.warn("batch log failed to close", e);
+    }
+    terminated.countDown();
+    LOG.info("context '{}' stopped", ctx.appName());
+  }
+
+  /** Records the failure (the first wins), tells listeners, stops the context without waiting. */
+  void fail(BatchFailedException e, BatchInfo info) {
+    synchronized (this) {
+      if (failure != null) {
+        return;
+      }
+      failure = e;
+    }
+    LOG.error("context '{}' failed: {}", ctx.appName(), e.getMessage(), e);
+    if (info != null) {
+      listeners.post(l -> l.onBatchFailed(info, e));
+    } else {
+      listeners.post(l -> l.onError(e));
+    }
+    stopAsync(false);
+  }
+
+  /** Waits for the stop; rethrows the failure. */
+  public void awaitTermination() throws InterruptedException {
+    terminated.await();
+    rethrow();
+  }
+
+  /** Waits at most {@code timeout}; rethrows the failure; true when stopped. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    if (!terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+      return false;
+    }
+    rethrow();
+    return true;
+  }
+
+  private void rethrow() {
+    BatchFailedException f = failure;
+    if (f != null) {
+      throw f;
+    }
+  }
+}

@@ -1,0 +1,235 @@
+package io.sluice.engine.internal;
+
+import io.sluice.engine.Batch;
+import io.sluice.engine.BatchFailedException;
+import io.sluice.engine.BatchInfo;
+import io.sluice.engine.Clock;
+import io.sluice.engine.dstream.InputDStream;
+import io.sluice.engine.rdd.RDD;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code sluice-job-generator} thread: at every batch time of the clock, plans the batch on every
+ * input, logs it, instantiates the graph and hands the batch to the job scheduler. It never waits for
+ * batches to run, so a slow batch delays the next one's start (scheduling delay) but never skips it.
+ */
+final class JobGenerator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobGenerator.class);
+
+  private final EngineRuntime rt;
+  private final Clock clock;
+  private final Duration interval;
+  private final Object lock = new Object();
+  private Thread thread;
+  private boolean waiting;
+  private boolean stopRequested;
+  private boolean graceful;
+  private Instant stopTime;
+  private long nextBatchId;
+  private Instant nextTime;
+
+  JobGenerator(EngineRuntime rt) {
+    this.rt = rt;
+    this.clock = rt.clock();
+    this.interval = rt.batchInterval();
+  }
+
+  private List<Batch> replay = List.of();
+
+  /** Recovers, validates and prepares the graph, starts the inputs. Caller thread. */
+  void prepare() {
+    BatchJournal.Recovery recovery = rt.batchJournal().recover();
+    long intervalMs = interval.toMillis();
+    long nowMs = clock.now().toEpochMilli();
+    // Batch times sit on a grid of the interval since the epoch, across restarts too.
+    Instant first = Instant.ofEpochMilli(Math.floorDiv(nowMs, intervalMs) * intervalMs + intervalMs);
+    Instant zero = first.minus(interval);
+    if (!recovery.uncommitted().isEmpty()) {
+      Instant oldest = recovery.uncommitted().get(0).time();
+      if (oldest.minus(interval).isBefore(zero)) {
+        zero = oldest.minus(interval);
+      }
+    }
+    if (recovery.latest().isPresent()) {
+      Batch latest = recovery.latest().get();
+      if (!latest.time().isBefore(first)) {
+        first = latest.time().plus(interval);
+      }
+    }
+    rt.graph().prepare(zero, interval);
+    for (InputDStream<?, ?> in : rt.graph().inputs()) {
+      in.start();
+    }
+    nextBatchId = 0;
+    if (recovery.latest().isPresent()) {
+      Batch latest = recovery.latest().get();
+      nextBatchId = latest.id() + 1;
+      for (InputDStream<?, ?> in : rt.graph().inputs()) {
+        Object plan = latest.plans().get(in.name());
+        if (plan != null) {
+          restore(in, latest.id(), plan);
+        }
+      }
+    }
+    nextTime = first;
+    replay = recovery.uncommitted();
+  }
+
+  /** Starts the generator thread. */
+  void launch() {
+    List<Batch> toReplay = replay;
+    thread = EngineThreads.newThread("sluice-job-generator", false, () -> run(toReplay));
+    thread.start();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <P> void restore(InputDStream<?, P> in, long batchId, Object plan) {
+    in.restore(batchId, (P) plan);
+  }
+
+  private void run(List<Batch> replay) {
+    try {
+      for (Batch b : replay) {
+        LOG.info("replaying uncommitted batch {} at {}", b.id(), b.time());
+        submit(b);
+      }
+      while (awaitBatchTime(nextTime)) {
+        generate(nextTime);
+        nextTime = nextTime.plus(interval);
+      }
+      boolean finish;
+      Instant until;
+      synchronized (lock) {
+        finish = graceful;
+        until = stopTime;
+      }
+      while (finish && until != null && !nextTime.isAfter(until) && !rt.failed()) {
+        generate(nextTime);
+        nextTime = nextTime.plus(interval);
+      }
+    } catch (BatchFailedException e) {
+      rt.fail(e, null);
+    } catch (RuntimeException | Error e) {
+      rt.fail(new BatchFailedException(nextBatchId, "job generator", -1, e), null);
+    } finally {
+      rt.scheduler().noMoreBatches();
+    }
+  }
+
+  private boolean awaitBatchTime(Instant t) {
+    synchronized (lock) {
+      if (stopRequested) {
+        return false;
+      }
+      waiting = true;
+    }
+    try {
+      clock.waitUntil(t);
+    } catch (InterruptedException e) {
+      // Only stop() interrupts this thread, and only while waiting.
+    } finally {
+      synchronized (lock) {
+        waiting = false;
+      }
+      Thread.interrupted();
+    }
+    synchronized (lock) {
+      return !stopRequested || (graceful && !t.isAfter(stopTime));
+    }
+  }
+
+  private void generate(Instant time) {
+    long id = nextBatchId;
+    Map<String, Object> plans = new LinkedHashMap<>();
+    for (InputDStream<?, ?> in : rt.graph().inputs()) {
+      Object plan;
+      try {
+        plan = in.plan(id, time);
+      } catch (RuntimeException e) {
+        throw new BatchFailedException(id, "plan of input '" + in.name() + "'", -1, e);
+      }
+      if (plan == null) {
+        throw new BatchFailedException(id, "plan of input '" + in.name() + "'", -1,
+            new NullPointerException("input '" + in.name() + "' returned a null plan for batch " + id));
+      }
+      plans.put(in.name(), plan);
+    }
+    Batch batch = new Batch(id, time, plans);
+    rt.batchJournal().planned(batch);
+    nextBatchId = id + 1;
+    submit(batch);
+  }
+
+  /** Instantiates the graph for {@code batch} and queues it. */
+  private void submit(Batch batch) {
+    rt.graph().clearOld(batch.time());
+    List<InputDStream<?, ?>> inputs = rt.graph().inputs();
+    long[] counts = new long[inputs.size()];
+    long total = 0;
+    for (int i = 0; i < inputs.size(); i++) {
+      InputDStream<?, ?> in = inputs.get(i);
+      Object plan = batch.plans().get(in.name());
+      try {
+        counts[i] = instantiate(in, batch, plan);
+      } catch (RuntimeException e) {
+        throw new BatchFailedException(batch.id(), "compute of input '" + in.name() + "'", -1, e);
+      }
+      if (counts[i] > 0) {
+        total += counts[i];
+      }
+    }
+    List<io.sluice.engine.dstream.internal.OutputOperation.Job> jobs;
+    try {
+      jobs = rt.graph().jobsFor(batch);
+    } catch (RuntimeException e) {
+      throw new BatchFailedException(batch.id(), "instantiating the graph", -1, e);
+    }
+    Instant now = clock.now();
+    BatchWork work = new BatchWork(batch, jobs, counts, total, now);
+    BatchInfo info = new BatchInfo(batch.id(), batch.time(), total, now, Optional.empty(), Optional.empty());
+    rt.listeners().post(l -> l.onBatchSubmitted(info));
+    rt.scheduler().submit(work);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T, P> long instantiate(InputDStream<T, P> in, Batch batch, Object plan) {
+    P p = (P) plan;
+    RDD<T> rdd = in.compute(batch.id(), batch.time(), p);
+    if (rdd == null) {
+      throw new NullPointerException("input '" + in.name() + "' returned a null RDD for batch " + batch.id());
+    }
+    DStreamAccess.get().put(in, batch.time(), rdd);
+    return in.recordCount(p);
+  }
+
+  /** Asks the thread to stop; graceful also generates every batch whose time is at or before now. */
+  void requestStop(boolean gracefully) {
+    synchronized (lock) {
+      if (!stopRequested) {
+        stopRequested = true;
+        graceful = gracefully;
+        stopTime = clock.now();
+      } else if (!gracefully) {
+        graceful = false;
+      }
+      if (waiting && thread != null) {
+        thread.interrupt();
+      }
+    }
+  }
+
+  /** Waits for the thread to end. */
+  void join() throws InterruptedException {
+    if (thread != null && thread != Thread.currentThread()) {
+      thread.join();
+    }
+  }
+}

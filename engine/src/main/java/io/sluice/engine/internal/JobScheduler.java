@@ -1,0 +1,237 @@
+package io.sluice.engine.internal;
+
+import io.sluice.engine.Batch;
+import io.sluice.engine.BatchFailedException;
+import io.sluice.engine.BatchInfo;
+import io.sluice.engine.Clock;
+import io.sluice.engine.OutputOperationInfo;
+import io.sluice.engine.TaskFailedException;
+import io.sluice.engine.UserCodeException;
+import io.sluice.engine.dstream.InputDStream;
+import io.sluice.engine.dstream.internal.OutputOperation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs queued batches one at a time, in batch order, on the {@code sluice-job-scheduler} thread: each
+ * output operation's job on a {@code sluice-job-N} thread (up to {@code concurrentJobs} at once, started
+ * in order), then, if all succeeded, the inputs' commits, the commit log, metrics and listeners. A failed
+ * batch commits nothing and fails the context.
+ */
+final class JobScheduler {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobScheduler.class);
+  private static final BatchWork END = new BatchWork(new Batch(0, Instant.EPOCH, java.util.Map.of()),
+      List.of(), new long[0], 0, Instant.EPOCH);
+
+  private final EngineRuntime rt;
+  private final Clock clock;
+  private final BlockingQueue<BatchWork> queue = new LinkedBlockingQueue<>();
+  private final ExecutorService jobs;
+  private final RateController rateController;
+  private Thread thread;
+  private volatile boolean aborted;
+
+  JobScheduler(EngineRuntime rt) {
+    this.rt = rt;
+    this.clock = rt.clock();
+    this.jobs = Executors.newFixedThreadPool(rt.concurrentJobs(),
+        EngineThreads.factory("sluice-job", false, i -> { }));
+    this.rateController = rt.backpressure() ? new RateController(rt) : null;
+  }
+
+  void start() {
+    thread = EngineThreads.newThread("sluice-job-scheduler", false, this::run);
+    thread.start();
+  }
+
+  /** Queues a batch; job generator thread. */
+  void submit(BatchWork work) {
+    queue.add(work);
+  }
+
+  /** No batch will be queued after this; the thread ends after the queued ones. */
+  void noMoreBatches() {
+    queue.add(END);
+  }
+
+  /** Drops queued batches and interrupts the running one. */
+  void abort() {
+    aborted = true;
+    queue.clear();
+    queue.add(END);
+    jobs.shutdownNow();
+  }
+
+  void join() throws InterruptedException {
+    if (thread != null && thread != Thread.currentThread()) {
+      thread.join();
+    }
+    jobs.shutdown();
+    jobs.awaitTermination(10, TimeUnit.SECONDS);
+  }
+
+  private void run() {
+    try {
+      while (true) {
+        BatchWork w = queue.take();
+        if (w == END || aborted) {
+          return;
+        }
+        process(w);
+        if (rt.failed()) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      jobs.shutdown();
+    }
+  }
+
+  private void process(BatchWork w) {
+    Batch batch = w.batch();
+    Instant start = clock.now();
+    BatchInfo started = new BatchInfo(batch.id(), batch.time(), w.numRecords(), w.submissionTime(),
+        Optional.of(start), Optional.empty());
+    rt.listeners().post(l -> l.onBatchStarted(started));
+    BatchFailedException failure = runJobs(w);
+    if (failure == null) {
+      failure = commit(w);
+    }
+    Instant end = clock.now();
+    BatchInfo done = new BatchInfo(batch.id(), batch.time(), w.numRecords(), w.submissionTime(),
+        Optional.of(start), Optional.of(end));
+    if (failure != null) {
+      if (aborted) {
+        LOG.info("batch {} abandoned: the context stopped", batch.id());
+        return;
+      }
+      rt.metrics().batchesFailed.increment();
+      BatchFailedException f = failure;
+      rt.fail(f, done);
+      return;
+    }
+    EngineMetrics m = rt.metrics();
+    m.schedulingDelay.record(nonNegative(done.schedulingDelay().orElse(Duration.ZERO)));
+    m.processingTime.record(nonNegative(done.processingTime().orElse(Duration.ZERO)));
+    m.totalDelay.record(nonNegative(done.totalDelay().orElse(Duration.ZERO)));
+    m.records.record(w.numRecords());
+    m.batchesCompleted.increment();
+    if (rateController != null) {
+      rateController.onBatchCompleted(done, w.inputRecords());
+    }
+    rt.listeners().post(l -> l.onBatchCompleted(done));
+    List<InputDStream<?, ?>> inputs = rt.graph().inputs();
+    if (!inputs.isEmpty() && inputs.stream().allMatch(InputDStream::isExhausted)) {
+      LOG.info("every input is exhausted after batch {}; stopping context '{}'", batch.id(), rt.appName());
+      rt.stopAsync(true);
+    }
+  }
+
+  private static Duration nonNegative(Duration d) {
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+
+  private BatchFailedException runJobs(BatchWork w) {
+    List<Future<BatchFailedException>> running = new ArrayList<>();
+    try {
+      for (OutputOperation.Job job : w.jobs()) {
+        running.add(jobs.submit(() -> runJob(w.batch(), job)));
+      }
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return new BatchFailedException(w.batch().id(), "scheduling", -1, e);
+    }
+    BatchFailedException first = null;
+    for (Future<BatchFailedException> f : running) {
+      try {
+        BatchFailedException r = f.get();
+        if (first == null) {
+          first = r;
+        }
+      } catch (InterruptedException e) {
+        running.forEach(x -> x.cancel(true));
+        Thread.currentThread().interrupt();
+        return new BatchFailedException(w.batch().id(), "scheduling", -1, e);
+      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+        if (first == null) {
+          first = new BatchFailedException(w.batch().id(), "scheduling", -1, e);
+        }
+      }
+    }
+    return first;
+  }
+
+  /** Runs one output operation's job on a job thread; returns its failure or null. */
+  private BatchFailedException runJob(Batch batch, OutputOperation.Job job) {
+    OutputOperation<?> op = job.operation();
+    Instant start = clock.now();
+    rt.listeners().post(l -> l.onOutputOperationStarted(new OutputOperationInfo(batch.id(), batch.time(),
+        op.index(), op.name(), start, Optional.empty(), Optional.empty())));
+    TaskScheduler.SCOPE.set(new TaskScheduler.JobScope(batch.id(), op.name()));
+    BatchFailedException failure = null;
+    try {
+      job.body().run();
+    } catch (Throwable e) {
+      failure = wrap(batch.id(), op.name(), e);
+    } finally {
+      TaskScheduler.SCOPE.remove();
+    }
+    Instant end = clock.now();
+    Optional<String> reason = Optional.ofNullable(failure).map(Throwable::getMessage);
+    rt.listeners().post(l -> l.onOutputOperationCompleted(new OutputOperationInfo(batch.id(), batch.time(),
+        op.index(), op.name(), start, Optional.of(end), reason)));
+    return failure;
+  }
+
+  /** Unwraps task and user-code wrappers so the cause is the application's exception. */
+  static BatchFailedException wrap(long batchId, String operation, Throwable e) {
+    int partition = -1;
+    Throwable cause = e;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof TaskFailedException tfe) {
+        partition = tfe.partition();
+        cause = tfe.getCause() != null ? tfe.getCause() : tfe;
+        break;
+      }
+    }
+    while (cause instanceof TaskFailedException tfe && tfe.getCause() != null) {
+      cause = tfe.getCause();
+    }
+    if (cause instanceof UserCodeException u && u.getCause() != null) {
+      cause = u.getCause();
+    }
+    return new BatchFailedException(batchId, operation, partition, cause);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private BatchFailedException commit(BatchWork w) {
+    Batch batch = w.batch();
+    for (InputDStream<?, ?> in : rt.graph().inputs()) {
+      try {
+        ((InputDStream) in).commit(batch, batch.plans().get(in.name()));
+      } catch (RuntimeException e) {
+        return new BatchFailedException(batch.id(), "commit of input '" + in.name() + "'", -1, e);
+      }
+    }
+    try {
+      rt.batchJournal().committed(batch.id());
+    } catch (RuntimeException e) {
+      return new BatchFailedException(batch.id(), "commit log", -1, e);
+    }
+    return null;
+  }
+}
