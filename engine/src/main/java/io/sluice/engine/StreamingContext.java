@@ -56,6 +56,7 @@ public final class StreamingContext {
   private final Clock clock;
   private final MeterRegistry meterRegistry;
   private final Path checkpointDir;
+  private final boolean exactlyOnce;
   private final EngineRuntime runtime;
 
   private StreamingContext(Builder b) {
@@ -67,6 +68,7 @@ public final class StreamingContext {
     this.clock = b.clock;
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
     this.checkpointDir = b.checkpointDir;
+    this.exactlyOnce = b.exactlyOnce;
     this.runtime = new EngineRuntime(this, b.backpressure);
   }
 
@@ -166,6 +168,11 @@ public final class StreamingContext {
   /** The checkpoint directory (batch log, commit log, state), if configured. */
   public Optional<Path> checkpointDir() {
     return Optional.ofNullable(checkpointDir);
+  }
+
+  /** Whether {@link #start()} must refuse a pipeline that cannot give exactly-once. */
+  public boolean exactlyOnce() {
+    return exactlyOnce;
   }
 
   // ---------------------------------------------------------------- listeners, inputs, RDDs
@@ -310,6 +317,7 @@ public final class StreamingContext {
     private MeterRegistry meterRegistry;
     private Path checkpointDir;
     private boolean backpressure;
+    private boolean exactlyOnce;
 
     private Builder() {
     }
@@ -361,7 +369,20 @@ public final class StreamingContext {
 
     /** Directory for the batch log, commit log and state (optional). */
     public Builder checkpointDir(Path checkpointDir) {
+      // A checkpoint directory holds the batch log (every batch's plan, fsynced before it runs) and the
+      // commit log; on start the context replays planned but uncommitted batches from it.
       this.checkpointDir = checkpointDir;
+      return this;
+    }
+
+    /**
+     * Requires end-to-end exactly-once (default false): {@link StreamingContext#start()} then refuses,
+     * naming the missing piece, unless a checkpoint directory is set and every output operation is a
+     * {@link BatchOutput} whose guarantee is {@link DeliveryGuarantee#EXACTLY_ONCE} or
+     * {@link DeliveryGuarantee#IDEMPOTENT} and which reports no {@link BatchOutput#exactlyOnceGaps() gaps}.
+     */
+    public Builder exactlyOnce(boolean exactlyOnce) {
+      this.exactlyOnce = exactlyOnce;
       return this;
     }
 

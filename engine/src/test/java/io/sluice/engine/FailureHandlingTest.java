@@ -107,6 +107,24 @@ class FailureHandlingTest {
   }
 
   @Test
+  void outputOperationsAfterAFailedOneDoNotRun() throws Exception {
+    Harness h = new Harness(1);
+    List<String> ran = new CopyOnWriteArrayList<>();
+    var s = h.ctx.queueCollectionStream(new ConcurrentLinkedQueue<List<Integer>>());
+    s.foreachBatch("first", (rdd, b) -> ran.add("first"));
+    s.foreachBatch("second", (rdd, b) -> {
+      ran.add("second");
+      throw new IllegalStateException("second fails");
+    });
+    s.foreachBatch("third", (rdd, b) -> ran.add("third"));
+    h.ctx.start();
+    h.clock.advance(Harness.INTERVAL);
+    assertThatThrownBy(h.ctx::awaitTermination).isInstanceOfSatisfying(BatchFailedException.class,
+        e -> assertThat(e.outputOperation()).isEqualTo("second"));
+    assertThat(ran).containsExactly("first", "second");
+  }
+
+  @Test
   void terminalExceptionIsNotRetried() throws Exception {
     Harness h = new Harness(StreamingContext.builder().appName("terminal").batchInterval(Harness.INTERVAL)
         .parallelism(1).maxTaskAttempts(4));

@@ -215,6 +215,8 @@ class LifecycleTest {
           })
           .map(x -> {
             threads.put("task", Thread.currentThread().getName());
+            threads.put("taskBatch", String.valueOf(
+                io.sluice.engine.rdd.TaskContext.current().orElseThrow().batchId()));
             return x;
           })
           .foreachBatch((rdd, batch) -> {
@@ -226,5 +228,6 @@ class LifecycleTest {
     assertThat(threads.get("transform")).isEqualTo("sluice-job-generator");
     assertThat(threads.get("job")).isEqualTo("sluice-job-0");
     assertThat(threads.get("task")).matches("sluice-task-[01]");
+    assertThat(threads.get("taskBatch")).isEqualTo("0");
   }
 }

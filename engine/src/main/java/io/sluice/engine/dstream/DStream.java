@@ -4,6 +4,7 @@ import io.sluice.engine.Batch;
 import io.sluice.engine.BatchOutput;
 import io.sluice.engine.KV;
 import io.sluice.engine.StreamingContext;
+import io.sluice.engine.dstream.internal.OutputOperation;
 import io.sluice.engine.dstream.internal.Outputs;
 import io.sluice.engine.dstream.internal.TransformedDStream;
 import io.sluice.engine.dstream.internal.WindowedDStream;
@@ -314,7 +315,8 @@ public abstract class DStream<T> {
 
   /**
    * Runs {@code f} for every batch on the job thread, with the batch's RDD and the {@link Batch}
-   * (id, time, input plans). Actions on the RDD run on the task slots. An exception fails the batch.
+   * (id, time, input plans). Actions on the RDD run on the task slots. An exception fails the batch
+   * (output operations of the batch that have not started yet are skipped).
    */
   public void foreachBatch(VoidFunction2<RDD<T>, Batch> f) {
     Objects.requireNonNull(f, "f");
@@ -337,8 +339,8 @@ public abstract class DStream<T> {
    */
   public void writeTo(BatchOutput<T> output) {
     Objects.requireNonNull(output, "output");
-    Outputs.register(this, output.describe(), output::write);
-    EngineAccess.runtime(context).graph().addBatchOutput(output);
+    OutputOperation<T> op = Outputs.register(this, output.describe(), output::write);
+    EngineAccess.runtime(context).graph().addBatchOutput(op.name(), output);
   }
 
   /** As {@link #foreachBatch(VoidFunction2)} without the batch (Spark's {@code foreachRDD}). */

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -27,6 +28,7 @@ public final class DStreamGraph {
   private final List<InputDStream<?, ?>> inputs = new ArrayList<>();
   private final List<OutputOperation<?>> outputs = new ArrayList<>();
   private final List<BatchOutput<?>> batchOutputs = new ArrayList<>();
+  private final Map<String, BatchOutput<?>> batchOutputsByOperation = new HashMap<>();
   private int nextIndex;
 
   DStreamGraph(StreamingContext context) {
@@ -69,8 +71,14 @@ public final class DStreamGraph {
   }
 
   /** Remembers a {@link BatchOutput} for its open/close lifecycle. */
-  public synchronized void addBatchOutput(BatchOutput<?> output) {
+  public synchronized void addBatchOutput(String operationName, BatchOutput<?> output) {
     batchOutputs.add(output);
+    batchOutputsByOperation.put(operationName, output);
+  }
+
+  /** The {@link BatchOutput} behind an output operation, if it was registered through {@code writeTo}. */
+  public synchronized Optional<BatchOutput<?>> batchOutputOf(String operationName) {
+    return Optional.ofNullable(batchOutputsByOperation.get(operationName));
   }
 
   /** The registered {@link BatchOutput}s, in registration order. */

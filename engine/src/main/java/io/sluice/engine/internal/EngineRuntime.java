@@ -7,8 +7,12 @@ import io.sluice.engine.TerminalException;
 import io.sluice.engine.Clock;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.StreamingContext.State;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.engine.dstream.InputDStream;
+import io.sluice.engine.internal.checkpoint.FileBatchJournal;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +23,9 @@ import org.slf4j.LoggerFactory;
 public final class EngineRuntime {
 
   private static final Logger LOG = LoggerFactory.getLogger(EngineRuntime.class);
+
+  /** Reads and writes the plans in the checkpoint's batch log. */
+  private static final ObjectMapper CHECKPOINT_JSON = new ObjectMapper();
 
   private final StreamingContext ctx;
   private final DStreamGraph graph;
@@ -125,13 +132,21 @@ public final class EngineRuntime {
       default -> {
       }
     }
+    ExactlyOnceCheck.verify(ctx, graph);
+    ctx.checkpointDir().ifPresent(dir -> batchJournal = FileBatchJournal.open(dir, CHECKPOINT_JSON, planTypes()));
     scheduler = new JobScheduler(this);
     generator = new JobGenerator(this);
     try {
       generator.prepare();
+    } catch (RuntimeException e) {
+      scheduler.abort();
+      throw e;
+    }
+    try {
       openOutputs();
     } catch (RuntimeException e) {
       scheduler.abort();
+      stopInputs();
       throw e;
     }
     state = State.ACTIVE;
@@ -139,6 +154,14 @@ public final class EngineRuntime {
     generator.launch();
     LOG.info("context '{}' started: batch interval {}, {} task slots", ctx.appName(), ctx.batchInterval(),
         ctx.parallelism());
+  }
+
+  private Map<String, Class<?>> planTypes() {
+    Map<String, Class<?>> types = new HashMap<>();
+    for (InputDStream<?, ?> in : graph.inputs()) {
+      types.put(in.name(), in.planType());
+    }
+    return types;
   }
 
   private void openOutputs() {
@@ -220,6 +243,11 @@ public final class EngineRuntime {
       Thread.currentThread().interrupt();
     }
     closeOutputs();
+    stopInputs();
+    finish();
+  }
+
+  private void stopInputs() {
     for (InputDStream<?, ?> in : graph.inputs()) {
       try {
         in.stop();
@@ -227,7 +255,6 @@ public final class EngineRuntime {
         LOG.warn("input '{}' failed to stop", in.name(), e);
       }
     }
-    finish();
   }
 
   private void finish() {

@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs queued batches one at a time, in batch order, on the {@code sluice-job-scheduler} thread: each
  * output operation's job on a {@code sluice-job-N} thread (up to {@code concurrentJobs} at once, started
- * in order), then, if all succeeded, the inputs' commits, the commit log, metrics and listeners. A failed
- * batch commits nothing and fails the context.
+ * in order; after a failure the jobs not yet started are skipped), then, if all succeeded, the inputs'
+ * commits, the commit journal, metrics, the rate controller and listeners. A failed batch commits nothing
+ * and fails the context.
  */
 final class JobScheduler {
 
@@ -148,9 +149,20 @@ final class JobScheduler {
 
   private BatchFailedException runJobs(BatchWork w) {
     List<Future<BatchFailedException>> running = new ArrayList<>();
+    // Once a job failed, jobs not yet started are skipped: the batch will not commit anyway.
+    java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
     try {
       for (OutputOperation.Job job : w.jobs()) {
-        running.add(jobs.submit(() -> runJob(w.batch(), job)));
+        running.add(jobs.submit(() -> {
+          if (failed.get()) {
+            return null;
+          }
+          BatchFailedException f = runJob(w.batch(), job);
+          if (f != null) {
+            failed.set(true);
+          }
+          return f;
+        }));
       }
     } catch (java.util.concurrent.RejectedExecutionException e) {
       return new BatchFailedException(w.batch().id(), "scheduling", -1, e);

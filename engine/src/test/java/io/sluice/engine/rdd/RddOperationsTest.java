@@ -252,6 +252,9 @@ class RddOperationsTest {
         });
     List<Integer> tasks = chain.runJob((it, tc) -> {
       it.forEachRemaining(x -> { });
+      assertThat(tc.batchId()).isEqualTo(-1);
+      assertThat(tc.attemptNumber()).isZero();
+      assertThat(tc.slotId()).isBetween(0, 2);
       return tc.partition();
     });
     assertThat(tasks).containsExactlyElementsOf(IntStream.range(0, slices).boxed().toList());
