@@ -6,6 +6,7 @@ import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.rdd.RDD;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.OptionalLong;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -136,6 +137,16 @@ public abstract class InputDStream<T, P> extends DStream<T> {
 
   /** The rate estimator's latest rate for this input, in records/s (only with backpressure on). */
   public void onRateUpdate(long recordsPerSecond) {
+  }
+
+  /**
+   * The highest batch id this input's offset store holds as committed, or empty when it keeps none.
+   * Called once at start, on the job generator thread, after {@link #start()}: new batches get ids
+   * above it, so a pipeline whose checkpoint directory was removed never reuses a batch id that an
+   * offset store or a transactional sink already holds (they would refuse or skip the batch).
+   */
+  public OptionalLong lastCommittedBatchId() {
+    return OptionalLong.empty();
   }
 
   /**

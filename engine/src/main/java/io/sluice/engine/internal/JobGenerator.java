@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -77,6 +78,13 @@ final class JobGenerator {
         if (plan != null) {
           restore(in, latest.id(), plan);
         }
+      }
+    }
+    for (InputDStream<?, ?> in : rt.graph().inputs()) {
+      OptionalLong committed = in.lastCommittedBatchId();
+      if (committed.isPresent() && committed.getAsLong() >= nextBatchId) {
+        LOG.info("input {} has committed batch {}; new batches continue after it", in.name(), committed.getAsLong());
+        nextBatchId = committed.getAsLong() + 1;
       }
     }
     nextTime = first;

@@ -92,6 +92,33 @@ class DirectStreamTest {
     }
   }
 
+  @Test
+  void newRunWithoutCheckpointContinuesBatchIdsAfterTheGroupsCommittedMetadata(EmbeddedKafka kafka) {
+    String a = TestSupport.topic("ids");
+    kafka.createTopic(a, 1);
+    kafka.produce(records(a, 0, "x", 4));
+    String group = "g-" + a;
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      h.record(KafkaDirect.createDirectStream(h.ctx,
+          ConsumerStrategies.<String, String>subscribe(List.of(a), TestSupport.params(kafka, group, false))));
+      h.ctx.start();
+      assertThat(h.runBatch().batchId()).isZero();
+      assertThat(h.runBatch().batchId()).isEqualTo(1);
+    }
+    assertThat(kafka.committedOffsets(group).get(new TopicPartition(a, 0)).metadata())
+        .startsWith("sluice:v1:batch=1;");
+
+    kafka.produce(records(a, 0, "y", 2));
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      h.record(KafkaDirect.createDirectStream(h.ctx,
+          ConsumerStrategies.<String, String>subscribe(List.of(a), TestSupport.params(kafka, group, false))));
+      h.ctx.start();
+      StreamHarness.Seen next = h.runBatch();
+      assertThat(next.batchId()).isEqualTo(2);
+      assertThat(next.values()).containsExactlyElementsOf(values("y", 0, 2));
+    }
+  }
+
   @SafeVarargs
   private static List<String> concat(List<String>... lists) {
     List<String> out = new ArrayList<>();

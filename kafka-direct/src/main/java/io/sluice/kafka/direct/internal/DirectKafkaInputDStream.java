@@ -10,12 +10,15 @@ import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.ErrorPolicy;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.OffsetRange;
+import io.sluice.offsets.KafkaCommitMetadata;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.StaleBatchException;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -45,6 +48,7 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   private final ConcurrentLinkedQueue<OffsetRange> commitQueue = new ConcurrentLinkedQueue<>();
   private DirectPlanner planner;
   private volatile boolean exhausted;
+  private volatile String lastCommitMetadata = "";
   private boolean stopped;
 
   /** Registers the stream with {@code ctx}; connects to nothing before the first plan. */
@@ -107,7 +111,11 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
 
   @Override
   public void commit(Batch batch, KafkaBatchPlan plan) {
-    flushCommitQueue();
+    // The batch id travels in the metadata, as the Kafka offset store and the Kafka sink write it, so
+    // a restart continues the ids after it and a transactional sink recognises a batch already done.
+    String metadata = KafkaCommitMetadata.encode(batch.id(), batch.time());
+    lastCommitMetadata = metadata;
+    flushCommitQueue(metadata);
     OffsetStore store = options.offsetStore().orElse(null);
     if (store != null) {
       try {
@@ -119,7 +127,7 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
         log.debug("batch {} of {} was already committed to {}", batch.id(), group, store.describe());
       }
     } else {
-      planner().driver().commit(untils(plan.ranges()));
+      planner().driver().commit(untils(plan.ranges()), metadata);
     }
     plan.ranges().forEach(r -> metrics.committed(r.topicPartition(), r.untilOffset()));
     if (plan.last()) {
@@ -133,13 +141,13 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     return out;
   }
 
-  private void flushCommitQueue() {
+  private void flushCommitQueue(String metadata) {
     Map<TopicPartition, Long> offsets = new HashMap<>();
     for (OffsetRange r; (r = commitQueue.poll()) != null; ) {
       offsets.merge(r.topicPartition(), r.untilOffset(), Math::max);
     }
     if (!offsets.isEmpty()) {
-      planner().driver().commit(offsets);
+      planner().driver().commit(offsets, metadata);
     }
   }
 
@@ -151,6 +159,15 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   @Override
   public void onRateUpdate(long recordsPerSecond) {
     planner().onRateUpdate(recordsPerSecond);
+  }
+
+  @Override
+  public OptionalLong lastCommittedBatchId() {
+    Optional<OffsetStore> store = options.offsetStore();
+    if (store.isPresent()) {
+      return store.get().lastBatchId(group);
+    }
+    return KafkaParams.lastBatchIdOfGroup(strategy.kafkaParams(), group, options.pollTimeout());
   }
 
   @Override
@@ -170,7 +187,7 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     }
     try {
       if (p != null && !commitQueue.isEmpty()) {
-        flushCommitQueue();
+        flushCommitQueue(lastCommitMetadata);
       }
     } catch (RuntimeException e) {
       log.warn("stream {}: committing the queued commitAsync offsets on stop failed", name(), e);

@@ -64,12 +64,12 @@ public final class DriverConsumer implements AutoCloseable {
   }
 
   /** Commits next offsets to the consumer group, synchronously. */
-  public synchronized void commit(Map<TopicPartition, Long> offsets) {
+  public synchronized void commit(Map<TopicPartition, Long> offsets, String metadata) {
     if (offsets.isEmpty()) {
       return;
     }
     Map<TopicPartition, OffsetAndMetadata> om = new HashMap<>();
-    offsets.forEach((tp, o) -> om.put(tp, new OffsetAndMetadata(o)));
+    offsets.forEach((tp, o) -> om.put(tp, new OffsetAndMetadata(o, metadata)));
     consumer.commitSync(om, timeout);
   }
 

@@ -1,8 +1,20 @@
 package io.sluice.kafka.direct.internal;
 
+import io.sluice.offsets.KafkaCommitMetadata;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -75,5 +87,36 @@ public final class KafkaParams {
   public static boolean resetToLatest(Map<String, Object> params) {
     Object v = params.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG);
     return v != null && v.toString().trim().toLowerCase(Locale.ROOT).equals("latest");
+  }
+
+  /**
+   * The highest Sluice batch id in the commit metadata of {@code group} (written by the stream, the
+   * Kafka offset store or the Kafka sink), or empty when the group has no such commit. Blocking.
+   *
+   * @throws KafkaException when the group's offsets cannot be read within {@code timeout}
+   */
+  public static OptionalLong lastBatchIdOfGroup(Map<String, Object> params, String group, Duration timeout) {
+    Map<String, Object> adminConfig = new HashMap<>();
+    params.forEach((k, v) -> {
+      if (AdminClientConfig.configNames().contains(k)) {
+        adminConfig.put(k, v);
+      }
+    });
+    try (Admin admin = Admin.create(adminConfig)) {
+      Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
+          .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return offsets.values().stream()
+          .filter(Objects::nonNull)
+          .map(om -> KafkaCommitMetadata.batchId(om.metadata()))
+          .filter(OptionalLong::isPresent)
+          .mapToLong(OptionalLong::getAsLong)
+          .max();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted while reading the committed offsets of group '" + group + "'", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaException("cannot read the committed offsets of group '" + group + "' within " + timeout
+          + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -128,7 +128,7 @@ class DirectPlannerTest {
       assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 4, 6), range(topic, 1, 0, 6));
     }
     try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.defaults())) {
-      planner.driver().commit(Map.of(new TopicPartition(topic, 1), 2L));
+      planner.driver().commit(Map.of(new TopicPartition(topic, 1), 2L), "");
     }
     try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.defaults())) {
       assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 0, 6), range(topic, 1, 2, 6));
