@@ -1,0 +1,151 @@
+package io.sluice.sinks;
+
+import io.sluice.offsets.JdbcOffsetStore;
+import io.sluice.sinks.internal.JdbcSinkImpl;
+import javax.sql.DataSource;
+
+/**
+ * Writes each batch's records into a relational database with the application's SQL (an insert or an
+ * upsert) in ONE local transaction per batch, on the job thread. The batch's tasks compute their partitions
+ * in parallel and hand each finished partition to the job thread, which binds the rows and sends them with
+ * JDBC batching ({@link Builder#batchSize(int)} rows per {@code executeBatch}).
+ *
+ * <p>With an {@link Builder#offsetStore(JdbcOffsetStore) offset store} in the same database the guarantee is
+ * {@link io.sluice.engine.DeliveryGuarantee#EXACTLY_ONCE EXACTLY_ONCE}: inside the transaction the sink first
+ * reads the last batch id of every consumer group of the batch; if it is at or above this batch's id the
+ * batch is already applied and is skipped (rolled back, logged, counted in
+ * {@code sluice.sink.batches.skipped}); otherwise it writes the rows, commits the batch's offsets to the store
+ * on the same connection and commits. Writes that add ({@code ... DO UPDATE SET n = t.n + EXCLUDED.n}) are
+ * therefore applied once, with or without a shuffle before the sink, because the whole batch commits as one
+ * unit. Without an offset store the guarantee is
+ * {@link io.sluice.engine.DeliveryGuarantee#AT_LEAST_ONCE AT_LEAST_ONCE} (idempotent if the SQL is an upsert
+ * that overwrites).
+ *
+ * <p>Any failure (a binder or statement error, a lost connection) rolls the transaction back and fails the
+ * batch with a {@link SinkException}: neither rows nor offsets remain, and a restart replays the batch.
+ * One offset store and group must belong to one transactional sink: a second sink committing the same
+ * group would see the first one's commit and skip its own rows.
+ *
+ * @param <T> record type
+ */
+public interface JdbcSink<T> extends TransactionalSink<T> {
+
+    /** The default number of rows per JDBC {@code executeBatch}. */
+    int DEFAULT_BATCH_SIZE = 1000;
+
+    /** A new builder. */
+    static <T> Builder<T> builder() {
+        return new Builder<>();
+    }
+
+    /**
+     * Builds a {@link JdbcSink}. Not thread-safe; {@link #build()} copies the settings.
+     *
+     * @param <T> record type
+     */
+    final class Builder<T> {
+        private DataSource dataSource;
+        private String jdbcUrl;
+        private String user;
+        private String password;
+        private String sql;
+        private RowBinder<T> binder;
+        private JdbcOffsetStore offsetStore;
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private String name = "jdbc";
+
+        private Builder() {
+        }
+
+        /** The database, as a pool the application owns (not closed by the sink). Or {@link #jdbcUrl}. */
+        public Builder<T> dataSource(DataSource dataSource) {
+            this.dataSource = dataSource;
+            return this;
+        }
+
+        /** The database URL; the sink then owns a small HikariCP pool, opened at start, closed at stop. */
+        public Builder<T> jdbcUrl(String jdbcUrl) {
+            this.jdbcUrl = jdbcUrl;
+            return this;
+        }
+
+        /** The user for {@link #jdbcUrl(String)}. */
+        public Builder<T> user(String user) {
+            this.user = user;
+            return this;
+        }
+
+        /** The password for {@link #jdbcUrl(String)}. */
+        public Builder<T> password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        /** The statement run once per record (required), with {@code ?} parameters the binder sets. */
+        public Builder<T> sql(String sql) {
+            this.sql = sql;
+            return this;
+        }
+
+        /** Sets a record's parameters (required). */
+        public Builder<T> binder(RowBinder<T> binder) {
+            this.binder = binder;
+            return this;
+        }
+
+        /**
+         * The offset store, in the same database, whose commit joins the sink's transaction. Required for
+         * exactly-once.
+         */
+        public Builder<T> offsetStore(JdbcOffsetStore offsetStore) {
+            this.offsetStore = offsetStore;
+            return this;
+        }
+
+        /** Rows per {@code executeBatch} (default {@value JdbcSink#DEFAULT_BATCH_SIZE}, > 0). */
+        public Builder<T> batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** A name for logs, metrics and thread names (default {@code jdbc}). */
+        public Builder<T> name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * Validates the settings and builds the sink.
+         *
+         * @throws IllegalArgumentException naming the first invalid setting and its value
+         */
+        public JdbcSink<T> build() {
+            if (dataSource == null && (jdbcUrl == null || jdbcUrl.isBlank())) {
+                throw new IllegalArgumentException("dataSource or jdbcUrl must be set, were null and "
+                        + (jdbcUrl == null ? "null" : "'" + jdbcUrl + "'"));
+            }
+            if (dataSource != null && jdbcUrl != null) {
+                throw new IllegalArgumentException("set dataSource or jdbcUrl, not both; jdbcUrl was '" + jdbcUrl + "'");
+            }
+            if (dataSource != null && (user != null || password != null)) {
+                throw new IllegalArgumentException("user and password apply to jdbcUrl only, user was '" + user
+                        + "' with a dataSource");
+            }
+            if (sql == null || sql.isBlank()) {
+                throw new IllegalArgumentException("sql must be set and not blank, was "
+                        + (sql == null ? "null" : "'" + sql + "'"));
+            }
+            if (binder == null) {
+                throw new IllegalArgumentException("binder must be set, was null");
+            }
+            if (batchSize <= 0) {
+                throw new IllegalArgumentException("batchSize must be > 0, was " + batchSize);
+            }
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
+            }
+            return new JdbcSinkImpl<>(new JdbcSinkImpl.Settings<>(dataSource, jdbcUrl, user, password, sql, binder,
+                    offsetStore, batchSize, name));
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.sluice.sinks;
+
+import io.sluice.engine.Batch;
+import io.sluice.engine.BatchOutput;
+import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.StreamOffsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A sink that writes a whole batch as one unit and commits the batch's offsets (each Kafka input's
+ * {@link StreamOffsets} plan, as a {@link BatchCommit}) inside the same transaction, so output and
+ * offsets become visible together or not at all. Before writing it checks whether its target already
+ * holds the batch (a batch id at or below the last one committed for every group) and then skips it:
+ * a replayed batch is never applied twice, even by writes that add.
+ *
+ * <p>{@link #write(io.sluice.engine.rdd.RDD, Batch)} is called on the job thread, which owns the
+ * transaction; the RDD's tasks may compute and hand over records in parallel.
+ *
+ * @param <T> record type
+ */
+public interface TransactionalSink<T> extends BatchOutput<T> {
+
+    /**
+     * The offsets to commit for {@code batch}: one {@link BatchCommit} per consumer group among the
+     * batch's plans that implement {@link StreamOffsets}, in plan order. Two inputs of the same group are
+     * merged into one commit. Empty when no input is a Kafka stream.
+     *
+     * @throws IllegalArgumentException if two inputs of one group read the same topic-partition
+     */
+    static List<BatchCommit> batchCommits(Batch batch) {
+        Map<String, List<io.sluice.offsets.OffsetRange>> byGroup = new LinkedHashMap<>();
+        for (Object plan : batch.plans().values()) {
+            if (plan instanceof StreamOffsets offsets) {
+                byGroup.computeIfAbsent(offsets.group(), g -> new ArrayList<>()).addAll(offsets.offsetRanges());
+            }
+        }
+        List<BatchCommit> commits = new ArrayList<>(byGroup.size());
+        byGroup.forEach((group, ranges) -> commits.add(new BatchCommit(group, batch.id(), batch.time(), ranges)));
+        return commits;
+    }
+}

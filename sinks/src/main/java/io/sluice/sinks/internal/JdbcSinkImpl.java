@@ -1,0 +1,241 @@
+package io.sluice.sinks.internal;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.sluice.engine.Batch;
+import io.sluice.engine.DeliveryGuarantee;
+import io.sluice.engine.StreamingContext;
+import io.sluice.engine.rdd.RDD;
+import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.JdbcOffsetStore;
+import io.sluice.offsets.StaleBatchException;
+import io.sluice.sinks.JdbcSink;
+import io.sluice.sinks.RowBinder;
+import io.sluice.sinks.SinkException;
+import io.sluice.sinks.TransactionalSink;
+import java.sql.BatchUpdateException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JDBC sink; see {@link JdbcSink}. {@link #write} runs on the job thread, which alone uses the
+ * batch's connection; {@code open}/{@code close} on the context's start and stop threads.
+ *
+ * @param <T> record type
+ */
+public final class JdbcSinkImpl<T> implements JdbcSink<T> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcSinkImpl.class);
+
+    /** The validated builder settings. */
+    public record Settings<T>(DataSource dataSource, String jdbcUrl, String user, String password, String sql,
+            RowBinder<T> binder, JdbcOffsetStore offsetStore, int batchSize, String name) {
+    }
+
+    private final Settings<T> settings;
+    private volatile DataSource dataSource;
+    private volatile HikariDataSource ownedPool;
+    private volatile SinkMetrics metrics;
+    private volatile boolean warnedNoOffsets;
+
+    /** Creates the sink from validated settings; connects at {@link #open} (or first write). */
+    public JdbcSinkImpl(Settings<T> settings) {
+        this.settings = settings;
+        this.dataSource = settings.dataSource();
+        this.metrics = SinkMetrics.detached(describe());
+    }
+
+    @Override
+    public String describe() {
+        return "JdbcSink[" + settings.name() + "]";
+    }
+
+    @Override
+    public DeliveryGuarantee guarantee() {
+        return settings.offsetStore() != null ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE;
+    }
+
+    @Override
+    public List<String> exactlyOnceGaps() {
+        if (settings.offsetStore() != null) {
+            return List.of();
+        }
+        return List.of(describe() + " has no offset store: rows and offsets cannot commit together"
+                + " (set offsetStore(OffsetStores.jdbc(...)) on the sink's database)");
+    }
+
+    @Override
+    public synchronized void open(StreamingContext context) {
+        metrics = SinkMetrics.of(context.meterRegistry(), context.appName(), describe());
+        dataSource();
+    }
+
+    private synchronized DataSource dataSource() {
+        if (dataSource == null) {
+            HikariConfig config = new HikariConfig();
+            config.setJdbcUrl(settings.jdbcUrl());
+            config.setUsername(settings.user());
+            config.setPassword(settings.password());
+            config.setAutoCommit(false);
+            // One batch writes at a time per sink; a second connection covers a replay racing a close.
+            config.setMaximumPoolSize(2);
+            config.setPoolName("sluice-jdbc-sink-" + settings.name());
+            ownedPool = new HikariDataSource(config);
+            dataSource = ownedPool;
+        }
+        return dataSource;
+    }
+
+    @Override
+    public void write(RDD<T> rdd, Batch batch) throws Exception {
+        long start = System.nanoTime();
+        List<BatchCommit> commits = settings.offsetStore() == null ? List.of() : TransactionalSink.batchCommits(batch);
+        if (settings.offsetStore() != null && commits.isEmpty() && !warnedNoOffsets) {
+            warnedNoOffsets = true;
+            LOG.warn("{}: batch {} has no Kafka input offsets to commit: a replay of such batches writes its rows"
+                    + " again", describe(), batch.id());
+        }
+        try (Connection c = dataSource().getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                if (alreadyCommitted(c, batch, commits)) {
+                    c.rollback();
+                    metrics.skipped();
+                    LOG.info("{}: batch {} is already committed for groups {}: skipped", describe(), batch.id(),
+                            groups(commits));
+                    return;
+                }
+                long rows = writeRows(c, rdd, batch);
+                for (BatchCommit commit : commits) {
+                    settings.offsetStore().commit(c, commit);
+                }
+                c.commit();
+                metrics.batchWritten(start, rows);
+                LOG.debug("{}: batch {} committed {} rows and offsets of {}", describe(), batch.id(), rows,
+                        groups(commits));
+            } catch (Exception e) {
+                rollback(c, e);
+                throw failure(batch, e);
+            } catch (Error e) {
+                rollback(c, e);
+                throw e;
+            } finally {
+                // A pool the application owns may hand the connection out again as it was lent.
+                restoreAutoCommit(c, autoCommit);
+            }
+        } catch (SQLException e) {
+            throw failure(batch, e);
+        }
+    }
+
+    /** Whether every group of the batch already holds this batch; refuses a half-applied state. */
+    private boolean alreadyCommitted(Connection c, Batch batch, List<BatchCommit> commits) {
+        List<String> done = new ArrayList<>();
+        for (BatchCommit commit : commits) {
+            OptionalLong last = settings.offsetStore().lastBatchId(c, commit.group());
+            if (last.isPresent() && last.getAsLong() >= batch.id()) {
+                done.add(commit.group() + "@" + last.getAsLong());
+            }
+        }
+        if (done.isEmpty()) {
+            return false;
+        }
+        if (done.size() < commits.size()) {
+            throw new SinkException(describe() + ": batch " + batch.id() + " is committed for " + done
+                    + " but not for all of " + groups(commits) + ": another writer commits these groups to the same"
+                    + " store; one transactional sink must own a group's offsets");
+        }
+        return true;
+    }
+
+    private long writeRows(Connection c, RDD<T> rdd, Batch batch) throws Exception {
+        long rows = 0;
+        try (PreparedStatement ps = c.prepareStatement(settings.sql());
+                PartitionFeed<T> feed = PartitionFeed.start(rdd, settings.name(), rdd.context().parallelism())) {
+            int pending = 0;
+            for (PartitionFeed.Chunk<T> chunk; (chunk = feed.next()) != null; ) {
+                for (T record : chunk.records()) {
+                    bind(ps, record, batch, chunk.partition());
+                    ps.addBatch();
+                    rows++;
+                    if (++pending == settings.batchSize()) {
+                        ps.executeBatch();
+                        pending = 0;
+                    }
+                }
+            }
+            if (pending > 0) {
+                ps.executeBatch();
+            }
+        }
+        return rows;
+    }
+
+    private void bind(PreparedStatement ps, T record, Batch batch, int partition) {
+        try {
+            settings.binder().bind(ps, record);
+        } catch (Exception e) {
+            throw new SinkException(describe() + ": the binder failed on a record of partition " + partition
+                    + " of batch " + batch.id() + ": " + e, e);
+        }
+    }
+
+    private static void rollback(Connection c, Throwable cause) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private static void restoreAutoCommit(Connection c, boolean autoCommit) {
+        try {
+            if (autoCommit) {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            LOG.debug("cannot restore auto-commit on a connection: {}", e.toString());
+        }
+    }
+
+    private SinkException failure(Batch batch, Throwable e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        if (e instanceof StaleBatchException stale) {
+            return new SinkException(describe() + ": batch " + batch.id() + " of group '" + stale.group()
+                    + "' was committed by another writer while this one wrote it (store holds batch "
+                    + stale.lastCommittedBatchId() + "); rolled back: is a second driver running?", e);
+        }
+        if (e instanceof SinkException se) {
+            return se;
+        }
+        String detail = e.toString();
+        if (e instanceof BatchUpdateException bue && bue.getNextException() != null) {
+            detail += " / " + bue.getNextException().getMessage();
+        }
+        return new SinkException(describe() + ": batch " + batch.id() + " failed and was rolled back (no rows, no"
+                + " offsets): " + detail, e);
+    }
+
+    private static List<String> groups(List<BatchCommit> commits) {
+        return commits.stream().map(BatchCommit::group).toList();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (ownedPool != null) {
+            ownedPool.close();
+            ownedPool = null;
+            dataSource = null;
+        }
+    }
+}
