@@ -2,6 +2,7 @@ package io.sluice.engine;
 
 import io.sluice.engine.rdd.RDD;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * An output that writes each batch's RDD somewhere and says what it guarantees. Registered with
@@ -29,6 +30,16 @@ public interface BatchOutput<T> {
    */
   default List<String> exactlyOnceGaps() {
     return List.of();
+  }
+
+  /**
+   * Where this output commits the batch's input offsets inside its own transaction (e.g. {@code
+   * "offset store jdbc(...)"}), or empty when it commits none. Two outputs of one context must not
+   * share a target: the second would find the batch already committed by the first and skip its
+   * write, so {@code start()} refuses that.
+   */
+  default Optional<String> offsetCommitTarget() {
+    return Optional.empty();
   }
 
   /**

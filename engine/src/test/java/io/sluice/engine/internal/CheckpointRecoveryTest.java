@@ -121,6 +121,34 @@ class CheckpointRecoveryTest {
     ctx.stop(false);
   }
 
+  @Test
+  void twoOutputsCommittingOffsetsToTheSameTargetAreRefusedEvenWithoutExactlyOnce() {
+    StreamingContext ctx = context(new ManualClock(), false, null);
+    RangeInput in = new RangeInput(ctx);
+    in.writeTo(new TargetOutput("offset store jdbc(db)"));
+    in.writeTo(new TargetOutput("offset store jdbc(db)"));
+
+    assertThatThrownBy(ctx::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("both commit the batch's offsets to offset store jdbc(db)");
+  }
+
+  private record TargetOutput(String target) implements BatchOutput<Long> {
+    @Override
+    public void write(RDD<Long> rdd, Batch batch) {
+      rdd.count();
+    }
+
+    @Override
+    public DeliveryGuarantee guarantee() {
+      return DeliveryGuarantee.EXACTLY_ONCE;
+    }
+
+    @Override
+    public java.util.Optional<String> offsetCommitTarget() {
+      return java.util.Optional.of(target);
+    }
+  }
+
   private record TestOutput(DeliveryGuarantee guarantee, List<String> exactlyOnceGaps) implements BatchOutput<Long> {
     @Override
     public void write(RDD<Long> rdd, Batch batch) {

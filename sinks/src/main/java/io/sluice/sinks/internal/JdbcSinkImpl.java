@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -60,6 +61,11 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
     @Override
     public DeliveryGuarantee guarantee() {
         return settings.offsetStore() != null ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE;
+    }
+
+    @Override
+    public Optional<String> offsetCommitTarget() {
+        return Optional.ofNullable(settings.offsetStore()).map(store -> "offset store " + store.describe());
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -85,6 +86,15 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
     @Override
     public DeliveryGuarantee guarantee() {
         return settings.exactlyOnce() ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE;
+    }
+
+    @Override
+    public Optional<String> offsetCommitTarget() {
+        if (!settings.exactlyOnce()) {
+            return Optional.empty();
+        }
+        return Optional.of("the consumer groups of the Kafka cluster at "
+            + settings.producerConfig().get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
     }
 
     @Override
