@@ -61,6 +61,16 @@ public interface OffsetStore extends AutoCloseable {
    */
   void reset(String group, Map<TopicPartition, Long> positions);
 
+  /**
+   * Declares the caller the one committer of {@code group} from now on. A store that can fence (the
+   * Kafka store, through its transactional id) fences earlier committers of the group here and aborts
+   * a commit a crashed run left open, so the reads that follow need not wait for the broker to time
+   * it out. An input stream calls it once at start, before reading the group's positions; tools that
+   * only read (the command line) do not. Blocking. Default: nothing to do.
+   */
+  default void claim(String group) {
+  }
+
   /** A short description for messages, e.g. {@code kafka(localhost:9092)}. */
   String describe();
 

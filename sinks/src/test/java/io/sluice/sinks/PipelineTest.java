@@ -111,7 +111,12 @@ class PipelineTest {
         execute(ds, "CREATE TABLE " + table + " (word VARCHAR(20) PRIMARY KEY, n BIGINT NOT NULL)");
         String group = "pipeline-" + table;
         try (JdbcOffsetStore store = OffsetStores.jdbc(ds); Pipeline p = new Pipeline("pipeline-jdbc")) {
-            new NumberInput(p.ctx, group, "numbers").mapToPair(w -> KV.of(w, 1L)).reduceByKey(Long::sum)
+            java.util.Set<Long> taskBatchIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            new NumberInput(p.ctx, group, "numbers").mapToPair(w -> {
+                        // Tasks the sink runs from its feeder thread still belong to the batch.
+                        taskBatchIds.add(io.sluice.engine.rdd.TaskContext.current().orElseThrow().batchId());
+                        return KV.of(w, 1L);
+                    }).reduceByKey(Long::sum)
                     .writeTo(JdbcSink.<KV<String, Long>>builder()
                             .dataSource(ds)
                             .sql("INSERT INTO " + table + " (word, n) VALUES (?, ?) ON CONFLICT (word) DO UPDATE"
@@ -131,6 +136,7 @@ class PipelineTest {
             assertThat(totals.get("k0")).isEqualTo(43); // offsets 0, 7, ..., 294
             assertThat(store.lastBatchId(group)).hasValue(2);
             assertThat(store.committed(group)).containsValue(300L);
+            assertThat(taskBatchIds).containsExactlyInAnyOrder(0L, 1L, 2L);
         }
     }
 

@@ -36,7 +36,9 @@ public final class TaskScheduler {
   static final ThreadLocal<Integer> SLOT = new ThreadLocal<>();
 
   /** The batch and output operation a job thread is running; null outside batches. */
-  public static final ThreadLocal<JobScope> SCOPE = new ThreadLocal<>();
+  // Inheritable: an output that runs its jobs from a helper thread it starts on the job thread (the JDBC
+  // sink's partition feeder) keeps the batch's scope, so its tasks still see the batch id.
+  public static final ThreadLocal<JobScope> SCOPE = new InheritableThreadLocal<>();
 
   /**
    * What a job thread is working for.

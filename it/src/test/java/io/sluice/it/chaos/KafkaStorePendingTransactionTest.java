@@ -16,26 +16,21 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Known bug, off by default ({@code -Dsluice.it.knownBugs=true} runs it; it fails today): the Kafka
- * pipeline with the Kafka offset store, killed while the store's own transaction (transactional id
- * {@code sluice-offsets-<group>}) held the group's offsets. Nothing aborts that transaction before the
- * restarted pipeline reads the group's offsets as stable: the store's producer is initialised (which would
- * abort it) only at the store's first commit. So the first stable read waits until the broker times the
- * transaction out ({@code transaction.timeout.ms}, 60 s by default) and gives up after 30 s: with the
- * engine of 11:00 that is the recovery in {@code start()} (the store's {@code lastBatchId}), with the one of
- * 10:40 it was the KafkaSink's already-committed check; either way the pipeline fails and stays down for
- * about a minute per such kill. No record is lost or doubled. The kill inside the store's transaction is
- * made deterministic by a stand-in committer with the store's transactional id, killed inside its
+ * The Kafka pipeline with the Kafka offset store, killed while the store's own transaction
+ * (transactional id {@code sluice-offsets-<group>}) held the group's offsets. The restarted stream
+ * claims the group ({@code OffsetStore.claim}) before reading it, which fences the dead committer and
+ * aborts its open transaction at once; before that fix the first stable read waited until the broker
+ * timed the transaction out (60 s by default) and the restart failed for about a minute. No record may
+ * be lost or doubled, and the restart must not exit by itself. The kill inside the store's transaction
+ * is made deterministic by a stand-in committer with the store's transactional id, killed inside its
  * transaction.
  */
 @ExtendWith({EmbeddedKafkaExtension.class, EmbeddedPostgresExtension.class})
-@EnabledIfSystemProperty(named = "sluice.it.knownBugs", matches = "true")
 class KafkaStorePendingTransactionTest {
 
   static final long N = 200_000;

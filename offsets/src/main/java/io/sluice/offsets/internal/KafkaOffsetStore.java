@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
@@ -354,6 +355,13 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     committer.commit(commit);
   }
 
+  @Override
+  public void claim(String group) {
+    Objects.requireNonNull(group, "group must not be null");
+    historyTopicExists(true);
+    committers.computeIfAbsent(group, GroupCommitter::new).claim();
+  }
+
   /** The transactional producer of one group and the last batch id it knows. */
   private final class GroupCommitter {
     private final String group;
@@ -364,6 +372,18 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
 
     GroupCommitter(String group) {
       this.group = group;
+    }
+
+    /** Starts the producer now: fences older committers and aborts their open transaction. */
+    void claim() {
+      lock.lock();
+      try {
+        if (producer == null && !fenced) {
+          start();
+        }
+      } finally {
+        lock.unlock();
+      }
     }
 
     void commit(BatchCommit commit) {
