@@ -1,6 +1,7 @@
 package io.sluice.offsets.internal;
 
 import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStoreException;
 import io.sluice.offsets.StaleBatchException;
@@ -24,7 +25,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -38,7 +38,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -117,24 +116,12 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     return result;
   }
 
-  /**
-   * The group's stable offsets. A partition whose offsets are in a transaction whose markers are
-   * still being written comes back from the broker as unstable and the admin client leaves it out;
-   * such partitions are read again until stable, up to the timeout.
-   */
+  /** The group's stable offsets (see {@link KafkaGroupOffsets#readStable}). */
   private Map<TopicPartition, OffsetAndMetadata> groupOffsets(String group) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      Map<TopicPartition, OffsetAndMetadata> stable = readGroupOffsets(group, true);
-      Map<TopicPartition, OffsetAndMetadata> any = readGroupOffsets(group, false);
-      if (stable.keySet().containsAll(any.keySet())) {
-        return stable;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new OffsetStoreException(describe() + ": offsets of group '" + group + "' for " + any.keySet()
-            + " stayed unstable (an open transaction?) for " + timeout.toMillis() + " ms");
-      }
-      pause();
+    try {
+      return KafkaGroupOffsets.readStable(admin, group, timeout);
+    } catch (OffsetStoreException e) {
+      throw new OffsetStoreException(describe() + ": " + e.getMessage(), e.getCause() != null ? e.getCause() : e);
     }
   }
 
@@ -168,23 +155,9 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
 
   private Map<TopicPartition, OffsetAndMetadata> readGroupOffsets(String group, boolean requireStable) {
     try {
-      Map<TopicPartition, OffsetAndMetadata> offsets = admin
-          .listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions().requireStable(requireStable))
-          .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
-      offsets.forEach((tp, om) -> {
-        if (om != null) {
-          result.put(tp, om);
-        }
-      });
-      return result;
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof GroupIdNotFoundException) {
-        return Map.of();
-      }
-      throw failure("read the offsets of group '" + group + "'", e.getCause());
-    } catch (Exception e) {
-      throw failure("read the offsets of group '" + group + "'", e);
+      return KafkaGroupOffsets.read(admin, group, requireStable, timeout);
+    } catch (OffsetStoreException e) {
+      throw new OffsetStoreException(describe() + ": " + e.getMessage(), e.getCause() != null ? e.getCause() : e);
     }
   }
 

@@ -1,0 +1,102 @@
+package io.sluice.offsets;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+
+/**
+ * Reads a consumer group's committed offsets as Sluice's Kafka writers leave them: the Kafka offset
+ * store, the stream's own group commits and the exactly-once Kafka sink all put the batch id in the
+ * commit metadata ({@link KafkaCommitMetadata}), and the latter two commit inside transactions.
+ *
+ * <p>Thread-safe; every method blocks up to its timeout.
+ */
+public final class KafkaGroupOffsets {
+
+  private KafkaGroupOffsets() {
+  }
+
+  /**
+   * The group's committed offsets once none is pending in a transaction. The broker leaves a
+   * partition whose transactional offsets still await their commit or abort marker out of a stable
+   * read; markers land within milliseconds, so such partitions are read again until stable.
+   *
+   * @throws OffsetStoreException when the offsets cannot be read, or stay pending (an open
+   *     transaction of a live or crashed writer) for {@code timeout}
+   */
+  public static Map<TopicPartition, OffsetAndMetadata> readStable(Admin admin, String group, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Map<TopicPartition, OffsetAndMetadata> stable = read(admin, group, true, timeout);
+      Map<TopicPartition, OffsetAndMetadata> any = read(admin, group, false, timeout);
+      if (stable.keySet().containsAll(any.keySet())) {
+        return stable;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new OffsetStoreException("the committed offsets of group '" + group + "' for " + any.keySet()
+            + " stayed pending in a transaction for " + timeout.toMillis() + " ms (an open transaction of"
+            + " another writer?)");
+      }
+      pause(group);
+    }
+  }
+
+  /** The highest batch id in the group's stable commit metadata, or empty when none carries one. */
+  public static OptionalLong lastBatchId(Admin admin, String group, Duration timeout) {
+    return readStable(admin, group, timeout).values().stream()
+        .map(om -> KafkaCommitMetadata.batchId(om.metadata()))
+        .filter(OptionalLong::isPresent)
+        .mapToLong(OptionalLong::getAsLong)
+        .max();
+  }
+
+  /**
+   * One read of the group's offsets, stable or not; a group that does not exist has none.
+   *
+   * @throws OffsetStoreException when the read fails or times out
+   */
+  public static Map<TopicPartition, OffsetAndMetadata> read(Admin admin, String group, boolean requireStable,
+      Duration timeout) {
+    try {
+      Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
+      admin.listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions().requireStable(requireStable))
+          .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .forEach((tp, om) -> {
+            if (om != null) {
+              result.put(tp, om);
+            }
+          });
+      return result;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof GroupIdNotFoundException) {
+        return Map.of();
+      }
+      throw new OffsetStoreException("cannot read the offsets of group '" + group + "': " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OffsetStoreException("interrupted while reading the offsets of group '" + group + "'", e);
+    } catch (TimeoutException e) {
+      throw new OffsetStoreException("cannot read the offsets of group '" + group + "' within "
+          + timeout.toMillis() + " ms", e);
+    }
+  }
+
+  private static void pause(String group) {
+    try {
+      // Transaction markers land within milliseconds; a short pause avoids a busy loop.
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OffsetStoreException("interrupted while waiting for stable offsets of group '" + group + "'", e);
+    }
+  }
+}
