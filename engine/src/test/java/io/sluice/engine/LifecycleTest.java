@@ -230,4 +230,28 @@ class LifecycleTest {
     assertThat(threads.get("task")).matches("sluice-task-[01]");
     assertThat(threads.get("taskBatch")).isEqualTo("0");
   }
+
+  @Test
+  void nonGracefulStopReturnsWhileAJobRunsAndAnotherIsQueued() {
+    ManualClock clock = new ManualClock();
+    StreamingContext ctx = StreamingContext.builder().appName("abort-queued").batchInterval(Duration.ofSeconds(1))
+        .parallelism(2).clock(clock).build();
+    Queue<List<Integer>> q = new ConcurrentLinkedQueue<>(List.of(List.of(1, 2, 3)));
+    DStream<Integer> in = ctx.queueCollectionStream(q);
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    in.foreachBatch((rdd, batch) -> {
+      running.countDown();
+      never.await();      // interrupted by the stop
+    });
+    in.foreachBatch((rdd, batch) -> rdd.count());   // queued behind it: concurrentJobs = 1
+    ctx.start();
+    clock.advance(Duration.ofSeconds(1));
+
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      running.await();
+      ctx.stop(false);
+    });
+    assertThat(ctx.state()).isEqualTo(StreamingContext.State.STOPPED);
+  }
 }

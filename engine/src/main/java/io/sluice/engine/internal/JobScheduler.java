@@ -73,7 +73,13 @@ final class JobScheduler {
     aborted = true;
     queue.clear();
     queue.add(END);
-    jobs.shutdownNow();
+    // shutdownNow hands back the jobs that never started; cancel them, or the scheduler thread would
+    // wait forever in runJobs on a future no thread will complete.
+    for (Runnable neverStarted : jobs.shutdownNow()) {
+      if (neverStarted instanceof Future<?> f) {
+        f.cancel(false);
+      }
+    }
   }
 
   void join() throws InterruptedException {
