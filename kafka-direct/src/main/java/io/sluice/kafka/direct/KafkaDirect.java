@@ -64,9 +64,11 @@ public final class KafkaDirect {
     if (sorted.stream().map(OffsetRange::topicPartition).distinct().count() != sorted.size()) {
       throw new IllegalArgumentException("ranges must hold at most one range per topic-partition, were " + ranges);
     }
-    ConsumerCache uncached = new ConsumerCache(() -> new KafkaConsumer<>(KafkaParams.taskConsumer(params)),
+    boolean deserializes = KafkaParams.consumerCanDeserialize(params, ErrorPolicy.fail());
+    Map<String, Object> consumerConfig = KafkaParams.taskConsumer(params, deserializes);
+    ConsumerCache uncached = new ConsumerCache(() -> new KafkaConsumer<>(consumerConfig),
         DataLossPolicy.FAIL, DirectStreamOptions.DEFAULT_CONSUMER_IDLE_TIMEOUT, false);
-    ReadSupport support = new ReadSupport(params, uncached, ErrorPolicy.fail(), null,
+    ReadSupport support = new ReadSupport(params, uncached, deserializes, ErrorPolicy.fail(), null,
         DirectStreamOptions.DEFAULT_POLL_TIMEOUT, new KafkaMetrics(ctx.meterRegistry(), "rdd"));
     return new KafkaRDDImpl<>(ctx, sorted, support);
   }

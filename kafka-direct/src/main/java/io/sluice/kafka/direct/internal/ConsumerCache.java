@@ -1,7 +1,6 @@
 package io.sluice.kafka.direct.internal;
 
 import io.sluice.kafka.direct.DataLossPolicy;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,7 +26,7 @@ public final class ConsumerCache implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerCache.class);
 
-  private final Supplier<Consumer<ByteBuffer, ByteBuffer>> factory;
+  private final Supplier<? extends Consumer<?, ?>> factory;
   private final DataLossPolicy dataLossPolicy;
   private final long idleTimeoutNanos;
   private final Map<TopicPartition, Entry> idle = new HashMap<>();
@@ -36,10 +35,11 @@ public final class ConsumerCache implements AutoCloseable {
   private boolean closed;
 
   /**
-   * Creates an empty cache; {@code factory} makes a new bytes consumer on the calling thread. A
-   * disabled cache (one-off jobs) hands out fresh readers and closes them at check-in.
+   * Creates an empty cache; {@code factory} makes a new task consumer on the calling thread, all of
+   * the same key and value types (see {@link PartitionReader}). A disabled cache (one-off jobs)
+   * hands out fresh readers and closes them at check-in.
    */
-  public ConsumerCache(Supplier<Consumer<ByteBuffer, ByteBuffer>> factory, DataLossPolicy dataLossPolicy, Duration idleTimeout,
+  public ConsumerCache(Supplier<? extends Consumer<?, ?>> factory, DataLossPolicy dataLossPolicy, Duration idleTimeout,
       boolean enabled) {
     this.factory = Objects.requireNonNull(factory, "factory");
     this.enabled = enabled;

@@ -59,11 +59,13 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     this.group = requireGroup(strategy);
     this.metrics = new KafkaMetrics(ctx.meterRegistry(), name());
     Map<String, Object> params = strategy.kafkaParams();
-    ConsumerCache cache = new ConsumerCache(() -> new KafkaConsumer<>(KafkaParams.taskConsumer(params)),
+    boolean deserializes = KafkaParams.consumerCanDeserialize(params, options.errorPolicy());
+    Map<String, Object> consumerConfig = KafkaParams.taskConsumer(params, deserializes);
+    ConsumerCache cache = new ConsumerCache(() -> new KafkaConsumer<>(consumerConfig),
         options.dataLossPolicy(), options.consumerIdleTimeout(), true);
     DeadLetterSender dlq = options.errorPolicy() instanceof ErrorPolicy.DeadLetter d
         ? new DeadLetterSender(d.topic(), KafkaParams.deadLetterProducer(params, d.producerConfig())) : null;
-    this.support = new ReadSupport(params, cache, options.errorPolicy(), dlq, options.pollTimeout(), metrics);
+    this.support = new ReadSupport(params, cache, deserializes, options.errorPolicy(), dlq, options.pollTimeout(), metrics);
   }
 
   private static String requireGroup(ConsumerStrategy<?, ?> strategy) {
@@ -84,6 +86,8 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
 
   @Override
   public void start() {
+    // Before any read of the group: fence a previous run's committer and abort what it left open.
+    options.offsetStore().ifPresent(store -> store.claim(group));
     planner();
   }
 

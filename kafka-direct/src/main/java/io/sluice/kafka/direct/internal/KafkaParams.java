@@ -1,25 +1,22 @@
 package io.sluice.kafka.direct.internal;
 
-import io.sluice.offsets.KafkaCommitMetadata;
+import io.sluice.kafka.direct.ErrorPolicy;
+import io.sluice.offsets.KafkaGroupOffsets;
+import io.sluice.offsets.OffsetStoreException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
 
 /** Derives the configurations of the clients a stream owns from the user's Kafka parameters. */
 public final class KafkaParams {
@@ -38,6 +35,51 @@ public final class KafkaParams {
     c.remove(ConsumerConfig.GROUP_ID_CONFIG);
     c.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
     return c;
+  }
+
+  /**
+   * A task consumer that deserializes with the user's {@code key.deserializer} and
+   * {@code value.deserializer} when {@code deserialize} (see {@link #consumerCanDeserialize}), else
+   * {@link #taskConsumer(Map)}.
+   */
+  public static Map<String, Object> taskConsumer(Map<String, Object> params, boolean deserialize) {
+    Map<String, Object> c = taskConsumer(params);
+    if (deserialize) {
+      c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, params.get(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG));
+      c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, params.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
+    }
+    return c;
+  }
+
+  /**
+   * Whether task consumers may deserialize themselves instead of handing {@code ByteBuffer} views to
+   * a {@link RecordDecoder}, which saves a second record per record: only under the fail policy (a
+   * bad record fails the task either way, named by topic, partition and offset) and when both
+   * deserializers are given as loadable {@code Deserializer} classes or class names. An instance
+   * would be shared by every consumer and closed with the first; anything else is left to the
+   * decoder, which reports it as before.
+   */
+  public static boolean consumerCanDeserialize(Map<String, Object> params, ErrorPolicy policy) {
+    return policy instanceof ErrorPolicy.Fail
+        && isDeserializerClass(params.get(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG))
+        && isDeserializerClass(params.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
+  }
+
+  private static boolean isDeserializerClass(Object setting) {
+    Class<?> type;
+    if (setting instanceof Class<?> c) {
+      type = c;
+    } else if (setting instanceof String name) {
+      ClassLoader cl = Thread.currentThread().getContextClassLoader();
+      try {
+        type = Class.forName(name.trim(), false, cl != null ? cl : KafkaParams.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError e) {
+        return false;
+      }
+    } else {
+      return false;
+    }
+    return Deserializer.class.isAssignableFrom(type);
   }
 
   /**
@@ -103,20 +145,9 @@ public final class KafkaParams {
       }
     });
     try (Admin admin = Admin.create(adminConfig)) {
-      Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group)
-          .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return offsets.values().stream()
-          .filter(Objects::nonNull)
-          .map(om -> KafkaCommitMetadata.batchId(om.metadata()))
-          .filter(OptionalLong::isPresent)
-          .mapToLong(OptionalLong::getAsLong)
-          .max();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KafkaException("interrupted while reading the committed offsets of group '" + group + "'", e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new KafkaException("cannot read the committed offsets of group '" + group + "' within " + timeout
-          + ": " + e.getMessage(), e);
+      return KafkaGroupOffsets.lastBatchId(admin, group, timeout);
+    } catch (OffsetStoreException e) {
+      throw new KafkaException(e.getMessage(), e);
     }
   }
 }

@@ -29,9 +29,11 @@ public final class KafkaRDDImpl<K, V> extends KafkaRDD<K, V> {
   @Override
   public Iterator<ConsumerRecord<K, V>> compute(int partition, TaskContext ctx) {
     OffsetRange range = offsetRanges().get(partition);
-    RecordDecoder<K, V> decoder = support.decoder();
-    RangeIterator<K, V> it = new RangeIterator<>(support.cache(), range, ctx.attemptNumber() > 0, decoder,
-        support.pollTimeout(), support.metrics());
+    boolean fresh = ctx.attemptNumber() > 0;
+    RangeIterator<K, V> it = support.consumerDeserializes()
+        ? new RangeIterator<>(support.cache(), range, fresh, support.pollTimeout(), support.metrics())
+        : new RangeIterator<>(support.cache(), range, fresh, support.<K, V>decoder(), support.pollTimeout(),
+            support.metrics());
     ctx.addCompletionListener(it::release);
     return it;
   }

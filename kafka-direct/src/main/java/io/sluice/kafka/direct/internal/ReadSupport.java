@@ -10,13 +10,15 @@ import java.util.Map;
  *
  * @param params the user's Kafka parameters (deserializers included)
  * @param cache task consumers
+ * @param consumerDeserializes whether the cache's consumers deserialize themselves (see
+ *     {@link KafkaParams#consumerCanDeserialize}); else they read {@code ByteBuffer} views for a {@link #decoder()}
  * @param errorPolicy what to do with undeserializable records
  * @param deadLetters the sender for a dead-letter policy, else null
  * @param pollTimeout how long a task may make no progress
  * @param metrics the stream's meters
  */
-public record ReadSupport(Map<String, Object> params, ConsumerCache cache, ErrorPolicy errorPolicy,
-    DeadLetterSender deadLetters, Duration pollTimeout, KafkaMetrics metrics) {
+public record ReadSupport(Map<String, Object> params, ConsumerCache cache, boolean consumerDeserializes,
+    ErrorPolicy errorPolicy, DeadLetterSender deadLetters, Duration pollTimeout, KafkaMetrics metrics) {
 
   /** A typed decoder for one task. */
   public <K, V> RecordDecoder<K, V> decoder() {
