@@ -106,6 +106,11 @@ public final class KafkaTestClients implements AutoCloseable {
         await("createTopic " + name, admin.createTopics(List.of(topic)).all());
         try {
             Waits.until(() -> leadersAvailable(name, partitions), TIMEOUT, "leaders of topic " + name);
+            // The controller names a leader before the broker has taken the leadership on; a produce in
+            // between gets NOT_LEADER_OR_FOLLOWER, and Kafka 4.1's idempotent producer can then lose its
+            // sequence state (OutOfOrderSequenceException until the delivery timeout). ListOffsets is
+            // answered by the partition leader itself, so once it succeeds everywhere, writes do too.
+            Waits.until(() -> leadersServing(name, partitions), TIMEOUT, "leaders of topic " + name + " serving");
         } catch (TimeoutException e) {
             throw new KafkaException(e.getMessage(), e);
         }
@@ -125,9 +130,29 @@ public final class KafkaTestClients implements AutoCloseable {
         }
     }
 
+    private boolean leadersServing(String name, int partitions) {
+        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            request.put(new TopicPartition(name, p), OffsetSpec.latest());
+        }
+        try {
+            admin.listOffsets(request).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while waiting for the leaders of topic " + name, e);
+        }
+    }
+
     /** Sends with a plain idempotent producer, flushes and returns the metadata in input order. */
     public List<RecordMetadata> produce(List<ProducerRecord<String, String>> records) {
-        try (Producer<String, String> producer = new KafkaProducer<>(producerConfig())) {
+        Map<String, Object> config = producerConfig();
+        // One request in flight: a retried first batch can never be overtaken by a later one, which on a
+        // partition whose leadership is still settling confuses the broker's idempotence state.
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+        try (Producer<String, String> producer = new KafkaProducer<>(config)) {
             return sendAll(producer, records);
         }
     }
