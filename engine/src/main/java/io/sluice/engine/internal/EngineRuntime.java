@@ -137,16 +137,20 @@ public final class EngineRuntime {
     scheduler = new JobScheduler(this);
     generator = new JobGenerator(this);
     try {
-      generator.prepare();
-    } catch (RuntimeException e) {
-      scheduler.abort();
-      throw e;
-    }
-    try {
+      // Outputs first: opening a transactional sink aborts what a crashed run left open, and the inputs'
+      // first reads of their groups' offsets would otherwise wait for the broker to time that out.
       openOutputs();
     } catch (RuntimeException e) {
       scheduler.abort();
+      closeOutputs();
+      throw e;
+    }
+    try {
+      generator.prepare();
+    } catch (RuntimeException e) {
+      scheduler.abort();
       stopInputs();
+      closeOutputs();
       throw e;
     }
     state = State.ACTIVE;
