@@ -15,4 +15,13 @@ final class Durations {
           + " ms (" + unit + ")");
     }
   }
+
+  /** Checks a window operator's length and slide against the batch interval and its parent's slide. */
+  static void requireWindow(String operator, Duration length, Duration slide, Duration batchInterval,
+      Duration parentSlide) {
+    requireMultiple(operator, "window length", length, "batch interval", batchInterval);
+    requireMultiple(operator, "slide", slide, "batch interval", batchInterval);
+    requireMultiple(operator, "window length", length, "parent's slide", parentSlide);
+    requireMultiple(operator, "slide", slide, "parent's slide", parentSlide);
+  }
 }

@@ -87,10 +87,7 @@ public final class ReducedWindowedDStream<K, V> extends DStream<KV<K, ReducedWin
 
   @Override
   protected void validate(Duration batchInterval) {
-    Durations.requireMultiple(name(), "window length", length, "batch interval", batchInterval);
-    Durations.requireMultiple(name(), "slide", slide, "batch interval", batchInterval);
-    Durations.requireMultiple(name(), "window length", length, "parent's slide", parent.slideDuration());
-    Durations.requireMultiple(name(), "slide", slide, "parent's slide", parent.slideDuration());
+    Durations.requireWindow(name(), length, slide, batchInterval, parent.slideDuration());
   }
 
   @Override
