@@ -5,6 +5,7 @@ import io.sluice.engine.StreamingContext;
 import io.sluice.kafka.direct.ConsumerStrategies;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.KafkaDirect;
+import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.JdbcOffsetStore;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStores;
@@ -222,9 +223,11 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
 
     /** Fails unless {@code group} committed exactly the input's end offsets. */
     private void checkCommitted(String group, Map<TopicPartition, Long> expected) {
+        // Offsets committed in a transaction read as pending until the commit markers land: wait for them.
         Map<TopicPartition, Long> committed = new HashMap<>();
-        for (Map.Entry<TopicPartition, OffsetAndMetadata> e : kafka.committedOffsets(group).entrySet()) {
-            committed.put(e.getKey(), e.getValue().offset());
+        try (Admin admin = kafka.admin()) {
+            KafkaGroupOffsets.readStable(admin, group, Duration.ofSeconds(30))
+                    .forEach((tp, om) -> committed.put(tp, om.offset()));
         }
         if (!committed.equals(expected)) {
             throw new IllegalStateException("group " + group + " committed " + committed + ", expected " + expected);
