@@ -33,12 +33,14 @@ public interface BatchOutput<T> {
   }
 
   /**
-   * Where this output commits the batch's input offsets inside its own transaction (e.g. {@code
-   * "offset store jdbc(...)"}), or empty when it commits none. Two outputs of one context must not
-   * share a target: the second would find the batch already committed by the first and skip its
-   * write, so {@code start()} refuses that.
+   * Where this output commits the batch's input offsets inside its own transaction, or empty when it
+   * commits none. When an output has a target, it is the one committer of every input's offsets: the
+   * inputs do not commit them again, and each input must keep its progress in that same place (its
+   * offset store, or for the exactly-once Kafka sink the Kafka consumer group), since that is where
+   * the input reads its position at start. {@code start()} refuses two outputs with a target, and an
+   * input whose own target differs.
    */
-  default Optional<String> offsetCommitTarget() {
+  default Optional<CommitTarget> offsetCommitTarget() {
     return Optional.empty();
   }
 

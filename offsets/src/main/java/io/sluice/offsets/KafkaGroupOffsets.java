@@ -26,6 +26,36 @@ public final class KafkaGroupOffsets {
   }
 
   /**
+   * A canonical key for the consumer groups of the Kafka cluster at {@code bootstrapServers} (a
+   * comma-separated string or a list), so that writers of the same groups can be recognised as one place:
+   * hosts trimmed, lower-cased and sorted. Different spellings of one host ({@code localhost} and
+   * {@code 127.0.0.1}) give different keys.
+   */
+  public static String clusterKey(Object bootstrapServers) {
+    String joined = bootstrapServers instanceof java.util.Collection<?> c
+        ? String.join(",", c.stream().map(String::valueOf).toList()) : String.valueOf(bootstrapServers);
+    return "kafka-groups@" + String.join(",", java.util.Arrays.stream(joined.split(","))
+        .map(s -> s.trim().toLowerCase(java.util.Locale.ROOT)).filter(s -> !s.isEmpty()).sorted().toList());
+  }
+
+  /**
+   * Checks that each range begins at the group's committed next offset, where the group has one.
+   *
+   * @throws OffsetFencedException naming the first partition (by topic, then partition) that differs
+   */
+  public static void requireRangesStartAt(Map<TopicPartition, Long> committed, BatchCommit commit, String where) {
+    commit.ranges().stream()
+        .sorted(java.util.Comparator.comparing(OffsetRange::topic).thenComparingInt(OffsetRange::partition))
+        .filter(r -> committed.containsKey(r.topicPartition())
+            && committed.get(r.topicPartition()) != r.fromOffset())
+        .findFirst()
+        .ifPresent(r -> {
+          throw new OffsetFencedException(where, commit.group(), commit.batchId(), r.topicPartition(),
+              r.fromOffset(), committed.get(r.topicPartition()));
+        });
+  }
+
+  /**
    * The group's committed offsets once none is pending in a transaction. The broker leaves a
    * partition whose transactional offsets still await their commit or abort marker out of a stable
    * read; markers land within milliseconds, so such partitions are read again until stable.

@@ -71,6 +71,16 @@ public interface OffsetStore extends AutoCloseable {
   default void claim(String group) {
   }
 
+  /**
+   * Identifies the place this store writes offsets to: two stores, or a store and a transactional sink,
+   * with equal locations write the same progress. Default: this store instance. The Kafka store returns
+   * {@link KafkaGroupOffsets#clusterKey(Object)} of its cluster, the place the exactly-once Kafka sink
+   * commits to.
+   */
+  default Object location() {
+    return this;
+  }
+
   /** A short description for messages, e.g. {@code kafka(localhost:9092)}. */
   String describe();
 

@@ -1,6 +1,7 @@
 package io.sluice.engine.dstream;
 
 import io.sluice.engine.Batch;
+import io.sluice.engine.CommitTarget;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.rdd.RDD;
@@ -19,13 +20,14 @@ import java.util.Optional;
  *   <li>calls {@link #compute(long, Instant, Object)} to build the batch's RDD from the plan (also for a
  *       batch recovered from the batch log after a restart);</li>
  *   <li>runs one job per output operation;</li>
- *   <li>when all succeeded, calls {@link #commit(Batch, Object)} on every input, then marks the batch
+ *   <li>when all succeeded, calls {@link #commit(Batch, Object)} on every input (or
+ *       {@link #committedByOutput} when a transactional output committed its offsets), then marks the batch
  *       committed. A failed batch commits nothing.</li>
  * </ol>
  * Plans must be Jackson-(de)serializable values of {@link #planType()}; a plan fully determines the
  * batch's data, so a replay reads exactly the same records.
  *
- * <p>Threads: {@code plan}, {@code compute}, {@code restore}, {@code start} run on the
+ * <p>Threads: {@code plan}, {@code compute}, {@code recover}, {@code resume}, {@code restore}, {@code start} run on the
  * {@code sluice-job-generator} thread; {@code commit}, {@code onRateUpdate}, {@code isExhausted} on the job
  * scheduler thread; {@code stop} on the thread stopping the context. Calls never overlap for one batch and
  * happen in batch order (plan of batch n+1 may run while batch n's jobs run).
@@ -37,6 +39,45 @@ public abstract class InputDStream<T, P> extends DStream<T> {
 
   private final String inputName;
   private final Class<P> planType;
+  private Planned<P> newestPlanned;
+
+  /**
+   * One batch of the checkpoint's batch log, as this input planned it.
+   *
+   * @param batchId the batch id
+   * @param time the batch time
+   * @param plan this input's plan of the batch
+   * @param <P> plan type
+   */
+  public record Planned<P>(long batchId, Instant time, P plan) {
+  }
+
+  /**
+   * What an input found at start.
+   *
+   * @param replayFrom the id of the first planned batch to replay (every later planned batch follows), or
+   *     empty when nothing is to be replayed
+   * @param committedBatchId the last batch id the input's committed progress holds, or empty when it
+   *     keeps none; new batches get ids above it
+   */
+  public record Recovered(OptionalLong replayFrom, OptionalLong committedBatchId) {
+
+    /** Validates the fields. */
+    public Recovered {
+      Objects.requireNonNull(replayFrom, "replayFrom");
+      Objects.requireNonNull(committedBatchId, "committedBatchId");
+    }
+
+    /** Replay the planned batches from {@code batchId} on. */
+    public static Recovered replayFrom(long batchId, OptionalLong committedBatchId) {
+      return new Recovered(OptionalLong.of(batchId), committedBatchId);
+    }
+
+    /** Replay nothing; continue from the committed position. */
+    public static Recovered nothingToReplay(OptionalLong committedBatchId) {
+      return new Recovered(OptionalLong.empty(), committedBatchId);
+    }
+  }
 
   /**
    * Registers the input with {@code ctx}.
@@ -117,10 +158,67 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   public abstract RDD<T> compute(long batchId, Instant batchTime, P plan);
 
   /**
-   * Called once at start when recovering, with the plan of the newest batch in the batch log, so that
-   * the next plan continues after it. Default: nothing.
+   * Continues after {@code lastPlan}, the plan of batch {@code batchId}: the next plan starts where it
+   * ended. Called by the default {@link #resume(boolean)}. Default: nothing.
    */
   public void restore(long batchId, P lastPlan) {
+  }
+
+  /**
+   * Reconciles the input with its committed progress, once at start, after {@link #start()} and before any
+   * plan, on the job generator thread. {@code planned} holds every batch of the checkpoint's batch log
+   * that carries a plan of this input, oldest first, whether the checkpoint's commit log marks it committed
+   * or not; {@code checkpointLastCommitted} is the commit log's last id (-1 when none).
+   *
+   * <p>An input that keeps its position in an offset store must treat that store as the truth: replay a
+   * planned batch only if its plan begins exactly where the store stands, never one the store already
+   * covers, and otherwise continue from the store (see "Where progress lives" in the design). The
+   * default, for inputs that keep no committed position, trusts the checkpoint: it replays every batch
+   * above the commit log's last id.
+   *
+   * @return the first planned batch to replay (all later ones follow), or none, and the last batch id the
+   *     input's committed progress holds
+   */
+  public Recovered recover(List<Planned<P>> planned, long checkpointLastCommitted) {
+    newestPlanned = planned.isEmpty() ? null : planned.get(planned.size() - 1);
+    for (Planned<P> p : planned) {
+      if (p.batchId() > checkpointLastCommitted) {
+        return Recovered.replayFrom(p.batchId(), OptionalLong.empty());
+      }
+    }
+    return Recovered.nothingToReplay(OptionalLong.empty());
+  }
+
+  /**
+   * Called once after {@link #recover}, with the engine's decision: {@code replaying} when the batches
+   * from the input's {@code replayFrom} on are replayed (the engine replays only when every input agreed
+   * on the same first batch), false when nothing is replayed. The next plan must continue after the
+   * newest planned batch when replaying, and from the committed position otherwise. Default: continue
+   * after the newest planned batch through {@link #restore}.
+   */
+  public void resume(boolean replaying) {
+    Planned<P> newest = newestPlanned;
+    newestPlanned = null;
+    if (newest != null) {
+      restore(newest.batchId(), newest.plan());
+    }
+  }
+
+  /**
+   * Where this input commits its offsets, or empty when it keeps no committed position. When an output
+   * commits to the same target inside its transaction, the engine calls {@link #committedByOutput} instead
+   * of {@link #commit}: one committer per batch.
+   */
+  public Optional<CommitTarget> offsetCommitTarget() {
+    return Optional.empty();
+  }
+
+  /**
+   * After every output operation of the batch succeeded, when an output already committed this input's
+   * offsets inside its own transaction; the input must not write them again. Job scheduler thread.
+   * Default: nothing.
+   */
+  public void committedByOutput(Batch batch, P plan) {
   }
 
   /** Records the plan covers, for listeners, metrics and the rate estimator; -1 when unknown. */
@@ -137,16 +235,6 @@ public abstract class InputDStream<T, P> extends DStream<T> {
 
   /** The rate estimator's latest rate for this input, in records/s (only with backpressure on). */
   public void onRateUpdate(long recordsPerSecond) {
-  }
-
-  /**
-   * The highest batch id this input's offset store holds as committed, or empty when it keeps none.
-   * Called once at start, on the job generator thread, after {@link #start()}: new batches get ids
-   * above it, so a pipeline whose checkpoint directory was removed never reuses a batch id that an
-   * offset store or a transactional sink already holds (they would refuse or skip the batch).
-   */
-  public OptionalLong lastCommittedBatchId() {
-    return OptionalLong.empty();
   }
 
   /**

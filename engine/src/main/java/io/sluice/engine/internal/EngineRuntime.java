@@ -35,6 +35,7 @@ public final class EngineRuntime {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final boolean backpressure;
   private BatchJournal batchJournal = new InMemoryBatchJournal();
+  private volatile CommitOwnership commitOwnership = CommitOwnership.none();
   private JobGenerator generator;
   private JobScheduler scheduler;
   private State state = State.INITIALIZED;
@@ -132,6 +133,7 @@ public final class EngineRuntime {
       default -> {
       }
     }
+    commitOwnership = CommitOwnership.resolve(ctx, graph);
     ExactlyOnceCheck.verify(ctx, graph);
     ctx.checkpointDir().ifPresent(dir -> batchJournal = FileBatchJournal.open(dir, CHECKPOINT_JSON, planTypes()));
     scheduler = new JobScheduler(this);
@@ -143,6 +145,7 @@ public final class EngineRuntime {
     } catch (RuntimeException e) {
       scheduler.abort();
       closeOutputs();
+      closeJournal();
       throw e;
     }
     try {
@@ -151,6 +154,7 @@ public final class EngineRuntime {
       scheduler.abort();
       stopInputs();
       closeOutputs();
+      closeJournal();
       throw e;
     }
     state = State.ACTIVE;
@@ -158,6 +162,21 @@ public final class EngineRuntime {
     generator.launch();
     LOG.info("context '{}' started: batch interval {}, {} task slots", ctx.appName(), ctx.batchInterval(),
         ctx.parallelism());
+  }
+
+  /** Who commits each input's offsets. */
+  CommitOwnership commitOwnership() {
+    return commitOwnership;
+  }
+
+  /** Releases the batch log and its directory lock after a failed start, so a later start can take it. */
+  private synchronized void closeJournal() {
+    try {
+      batchJournal.close();
+    } catch (RuntimeException e) {
+      LOG.warn("batch log failed to close", e);
+    }
+    batchJournal = new InMemoryBatchJournal();
   }
 
   private Map<String, Class<?>> planTypes() {

@@ -5,8 +5,6 @@ import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.dstream.internal.OutputOperation;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,7 +19,6 @@ final class ExactlyOnceCheck {
 
   /** Throws {@link IllegalStateException} listing the missing pieces; no-op unless required. */
   static void verify(StreamingContext ctx, DStreamGraph graph) {
-    refuseSharedCommitTargets(ctx, graph);
     if (!ctx.exactlyOnce()) {
       return;
     }
@@ -29,24 +26,6 @@ final class ExactlyOnceCheck {
     if (!gaps.isEmpty()) {
       throw new IllegalStateException("context '" + ctx.appName() + "' requires exactly-once, but: "
           + String.join("; ", gaps));
-    }
-  }
-
-  /** Always checked: a shared target silently drops the second output's writes. */
-  private static void refuseSharedCommitTargets(StreamingContext ctx, DStreamGraph graph) {
-    Map<String, String> ownerByTarget = new HashMap<>();
-    for (OutputOperation<?> op : graph.outputs()) {
-      Optional<String> target = graph.batchOutputOf(op.name()).flatMap(BatchOutput::offsetCommitTarget);
-      if (target.isEmpty()) {
-        continue;
-      }
-      String previous = ownerByTarget.putIfAbsent(target.get(), op.name());
-      if (previous != null) {
-        throw new IllegalStateException("context '" + ctx.appName() + "': output operations '" + previous + "' and '"
-            + op.name() + "' both commit the batch's offsets to " + target.get() + "; the second would find each"
-            + " batch already committed and skip its write. Give each transactional sink its own offset store"
-            + " (or group), or write both results through one sink");
-      }
     }
   }
 

@@ -19,6 +19,11 @@ public final class InMemoryBatchJournal implements BatchJournal {
   }
 
   @Override
+  public void dropped(long throughBatchId) {
+    lastCommitted = Math.max(lastCommitted, throughBatchId);
+  }
+
+  @Override
   public Recovery recover() {
     return Recovery.none();
   }

@@ -8,11 +8,14 @@ import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.rdd.RDD;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +48,10 @@ final class JobGenerator {
 
   private List<Batch> replay = List.of();
 
-  /** Recovers, validates and prepares the graph, starts the inputs. Caller thread. */
+  /**
+   * Recovers, validates and prepares the graph, starts the inputs and reconciles them with their committed
+   * progress. Caller thread.
+   */
   void prepare() {
     BatchJournal.Recovery recovery = rt.batchJournal().recover();
     long intervalMs = interval.toMillis();
@@ -53,14 +59,15 @@ final class JobGenerator {
     // Batch times sit on a grid of the interval since the epoch, across restarts too.
     Instant first = Instant.ofEpochMilli(Math.floorDiv(nowMs, intervalMs) * intervalMs + intervalMs);
     Instant zero = first.minus(interval);
-    if (!recovery.uncommitted().isEmpty()) {
-      Instant oldest = recovery.uncommitted().get(0).time();
+    List<Batch> uncommitted = recovery.uncommitted();
+    if (!uncommitted.isEmpty()) {
+      Instant oldest = uncommitted.get(0).time();
       if (oldest.minus(interval).isBefore(zero)) {
         zero = oldest.minus(interval);
       }
     }
-    if (recovery.latest().isPresent()) {
-      Batch latest = recovery.latest().get();
+    if (!recovery.planned().isEmpty()) {
+      Batch latest = recovery.planned().get(recovery.planned().size() - 1);
       if (!latest.time().isBefore(first)) {
         first = latest.time().plus(interval);
       }
@@ -69,26 +76,62 @@ final class JobGenerator {
     for (InputDStream<?, ?> in : rt.graph().inputs()) {
       in.start();
     }
-    nextBatchId = 0;
-    if (recovery.latest().isPresent()) {
-      Batch latest = recovery.latest().get();
-      nextBatchId = latest.id() + 1;
-      for (InputDStream<?, ?> in : rt.graph().inputs()) {
-        Object plan = latest.plans().get(in.name());
-        if (plan != null) {
-          restore(in, latest.id(), plan);
-        }
-      }
-    }
+    nextBatchId = recovery.lastId() + 1;
+    OptionalLong replayFrom = reconcile(recovery);
     for (InputDStream<?, ?> in : rt.graph().inputs()) {
-      OptionalLong committed = in.lastCommittedBatchId();
-      if (committed.isPresent() && committed.getAsLong() >= nextBatchId) {
-        LOG.info("input {} has committed batch {}; new batches continue after it", in.name(), committed.getAsLong());
-        nextBatchId = committed.getAsLong() + 1;
-      }
+      in.resume(replayFrom.isPresent());
     }
     nextTime = first;
-    replay = recovery.uncommitted();
+    long from = replayFrom.orElse(Long.MAX_VALUE);
+    replay = recovery.planned().stream().filter(b -> b.id() >= from).toList();
+  }
+
+  /**
+   * Asks every input where its committed progress stands and decides what to replay: the planned batches
+   * from the first one every input agrees on, or nothing. Batches that will never run are marked dropped in
+   * the journal; new batch ids continue after the checkpoint's and every input's committed ids.
+   */
+  private OptionalLong reconcile(BatchJournal.Recovery recovery) {
+    Map<String, OptionalLong> views = new LinkedHashMap<>();
+    for (InputDStream<?, ?> in : rt.graph().inputs()) {
+      InputDStream.Recovered r = recover(in, recovery);
+      views.put(in.name(), r.replayFrom());
+      if (r.committedBatchId().isPresent() && r.committedBatchId().getAsLong() >= nextBatchId) {
+        LOG.info("input {} has committed batch {}; new batches continue after it", in.name(),
+            r.committedBatchId().getAsLong());
+        nextBatchId = r.committedBatchId().getAsLong() + 1;
+      }
+    }
+    Set<OptionalLong> distinct = new HashSet<>(views.values());
+    OptionalLong replayFrom = distinct.size() == 1 ? distinct.iterator().next() : OptionalLong.empty();
+    if (distinct.size() > 1) {
+      LOG.warn("inputs disagree on the first planned batch to replay ({}); no planned batch is replayed and every"
+          + " input continues from its committed position", views);
+    }
+    List<Batch> uncommitted = recovery.uncommitted();
+    long dropThrough = replayFrom.isPresent() ? replayFrom.getAsLong() - 1 : recovery.lastId();
+    if (!uncommitted.isEmpty() && uncommitted.get(0).id() <= dropThrough) {
+      LOG.warn("planned batches {}..{} of the checkpoint are not replayed: the inputs' committed progress already"
+          + " covers them or does not continue into them", uncommitted.get(0).id(), dropThrough);
+      rt.batchJournal().dropped(dropThrough);
+    }
+    return replayFrom;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <P> InputDStream.Recovered recover(InputDStream<?, P> in, BatchJournal.Recovery recovery) {
+    List<InputDStream.Planned<P>> planned = new ArrayList<>();
+    for (Batch b : recovery.planned()) {
+      Object plan = b.plans().get(in.name());
+      if (plan != null) {
+        planned.add(new InputDStream.Planned<>(b.id(), b.time(), (P) plan));
+      }
+    }
+    InputDStream.Recovered r = in.recover(planned, recovery.lastCommitted());
+    if (r == null) {
+      throw new NullPointerException("input '" + in.name() + "' returned a null recovery");
+    }
+    return r;
   }
 
   /** Starts the generator thread. */
@@ -96,11 +139,6 @@ final class JobGenerator {
     List<Batch> toReplay = replay;
     thread = EngineThreads.newThread("sluice-job-generator", false, () -> run(toReplay));
     thread.start();
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <P> void restore(InputDStream<?, P> in, long batchId, Object plan) {
-    in.restore(batchId, (P) plan);
   }
 
   private void run(List<Batch> replay) {

@@ -240,7 +240,12 @@ final class JobScheduler {
     Batch batch = w.batch();
     for (InputDStream<?, ?> in : rt.graph().inputs()) {
       try {
-        ((InputDStream) in).commit(batch, batch.plans().get(in.name()));
+        Object plan = batch.plans().get(in.name());
+        if (rt.commitOwnership().committerOf(in).isPresent()) {
+          ((InputDStream) in).committedByOutput(batch, plan);
+        } else {
+          ((InputDStream) in).commit(batch, plan);
+        }
       } catch (RuntimeException e) {
         return new BatchFailedException(batch.id(), "commit of input '" + in.name() + "'", -1, e);
       }

@@ -129,7 +129,104 @@ class CheckpointRecoveryTest {
     in.writeTo(new TargetOutput("offset store jdbc(db)"));
 
     assertThatThrownBy(ctx::start).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("both commit the batch's offsets to offset store jdbc(db)");
+        .hasMessageContaining("both commit the batch's offsets inside their transactions, to offset store jdbc(db)"
+            + " and to offset store jdbc(db) (the same place)");
+  }
+
+  @Test
+  void twoOutputsCommittingOffsetsToDifferentTargetsAreRefused() {
+    StreamingContext ctx = context(new ManualClock(), false, null);
+    RangeInput in = new RangeInput(ctx);
+    in.writeTo(new TargetOutput("offset store jdbc(db)"));
+    in.writeTo(new TargetOutput("kafka groups"));
+
+    assertThatThrownBy(ctx::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("to offset store jdbc(db) and to kafka groups;");
+  }
+
+  @Test
+  void anInputKeepingItsProgressElsewhereThanTheCommittingOutputIsRefused() {
+    StreamingContext ctx = context(new ManualClock(), false, null);
+    RangeInput in = new TargetInput(ctx, "offset store file(/x)");
+    in.writeTo(new TargetOutput("offset store jdbc(db)"));
+
+    assertThatThrownBy(ctx::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("input 'numbers' keeps its offsets in offset store file(/x), but output operation")
+        .hasMessageContaining("commits them to offset store jdbc(db) inside its transaction");
+  }
+
+  @Test
+  void anOutputCommittingTheInputsTargetIsItsOneCommitter() throws Exception {
+    ManualClock clock = new ManualClock();
+    StreamingContext ctx = context(clock, false, null);
+    RangeInput in = new TargetInput(ctx, "offset store jdbc(db)");
+    in.writeTo(new TargetOutput("offset store jdbc(db)"));
+    ctx.start();
+    clock.advance(Duration.ofSeconds(2));
+    await().until(() -> in.calls.stream().filter(c -> c.startsWith("committedByOutput")).count() == 2);
+    ctx.stop(true);
+
+    assertThat(in.calls).filteredOn(c -> c.startsWith("commit")).containsExactly("committedByOutput 0",
+        "committedByOutput 1");
+  }
+
+  @Test
+  void aSecondContextOnTheSameCheckpointDirectoryIsRefusedAtOnce() throws Exception {
+    StreamingContext first = context(new ManualClock(), false, dir);
+    new RangeInput(first).foreachBatch((rdd, batch) -> rdd.count());
+    first.start();
+    try {
+      StreamingContext second = context(new ManualClock(), false, dir);
+      new RangeInput(second).foreachBatch((rdd, batch) -> rdd.count());
+      assertThatThrownBy(second::start).hasMessageContaining("checkpoint directory " + dir)
+          .hasMessageContaining("is already used by a running context");
+      assertThat(second.state()).isEqualTo(StreamingContext.State.INITIALIZED);
+    } finally {
+      first.stop(false);
+    }
+    // Once the first one stopped, the directory is free again.
+    StreamingContext third = context(new ManualClock(), false, dir);
+    new RangeInput(third).foreachBatch((rdd, batch) -> rdd.count());
+    third.start();
+    third.stop(false);
+  }
+
+  @Test
+  void anUnwritableCheckpointFailsAtStartBeforeAnyBatch() throws Exception {
+    // Root may write anywhere, so make the log file a directory: nothing can append to it.
+    Files.createDirectories(dir.resolve("batches.log"));
+    StreamingContext ctx = context(new ManualClock(), false, dir);
+    RangeInput in = new RangeInput(ctx);
+    in.foreachBatch((rdd, batch) -> rdd.count());
+    assertThatThrownBy(ctx::start).hasMessageContaining("checkpoint file " + dir.resolve("batches.log"))
+        .hasMessageContaining("is not writable");
+    assertThat(in.calls).isEmpty();
+
+    Path notADirectory = dir.resolve("file");
+    Files.writeString(notADirectory, "x");
+    StreamingContext other = context(new ManualClock(), false, notADirectory.resolve("checkpoint"));
+    new RangeInput(other).foreachBatch((rdd, batch) -> rdd.count());
+    assertThatThrownBy(other::start).hasMessageContaining("cannot create checkpoint directory "
+        + notADirectory.resolve("checkpoint"));
+  }
+
+  private static final class TargetInput extends RangeInput {
+    private final String target;
+
+    TargetInput(StreamingContext ctx, String target) {
+      super(ctx);
+      this.target = target;
+    }
+
+    @Override
+    public java.util.Optional<io.sluice.engine.CommitTarget> offsetCommitTarget() {
+      return java.util.Optional.of(new io.sluice.engine.CommitTarget(target, target));
+    }
+
+    @Override
+    public void committedByOutput(Batch batch, RecoveryAndMemoryTest.Range plan) {
+      calls.add("committedByOutput " + batch.id());
+    }
   }
 
   private record TargetOutput(String target) implements BatchOutput<Long> {
@@ -144,8 +241,8 @@ class CheckpointRecoveryTest {
     }
 
     @Override
-    public java.util.Optional<String> offsetCommitTarget() {
-      return java.util.Optional.of(target);
+    public java.util.Optional<io.sluice.engine.CommitTarget> offsetCommitTarget() {
+      return java.util.Optional.of(new io.sluice.engine.CommitTarget(target, target));
     }
   }
 

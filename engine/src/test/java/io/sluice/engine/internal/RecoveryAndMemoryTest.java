@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -27,7 +26,7 @@ class RecoveryAndMemoryTest {
   record Range(long from, long until) {
   }
 
-  static final class RangeInput extends InputDStream<Long, Range> {
+  static class RangeInput extends InputDStream<Long, Range> {
     final List<String> calls = new CopyOnWriteArrayList<>();
     long next;
 
@@ -79,8 +78,13 @@ class RecoveryAndMemoryTest {
     }
 
     @Override
+    public void dropped(long throughBatchId) {
+      log.add("dropped " + throughBatchId);
+    }
+
+    @Override
     public Recovery recover() {
-      return new Recovery(Optional.of(uncommitted.get(1)), uncommitted);
+      return new Recovery(uncommitted, 2);
     }
 
     @Override

@@ -98,6 +98,11 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
   }
 
   @Override
+  public Object location() {
+    return KafkaGroupOffsets.clusterKey(bootstrapServers);
+  }
+
+  @Override
   public String describe() {
     return "kafka(" + bootstrapServers + ")";
   }

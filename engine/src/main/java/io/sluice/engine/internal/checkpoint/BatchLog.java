@@ -89,7 +89,7 @@ public final class BatchLog {
     return planned.isEmpty() ? Optional.empty() : Optional.of(planned.get(planned.size() - 1));
   }
 
-  /** The highest committed batch id, or -1 when none. */
+  /** The highest batch id committed (or dropped), or -1 when none. */
   public long lastCommitted() {
     return lastCommitted;
   }
@@ -132,6 +132,23 @@ public final class BatchLog {
     entry.put("committedAt", committedAt.toString());
     commits.append(entry);
     lastCommitted = batchId;
+    commitEntries++;
+  }
+
+  /**
+   * Durably records that the planned batches up to {@code throughBatchId} will never run (the offset
+   * stores disagreed with them at start); afterwards they no longer count as uncommitted.
+   */
+  public void appendDropped(long throughBatchId, Instant at) {
+    if (throughBatchId <= lastCommitted) {
+      return;
+    }
+    ObjectNode entry = mapper.createObjectNode();
+    entry.put("type", "dropped");
+    entry.put("batchId", throughBatchId);
+    entry.put("committedAt", at.toString());
+    commits.append(entry);
+    lastCommitted = throughBatchId;
     commitEntries++;
   }
 

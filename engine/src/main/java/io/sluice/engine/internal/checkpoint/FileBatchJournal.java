@@ -6,11 +6,9 @@ import io.sluice.engine.Batch;
 import io.sluice.engine.internal.BatchJournal;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeSet;
 
 /**
@@ -28,13 +26,18 @@ public final class FileBatchJournal implements BatchJournal {
   /** Clean every so many commits, so the rewrite cost is spread thin. */
   static final int CLEAN_EVERY = 64;
 
+  private static final org.slf4j.Logger LOGGER = org.slf4j.LoggerFactory.getLogger(FileBatchJournal.class);
+
+  private final CheckpointLock lock;
   private final BatchLog log;
   private final ObjectMapper mapper;
   private final Map<String, Class<?>> planTypes;
   private final Clock wallClock;
   private int commitsSinceClean;
 
-  private FileBatchJournal(BatchLog log, ObjectMapper mapper, Map<String, Class<?>> planTypes, Clock wallClock) {
+  private FileBatchJournal(CheckpointLock lock, BatchLog log, ObjectMapper mapper, Map<String, Class<?>> planTypes,
+      Clock wallClock) {
+    this.lock = lock;
     this.log = log;
     this.mapper = mapper;
     this.planTypes = Map.copyOf(planTypes);
@@ -44,11 +47,19 @@ public final class FileBatchJournal implements BatchJournal {
   /**
    * Opens the journal in {@code dir} for an application whose inputs have the given plan types.
    *
-   * @throws CheckpointException when the logs are unreadable, or hold plans of inputs the
-   *     application no longer defines
+   * <p>Locks the directory for the journal's life (until {@link #close()}) after checking it is writable.
+   *
+   * @throws CheckpointException when the directory is not writable, is used by another running context,
+   *     or its logs are unreadable
    */
   public static FileBatchJournal open(Path dir, ObjectMapper mapper, Map<String, Class<?>> planTypes) {
-    return new FileBatchJournal(BatchLog.open(dir, mapper, true), mapper, planTypes, Clock.systemUTC());
+    CheckpointLock lock = CheckpointLock.acquire(dir);
+    try {
+      return new FileBatchJournal(lock, BatchLog.open(dir, mapper, true), mapper, planTypes, Clock.systemUTC());
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
   }
 
   @Override
@@ -62,20 +73,26 @@ public final class FileBatchJournal implements BatchJournal {
   public synchronized void committed(long batchId) {
     log.appendCommitted(batchId, wallClock.instant());
     if (++commitsSinceClean >= CLEAN_EVERY) {
-      log.clean(RETAINED_COMMITTED);
       commitsSinceClean = 0;
+      try {
+        log.clean(RETAINED_COMMITTED);
+      } catch (RuntimeException e) {
+        // The batch is committed and both files are intact (rewrites are atomic): only the cleaning failed.
+        LOGGER.warn("cleaning the checkpoint in {} failed; its logs keep growing until a later cleaning succeeds",
+            lock.dir(), e);
+      }
     }
   }
 
   @Override
+  public synchronized void dropped(long throughBatchId) {
+    log.appendDropped(throughBatchId, wallClock.instant());
+  }
+
+  @Override
   public synchronized Recovery recover() {
-    Optional<Batch> latest = log.lastPlanned().map(this::toBatch);
-    List<Batch> uncommitted = log.uncommitted().stream().map(this::toBatch).toList();
-    if (latest.isEmpty() && log.lastCommitted() >= 0) {
-      // Only commits survive (planned entries cleaned): continue the ids after them.
-      latest = Optional.of(new Batch(log.lastCommitted(), Instant.EPOCH, Map.of()));
-    }
-    return new Recovery(latest, uncommitted);
+    List<Batch> planned = log.planned().stream().map(this::toBatch).toList();
+    return new Recovery(planned, log.lastCommitted());
   }
 
   private Batch toBatch(PlannedBatch planned) {
@@ -101,5 +118,6 @@ public final class FileBatchJournal implements BatchJournal {
   @Override
   public synchronized void close() {
     // every append is already forced to disk; nothing is buffered
+    lock.close();
   }
 }

@@ -1,6 +1,7 @@
 package io.sluice.kafka.direct.internal;
 
 import io.sluice.engine.Batch;
+import io.sluice.engine.CommitTarget;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.rdd.RDD;
@@ -12,13 +13,15 @@ import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.KafkaCommitMetadata;
 import io.sluice.offsets.OffsetStore;
-import io.sluice.offsets.StaleBatchException;
+import io.sluice.offsets.KafkaGroupOffsets;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,6 +42,8 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     implements CanCommitOffsets {
 
   private static final Logger log = LoggerFactory.getLogger(DirectKafkaInputDStream.class);
+  private static final Comparator<TopicPartition> TP_ORDER =
+      Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);
 
   private final ConsumerStrategy<K, V> strategy;
   private final DirectStreamOptions options;
@@ -49,6 +54,9 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   private DirectPlanner planner;
   private volatile boolean exhausted;
   private volatile String lastCommitMetadata = "";
+  private final CommitTarget target;
+  private Planned<KafkaBatchPlan> newestPlanned;
+  private Map<TopicPartition, Long> startPosition;
   private boolean stopped;
 
   /** Registers the stream with {@code ctx}; connects to nothing before the first plan. */
@@ -65,6 +73,13 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
         options.dataLossPolicy(), options.consumerIdleTimeout(), true);
     DeadLetterSender dlq = options.errorPolicy() instanceof ErrorPolicy.DeadLetter d
         ? new DeadLetterSender(d.topic(), KafkaParams.deadLetterProducer(params, d.producerConfig())) : null;
+    this.target = options.offsetStore()
+        .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()))
+        .orElseGet(() -> {
+          Object servers = params.get("bootstrap.servers");
+          return new CommitTarget(KafkaGroupOffsets.clusterKey(servers),
+              "the consumer groups of the Kafka cluster at " + servers);
+        });
     this.support = new ReadSupport(params, cache, deserializes, options.errorPolicy(), dlq, options.pollTimeout(), metrics);
   }
 
@@ -92,6 +107,105 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   }
 
   @Override
+  public Optional<CommitTarget> offsetCommitTarget() {
+    return Optional.of(target);
+  }
+
+  private CommittedPosition readCommitted() {
+    Optional<OffsetStore> store = options.offsetStore();
+    return store.isPresent() ? CommittedPosition.of(store.get(), group)
+        : CommittedPosition.ofGroup(strategy.kafkaParams(), group, options.pollTimeout());
+  }
+
+  /**
+   * The committed position decides: the planned batches above the committed batch id are replayed only
+   * if the first of them begins exactly where the group stands; otherwise the stream continues from the
+   * committed position and the plans are dropped. On a fresh checkpoint the starting offsets apply, and a
+   * start that differs from the committed position is recorded as a reset of the group first, so that
+   * the stream's first commit is not refused.
+   */
+  @Override
+  public Recovered recover(List<Planned<KafkaBatchPlan>> planned, long checkpointLastCommitted) {
+    CommittedPosition committed = readCommitted();
+    newestPlanned = planned.isEmpty() ? null : planned.get(planned.size() - 1);
+    if (newestPlanned == null) {
+      return startFresh(committed);
+    }
+    startPosition = null;
+    long after = committed.batchId().orElse(-1L);
+    List<Planned<KafkaBatchPlan>> candidates = planned.stream().filter(p -> p.batchId() > after).toList();
+    if (!candidates.isEmpty() && committed.startsAt(candidates.get(0).plan().ranges())) {
+      log.info("stream {} replays planned batches {}..{}: the first begins where {} stands (batch {})", name(),
+          candidates.get(0).batchId(), newestPlanned.batchId(), where(), committed.batchId());
+      return Recovered.replayFrom(candidates.get(0).batchId(), committed.batchId());
+    }
+    if (!candidates.isEmpty()) {
+      log.warn("stream {}: the checkpoint's planned batches {}..{} begin at {}, but {} holds batch {} at {}:"
+          + " a reset or another driver moved the group since they were planned; they are dropped and the"
+          + " stream continues from {}", name(), candidates.get(0).batchId(), newestPlanned.batchId(),
+          froms(candidates.get(0).plan()), where(), describe(committed.batchId()), committed.offsets(), where());
+    } else if (!committed.endsAt(newestPlanned.plan().ranges())) {
+      log.warn("stream {}: the checkpoint ends at batch {} at {}, but {} holds batch {} at {}: the checkpoint is"
+          + " behind or ahead of the committed progress (restored from a copy, or its newest entries were lost);"
+          + " the stream continues from {}", name(), newestPlanned.batchId(), untils(newestPlanned.plan().ranges()),
+          where(), describe(committed.batchId()), committed.offsets(), where());
+    }
+    return Recovered.nothingToReplay(committed.batchId());
+  }
+
+  private Recovered startFresh(CommittedPosition committed) {
+    Map<TopicPartition, Long> start = planner().resolve(options.startingOffsets().orElse(null));
+    Map<TopicPartition, Long> moved = committed.differing(start);
+    startPosition = start;
+    if (moved.isEmpty()) {
+      return Recovered.nothingToReplay(committed.batchId());
+    }
+    long resetId = committed.batchId().orElse(-1L) + 1;
+    log.warn("stream {} starts at {} as its startingOffsets say, but {} holds {} for group '{}': recording the"
+        + " start as a reset of the group (batch {}) so that progress continues from there", name(), moved, where(),
+        committed.offsets(), group, resetId);
+    Optional<OffsetStore> store = options.offsetStore();
+    if (store.isPresent()) {
+      store.get().reset(group, moved);
+      return Recovered.nothingToReplay(store.get().lastBatchId(group));
+    }
+    planner().driver().commit(moved, KafkaCommitMetadata.encode(resetId, Instant.now()));
+    return Recovered.nothingToReplay(OptionalLong.of(resetId));
+  }
+
+  @Override
+  public void resume(boolean replaying) {
+    Planned<KafkaBatchPlan> newest = newestPlanned;
+    newestPlanned = null;
+    if (replaying) {
+      log.info("stream {} continues after batch {}: {}", name(), newest.batchId(), newest.plan().ranges());
+      planner().restore(newest.plan());
+    } else if (startPosition != null) {
+      log.info("stream {} starts at {}", name(), startPosition);
+      planner().startAt(startPosition);
+    } else {
+      Map<TopicPartition, Long> next = planner().resolve(null);
+      log.info("stream {} continues from {} at {}", name(), where(), next);
+      planner().startAt(next);
+    }
+    startPosition = null;
+  }
+
+  private String where() {
+    return options.offsetStore().map(OffsetStore::describe).orElse("consumer group '" + group + "'");
+  }
+
+  private static String describe(OptionalLong batchId) {
+    return batchId.isPresent() ? String.valueOf(batchId.getAsLong()) : "none";
+  }
+
+  private static Map<TopicPartition, Long> froms(KafkaBatchPlan plan) {
+    Map<TopicPartition, Long> out = new TreeMap<>(TP_ORDER);
+    plan.ranges().forEach(r -> out.put(r.topicPartition(), r.fromOffset()));
+    return out;
+  }
+
+  @Override
   public KafkaBatchPlan plan(long batchId, Instant batchTime) {
     support.cache().evictIdle();
     return planner().plan();
@@ -113,26 +227,38 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     return plan.offsetCount();
   }
 
+  /**
+   * Commits the batch's ranges to the offset store, or to the consumer group, fenced by offsets: a range
+   * that does not begin at the committed position fails the batch (another driver or a reset moved the
+   * group), and nothing is overwritten.
+   */
   @Override
   public void commit(Batch batch, KafkaBatchPlan plan) {
     // The batch id travels in the metadata, as the Kafka offset store and the Kafka sink write it, so
-    // a restart continues the ids after it and a transactional sink recognises a batch already done.
+    // a restart continues the ids after it.
     String metadata = KafkaCommitMetadata.encode(batch.id(), batch.time());
     lastCommitMetadata = metadata;
     flushCommitQueue(metadata);
+    BatchCommit commit = new BatchCommit(group, batch.id(), batch.time(), plan.ranges());
     OffsetStore store = options.offsetStore().orElse(null);
     if (store != null) {
-      try {
-        store.commit(new BatchCommit(group, batch.id(), batch.time(), plan.ranges()));
-      } catch (StaleBatchException e) {
-        if (e.lastCommittedBatchId() != batch.id()) {
-          throw e;
-        }
-        log.debug("batch {} of {} was already committed to {}", batch.id(), group, store.describe());
-      }
+      store.commit(commit);
     } else {
-      planner().driver().commit(untils(plan.ranges()), metadata);
+      DriverConsumer driver = planner().driver();
+      Map<TopicPartition, Long> untils = untils(plan.ranges());
+      KafkaGroupOffsets.requireRangesStartAt(driver.committed(untils.keySet()), commit, where());
+      driver.commit(untils, metadata);
     }
+    committed(plan);
+  }
+
+  @Override
+  public void committedByOutput(Batch batch, KafkaBatchPlan plan) {
+    flushCommitQueue(KafkaCommitMetadata.encode(batch.id(), batch.time()));
+    committed(plan);
+  }
+
+  private void committed(KafkaBatchPlan plan) {
     plan.ranges().forEach(r -> metrics.committed(r.topicPartition(), r.untilOffset()));
     if (plan.last()) {
       exhausted = true;
@@ -163,15 +289,6 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   @Override
   public void onRateUpdate(long recordsPerSecond) {
     planner().onRateUpdate(recordsPerSecond);
-  }
-
-  @Override
-  public OptionalLong lastCommittedBatchId() {
-    Optional<OffsetStore> store = options.offsetStore();
-    if (store.isPresent()) {
-      return store.get().lastBatchId(group);
-    }
-    return KafkaParams.lastBatchIdOfGroup(strategy.kafkaParams(), group, options.pollTimeout());
   }
 
   @Override

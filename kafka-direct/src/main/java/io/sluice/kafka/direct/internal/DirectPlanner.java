@@ -105,6 +105,20 @@ public final class DirectPlanner implements AutoCloseable {
     exhausted = lastPlan.last();
   }
 
+  /**
+   * Where the stream would start for {@code start} (null: the committed position with the group's
+   * fallback), for every partition the strategy selects now. Blocking; does not move the position.
+   */
+  public synchronized Map<TopicPartition, Long> resolve(StartingOffsets start) {
+    return resolver.resolve(start, partitions());
+  }
+
+  /** Starts the next plan at {@code next}; partitions absent from it are found by the next plan. */
+  public synchronized void startAt(Map<TopicPartition, Long> next) {
+    position = new HashMap<>(next);
+    exhausted = false;
+  }
+
   /** The rate estimator's latest total rate, records/s. */
   public void onRateUpdate(long recordsPerSecond) {
     if (followRate) {
