@@ -11,11 +11,9 @@ import javax.sql.DataSource;
  * JDBC batching ({@link Builder#batchSize(int)} rows per {@code executeBatch}).
  *
  * <p>With an {@link Builder#offsetStore(JdbcOffsetStore) offset store} in the same database the guarantee is
- * {@link io.sluice.engine.DeliveryGuarantee#EXACTLY_ONCE EXACTLY_ONCE}: inside the transaction the sink first
- * reads the last batch id of every consumer group of the batch; if it is at or above this batch's id the
- * batch is already applied and is skipped (rolled back, logged, counted in
- * {@code sluice.sink.batches.skipped}); otherwise it writes the rows, commits the batch's offsets to the store
- * on the same connection and commits. Writes that add ({@code ... DO UPDATE SET n = t.n + EXCLUDED.n}) are
+ * {@link io.sluice.engine.DeliveryGuarantee#EXACTLY_ONCE EXACTLY_ONCE}: inside one transaction the sink
+ * writes the rows, commits the batch's offsets to the store on the same connection — refused, and the whole
+ * transaction rolled back, unless every range begins at the group's stored next offset — and commits. Writes that add ({@code ... DO UPDATE SET n = t.n + EXCLUDED.n}) are
  * therefore applied once, with or without a shuffle before the sink, because the whole batch commits as one
  * unit. Without an offset store the guarantee is
  * {@link io.sluice.engine.DeliveryGuarantee#AT_LEAST_ONCE AT_LEAST_ONCE} (idempotent if the SQL is an upsert
@@ -23,8 +21,8 @@ import javax.sql.DataSource;
  *
  * <p>Any failure (a binder or statement error, a lost connection) rolls the transaction back and fails the
  * batch with a {@link SinkException}: neither rows nor offsets remain, and a restart replays the batch.
- * One offset store and group must belong to one transactional sink: a second sink committing the same
- * group would see the first one's commit and skip its own rows.
+ * The sink is the one committer of the batch's offsets: the stream must keep its offsets in the same store
+ * ({@code start()} refuses another place), and a second transactional sink in the same context is refused.
  *
  * @param <T> record type
  */

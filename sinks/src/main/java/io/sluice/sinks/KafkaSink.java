@@ -17,10 +17,10 @@ import org.apache.kafka.common.serialization.Serializer;
  * {@code transactional.id = <appName>-<name>}, the same across restarts. {@code open()} checks
  * {@code transaction.timeout.ms} against the broker's {@code transaction.max.timeout.ms} and the batch
  * interval, then calls {@code initTransactions()}, which fences any older producer with that id (a zombie
- * driver) and aborts a transaction a crashed run left open. Per batch, on the job thread: if every consumer
- * group of the batch already holds this batch id in its committed offsets' metadata, the batch was committed
- * before a crash and is skipped; otherwise {@code beginTransaction}, the batch's tasks send their partitions
- * concurrently through the shared producer, {@code flush}, the batch's offsets are added with
+ * driver) and aborts a transaction a crashed run left open. Per batch, on the job thread:
+ * {@code beginTransaction}, the batch's tasks send their partitions concurrently through the shared producer,
+ * {@code flush}, the group's committed offsets are checked to stand where the batch's ranges begin (else the
+ * transaction is aborted: a reset or another writer moved the group), the batch's offsets are added with
  * {@code sendOffsetsToTransaction} (metadata {@link io.sluice.offsets.KafkaCommitMetadata}), and
  * {@code commitTransaction}: the output and the input offsets become visible to {@code read_committed}
  * consumers together. A failed send or commit aborts the transaction and fails the batch with a

@@ -12,9 +12,11 @@ import java.util.Map;
 /**
  * A sink that writes a whole batch as one unit and commits the batch's offsets (each Kafka input's
  * {@link StreamOffsets} plan, as a {@link BatchCommit}) inside the same transaction, so output and
- * offsets become visible together or not at all. Before writing it checks whether its target already
- * holds the batch (a batch id at or below the last one committed for every group) and then skips it:
- * a replayed batch is never applied twice, even by writes that add.
+ * offsets become visible together or not at all. The commit is fenced by offsets: it is refused, and the
+ * whole transaction rolled back, unless every range begins at its group's committed next offset. The
+ * engine replays only batches that begin where the committed offsets stand, so a batch is never applied
+ * twice, even by writes that add; a sink handed a batch its target already covers fails it loudly.
+ * Such a sink is the one committer of the batch's offsets: the inputs do not commit them again.
  *
  * <p>{@link #write(io.sluice.engine.rdd.RDD, Batch)} is called on the job thread, which owns the
  * transaction; the RDD's tasks may compute and hand over records in parallel.

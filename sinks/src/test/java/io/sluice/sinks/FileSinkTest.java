@@ -1,6 +1,7 @@
 package io.sluice.sinks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -147,13 +148,17 @@ class FileSinkTest {
     }
 
     @Test
-    void commitsOffsetsAfterTheRenameAndAcceptsAReplayedCommit() throws Exception {
+    void commitsOffsetsAfterTheRenameAndRefusesToCommitABatchTwice() throws Exception {
         try (OffsetStore store = OffsetStores.file(dir.resolve("offsets"))) {
             FileSink<String> sink = open(FileSink.<String>builder().directory(dir.resolve("out")).offsetStore(store)
                     .build());
             sink.write(ctx.parallelize(List.of("a"), 1), TestOffsets.batch(0, "files-group", "t"));
             sink.write(ctx.parallelize(List.of("b"), 1), TestOffsets.batch(1, "files-group", "t"));
-            sink.write(ctx.parallelize(List.of("b"), 1), TestOffsets.batch(1, "files-group", "t"));
+            // The engine never replays a batch its store covers; a sink asked to commit one twice refuses.
+            assertThatThrownBy(() -> sink.write(ctx.parallelize(List.of("b"), 1),
+                    TestOffsets.batch(1, "files-group", "t")))
+                    .isInstanceOf(SinkException.class).hasMessageContaining("batch 1 is written but committing its"
+                            + " offsets").hasMessageContaining("refused");
 
             assertThat(store.lastBatchId("files-group")).hasValue(1);
             assertThat(store.committed("files-group")).containsEntry(new TopicPartition("t", 0), 20L)

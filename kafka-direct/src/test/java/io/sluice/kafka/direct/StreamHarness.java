@@ -39,9 +39,15 @@ final class StreamHarness implements AutoCloseable {
   final List<Seen> seen = new CopyOnWriteArrayList<>();
 
   StreamHarness(Duration interval, boolean backpressure) {
+    this(interval, backpressure, null);
+  }
+
+  /** A harness whose context keeps its batch log in {@code checkpointDir} (null: none). */
+  StreamHarness(Duration interval, boolean backpressure, java.nio.file.Path checkpointDir) {
     this.interval = interval;
-    this.ctx = StreamingContext.builder().appName("kafka-direct-test").batchInterval(interval).parallelism(2)
-        .clock(clock).backpressure(backpressure).build();
+    StreamingContext.Builder b = StreamingContext.builder().appName("kafka-direct-test").batchInterval(interval)
+        .parallelism(2).clock(clock).backpressure(backpressure);
+    this.ctx = (checkpointDir == null ? b : b.checkpointDir(checkpointDir)).build();
     ctx.addStreamingListener(new StreamingListener() {
       @Override
       public void onBatchCompleted(BatchInfo batch) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.engine.Batch;
+import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.function.Function;
@@ -11,7 +12,6 @@ import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStore;
-import io.sluice.offsets.StaleBatchException;
 import io.sluice.offsets.StreamOffsets;
 import io.sluice.sinks.FileSink;
 import io.sluice.sinks.SinkException;
@@ -30,6 +30,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -70,6 +71,12 @@ public final class FileSinkImpl<T> implements FileSink<T> {
     @Override
     public DeliveryGuarantee guarantee() {
         return DeliveryGuarantee.IDEMPOTENT;
+    }
+
+    @Override
+    public Optional<CommitTarget> offsetCommitTarget() {
+        return Optional.ofNullable(offsetStore)
+                .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()));
     }
 
     /**
@@ -202,10 +209,6 @@ public final class FileSinkImpl<T> implements FileSink<T> {
         for (BatchCommit commit : TransactionalSink.batchCommits(batch)) {
             try {
                 offsetStore.commit(commit);
-            } catch (StaleBatchException e) {
-                metrics.skipped();
-                LOG.info("{}: offsets of batch {} were already committed for group '{}' (store holds batch {})",
-                        describe(), batch.id(), commit.group(), e.lastCommittedBatchId());
             } catch (RuntimeException e) {
                 throw new SinkException(describe() + ": batch " + batch.id() + " is written but committing its"
                         + " offsets to " + offsetStore.describe() + " failed: " + e, e);

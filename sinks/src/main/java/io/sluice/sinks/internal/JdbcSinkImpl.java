@@ -3,11 +3,13 @@ package io.sluice.sinks.internal;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.sluice.engine.Batch;
+import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.JdbcOffsetStore;
+import io.sluice.offsets.OffsetFencedException;
 import io.sluice.offsets.StaleBatchException;
 import io.sluice.sinks.JdbcSink;
 import io.sluice.sinks.RowBinder;
@@ -17,10 +19,8 @@ import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,8 +64,9 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
     }
 
     @Override
-    public Optional<String> offsetCommitTarget() {
-        return Optional.ofNullable(settings.offsetStore()).map(store -> "offset store " + store.describe());
+    public Optional<CommitTarget> offsetCommitTarget() {
+        return Optional.ofNullable(settings.offsetStore())
+                .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()));
     }
 
     @Override
@@ -112,13 +113,6 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
             boolean autoCommit = c.getAutoCommit();
             c.setAutoCommit(false);
             try {
-                if (alreadyCommitted(c, batch, commits)) {
-                    c.rollback();
-                    metrics.skipped();
-                    LOG.info("{}: batch {} is already committed for groups {}: skipped", describe(), batch.id(),
-                            groups(commits));
-                    return;
-                }
                 long rows = writeRows(c, rdd, batch);
                 for (BatchCommit commit : commits) {
                     settings.offsetStore().commit(c, commit);
@@ -140,26 +134,6 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
         } catch (SQLException e) {
             throw failure(batch, e);
         }
-    }
-
-    /** Whether every group of the batch already holds this batch; refuses a half-applied state. */
-    private boolean alreadyCommitted(Connection c, Batch batch, List<BatchCommit> commits) {
-        List<String> done = new ArrayList<>();
-        for (BatchCommit commit : commits) {
-            OptionalLong last = settings.offsetStore().lastBatchId(c, commit.group());
-            if (last.isPresent() && last.getAsLong() >= batch.id()) {
-                done.add(commit.group() + "@" + last.getAsLong());
-            }
-        }
-        if (done.isEmpty()) {
-            return false;
-        }
-        if (done.size() < commits.size()) {
-            throw new SinkException(describe() + ": batch " + batch.id() + " is committed for " + done
-                    + " but not for all of " + groups(commits) + ": another writer commits these groups to the same"
-                    + " store; one transactional sink must own a group's offsets");
-        }
-        return true;
     }
 
     private long writeRows(Connection c, RDD<T> rdd, Batch batch) throws Exception {
@@ -215,6 +189,10 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
     private SinkException failure(Batch batch, Throwable e) {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
+        }
+        if (e instanceof OffsetFencedException fenced) {
+            return new SinkException(describe() + ": batch " + batch.id() + " rolled back (no rows, no offsets): "
+                    + fenced.getMessage(), e);
         }
         if (e instanceof StaleBatchException stale) {
             return new SinkException(describe() + ": batch " + batch.id() + " of group '" + stale.group()

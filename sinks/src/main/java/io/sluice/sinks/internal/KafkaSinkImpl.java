@@ -1,6 +1,7 @@
 package io.sluice.sinks.internal;
 
 import io.sluice.engine.Batch;
+import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.TerminalException;
@@ -8,6 +9,9 @@ import io.sluice.engine.function.Function;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.KafkaCommitMetadata;
+import io.sluice.offsets.KafkaGroupOffsets;
+import io.sluice.offsets.OffsetFencedException;
+import io.sluice.offsets.OffsetStoreException;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.sinks.KafkaSink;
 import io.sluice.sinks.SinkException;
@@ -19,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
@@ -63,7 +66,6 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
     private StreamingContext context; // guarded by lock
     private KafkaProducer<Object, Object> producer; // guarded by lock
     private Admin admin; // guarded by lock
-    private GroupProgress progress; // guarded by lock
     private Throwable fenced; // guarded by lock
     private boolean closed; // guarded by lock
 
@@ -89,12 +91,13 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
     }
 
     @Override
-    public Optional<String> offsetCommitTarget() {
+    public Optional<CommitTarget> offsetCommitTarget() {
         if (!settings.exactlyOnce()) {
             return Optional.empty();
         }
-        return Optional.of("the consumer groups of the Kafka cluster at "
-            + settings.producerConfig().get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
+        Object servers = settings.producerConfig().get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG);
+        return Optional.of(new CommitTarget(KafkaGroupOffsets.clusterKey(servers),
+                "the consumer groups of the Kafka cluster at " + servers));
     }
 
     @Override
@@ -125,7 +128,6 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
             if (settings.exactlyOnce()) {
                 transactionalId = ctx.appName() + "-" + settings.name();
                 admin = Admin.create(adminConfig());
-                progress = new GroupProgress(admin, settings.timeout());
                 TransactionTimeoutCheck.check(describe(), transactionTimeoutMs(), ctx.batchInterval(), admin,
                         settings.timeout());
             }
@@ -263,12 +265,6 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
 
     private void writeTransactionally(KafkaProducer<Object, Object> p, RDD<T> rdd, Batch batch, long start) {
         List<BatchCommit> commits = TransactionalSink.batchCommits(batch);
-        if (alreadyCommitted(batch, commits)) {
-            metrics.skipped();
-            LOG.info("{}: batch {} is already committed for groups {}: skipped", describe(), batch.id(),
-                    commits.stream().map(BatchCommit::group).toList());
-            return;
-        }
         Sends sends = new Sends();
         long records;
         try {
@@ -280,6 +276,7 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
                 throw new SinkException(describe() + ": a send of batch " + batch.id() + " failed: " + error, error);
             }
             for (BatchCommit commit : commits) {
+                requireGroupAt(commit);
                 Map<TopicPartition, OffsetAndMetadata> offsets = offsets(commit);
                 if (!offsets.isEmpty()) {
                     p.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(commit.group()));
@@ -289,7 +286,6 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
         } catch (RuntimeException e) {
             throw failed(p, batch, e);
         }
-        commits.forEach(c -> progress.committed(c.group(), batch.id()));
         metrics.batchWritten(start, records);
     }
 
@@ -325,23 +321,21 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
         return (ProducerRecord<Object, Object>) r;
     }
 
-    private boolean alreadyCommitted(Batch batch, List<BatchCommit> commits) {
-        List<String> done = new ArrayList<>();
-        for (BatchCommit commit : commits) {
-            OptionalLong last = progress.lastBatchId(commit.group());
-            if (last.isPresent() && last.getAsLong() >= batch.id()) {
-                done.add(commit.group() + "@" + last.getAsLong());
-            }
+    /**
+     * Fences the commit by offsets: the group's committed offsets (stable, read inside the open transaction)
+     * must stand where the batch's ranges begin. The transactional id fences another instance of this sink;
+     * this check also catches a reset of the group or another writer of it.
+     */
+    private void requireGroupAt(BatchCommit commit) {
+        Map<TopicPartition, Long> committed = new HashMap<>();
+        try {
+            KafkaGroupOffsets.readStable(admin, commit.group(), settings.timeout())
+                    .forEach((tp, om) -> committed.put(tp, om.offset()));
+        } catch (OffsetStoreException e) {
+            throw new SinkException(describe() + ": " + e.getMessage(), e);
         }
-        if (done.isEmpty()) {
-            return false;
-        }
-        if (done.size() < commits.size()) {
-            throw new SinkException(describe() + ": batch " + batch.id() + " is committed for " + done
-                    + " but not for every group of " + commits.stream().map(BatchCommit::group).toList()
-                    + ": another writer commits these groups; one transactional sink must own a group's offsets");
-        }
-        return true;
+        KafkaGroupOffsets.requireRangesStartAt(committed, commit, describe() + " (consumer group '"
+                + commit.group() + "')");
     }
 
     private static Map<TopicPartition, OffsetAndMetadata> offsets(BatchCommit commit) {
@@ -355,7 +349,6 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
 
     /** Ends a failed transaction and builds the batch's failure; the producer is dropped if unusable. */
     private SinkException failed(KafkaProducer<Object, Object> p, Batch batch, RuntimeException e) {
-        progress.forget();
         // Aborting is illegal once fenced; a send with a stale epoch shows the fence only when aborting.
         boolean fencedNow = isFenced(e);
         if (!fencedNow) {
@@ -378,6 +371,10 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
             return new SinkException(describe() + ": batch " + batch.id() + " failed: producer '" + transactionalId
                     + "' was fenced by a newer producer with the same transactional.id (another instance of this"
                     + " application?); nothing of the batch is committed", e);
+        }
+        if (e instanceof OffsetFencedException) {
+            return new SinkException(describe() + ": batch " + batch.id() + " aborted (no records, no offsets): "
+                    + e.getMessage(), e);
         }
         return new SinkException(describe() + ": batch " + batch.id() + " failed and its transaction was aborted"
                 + " (no records, no offsets committed): " + e, e);

@@ -9,14 +9,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A sink's meters, tagged with the application and the sink: write latency per batch
- * ({@code sluice.sink.write}), records written ({@code sluice.sink.records}) and batches skipped because
- * their target already held them ({@code sluice.sink.batches.skipped}). Thread-safe.
+ * ({@code sluice.sink.write}) and records written ({@code sluice.sink.records}). Thread-safe.
  */
 public final class SinkMetrics {
 
     private final Timer write;
     private final Counter records;
-    private final Counter skipped;
 
     private SinkMetrics(MeterRegistry registry, String app, String sink) {
         Tags tags = Tags.of("app", app, "sink", sink);
@@ -24,9 +22,6 @@ public final class SinkMetrics {
                 .tags(tags).register(registry);
         records = Counter.builder("sluice.sink.records").description("records written by a sink")
                 .baseUnit("records").tags(tags).register(registry);
-        skipped = Counter.builder("sluice.sink.batches.skipped")
-                .description("replayed batches a sink skipped because they were already committed")
-                .tags(tags).register(registry);
     }
 
     /** Meters in {@code registry}. */
@@ -53,10 +48,5 @@ public final class SinkMetrics {
     /** Records the write latency only. */
     public void latency(long startNanos) {
         write.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-    }
-
-    /** Counts a batch skipped as already committed. */
-    public void skipped() {
-        skipped.increment();
     }
 }

@@ -47,6 +47,7 @@ public final class MemoryOffsetStore implements OffsetStore {
     if (last.isPresent() && last.getAsLong() >= commit.batchId()) {
       throw new StaleBatchException(commit.group(), commit.batchId(), last.getAsLong());
     }
+    io.sluice.offsets.KafkaGroupOffsets.requireRangesStartAt(committed(commit.group()), commit, describe());
     Map<TopicPartition, Long> g = offsets.computeIfAbsent(commit.group(), k -> new HashMap<>());
     commit.ranges().forEach(r -> g.put(r.topicPartition(), r.untilOffset()));
     history.computeIfAbsent(commit.group(), k -> new ArrayList<>()).add(commit);
