@@ -11,7 +11,7 @@ import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.StartingOffsets;
 import io.sluice.testkit.EmbeddedKafka;
-import io.sluice.testkit.junit.EmbeddedKafkaExtension;
+import io.sluice.testkit.EmbeddedKafkaExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
