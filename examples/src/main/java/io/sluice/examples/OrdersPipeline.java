@@ -70,7 +70,7 @@ public final class OrdersPipeline {
 
   /**
    * Adds each batch's revenue to {@code table}, exactly once: the rows and the batch's offsets commit in
-   * one transaction, and a batch already committed is skipped.
+   * one transaction, and only a batch beginning at the stored offsets is ever replayed.
    */
   public static JdbcSink<KV<String, Long>> upsertInto(String table, DataSource dataSource, JdbcOffsetStore store) {
     checkTable(table);

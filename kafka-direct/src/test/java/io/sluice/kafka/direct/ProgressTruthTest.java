@@ -4,6 +4,7 @@ import static io.sluice.kafka.direct.internal.TestSupport.records;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.engine.ManualClock;
 import io.sluice.kafka.direct.internal.MemoryOffsetStore;
 import io.sluice.kafka.direct.internal.TestSupport;
 import io.sluice.offsets.OffsetFencedException;
@@ -45,13 +46,20 @@ class ProgressTruthTest {
   @TempDir
   Path tmp;
 
+  private int runs;
+
+  /** Each run of a pipeline gets a clock past the previous run's batch times, as real time would be. */
+  private ManualClock nextClock() {
+    return new ManualClock(java.time.Instant.ofEpochSecond(1_000L * ++runs));
+  }
+
   private static List<String> values(String prefix, int from, int until) {
     return IntStream.range(from, until).mapToObj(i -> prefix + "-" + i).toList();
   }
 
   private StreamHarness harness(EmbeddedKafka kafka, String topic, String group, OffsetStore store, Path checkpoint,
       StartingOffsets start) {
-    StreamHarness h = new StreamHarness(SECOND, false, checkpoint);
+    StreamHarness h = new StreamHarness(SECOND, false, checkpoint, nextClock());
     DirectStreamOptions.Builder options = DirectStreamOptions.builder();
     if (store != null) {
       options.offsetStore(store);
@@ -159,7 +167,7 @@ class ProgressTruthTest {
     String group = "g-" + topic;
     MemoryOffsetStore store = new MemoryOffsetStore();
     Path checkpoint = tmp.resolve("checkpoint");
-    StreamHarness first = new StreamHarness(SECOND, false, checkpoint);
+    StreamHarness first = new StreamHarness(SECOND, false, checkpoint, nextClock());
     try (first) {
       DStreamRef.failing(first, kafka, topic, group, store, 1);
       first.ctx.start();
@@ -288,7 +296,7 @@ class ProgressTruthTest {
     String topic = TestSupport.topic("truth-lock");
     kafka.createTopic(topic, 1);
     Path checkpoint = tmp.resolve("checkpoint");
-    StreamHarness h = new StreamHarness(SECOND, false, checkpoint);
+    StreamHarness h = new StreamHarness(SECOND, false, checkpoint, nextClock());
     KafkaDirect.createDirectStream(h.ctx, ConsumerStrategies.<String, String>subscribe(List.of(topic),
         TestSupport.params(kafka, "g-" + topic, false)), DirectStreamOptions.builder().build());
     // No output operation: start() fails after taking the lock.

@@ -32,19 +32,23 @@ final class StreamHarness implements AutoCloseable {
   }
 
   final Duration interval;
-  final ManualClock clock = new ManualClock();
+  final ManualClock clock;
   final StreamingContext ctx;
   final AtomicInteger completed = new AtomicInteger();
   final AtomicReference<Throwable> failure = new AtomicReference<>();
   final List<Seen> seen = new CopyOnWriteArrayList<>();
 
   StreamHarness(Duration interval, boolean backpressure) {
-    this(interval, backpressure, null);
+    this(interval, backpressure, null, new ManualClock());
   }
 
-  /** A harness whose context keeps its batch log in {@code checkpointDir} (null: none). */
-  StreamHarness(Duration interval, boolean backpressure, java.nio.file.Path checkpointDir) {
+  /**
+   * A harness whose context keeps its batch log in {@code checkpointDir} (null: none), on {@code clock}; a
+   * restarted run needs a clock past the previous run's batch times.
+   */
+  StreamHarness(Duration interval, boolean backpressure, java.nio.file.Path checkpointDir, ManualClock clock) {
     this.interval = interval;
+    this.clock = clock;
     StreamingContext.Builder b = StreamingContext.builder().appName("kafka-direct-test").batchInterval(interval)
         .parallelism(2).clock(clock).backpressure(backpressure);
     this.ctx = (checkpointDir == null ? b : b.checkpointDir(checkpointDir)).build();
