@@ -12,8 +12,11 @@ import org.apache.kafka.common.TopicPartition;
  * the tables are created if absent (see {@link #DDL}).
  *
  * <p>Every commit locks the group's row in {@code <prefix>offset_groups} ({@code SELECT ... FOR
- * UPDATE}), checks the batch id against the last one, then updates the offsets and appends the
- * history, all in one transaction: concurrent committers of a group serialise on that row lock.
+ * UPDATE}), checks the batch id against the last one, reads the group's offsets and checks that
+ * every range begins at its partition's stored next offset (see {@link OffsetStore}), then updates
+ * the offsets and appends the history, all in one transaction: concurrent committers of a group
+ * serialise on that row lock, so the check and the write are one atomic step. A reset takes the
+ * same lock but skips the offset check.
  */
 public interface JdbcOffsetStore extends OffsetStore {
 
@@ -43,13 +46,17 @@ public interface JdbcOffsetStore extends OffsetStore {
 
   /**
    * Commits one batch's offsets inside the caller's transaction on {@code txConnection}, which must
-   * have auto-commit off. Does not commit, roll back or close the connection: the offsets become
-   * durable when the caller commits, together with whatever else it wrote; if the caller rolls
-   * back, nothing of this commit remains. Holds the group's row lock until the caller ends the
-   * transaction. Blocking; call from the thread that owns the connection.
+   * have auto-commit off, with the same checks as {@link #commit(BatchCommit)}. Does not commit,
+   * roll back or close the connection: the offsets become durable when the caller commits, together
+   * with whatever else it wrote; if the caller rolls back, nothing of this commit remains. Holds the
+   * group's row lock until the caller ends the transaction. Blocking; call from the thread that owns
+   * the connection.
    *
    * @throws StaleBatchException when the group already holds a batch id at or above this one; the
    *     caller must roll back
+   * @throws OffsetFencedException when a range does not begin at its partition's stored next
+   *     offset (checked inside the caller's transaction, under the group's row lock); the caller
+   *     must roll back
    * @throws OffsetStoreException when the statements fail; the caller must roll back
    * @throws IllegalArgumentException when the connection is in auto-commit mode
    */

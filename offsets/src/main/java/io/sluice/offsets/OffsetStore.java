@@ -15,9 +15,17 @@ import org.apache.kafka.common.TopicPartition;
  * <ul>
  *   <li>{@link #commit(BatchCommit)} is atomic across its ranges: afterwards either every range's
  *       partition stands at its {@code untilOffset}, or nothing changed.
+ *   <li>Commits are fenced by offsets: a commit is accepted only if, for every range whose
+ *       partition the store already holds, the stored next offset equals the range's
+ *       {@code fromOffset}; otherwise it is refused with {@link OffsetFencedException} and nothing
+ *       changes. A partition the store has never committed is accepted from any offset. The check
+ *       and the write are one atomic step, so two drivers of a group cannot both move a partition
+ *       from the same position, and a driver cannot overwrite a reset made since it planned its batch.
  *   <li>Commits are monotonic per group: a batch id at or below the last committed one is refused
- *       with {@link StaleBatchException}, which fences a zombie driver and lets a replayed batch
- *       recognise that it is already done.
+ *       with {@link StaleBatchException} (checked before the offsets), which lets a replayed batch
+ *       recognise that it is already done. Batch ids key the history; the offsets are the fence.
+ *   <li>{@link #reset} is the only write that moves a position arbitrarily: it is an operator's
+ *       override and skips the offset check.
  *   <li>Methods may be called from any thread; a store serialises its own writes.
  * </ul>
  */
@@ -36,9 +44,12 @@ public interface OffsetStore extends AutoCloseable {
   OptionalLong lastBatchId(String group);
 
   /**
-   * Commits one batch's offsets atomically. Blocking; returns once durable.
+   * Commits one batch's offsets atomically, if every range begins where the store stands. Blocking;
+   * returns once durable.
    *
    * @throws StaleBatchException when the group already holds a batch id at or above this one
+   * @throws OffsetFencedException when the store holds a next offset for a range's partition other
+   *     than the range's {@code fromOffset} (the first such partition, by topic then partition)
    * @throws OffsetStoreException when the store cannot be reached or written
    */
   void commit(BatchCommit commit);
@@ -57,7 +68,11 @@ public interface OffsetStore extends AutoCloseable {
 
   /**
    * Sets the positions of {@code group} outside the batch protocol (the {@code sluice offsets
-   * reset} and {@code import} commands). Recorded in the history as a batch with the next batch id.
+   * reset} and {@code import} commands). Recorded in the history as a batch with the next batch id
+   * and an empty range {@code [p, p)} per partition. The only write that moves a position
+   * arbitrarily: it skips the offset check of {@link #commit}, and a driver's commit planned before
+   * the reset is refused afterwards with {@link OffsetFencedException}, since its ranges begin where
+   * the old positions were. Blocking.
    */
   void reset(String group, Map<TopicPartition, Long> positions);
 

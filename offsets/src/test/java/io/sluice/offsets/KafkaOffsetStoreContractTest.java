@@ -1,15 +1,18 @@
 package io.sluice.offsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.testkit.EmbeddedKafka;
-import java.util.Map;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.Test;
 import io.sluice.testkit.EmbeddedKafkaExtension;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(EmbeddedKafkaExtension.class)
@@ -55,5 +58,25 @@ class KafkaOffsetStoreContractTest extends OffsetStoreContractTest {
     assertThat(offsets).containsOnlyKeys(tp(ORDERS, 2));
     assertThat(offsets.get(tp(ORDERS, 2)).offset()).isZero();
     assertThat(offsets.get(tp(ORDERS, 2)).metadata()).isEqualTo("sluice:v1:batch=7;time=2026-11-20T10:00:03.500Z");
+  }
+
+  @Test
+  void groupMovedByAKafkaToolFencesTheNextCommit() throws Exception {
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
+    // What kafka-consumer-groups --reset-offsets does: no transactional id, so no producer fence.
+    try (Admin admin = broker.admin()) {
+      admin.alterConsumerGroupOffsets(group, Map.of(tp(ORDERS, 0), new OffsetAndMetadata(4)))
+          .all().get(20, TimeUnit.SECONDS);
+    }
+
+    assertThatThrownBy(() -> store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 20))))
+        .isInstanceOfSatisfying(OffsetFencedException.class, e -> {
+          assertThat(e.fromOffset()).isEqualTo(10);
+          assertThat(e.storedOffset()).isEqualTo(4);
+        });
+    assertThat(broker.committedOffsets(group).get(tp(ORDERS, 0)).offset()).isEqualTo(4);
+    // The refusal aborted only that transaction: the same store commits from the tool's position.
+    store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 4, 12)));
+    assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 12L));
   }
 }

@@ -164,6 +164,12 @@ abstract class OffsetStoreContractTest {
   private void race(OffsetStore a, OffsetStore b) throws Exception {
     BatchCommit fromA = batch(group, 0, new OffsetRange(ORDERS, 0, 0, 111), new OffsetRange(ORDERS, 1, 0, 112));
     BatchCommit fromB = batch(group, 0, new OffsetRange(ORDERS, 0, 0, 221), new OffsetRange(ORDERS, 1, 0, 222));
+    race(a, b, fromA, fromB);
+  }
+
+  /** Commits {@code fromA} on {@code a} and {@code fromB} on {@code b} at once; exactly one must win. */
+  private void race(OffsetStore a, OffsetStore b, BatchCommit fromA, BatchCommit fromB) throws Exception {
+    List<BatchCommit> before = store.history(group, 10);
     CountDownLatch start = new CountDownLatch(1);
     ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "sluice-test-committer");
@@ -187,10 +193,118 @@ abstract class OffsetStoreContractTest {
       try (OffsetStore fresh = newStore()) {
         assertThat(fresh.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), winner.ranges().get(0).untilOffset(),
             tp(ORDERS, 1), winner.ranges().get(1).untilOffset()));
-        assertThat(fresh.history(group, 10)).containsExactly(winner);
+        List<BatchCommit> expected = new ArrayList<>(List.of(winner));
+        expected.addAll(before);
+        assertThat(fresh.history(group, 10)).containsExactlyElementsOf(expected);
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void commitStartingWhereTheStoreStandsIsAccepted() {
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4)));
+    store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 10), new OffsetRange(ORDERS, 1, 4, 9)));
+    store.commit(batch(group, 2, new OffsetRange(ORDERS, 0, 10, 30)));
+
+    assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 30L, tp(ORDERS, 1), 9L));
+    assertThat(store.lastBatchId(group)).isEqualTo(OptionalLong.of(2));
+  }
+
+  @Test
+  void commitStartingElsewhereIsRefusedNamingThePartitionAndChangesNothing() {
+    BatchCommit first = batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4),
+        new OffsetRange(PAYMENTS, 0, 0, 7));
+    store.commit(first);
+
+    // Two partitions are off; the first by topic then partition is named, whatever the ranges' order.
+    BatchCommit off = batch(group, 1, new OffsetRange(PAYMENTS, 0, 3, 9), new OffsetRange(ORDERS, 0, 10, 20),
+        new OffsetRange(ORDERS, 1, 5, 9));
+    assertThatThrownBy(() -> store.commit(off)).isInstanceOfSatisfying(OffsetFencedException.class, e -> {
+      assertThat(e.group()).isEqualTo(group);
+      assertThat(e.batchId()).isEqualTo(1);
+      assertThat(e.topicPartition()).isEqualTo(tp(ORDERS, 1));
+      assertThat(e.fromOffset()).isEqualTo(5);
+      assertThat(e.storedOffset()).isEqualTo(4);
+      assertThat(e).hasMessage("commit of batch 1 for group '" + group + "' refused by " + store.describe()
+          + ": partition orders-1: the batch's range starts at offset 5 but the committed next offset is 4; another"
+          + " driver or a reset (sluice offsets reset/import) moved this group. Stop the other driver; a restart"
+          + " continues from the committed position");
+    });
+
+    Map<TopicPartition, Long> unchanged = Map.of(tp(ORDERS, 0), 10L, tp(ORDERS, 1), 4L, tp(PAYMENTS, 0), 7L);
+    assertThat(store.committed(group)).isEqualTo(unchanged);
+    assertThat(store.lastBatchId(group)).isEqualTo(OptionalLong.of(0));
+    assertThat(store.history(group, 10)).containsExactly(first);
+    try (OffsetStore fresh = newStore()) {
+      assertThat(fresh.committed(group)).isEqualTo(unchanged);
+      assertThat(fresh.history(group, 10)).containsExactly(first);
+    }
+    // The refused commit did not use up its batch id.
+    store.commit(batch(group, 1, new OffsetRange(ORDERS, 1, 4, 9)));
+    assertThat(store.committed(group)).containsEntry(tp(ORDERS, 1), 9L);
+  }
+
+  @Test
+  void partitionNeverCommittedIsAcceptedFromAnyOffset() {
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 42, 50)));
+    store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 50, 55), new OffsetRange(PAYMENTS, 1, 500, 600)));
+
+    assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 55L, tp(PAYMENTS, 1), 600L));
+  }
+
+  @Test
+  void resetByThisStoreFencesACommitPlannedFromTheOldPosition() {
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
+    store.reset(group, Map.of(tp(ORDERS, 0), 3L));
+
+    assertFencedAfterReset(store, batch(group, 2, new OffsetRange(ORDERS, 0, 10, 20)));
+  }
+
+  @Test
+  void resetByAnotherStoreFencesACommitPlannedFromTheOldPosition() {
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
+    // Another instance on the same backend, as the command line opens one.
+    try (OffsetStore operator = newStore()) {
+      operator.reset(group, Map.of(tp(ORDERS, 0), 3L));
+    }
+
+    assertFencedAfterReset(store, batch(group, 2, new OffsetRange(ORDERS, 0, 10, 20)));
+  }
+
+  /** {@code planned} (from 10, orders-0) is refused by {@code driver}; the reset to 3 stays and the stream goes on from it. */
+  private void assertFencedAfterReset(OffsetStore driver, BatchCommit planned) {
+    assertThatThrownBy(() -> driver.commit(planned)).isInstanceOfSatisfying(OffsetFencedException.class, e -> {
+      assertThat(e.topicPartition()).isEqualTo(tp(ORDERS, 0));
+      assertThat(e.fromOffset()).isEqualTo(10);
+      assertThat(e.storedOffset()).isEqualTo(3);
+    });
+    try (OffsetStore restarted = newStore()) {
+      assertThat(restarted.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 3L));
+      assertThat(restarted.lastBatchId(group)).isEqualTo(OptionalLong.of(1));
+      restarted.commit(batch(group, 2, new OffsetRange(ORDERS, 0, 3, 8)));
+      assertThat(restarted.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 8L));
+    }
+  }
+
+  @Test
+  void resetMovesAPositionArbitrarily() {
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
+    store.reset(group, Map.of(tp(ORDERS, 0), 500L));
+    store.reset(group, Map.of(tp(ORDERS, 0), 2L));
+    assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 2L));
+    assertThat(store.lastBatchId(group)).isEqualTo(OptionalLong.of(2));
+  }
+
+  @Test
+  void twoDriversCommittingFromOnePositionExactlyOneWins() throws Exception {
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 10)));
+    // Different batch ids: only the offsets tell that both were planned from the same position.
+    BatchCommit fromA = batch(group, 1, new OffsetRange(ORDERS, 0, 10, 111), new OffsetRange(ORDERS, 1, 10, 112));
+    BatchCommit fromB = batch(group, 2, new OffsetRange(ORDERS, 0, 10, 221), new OffsetRange(ORDERS, 1, 10, 222));
+    try (OffsetStore second = newStore()) {
+      race(store, second, fromA, fromB);
     }
   }
 

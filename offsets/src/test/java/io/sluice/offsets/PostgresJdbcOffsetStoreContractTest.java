@@ -8,13 +8,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(EmbeddedPostgresExtension.class)
-class PostgresJdbcOffsetStoreContractTest extends OffsetStoreContractTest {
+class PostgresJdbcOffsetStoreContractTest extends JdbcOffsetStoreContractTest {
 
   static DataSource postgres;
 
   @BeforeAll
   static void database(EmbeddedPostgresDatabase db) {
     postgres = db.dataSource();
+  }
+
+  @Override
+  protected DataSource dataSource() {
+    return postgres;
   }
 
   @Override

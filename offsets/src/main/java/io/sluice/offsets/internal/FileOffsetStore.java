@@ -73,6 +73,7 @@ public final class FileOffsetStore extends AbstractOffsetStore {
   private final int historyRetention;
   private final CommitHook hook;
   private final ReentrantLock jvmLock;
+  private final boolean readOnly;
 
   // Guarded by jvmLock: the log as last read.
   private final Map<String, GroupState> groups = new TreeMap<>();
@@ -82,19 +83,43 @@ public final class FileOffsetStore extends AbstractOffsetStore {
   private long warnedTornAt = -1;
 
   /**
-   * Opens or creates the store in {@code dir}.
+   * Opens or creates the store in {@code dir}, creating the directory and the log if absent.
    *
    * @throws OffsetStoreException when the directory cannot be used or the log is damaged
    */
   public FileOffsetStore(Path dir, int historyRetention, Clock clock, CommitHook hook) {
+    this(dir, historyRetention, clock, hook, false);
+  }
+
+  /**
+   * Opens the store in {@code dir} for reading only: creates no directory and no file (an existing
+   * directory without a log reads as empty), reads under a shared lock, and refuses commits and
+   * resets. For tools that only look ({@code sluice offsets list|history|export}).
+   *
+   * @throws OffsetStoreException when {@code dir} does not exist or is not a directory, or the log
+   *     is damaged
+   */
+  public static FileOffsetStore openReadOnly(Path dir, int historyRetention, Clock clock) {
+    return new FileOffsetStore(dir, historyRetention, clock, CommitHook.NONE, true);
+  }
+
+  private FileOffsetStore(Path dir, int historyRetention, Clock clock, CommitHook hook, boolean readOnly) {
     super(clock);
     this.historyRetention = historyRetention;
     this.hook = hook;
+    this.readOnly = readOnly;
+    if (readOnly && !Files.isDirectory(dir)) {
+      throw new OffsetStoreException("the offsets directory " + dir
+          + (Files.exists(dir) ? " is not a directory" : " does not exist"));
+    }
     try {
-      Files.createDirectories(dir);
+      if (!readOnly) {
+        Files.createDirectories(dir);
+      }
       this.dir = dir.toRealPath();
     } catch (IOException e) {
-      throw new OffsetStoreException("cannot create the offsets directory " + dir + ": " + e, e);
+      throw new OffsetStoreException("cannot " + (readOnly ? "open" : "create") + " the offsets directory " + dir
+          + ": " + e, e);
     }
     this.logFile = this.dir.resolve(LOG_FILE);
     this.lockFile = this.dir.resolve(LOCK_FILE);
@@ -150,11 +175,25 @@ public final class FileOffsetStore extends AbstractOffsetStore {
     return history(group, Integer.MAX_VALUE).stream().filter(c -> c.batchId() == batchId).findFirst();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Under both locks, {@link #locked} first reads what other writers appended (another process,
+   * such as {@code sluice offsets reset}, or another store instance), so the checks see the log as
+   * it is on disk, not as this store last read it.
+   */
   @Override
-  public void commit(BatchCommit commit) {
-    checkCommit(commit);
+  protected void doCommit(BatchCommit commit, boolean fenceOffsets) {
+    if (readOnly) {
+      throw new OffsetStoreException(describe() + " was opened read-only: cannot commit batch " + commit.batchId()
+          + " of group '" + commit.group() + "'");
+    }
     locked(true, () -> {
       GroupState g = groups.get(commit.group());
+      // Offsets first: they say what moved the group (a reset, another driver), batch ids only that something did.
+      if (fenceOffsets) {
+        checkOffsets(commit, g == null ? Map.of() : g.positions);
+      }
       if (g != null && g.lastBatchId >= commit.batchId()) {
         throw new StaleBatchException(commit.group(), commit.batchId(), g.lastBatchId);
       }
@@ -177,13 +216,22 @@ public final class FileOffsetStore extends AbstractOffsetStore {
 
   private <T> T locked(boolean write, Supplier<T> action) {
     jvmLock.lock();
-    try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      FileLock fileLock = lockChannel.lock();
-      try {
-        refresh(write);
+    try {
+      if (readOnly && !Files.exists(lockFile)) {
+        // No writer ever opened the directory; a read-only store must not create the lock file.
+        refresh(false);
         return action.get();
-      } finally {
-        fileLock.release();
+      }
+      try (FileChannel lockChannel = readOnly ? FileChannel.open(lockFile, StandardOpenOption.READ)
+          : FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        // Shared for a read-only store: it only needs writers out while it reads.
+        FileLock fileLock = lockChannel.lock(0, Long.MAX_VALUE, readOnly);
+        try {
+          refresh(write);
+          return action.get();
+        } finally {
+          fileLock.release();
+        }
       }
     } catch (IOException e) {
       throw new OffsetStoreException(describe() + ": I/O error: " + e, e);
@@ -194,6 +242,11 @@ public final class FileOffsetStore extends AbstractOffsetStore {
 
   private void refresh(boolean write) throws IOException {
     if (!Files.exists(logFile)) {
+      if (readOnly) {
+        resetState(0);
+        validEnd = -1;
+        return;
+      }
       createLog();
       resetState(readHeader());
       validEnd = HEADER_SIZE;

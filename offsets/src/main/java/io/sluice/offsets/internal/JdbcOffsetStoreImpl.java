@@ -197,13 +197,12 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
   // ---- commits
 
   @Override
-  public void commit(BatchCommit commit) {
-    checkCommit(commit);
+  protected void doCommit(BatchCommit commit, boolean fenceOffsets) {
     try (Connection c = connection()) {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
-        write(c, commit);
+        write(c, commit, fenceOffsets);
         hook.midway(commit);
         c.commit();
       } catch (Exception e) {
@@ -229,14 +228,19 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
       if (txConnection.getAutoCommit()) {
         throw new IllegalArgumentException("txConnection must have auto-commit off to join its transaction");
       }
-      write(txConnection, commit);
+      write(txConnection, commit, true);
     } catch (SQLException e) {
       throw failure("commit batch " + commit.batchId() + " of group '" + commit.group() + "'", e);
     }
   }
 
-  private void write(Connection c, BatchCommit commit) throws SQLException {
+  private void write(Connection c, BatchCommit commit, boolean fenceOffsets) throws SQLException {
     long last = lockGroup(c, commit.group());
+    if (fenceOffsets) {
+      // Every writer of the group holds its row lock, so the offsets cannot change until we commit.
+      // Offsets first: they say what moved the group (a reset, another driver), batch ids only that something did.
+      checkOffsets(commit, committed(c, commit.group()));
+    }
     if (last >= commit.batchId()) {
       throw new StaleBatchException(commit.group(), commit.batchId(), last);
     }

@@ -2,6 +2,7 @@ package io.sluice.offsets.internal;
 
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.KafkaGroupOffsets;
+import io.sluice.offsets.OffsetFencedException;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStoreException;
 import io.sluice.offsets.StaleBatchException;
@@ -57,7 +58,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * next commit fails, so a zombie driver cannot move the group. The last batch id is read once when
  * the producer starts (from the committed metadata and the history topic, after the fence is in
  * place) and then kept in memory, which is sound because no other Sluice store can commit for the
- * group without fencing this one.
+ * group without fencing this one. The offset check, by contrast, reads the group's stable offsets
+ * from the broker inside every commit's transaction, because tools outside Sluice move a group
+ * without the transactional id.
  *
  * <p>Thread-safe: commits of one group serialise on a lock; history reads share one consumer
  * under another lock.
@@ -326,11 +329,10 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
   // ---- commits
 
   @Override
-  public void commit(BatchCommit commit) {
-    checkCommit(commit);
+  protected void doCommit(BatchCommit commit, boolean fenceOffsets) {
     historyTopicExists(true);
     GroupCommitter committer = committers.computeIfAbsent(commit.group(), GroupCommitter::new);
-    committer.commit(commit);
+    committer.commit(commit, fenceOffsets);
   }
 
   @Override
@@ -364,7 +366,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       }
     }
 
-    void commit(BatchCommit commit) {
+    void commit(BatchCommit commit, boolean fenceOffsets) {
       lock.lock();
       try {
         if (fenced) {
@@ -376,7 +378,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
         if (commit.batchId() <= lastBatchId) {
           throw new StaleBatchException(group, commit.batchId(), lastBatchId);
         }
-        send(commit);
+        send(commit, fenceOffsets);
         lastBatchId = commit.batchId();
       } finally {
         lock.unlock();
@@ -405,7 +407,13 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       producer = p;
     }
 
-    private void send(BatchCommit commit) {
+    /**
+     * One transaction: the offset check, the history record, the offsets. Errors are classified
+     * once: {@link ProducerFencedException} (another producer took the transactional id) fences this
+     * committer for good; everything else, {@link InvalidProducerEpochException} included (Kafka
+     * documents it as abortable), aborts the transaction and leaves the committer usable.
+     */
+    private void send(BatchCommit commit, boolean fenceOffsets) {
       Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
       String metadata = CommitCodec.kafkaMetadata(commit.batchId(), commit.batchTime());
       for (OffsetRange r : commit.ranges()) {
@@ -413,6 +421,9 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       }
       try {
         producer.beginTransaction();
+        if (fenceOffsets) {
+          checkStoredOffsets(commit);
+        }
         producer.send(new ProducerRecord<>(historyTopic, historyPartition(group),
             group.getBytes(StandardCharsets.UTF_8), CommitCodec.toBytes(commit)));
         if (!offsets.isEmpty()) {
@@ -420,10 +431,14 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
         }
         hook.midway(commit);
         producer.commitTransaction();
-      } catch (ProducerFencedException | InvalidProducerEpochException e) {
-        fence();
-        throw fencedFailure(commit, e);
+      } catch (OffsetFencedException e) {
+        abort(e);
+        throw e;
       } catch (Exception e) {
+        if (isFenced(e)) {
+          fence();
+          throw fencedFailure(commit, e);
+        }
         abort(e);
         throw new OffsetStoreException(describe() + ": commit of batch " + commit.batchId() + " of group '" + group
             + "' failed and its transaction was aborted: " + e, e);
@@ -431,16 +446,34 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       awaitStable(group, offsets);
     }
 
+    /**
+     * Compares the ranges with the group's committed offsets as the broker holds them now. Read
+     * from the group, not from memory: tools outside Sluice ({@code kafka-consumer-groups
+     * --reset-offsets}) move the group without our transactional id. Kafka offers no conditional
+     * offset commit, so a change by such a tool between this read and the commit is not caught; a
+     * Sluice reset is, since it takes the transactional id and fences this producer.
+     */
+    private void checkStoredOffsets(BatchCommit commit) {
+      Map<TopicPartition, Long> stored = new HashMap<>();
+      groupOffsets(group).forEach((tp, om) -> stored.put(tp, om.offset()));
+      checkOffsets(commit, stored);
+    }
+
     private void abort(Exception cause) {
+      if (producer == null) {
+        return;
+      }
       try {
         producer.abortTransaction();
-      } catch (ProducerFencedException | InvalidProducerEpochException e) {
-        fence();
       } catch (KafkaException e) {
         cause.addSuppressed(e);
-        // The producer is unusable; the next commit starts (and fences with) a new one.
-        producer.close(Duration.ZERO);
-        producer = null;
+        if (isFenced(e)) {
+          fence();
+        } else {
+          // The producer is unusable; the next commit starts (and fences with) a new one.
+          producer.close(Duration.ZERO);
+          producer = null;
+        }
       }
     }
 
@@ -462,7 +495,8 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       }
       return new OffsetStoreException(describe() + ": batch " + commit.batchId() + " of group '" + group
           + "' refused: another committer took over this group (transactional id " + transactionalIdPrefix + group
-          + "); this store can no longer commit for it", cause);
+          + ": another driver, or a reset by sluice offsets reset/import); this store can no longer commit for"
+          + " it. Stop the other driver; a restart continues from the committed position", cause);
     }
 
     void close() {
@@ -476,6 +510,16 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
         lock.unlock();
       }
     }
+  }
+
+  /** Whether {@code e} or a cause says that another producer took the transactional id. */
+  private static boolean isFenced(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ProducerFencedException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private OffsetStoreException failure(String what, Throwable e) {

@@ -1,6 +1,7 @@
 package io.sluice.offsets.internal;
 
 import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.OffsetFencedException;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStoreException;
 import io.sluice.offsets.StaleBatchException;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +38,10 @@ import org.slf4j.LoggerFactory;
  * {@code <root>/<group>/batches/<batchId, 19 digits>} (the commit as JSON).
  *
  * <p>A commit is ONE ZooKeeper multi-op: set {@code last} at the version read before (or create
- * it), set or create every partition's offset, create the batch node. ZooKeeper applies all or
- * none, and the version check fences a concurrent committer: the loser's multi fails as a whole.
+ * it), set every partition's offset at the version whose value was checked against the range's
+ * {@code from} (or create it), create the batch node. ZooKeeper applies all or none, and the
+ * version checks fence a concurrent committer or reset: the loser's multi fails as a whole, and its
+ * next attempt reads and checks again.
  * Thread-safe; Curator's client is shared by all calls.
  */
 public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
@@ -132,8 +136,8 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
         List<String> partitions = new ArrayList<>(children(offsetsPath(group) + "/" + topic));
         partitions.sort((a, b) -> Integer.compare(parsePartition(a), parsePartition(b)));
         for (String p : partitions) {
-          readOffset(group, topic, parsePartition(p)).ifPresent(o -> result.put(new TopicPartition(topic,
-              parsePartition(p)), o));
+          readOffset(offsetPath(group, topic, parsePartition(p)), null)
+              .ifPresent(o -> result.put(new TopicPartition(topic, parsePartition(p)), o));
         }
       }
       return result;
@@ -149,7 +153,7 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     Map<TopicPartition, Long> result = new LinkedHashMap<>();
     try {
       for (TopicPartition tp : partitions) {
-        readOffset(group, tp.topic(), tp.partition()).ifPresent(o -> result.put(tp, o));
+        readOffset(offsetPath(group, tp.topic(), tp.partition()), null).ifPresent(o -> result.put(tp, o));
       }
       return result;
     } catch (Exception e) {
@@ -157,9 +161,9 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     }
   }
 
-  private Optional<Long> readOffset(String group, String topic, int partition) throws Exception {
-    String path = offsetPath(group, topic, partition);
-    byte[] data = getData(path, null);
+  /** The offset in znode {@code path}, storing its stat in {@code stat} unless null; empty when absent. */
+  private Optional<Long> readOffset(String path, Stat stat) throws Exception {
+    byte[] data = getData(path, stat);
     if (data == null) {
       return Optional.empty();
     }
@@ -246,17 +250,19 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
   // ---- commits
 
   @Override
-  public void commit(BatchCommit commit) {
-    checkCommit(commit);
+  protected void doCommit(BatchCommit commit, boolean fenceOffsets) {
     String group = commit.group();
     try {
       ensurePath(batchesPath(group));
       for (OffsetRange r : commit.ranges()) {
         ensurePath(offsetsPath(group) + "/" + r.topic());
       }
-      for (int attempt = 1; ; attempt++) {
-        if (tryCommit(commit) || attempt >= COMMIT_ATTEMPTS) {
-          break;
+      int attempt = 1;
+      while (!tryCommit(commit, fenceOffsets)) {
+        if (attempt++ >= COMMIT_ATTEMPTS) {
+          throw new OffsetStoreException(describe() + ": batch " + commit.batchId() + " of group '" + group
+              + "' lost the race with concurrent commits " + COMMIT_ATTEMPTS + " times (the group's znodes kept"
+              + " changing between read and write): another driver is committing for this group, stop it");
         }
       }
     } catch (OffsetStoreException e) {
@@ -269,25 +275,41 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     }
   }
 
-  /** One attempt; false when a partition znode appeared concurrently (not a fencing conflict). */
-  private boolean tryCommit(BatchCommit commit) throws Exception {
+  /**
+   * One attempt: reads {@code last} and every range's offset znode with their versions, checks them,
+   * and writes everything in one multi-op conditional on those versions (a znode read as absent is
+   * created, which fails if it appeared meanwhile). Returns false when the multi failed because a
+   * znode changed after the read; the next attempt reads again, so a concurrent commit or reset ends
+   * in {@link StaleBatchException} or {@link OffsetFencedException} there, never in a write over it.
+   */
+  private boolean tryCommit(BatchCommit commit, boolean fenceOffsets) throws Exception {
     String group = commit.group();
     Stat lastStat = new Stat();
     OptionalLong last = readLast(group, lastStat);
-    if (last.isPresent() && last.getAsLong() >= commit.batchId()) {
-      throw new StaleBatchException(group, commit.batchId(), last.getAsLong());
-    }
     byte[] id = Long.toString(commit.batchId()).getBytes(StandardCharsets.UTF_8);
     List<CuratorOp> ops = new ArrayList<>();
     ops.add(last.isPresent()
         ? client.transactionOp().setData().withVersion(lastStat.getVersion()).forPath(lastPath(group), id)
         : client.transactionOp().create().forPath(lastPath(group), id));
+    Map<TopicPartition, Long> stored = new HashMap<>();
     for (OffsetRange r : commit.ranges()) {
       String path = offsetPath(group, r.topic(), r.partition());
+      Stat stat = new Stat();
+      Optional<Long> current = readOffset(path, stat);
       byte[] offset = Long.toString(r.untilOffset()).getBytes(StandardCharsets.UTF_8);
-      ops.add(client.checkExists().forPath(path) != null
-          ? client.transactionOp().setData().forPath(path, offset)
-          : client.transactionOp().create().forPath(path, offset));
+      if (current.isPresent()) {
+        stored.put(r.topicPartition(), current.get());
+        ops.add(client.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, offset));
+      } else {
+        ops.add(client.transactionOp().create().forPath(path, offset));
+      }
+    }
+    // Offsets first: they say what moved the group (a reset, another driver), batch ids only that something did.
+    if (fenceOffsets) {
+      checkOffsets(commit, stored);
+    }
+    if (last.isPresent() && last.getAsLong() >= commit.batchId()) {
+      throw new StaleBatchException(group, commit.batchId(), last.getAsLong());
     }
     ops.add(client.transactionOp().create().forPath(batchPath(group, commit.batchId()), CommitCodec.toBytes(commit)));
     Exception injected = null;
@@ -301,15 +323,9 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     try {
       client.transaction().forOperations(ops);
     } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
-      OptionalLong now = readLast(group, new Stat());
-      if (now.isPresent() && now.getAsLong() >= commit.batchId()) {
-        throw new StaleBatchException(group, commit.batchId(), now.getAsLong());
-      }
-      if (now.equals(last)) {
-        return false;
-      }
-      throw new OffsetStoreException(describe() + ": batch " + commit.batchId() + " of group '" + group
-          + "' lost a race with another committer (last batch is now " + now + "): stop the other driver", e);
+      LOG.debug("Commit of batch {} of group '{}' in {} met a concurrent change ({}); reading again",
+          commit.batchId(), group, describe(), e.toString());
+      return false;
     } catch (KeeperException e) {
       if (injected != null) {
         throw new OffsetStoreException(describe() + ": commit of batch " + commit.batchId()

@@ -1,8 +1,10 @@
 package io.sluice.offsets.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.OffsetFencedException;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.OffsetStores;
@@ -17,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeEach;
@@ -202,6 +205,95 @@ class SluiceCliTest {
     assertThat(kafka.committedOffsets("cli-etl").get(new TopicPartition(topic, 0)).offset()).isEqualTo(5L);
     assertThat(run("history", "--store", "kafka", "--bootstrap-servers", bs, "--group", "cli-etl")).isZero();
     assertThat(out.toString()).contains("1 batch (newest first)", topic + "-0 [5, 5)");
+  }
+
+  @Test
+  void readOnlyCommandsOnAMissingStoreDirectoryCreateNothing() throws IOException {
+    Path missing = dir.resolve("typo").resolve("deep");
+    for (String command : List.of("list", "history", "export")) {
+      err.getBuffer().setLength(0);
+      assertThat(run(command, "--store", "file", "--dir", missing.toString(), "--group", "etl")).as(command)
+          .isEqualTo(1);
+      assertThat(err.toString()).as(command)
+          .isEqualTo("sluice: --dir " + missing + ": the store directory does not exist (nothing was created)\n");
+    }
+    assertThat(Files.exists(dir.resolve("typo"))).isFalse();
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void readOnlyCommandsOnAnEmptyStoreDirectoryWriteNoFile() throws IOException {
+    Path empty = Files.createDirectory(dir.resolve("empty"));
+    assertThat(run("list", "--store", "file", "--dir", empty.toString(), "--group", "etl")).isZero();
+    assertThat(out.toString()).endsWith("last batch none\nno committed offsets\n");
+    assertThat(run("history", "--store", "file", "--dir", empty.toString(), "--group", "etl")).isZero();
+    try (Stream<Path> files = Files.list(empty)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void resetByTheCliFencesARunningDriversNextCommit() {
+    try (OffsetStore driver = OffsetStores.file(dir)) {
+      assertThat(driver.committed("etl")).containsEntry(new TopicPartition("orders", 0), 25L);
+      assertThat(run(file("reset", "--topic", "orders", "--to-offset", "0:3", "--execute"))).isZero();
+
+      BatchCommit planned = new BatchCommit("etl", 3, Instant.parse("2026-11-20T10:00:01Z"),
+          List.of(new OffsetRange("orders", 0, 25, 40)));
+      assertThat(catchThrowable(() -> driver.commit(planned)))
+          .isInstanceOfSatisfying(OffsetFencedException.class, e -> {
+            assertThat(e.fromOffset()).isEqualTo(25);
+            assertThat(e.storedOffset()).isEqualTo(3);
+          });
+    }
+    assertThat(committed()).containsEntry(new TopicPartition("orders", 0), 3L);
+  }
+
+  @Test
+  @ExtendWith(EmbeddedKafkaExtension.class)
+  void resetToAnOffsetOutsideTheLogIsRefused(EmbeddedKafka kafka) {
+    String topic = "cli-bounds-" + System.nanoTime();
+    kafka.createTopic(topic, 2);
+    List<ProducerRecord<String, String>> records = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      records.add(new ProducerRecord<>(topic, 0, "k", "v" + i));
+    }
+    kafka.produce(records);
+    kafka.deleteRecordsBefore(new TopicPartition(topic, 0), 2);
+    String bs = kafka.bootstrapServers();
+    Map<TopicPartition, Long> before = committed();
+
+    for (String mode : List.of("--dry-run", "--execute")) {
+      err.getBuffer().setLength(0);
+      assertThat(run(file("reset", "--bootstrap-servers", bs, "--topic", topic, "--to-offset", "0:9", mode)))
+          .as(mode).isEqualTo(1);
+      assertThat(err.toString()).as(mode).isEqualTo("sluice: offset 9 for topic '" + topic + "' partition 0 is"
+          + " beyond the log end: the log holds [2, 5] (start, end) on " + bs + "; pick an offset within it\n");
+    }
+    err.getBuffer().setLength(0);
+    assertThat(run(file("reset", "--bootstrap-servers", bs, "--topic", topic, "--to-offset", "1:0,0:1", "--execute")))
+        .isEqualTo(1);
+    assertThat(err.toString()).isEqualTo("sluice: offset 1 for topic '" + topic + "' partition 0 is before the log"
+        + " start: the log holds [2, 5] (start, end) on " + bs + "; pick an offset within it\n");
+    err.getBuffer().setLength(0);
+    assertThat(run(file("reset", "--bootstrap-servers", bs, "--topic", topic, "--to-offset", "7:0"))).isEqualTo(1);
+    assertThat(err.toString()).isEqualTo("sluice: topic '" + topic + "' has no partition 7 on " + bs
+        + " (it has partitions 0 to 1)\n");
+    assertThat(committed()).isEqualTo(before);
+
+    err.getBuffer().setLength(0);
+    assertThat(run("reset", "--store", "kafka", "--bootstrap-servers", bs, "--group", "cli-bounds", "--topic", topic,
+        "--to-offset", "1:1", "--execute")).isEqualTo(1);
+    assertThat(err.toString()).contains("offset 1 for topic '" + topic + "' partition 1 is beyond the log end: the"
+        + " log holds [0, 0]");
+    assertThat(kafka.committedOffsets("cli-bounds")).isEmpty();
+
+    assertThat(run(file("reset", "--bootstrap-servers", bs, "--topic", topic, "--to-offset", "0:2,1:0", "--execute")))
+        .isZero();
+    assertThat(committed()).containsEntry(new TopicPartition(topic, 0), 2L).containsEntry(new TopicPartition(topic, 1), 0L);
+    assertThat(run(file("reset", "--bootstrap-servers", bs, "--topic", topic, "--to-offset", "0:5", "--execute")))
+        .isZero();
+    assertThat(committed()).containsEntry(new TopicPartition(topic, 0), 5L);
   }
 
   private Path realDir() {

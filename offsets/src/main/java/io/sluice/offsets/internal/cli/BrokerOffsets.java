@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
@@ -73,6 +74,37 @@ final class BrokerOffsets implements AutoCloseable {
       result.put(tp, ot == null ? ends.get(tp) : ot.offset());
     }
     return result;
+  }
+
+  /**
+   * Refuses, with a one-line {@link CliException}, the first position (by topic, then partition)
+   * whose partition does not exist or whose offset lies outside the partition's log
+   * {@code [log start, log end]}; the end is where {@code --to-latest} would go.
+   */
+  void checkWithinLog(Map<TopicPartition, Long> positions) {
+    Map<TopicPartition, Long> sorted = Positions.sorted(positions);
+    Map<String, List<TopicPartition>> byTopic = new TreeMap<>();
+    for (TopicPartition tp : sorted.keySet()) {
+      byTopic.computeIfAbsent(tp.topic(), this::partitions);
+    }
+    for (TopicPartition tp : sorted.keySet()) {
+      List<TopicPartition> existing = byTopic.get(tp.topic());
+      if (!existing.contains(tp)) {
+        throw new CliException("topic '" + tp.topic() + "' has no partition " + tp.partition() + " on "
+            + bootstrapServers + " (it has partitions 0 to " + (existing.size() - 1) + ")");
+      }
+    }
+    Map<TopicPartition, Long> starts = earliest(sorted.keySet());
+    Map<TopicPartition, Long> ends = latest(sorted.keySet());
+    sorted.forEach((tp, offset) -> {
+      long start = starts.get(tp);
+      long end = ends.get(tp);
+      if (offset < start || offset > end) {
+        throw new CliException("offset " + offset + " for topic '" + tp.topic() + "' partition " + tp.partition()
+            + " is " + (offset < start ? "before the log start" : "beyond the log end") + ": the log holds ["
+            + start + ", " + end + "] (start, end) on " + bootstrapServers + "; pick an offset within it");
+      }
+    });
   }
 
   private <T> T call(java.util.function.Supplier<T> action) {

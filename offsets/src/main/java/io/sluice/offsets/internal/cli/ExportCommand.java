@@ -27,7 +27,7 @@ public final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     ObjectNode json;
-    try (OffsetStore store = options.open()) {
+    try (OffsetStore store = options.openReadOnly()) {
       json = ExportFormat.write(options.group, store.describe(), store.lastBatchId(options.group),
           store.committed(options.group));
     }

@@ -29,7 +29,7 @@ public final class HistoryCommand implements Callable<Integer> {
       throw new CliException("--limit must be > 0, was " + limit);
     }
     PrintWriter out = spec.commandLine().getOut();
-    try (OffsetStore store = options.open()) {
+    try (OffsetStore store = options.openReadOnly()) {
       List<BatchCommit> history = store.history(options.group, limit);
       out.println("group '" + options.group + "' in " + store.describe() + ": " + history.size() + " batch"
           + (history.size() == 1 ? "" : "es") + " (newest first)");

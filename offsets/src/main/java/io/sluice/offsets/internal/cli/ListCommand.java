@@ -21,7 +21,7 @@ public final class ListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    try (OffsetStore store = options.open()) {
+    try (OffsetStore store = options.openReadOnly()) {
       Map<TopicPartition, Long> committed = store.committed(options.group);
       OptionalLong last = store.lastBatchId(options.group);
       out.println("group '" + options.group + "' in " + store.describe() + ", last batch "

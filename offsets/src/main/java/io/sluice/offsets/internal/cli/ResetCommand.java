@@ -3,6 +3,7 @@ package io.sluice.offsets.internal.cli;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.OffsetStores;
+import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -52,7 +53,8 @@ public final class ResetCommand implements Callable<Integer> {
         description = "To where saved batch N started (from the store's history).")
     Long batch;
     @Option(names = "--to-offset", required = true, paramLabel = "P:O", split = ",",
-        description = "Partition P of --topic to offset O; repeatable or comma-separated.")
+        description = "Partition P of --topic to offset O; repeatable or comma-separated. With "
+            + "--bootstrap-servers, O must lie within the partition's log [start, end].")
     List<String> offsets;
   }
 
@@ -83,7 +85,7 @@ public final class ResetCommand implements Callable<Integer> {
       return result;
     }
     if (target.offsets != null) {
-      return explicitOffsets();
+      return withinLog(explicitOffsets());
     }
     String what = target.earliest ? "--to-earliest" : target.latest ? "--to-latest"
         : target.datetime != null ? "--to-datetime" : "--by-duration";
@@ -111,6 +113,25 @@ public final class ResetCommand implements Callable<Integer> {
           + ": name the partitions with --topic");
     }
     return committed;
+  }
+
+  /**
+   * Refuses an offset outside its partition's log {@code [start, end]}: the stream would fail or skip
+   * there on its next read. Checked when the broker is known (always for --store kafka); otherwise
+   * the offsets are taken as given, with a note on stderr.
+   */
+  private Map<TopicPartition, Long> withinLog(Map<TopicPartition, Long> positions) {
+    if (options.bootstrapServers == null || options.bootstrapServers.isBlank()) {
+      PrintWriter err = spec.commandLine().getErr();
+      err.println("sluice: note: --to-offset not checked against the log of topic '" + topic
+          + "' (add --bootstrap-servers to check it)");
+      err.flush();
+      return positions;
+    }
+    try (BrokerOffsets broker = options.broker("--to-offset")) {
+      broker.checkWithinLog(positions);
+    }
+    return positions;
   }
 
   private Map<TopicPartition, Long> explicitOffsets() {

@@ -2,7 +2,10 @@ package io.sluice.offsets.internal.cli;
 
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.OffsetStores;
+import io.sluice.offsets.internal.FileOffsetStore;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
@@ -48,6 +51,18 @@ public final class StoreOptions {
 
   /** Opens the store the options name; fails with a one-line message when a connection option is missing. */
   OffsetStore open() {
+    return open(false);
+  }
+
+  /**
+   * Opens the store for commands that only read: a file store then creates no directory and no file,
+   * and a directory that does not exist is a one-line failure (most likely a typo in --dir).
+   */
+  OffsetStore openReadOnly() {
+    return open(true);
+  }
+
+  private OffsetStore open(boolean readOnly) {
     Duration t = CliParsers.duration("--timeout", timeout);
     switch (store) {
       case kafka:
@@ -60,7 +75,14 @@ public final class StoreOptions {
         if (dir == null) {
           throw new CliException("--store file needs --dir");
         }
-        return OffsetStores.file(dir);
+        if (!readOnly) {
+          return OffsetStores.file(dir);
+        }
+        if (!Files.isDirectory(dir)) {
+          throw new CliException("--dir " + dir + ": the store directory " + (Files.exists(dir) ? "is not a directory"
+              : "does not exist") + " (nothing was created)");
+        }
+        return FileOffsetStore.openReadOnly(dir, OffsetStores.DEFAULT_HISTORY_RETENTION, Clock.systemUTC());
       case jdbc:
         require(jdbcUrl, "--jdbc-url");
         return OffsetStores.jdbc(new DriverManagerDataSource(jdbcUrl, jdbcUser, jdbcPassword, t));
