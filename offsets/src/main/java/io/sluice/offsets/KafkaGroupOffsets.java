@@ -47,11 +47,11 @@ public final class KafkaGroupOffsets {
     commit.ranges().stream()
         .sorted(java.util.Comparator.comparing(OffsetRange::topic).thenComparingInt(OffsetRange::partition))
         .filter(r -> committed.containsKey(r.topicPartition())
-            && committed.get(r.topicPartition()) != r.fromOffset())
+            && committed.get(r.topicPartition()) != commit.expectedFrom(r))
         .findFirst()
         .ifPresent(r -> {
           throw new OffsetFencedException(where, commit.group(), commit.batchId(), r.topicPartition(),
-              r.fromOffset(), committed.get(r.topicPartition()));
+              commit.expectedFrom(r), committed.get(r.topicPartition()));
         });
   }
 

@@ -9,4 +9,13 @@ public interface StreamOffsets extends HasOffsetRanges {
 
   /** The consumer group (the offset store key) these ranges are committed under. */
   String group();
+
+  /**
+   * For partitions whose range does not begin at the committed position because the offsets between were
+   * lost and skipped ({@code DataLossPolicy.SKIP}): the committed next offset the range continues from (see
+   * {@link BatchCommit#expectedFrom()}). Empty for an ordinary batch.
+   */
+  default java.util.Map<org.apache.kafka.common.TopicPartition, Long> committedFrom() {
+    return java.util.Map.of();
+  }
 }

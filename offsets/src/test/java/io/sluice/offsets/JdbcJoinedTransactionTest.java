@@ -36,7 +36,10 @@ class JdbcJoinedTransactionTest {
       store.commit(c, commit("joined", 0, 10));
       c.commit();
       assertThat(store.committed("joined")).isEqualTo(Map.of(new TopicPartition("orders", 0), 10L));
-      assertThatThrownBy(() -> store.commit(c, commit("joined", 0, 20))).isInstanceOf(StaleBatchException.class);
+      // Batch 0 again: its range no longer begins where the group stands, and its id is taken.
+      assertThatThrownBy(() -> store.commit(c, commit("joined", 0, 20))).isInstanceOf(OffsetFencedException.class);
+      assertThatThrownBy(() -> store.commit(c, new BatchCommit("joined", 0, Instant.EPOCH,
+          List.of(new OffsetRange("orders", 0, 10, 20))))).isInstanceOf(StaleBatchException.class);
       c.rollback();
     }
   }

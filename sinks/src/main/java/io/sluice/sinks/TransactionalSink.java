@@ -34,13 +34,16 @@ public interface TransactionalSink<T> extends BatchOutput<T> {
      */
     static List<BatchCommit> batchCommits(Batch batch) {
         Map<String, List<io.sluice.offsets.OffsetRange>> byGroup = new LinkedHashMap<>();
+        Map<String, Map<org.apache.kafka.common.TopicPartition, Long>> expected = new LinkedHashMap<>();
         for (Object plan : batch.plans().values()) {
             if (plan instanceof StreamOffsets offsets) {
                 byGroup.computeIfAbsent(offsets.group(), g -> new ArrayList<>()).addAll(offsets.offsetRanges());
+                expected.computeIfAbsent(offsets.group(), g -> new LinkedHashMap<>()).putAll(offsets.committedFrom());
             }
         }
         List<BatchCommit> commits = new ArrayList<>(byGroup.size());
-        byGroup.forEach((group, ranges) -> commits.add(new BatchCommit(group, batch.id(), batch.time(), ranges)));
+        byGroup.forEach((group, ranges) -> commits.add(new BatchCommit(group, batch.id(), batch.time(), ranges,
+                expected.get(group))));
         return commits;
     }
 }

@@ -128,12 +128,12 @@ public abstract class AbstractOffsetStore implements OffsetStore {
         .sorted(Comparator.comparing(OffsetRange::topicPartition, PARTITION_ORDER))
         .filter(r -> {
           Long next = stored.get(r.topicPartition());
-          return next != null && next != r.fromOffset();
+          return next != null && next != commit.expectedFrom(r);
         })
         .findFirst()
         .ifPresent(r -> {
           throw new OffsetFencedException(describe(), commit.group(), commit.batchId(), r.topicPartition(),
-              r.fromOffset(), stored.get(r.topicPartition()));
+              commit.expectedFrom(r), stored.get(r.topicPartition()));
         });
   }
 

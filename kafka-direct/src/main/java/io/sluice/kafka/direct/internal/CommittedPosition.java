@@ -63,11 +63,15 @@ record CommittedPosition(Map<TopicPartition, Long> offsets, OptionalLong batchId
     }
   }
 
-  /** Whether every range begins at this position (partitions never committed match anything). */
-  boolean startsAt(List<OffsetRange> ranges) {
-    for (OffsetRange r : ranges) {
+  /**
+   * Whether every range of {@code plan} begins at this position, or continues from it after skipped lost
+   * offsets (partitions never committed match anything).
+   */
+  boolean startsAt(KafkaBatchPlan plan) {
+    Map<TopicPartition, Long> skippedFrom = plan.committedFrom();
+    for (OffsetRange r : plan.ranges()) {
       Long next = offsets.get(r.topicPartition());
-      if (next != null && next != r.fromOffset()) {
+      if (next != null && next != skippedFrom.getOrDefault(r.topicPartition(), r.fromOffset())) {
         return false;
       }
     }

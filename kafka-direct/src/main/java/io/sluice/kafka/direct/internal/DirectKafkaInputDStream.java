@@ -134,7 +134,7 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     startPosition = null;
     long after = committed.batchId().orElse(-1L);
     List<Planned<KafkaBatchPlan>> candidates = planned.stream().filter(p -> p.batchId() > after).toList();
-    if (!candidates.isEmpty() && committed.startsAt(candidates.get(0).plan().ranges())) {
+    if (!candidates.isEmpty() && committed.startsAt(candidates.get(0).plan())) {
       log.info("stream {} replays planned batches {}..{}: the first begins where {} stands (batch {})", name(),
           candidates.get(0).batchId(), newestPlanned.batchId(), where(), committed.batchId());
       return Recovered.replayFrom(candidates.get(0).batchId(), committed.batchId());
@@ -239,7 +239,7 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     String metadata = KafkaCommitMetadata.encode(batch.id(), batch.time());
     lastCommitMetadata = metadata;
     flushCommitQueue(metadata);
-    BatchCommit commit = new BatchCommit(group, batch.id(), batch.time(), plan.ranges());
+    BatchCommit commit = new BatchCommit(group, batch.id(), batch.time(), plan.ranges(), plan.committedFrom());
     OffsetStore store = options.offsetStore().orElse(null);
     if (store != null) {
       store.commit(commit);

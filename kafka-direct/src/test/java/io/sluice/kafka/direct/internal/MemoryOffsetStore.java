@@ -43,11 +43,11 @@ public final class MemoryOffsetStore implements OffsetStore {
 
   @Override
   public synchronized void commit(BatchCommit commit) {
+    io.sluice.offsets.KafkaGroupOffsets.requireRangesStartAt(committed(commit.group()), commit, describe());
     OptionalLong last = lastBatchId(commit.group());
     if (last.isPresent() && last.getAsLong() >= commit.batchId()) {
       throw new StaleBatchException(commit.group(), commit.batchId(), last.getAsLong());
     }
-    io.sluice.offsets.KafkaGroupOffsets.requireRangesStartAt(committed(commit.group()), commit, describe());
     Map<TopicPartition, Long> g = offsets.computeIfAbsent(commit.group(), k -> new HashMap<>());
     commit.ranges().forEach(r -> g.put(r.topicPartition(), r.untilOffset()));
     history.computeIfAbsent(commit.group(), k -> new ArrayList<>()).add(commit);
