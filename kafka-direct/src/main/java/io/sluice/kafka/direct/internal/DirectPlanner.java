@@ -222,11 +222,24 @@ public final class DirectPlanner implements AutoCloseable {
       if (options.dataLossPolicy() == DataLossPolicy.FAIL) {
         throw new DataLossException(tp, next, start, end);
       }
-      long skipped = next < start ? start - next : 0;
-      log.warn("stream {}: data loss on {}: expected offset {} but the log holds [{}, {}); skipping to {}"
-          + " (dataLossPolicy SKIP)", name, tp, next, start, end, start);
-      metrics.dataLoss(skipped);
-      e.setValue(start);
+      e.setValue(skip(tp, next, start, end));
     }
+  }
+
+  /**
+   * Where SKIP continues: at the log start when {@code next} was deleted, at the log end when it
+   * lies past it (re-reading from the start would repeat what the stream may already have read).
+   */
+  private long skip(TopicPartition tp, long next, long start, long end) {
+    if (next < start) {
+      log.warn("stream {}: data loss on {}: offset {} is before the log start {} (retention or deleteRecords removed"
+          + " offsets [{}, {})); skipping to {} (dataLossPolicy SKIP)", name, tp, next, start, next, start, start);
+      metrics.dataLoss(start - next);
+      return start;
+    }
+    log.warn("stream {}: data loss on {}: offset {} is after the log end {} (the topic was recreated or truncated, or a"
+        + " reset went past the end); continuing at the log end {} without reading offsets [{}, {})"
+        + " (dataLossPolicy SKIP)", name, tp, next, end, end, start, end);
+    return end;
   }
 }
