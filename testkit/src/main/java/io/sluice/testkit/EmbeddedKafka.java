@@ -37,14 +37,14 @@ import org.apache.kafka.common.TopicPartition;
  * }
  * }</pre>
  *
- * <p>Threads: lifecycle methods ({@link #start()}, {@link #restart()}, {@link #close()}) are
+ * <p>Threads: lifecycle methods ({@link #start()}, {@link #stop()}, {@link #restart()}, {@link #close()}) are
  * synchronized; the helpers may be called from any thread, each creating its own short-lived
  * clients, and block until the broker answers (at most 30 s, then a {@link KafkaException}).
  * Tests that share one instance must use unique topic names, group ids and transactional ids.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
-    private enum State { NEW, RUNNING, CLOSED }
+    private enum State { NEW, RUNNING, STOPPED, CLOSED }
 
     private final Map<String, String> brokerProperties;
     private State state = State.NEW;
@@ -66,10 +66,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
-     * Starts the broker and blocks until it accepts clients. Idempotent while running.
+     * Starts the broker and blocks until it accepts clients. Idempotent while running. After
+     * {@link #stop()}, starts it again on the same port with the same data.
      *
      * @return this instance
      * @throws IllegalStateException if already closed
+     * @throws UnsupportedOperationException when starting a stopped container
      */
     public synchronized EmbeddedKafka start() {
         if (state == State.RUNNING) {
@@ -77,6 +79,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         if (state == State.CLOSED) {
             throw new IllegalStateException("EmbeddedKafka is closed and cannot be started again");
+        }
+        if (state == State.STOPPED) {
+            backend.resume();
+            state = State.RUNNING;
+            return this;
         }
         KafkaBackend started = KafkaBackends.create(brokerProperties);
         started.start();
@@ -112,6 +119,24 @@ public final class EmbeddedKafka implements AutoCloseable {
     public synchronized void restart() {
         requireRunning();
         backend.restart();
+    }
+
+    /**
+     * Stops the broker but keeps its port and data, as a broker outage would, until {@link #start()}
+     * brings it back. Meanwhile {@link #bootstrapServers()} still answers, clients cannot connect
+     * (connections are refused), and the helpers fail after their timeout. Idempotent while
+     * stopped. Tests sharing the instance must start it again before they finish.
+     *
+     * @throws IllegalStateException if never started or closed
+     * @throws UnsupportedOperationException when running in a container
+     */
+    public synchronized void stop() {
+        if (state == State.STOPPED) {
+            return;
+        }
+        requireRunning();
+        backend.pause();
+        state = State.STOPPED;
     }
 
     /**

@@ -3,6 +3,10 @@ package io.sluice.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,6 +51,37 @@ class EmbeddedKafkaLifecycleTest {
         assertThatThrownBy(kafka::bootstrapServers).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(kafka::start).isInstanceOf(IllegalStateException.class)
                 .hasMessage("EmbeddedKafka is closed and cannot be started again");
+    }
+
+    @Test
+    void stopRefusesConnectionsUntilStartBringsTheBrokerBackWithItsData() {
+        try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
+            String bootstrap = kafka.bootstrapServers();
+            kafka.createTopic("survives-stop", 1);
+            kafka.produce(List.of(new ProducerRecord<>("survives-stop", "k", "before")));
+
+            kafka.stop();
+            kafka.stop();
+
+            assertThat(kafka.bootstrapServers()).isEqualTo(bootstrap);
+            assertThatThrownBy(() -> connect(bootstrap)).isInstanceOf(ConnectException.class);
+            assertThatThrownBy(kafka::restart).isInstanceOf(IllegalStateException.class);
+
+            kafka.start();
+
+            assertThat(kafka.bootstrapServers()).isEqualTo(bootstrap);
+            kafka.produce(List.of(new ProducerRecord<>("survives-stop", "k", "after")));
+            assertThat(kafka.consumeAll("survives-stop", true)).extracting(ConsumerRecord::value)
+                    .containsExactly("before", "after");
+        }
+    }
+
+    private static void connect(String bootstrap) throws IOException {
+        int colon = bootstrap.lastIndexOf(':');
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(bootstrap.substring(0, colon),
+                    Integer.parseInt(bootstrap.substring(colon + 1))), 2_000);
+        }
     }
 
     @Test

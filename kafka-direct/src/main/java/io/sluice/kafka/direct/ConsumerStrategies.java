@@ -1,12 +1,14 @@
 package io.sluice.kafka.direct;
 
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -18,7 +20,7 @@ public final class ConsumerStrategies {
 
   /**
    * Every partition of the named topics. A topic that does not exist yet is read from its
-   * earliest offset once it appears.
+   * earliest offset once it appears; meanwhile the stream warns at start and once a minute.
    */
   public static <K, V> ConsumerStrategy<K, V> subscribe(Collection<String> topics, Map<String, Object> kafkaParams) {
     Set<String> names = Set.copyOf(Objects.requireNonNull(topics, "topics must not be null"));
@@ -26,6 +28,11 @@ public final class ConsumerStrategies {
       throw new IllegalArgumentException("topics must not be empty");
     }
     return new Strategy<>("subscribe" + names, kafkaParams) {
+      @Override
+      public Set<String> namedTopics() {
+        return names;
+      }
+
       @Override
       public Set<TopicPartition> select(Map<String, List<PartitionInfo>> all) {
         Set<TopicPartition> out = new HashSet<>();
@@ -54,13 +61,24 @@ public final class ConsumerStrategies {
     };
   }
 
-  /** Exactly these partitions; a named partition that does not exist yet is read once it appears. */
+  /**
+   * Exactly these partitions; a named partition that does not exist yet is read once it appears.
+   * The stream warns at start and once a minute while a named topic does not exist.
+   */
   public static <K, V> ConsumerStrategy<K, V> assign(Collection<TopicPartition> partitions, Map<String, Object> kafkaParams) {
     Set<TopicPartition> fixed = new LinkedHashSet<>(Objects.requireNonNull(partitions, "partitions must not be null"));
     if (fixed.isEmpty()) {
       throw new IllegalArgumentException("partitions must not be empty");
     }
+    Set<String> topics = new TreeSet<>();
+    fixed.forEach(tp -> topics.add(tp.topic()));
+    Set<String> named = Collections.unmodifiableSet(topics);
     return new Strategy<>("assign" + fixed, kafkaParams) {
+      @Override
+      public Set<String> namedTopics() {
+        return named;
+      }
+
       @Override
       public Set<TopicPartition> select(Map<String, List<PartitionInfo>> all) {
         Set<TopicPartition> out = new HashSet<>();

@@ -33,4 +33,12 @@ public interface ConsumerStrategy<K, V> {
 
   /** A short description for messages and logs, e.g. {@code subscribe[orders, payments]}. */
   String describe();
+
+  /**
+   * The topics this strategy names, which the stream expects to exist: it warns at start, and at
+   * most once a minute after, while one of them does not. Default: none (e.g. a pattern).
+   */
+  default Set<String> namedTopics() {
+    return Set.of();
+  }
 }

@@ -109,7 +109,11 @@ public final class DirectStreamOptions {
     return errorPolicy;
   }
 
-  /** How long a task may make no progress reading its range before it fails. */
+  /**
+   * How long a task may make no progress reading its range before it fails; also how long each of
+   * the driver's metadata, offset and commit calls may block, and so how long the context's
+   * {@code start()} waits for an unreachable cluster before it fails with a {@link StreamStartException}.
+   */
   public Duration pollTimeout() {
     return pollTimeout;
   }
@@ -202,7 +206,7 @@ public final class DirectStreamOptions {
       return this;
     }
 
-    /** How long a task may make no progress before it fails; default 10 s, must be > 0. */
+    /** How long a task, or a driver call, may make no progress before it fails; default 10 s, must be > 0. */
     public Builder pollTimeout(Duration timeout) {
       this.pollTimeout = timeout;
       return this;

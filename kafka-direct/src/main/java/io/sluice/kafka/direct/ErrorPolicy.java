@@ -24,6 +24,11 @@ public sealed interface ErrorPolicy {
    * {@code sluice.dlq.topic}, {@code .partition}, {@code .offset}, {@code .exception.class} and
    * {@code .exception.message} added. The producer uses the stream's {@code bootstrap.servers}
    * and security settings. A task completes only after its dead letters are acknowledged.
+   *
+   * <p>The context's {@code start()} fails with a {@link StreamStartException} when the topic does
+   * not exist (unless the cluster creates topics on first use). A send waits at most 5 s for the
+   * topic's metadata ({@code max.block.ms}, unless the producer settings set it); a topic deleted
+   * after start then fails the batch at once, without task retries.
    */
   static ErrorPolicy deadLetter(String topic) {
     return new DeadLetter(topic, Map.of());

@@ -34,7 +34,10 @@ public final class KafkaDirect {
    * Registers a direct stream with {@code ctx}. Every batch's RDD is a {@link KafkaRDD} (cast it to
    * read the batch's ranges); the returned stream also implements {@link CanCommitOffsets}. The
    * strategy's parameters must set {@code bootstrap.servers}, {@code group.id} and the key and
-   * value deserializers. Call before {@code ctx.start()}; connects to nothing until the first batch.
+   * value deserializers. Call before {@code ctx.start()}; connects to nothing until then. The
+   * context's {@code start()} then checks, within the options' {@code pollTimeout}, that the cluster
+   * answers and the dead-letter topic exists (else a {@link StreamStartException}), and warns of
+   * named topics that do not exist.
    *
    * @throws IllegalArgumentException when {@code group.id} is missing or the input name is taken
    */

@@ -45,6 +45,18 @@ final class ContainerKafkaBackend implements KafkaBackend {
     }
 
     @Override
+    public void pause() {
+        throw new UnsupportedOperationException("stop() is not supported when EmbeddedKafka runs in a container"
+                + " (" + IMAGE + "); run without sluice.testkit.kafka=container to use the in-process broker");
+    }
+
+    @Override
+    public void resume() {
+        throw new UnsupportedOperationException("start() after stop() is not supported when EmbeddedKafka runs in a"
+                + " container (" + IMAGE + ")");
+    }
+
+    @Override
     public void close() {
         container.stop();
     }

@@ -146,6 +146,18 @@ public final class InProcessKafkaBroker implements KafkaBackend {
         startServer();
     }
 
+    @Override
+    public void pause() {
+        stopServer();
+    }
+
+    @Override
+    public void resume() {
+        if (server == null) {
+            startServer();
+        }
+    }
+
     private void stopServer() {
         KafkaRaftServer running = server;
         server = null;

@@ -12,6 +12,12 @@ public interface KafkaBackend extends AutoCloseable {
     /** Stops and starts the server again with the same data and port. */
     void restart();
 
+    /** Stops the server, keeping its data and port for {@link #resume()}. */
+    void pause();
+
+    /** Starts a {@linkplain #pause() paused} server again with the same data and port. */
+    void resume();
+
     /** Stops the server and removes everything it stored; idempotent. */
     @Override
     void close();

@@ -1,22 +1,41 @@
 package io.sluice.kafka.direct.internal;
 
+import io.sluice.engine.TerminalException;
+import io.sluice.kafka.direct.StreamStartException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends bad records to a dead-letter topic with one producer shared by the stream's tasks (Kafka's
  * producer is thread-safe). The producer is created on first use and closed by {@link #close()}.
+ * {@link #checkTopic} at stream start and {@link #failure} in tasks make a missing topic fail at
+ * once, instead of each bad record blocking a task for the producer's {@code max.block.ms}.
  */
 public final class DeadLetterSender implements AutoCloseable {
 
@@ -30,6 +49,13 @@ public final class DeadLetterSender implements AutoCloseable {
   public static final String H_EXCEPTION_CLASS = "sluice.dlq.exception.class";
   /** The exception message header. */
   public static final String H_EXCEPTION_MESSAGE = "sluice.dlq.exception.message";
+
+  private static final Logger log = LoggerFactory.getLogger(DeadLetterSender.class);
+  /**
+   * Pending dead letters belong to tasks that did not complete (a task flushes its own before it
+   * succeeds), so their records are read again; waiting long for them only delays a stop.
+   */
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
 
   private final String topic;
   private final Map<String, Object> producerConfig;
@@ -88,11 +114,110 @@ public final class DeadLetterSender implements AutoCloseable {
     return producer;
   }
 
+  /**
+   * Checks that the topic exists, or that its cluster creates topics on first use
+   * ({@code auto.create.topics.enable}), with calls that give up after {@code timeout}. A topic the
+   * stream may not describe passes with a warning. Blocking; any thread.
+   *
+   * @throws StreamStartException when the topic does not exist or the cluster does not answer
+   */
+  public void checkTopic(Duration timeout) {
+    Admin admin = Admin.create(KafkaParams.boundedAdmin(producerConfig, timeout));
+    try {
+      admin.describeTopics(List.of(topic)).topicNameValues().get(topic).get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof UnknownTopicOrPartitionException) {
+        if (!createsTopicsOnFirstUse(admin)) {
+          throw new StreamStartException(missing() + "; create it before starting the stream (the cluster does not"
+              + " create topics on first use)", cause, false);
+        }
+        log.info("dead-letter topic {} does not exist yet; the cluster at {} creates it with the first dead letter",
+            topic, cluster());
+      } else if (cause instanceof TopicAuthorizationException) {
+        log.warn("cannot check that dead-letter topic {} exists: not authorized to describe it on {}", topic, cluster());
+      } else if (cause instanceof TimeoutException) {
+        throw new StreamStartException("cannot check dead-letter topic '" + topic + "': the cluster at "
+            + cluster() + " did not answer within " + timeout.toMillis() + " ms (is it running, and is"
+            + " bootstrap.servers right?)", cause, true);
+      } else {
+        throw new StreamStartException("cannot check dead-letter topic '" + topic + "' on " + cluster() + ": " + cause,
+            cause, false);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StreamStartException("interrupted while checking dead-letter topic '" + topic + "'", e, true);
+    } finally {
+      admin.close(Duration.ZERO);
+    }
+  }
+
+  /** Whether the brokers create a topic when a producer first asks for it; false when that cannot be read. */
+  private static boolean createsTopicsOnFirstUse(Admin admin) {
+    try {
+      Collection<Node> nodes = admin.describeCluster().nodes().get();
+      if (nodes.isEmpty()) {
+        return false;
+      }
+      ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+      Config config = admin.describeConfigs(List.of(broker)).values().get(broker).get();
+      ConfigEntry entry = config.get("auto.create.topics.enable");
+      return entry != null && Boolean.parseBoolean(entry.value());
+    } catch (ExecutionException e) {
+      log.debug("cannot read auto.create.topics.enable; taking it as false", e.getCause());
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /**
+   * The failure a task reports for a dead letter that could not be written. Terminal when the
+   * topic does not exist (deleted after the stream started): no attempt of the task could succeed.
+   * Otherwise the retriable {@link KafkaException}. Blocking up to the producer's {@code max.block.ms}.
+   */
+  public RuntimeException failure(Throwable cause) {
+    if ((cause instanceof TimeoutException || cause instanceof UnknownTopicOrPartitionException) && topicIsMissing()) {
+      return new TerminalException(missing() + " (deleted after the stream started?); create it and start the"
+          + " stream again", cause);
+    }
+    return new KafkaException("could not write a bad record to dead-letter topic " + topic + ": " + cause, cause);
+  }
+
+  private boolean topicIsMissing() {
+    Admin admin = Admin.create(KafkaParams.boundedAdmin(producerConfig, maxBlock()));
+    try {
+      admin.describeTopics(List.of(topic)).topicNameValues().get(topic).get();
+      return false;
+    } catch (ExecutionException e) {
+      return e.getCause() instanceof UnknownTopicOrPartitionException;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      admin.close(Duration.ZERO);
+    }
+  }
+
+  private Duration maxBlock() {
+    Object v = producerConfig.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+    return v == null ? KafkaParams.DEAD_LETTER_MAX_BLOCK : Duration.ofMillis(Long.parseLong(v.toString().trim()));
+  }
+
+  private String missing() {
+    return "dead-letter topic '" + topic + "' does not exist on the cluster at " + cluster();
+  }
+
+  private String cluster() {
+    return "bootstrap.servers=" + KafkaParams.bootstrapServers(producerConfig);
+  }
+
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Flushes and closes the producer; idempotent. */
+  /** Closes the producer, waiting at most 2 s for dead letters still in flight; idempotent. */
   @Override
   public void close() {
     Producer<byte[], byte[]> p;
@@ -102,7 +227,7 @@ public final class DeadLetterSender implements AutoCloseable {
       producer = null;
     }
     if (p != null) {
-      p.close(Duration.ofSeconds(10));
+      p.close(CLOSE_TIMEOUT);
     }
   }
 }

@@ -101,6 +101,11 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
 
   @Override
   public void start() {
+    // Fail start within the poll timeout, naming the cause, rather than let the first batches block for minutes.
+    planner().checkCluster();
+    if (support.deadLetters() != null) {
+      support.deadLetters().checkTopic(options.pollTimeout());
+    }
     // Before any read of the group: fence a previous run's committer and abort what it left open.
     options.offsetStore().ifPresent(store -> store.claim(group));
     planner();

@@ -4,8 +4,10 @@ import io.sluice.kafka.direct.ConsumerStrategy;
 import io.sluice.kafka.direct.DataLossException;
 import io.sluice.kafka.direct.DataLossPolicy;
 import io.sluice.kafka.direct.DirectStreamOptions;
+import io.sluice.kafka.direct.StreamStartException;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.StartingOffsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -16,8 +18,10 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +50,7 @@ public final class DirectPlanner implements AutoCloseable {
   private volatile long estimatedRate = -1;
   private Map<TopicPartition, Long> position;
   private boolean exhausted;
+  private MissingTopics missingTopics;
 
   /** Creates a planner; nothing is resolved before the first {@link #plan()}. */
   public DirectPlanner(String name, String group, ConsumerStrategy<?, ?> strategy, DirectStreamOptions options,
@@ -69,7 +74,8 @@ public final class DirectPlanner implements AutoCloseable {
 
   /**
    * Opens the driver consumer for {@code strategy}'s parameters and creates a planner that owns it.
-   * Blocking only for the consumer's construction.
+   * Blocking only for the consumer's construction. Each of the consumer's calls gives up after the
+   * stream's poll timeout.
    */
   public static DirectPlanner open(String name, ConsumerStrategy<?, ?> strategy, DirectStreamOptions options,
       KafkaMetrics metrics, Duration batchInterval) {
@@ -79,8 +85,9 @@ public final class DirectPlanner implements AutoCloseable {
       throw new IllegalArgumentException("kafkaParams must set group.id (the stream's consumer group and offset store key) for "
           + strategy.describe());
     }
+    // Bounded like the tasks, so an unreachable cluster fails start and planning within the poll timeout.
     DriverConsumer driver = new DriverConsumer(new KafkaConsumer<>(KafkaParams.driverConsumer(params)),
-        Duration.ofSeconds(30));
+        options.pollTimeout());
     StartingOffsets fallback = KafkaParams.resetToLatest(params) ? StartingOffsets.latest() : StartingOffsets.earliest();
     StartOffsetResolver resolver = new StartOffsetResolver(driver, group, options.offsetStore().orElse(null), fallback);
     return new DirectPlanner(name, group, strategy, options, driver, resolver, metrics,
@@ -187,8 +194,38 @@ public final class DirectPlanner implements AutoCloseable {
     return OptionalLong.empty();
   }
 
+  /**
+   * Checks when the stream starts that the cluster answers within the poll timeout, and warns of
+   * named topics that do not exist (see {@link MissingTopics}). Blocking, up to the poll timeout.
+   *
+   * @throws StreamStartException naming the bootstrap servers and the group when the cluster does not answer
+   */
+  synchronized void checkCluster() {
+    Map<String, List<PartitionInfo>> topics;
+    try {
+      topics = consumer.listTopics();
+    } catch (KafkaException e) {
+      String stream = "stream " + name + " (group '" + group + "')";
+      String cluster = "the Kafka cluster at bootstrap.servers=" + KafkaParams.bootstrapServers(strategy.kafkaParams());
+      if (e instanceof TimeoutException) {
+        throw new StreamStartException(stream + " cannot reach " + cluster + " within " + consumer.timeout().toMillis()
+            + " ms (pollTimeout); is it running, and is bootstrap.servers right?", e, true);
+      }
+      throw new StreamStartException(stream + " cannot list the topics of " + cluster + ": " + e, e, false);
+    }
+    missingTopics().update(strategy.namedTopics(), topics.keySet());
+  }
+
+  private MissingTopics missingTopics() {
+    if (missingTopics == null) {
+      missingTopics = new MissingTopics(name, strategy.describe(), Clock.systemUTC());
+    }
+    return missingTopics;
+  }
+
   private Set<TopicPartition> partitions() {
     Map<String, List<PartitionInfo>> topics = consumer.listTopics();
+    missingTopics().update(strategy.namedTopics(), topics.keySet());
     if (bounds == null) {
       return strategy.select(topics);
     }
@@ -236,11 +273,24 @@ public final class DirectPlanner implements AutoCloseable {
       if (options.dataLossPolicy() == DataLossPolicy.FAIL) {
         throw new DataLossException(tp, next, start, end);
       }
-      long skipped = next < start ? start - next : 0;
-      log.warn("stream {}: data loss on {}: expected offset {} but the log holds [{}, {}); skipping to {}"
-          + " (dataLossPolicy SKIP)", name, tp, next, start, end, start);
-      metrics.dataLoss(skipped);
-      e.setValue(start);
+      e.setValue(skip(tp, next, start, end));
     }
+  }
+
+  /**
+   * Where SKIP continues: at the log start when {@code next} was deleted, at the log end when it
+   * lies past it (re-reading from the start would repeat what the stream may already have read).
+   */
+  private long skip(TopicPartition tp, long next, long start, long end) {
+    if (next < start) {
+      log.warn("stream {}: data loss on {}: offset {} is before the log start {} (retention or deleteRecords removed"
+          + " offsets [{}, {})); skipping to {} (dataLossPolicy SKIP)", name, tp, next, start, next, start, start);
+      metrics.dataLoss(start - next);
+      return start;
+    }
+    log.warn("stream {}: data loss on {}: offset {} is after the log end {} (the topic was recreated or truncated, or a"
+        + " reset went past the end); continuing at the log end {} without reading offsets [{}, {})"
+        + " (dataLossPolicy SKIP)", name, tp, next, end, end, start, end);
+    return end;
   }
 }

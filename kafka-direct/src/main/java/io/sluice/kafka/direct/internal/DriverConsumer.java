@@ -16,9 +16,13 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * The driver's one consumer for metadata, offsets and consumer-group commits. It never
  * subscribes, so it never joins the group. Planning runs on the driver thread and commits may run
- * elsewhere, so every call is serialised here. Every call blocks up to the request timeout.
+ * elsewhere, so every call is serialised here. Every call blocks up to the timeout given at
+ * construction (the stream's poll timeout) and then throws Kafka's {@code TimeoutException}.
  */
 public final class DriverConsumer implements AutoCloseable {
+
+  /** It holds no group membership and commits synchronously, so closing has nothing to wait for. */
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
 
   private final Consumer<byte[], byte[]> consumer;
   private final Duration timeout;
@@ -28,6 +32,11 @@ public final class DriverConsumer implements AutoCloseable {
   public DriverConsumer(Consumer<byte[], byte[]> consumer, Duration timeout) {
     this.consumer = consumer;
     this.timeout = timeout;
+  }
+
+  /** How long each call may block. */
+  public Duration timeout() {
+    return timeout;
   }
 
   /** Every non-internal topic with its partitions. */
@@ -73,12 +82,12 @@ public final class DriverConsumer implements AutoCloseable {
     consumer.commitSync(om, timeout);
   }
 
-  /** Closes the consumer; idempotent. */
+  /** Closes the consumer, waiting at most 2 s; idempotent. */
   @Override
   public synchronized void close() {
     if (!closed) {
       closed = true;
-      consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+      consumer.close(CloseOptions.timeout(CLOSE_TIMEOUT));
     }
   }
 }

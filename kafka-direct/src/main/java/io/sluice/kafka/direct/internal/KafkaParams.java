@@ -4,11 +4,14 @@ import io.sluice.kafka.direct.ErrorPolicy;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetStoreException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -21,7 +24,37 @@ import org.apache.kafka.common.serialization.Deserializer;
 /** Derives the configurations of the clients a stream owns from the user's Kafka parameters. */
 public final class KafkaParams {
 
+  /** The dead-letter producer's {@code max.block.ms} unless the policy's producer settings name one. */
+  public static final Duration DEAD_LETTER_MAX_BLOCK = Duration.ofSeconds(5);
+
   private KafkaParams() {}
+
+  /** The {@code bootstrap.servers} setting as text, for messages. */
+  public static String bootstrapServers(Map<String, ?> config) {
+    Object servers = config.get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+    if (servers instanceof Collection<?> list) {
+      return list.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+    return String.valueOf(servers);
+  }
+
+  /**
+   * The configuration of a short-lived Admin client for the cluster of {@code clientConfig} (a
+   * consumer's or producer's settings, of which the Admin ones are kept) whose every call gives up
+   * after {@code timeout}, so that closing it never waits for Kafka's 60 s default either.
+   */
+  public static Map<String, Object> boundedAdmin(Map<String, ?> clientConfig, Duration timeout) {
+    Map<String, Object> c = new HashMap<>();
+    clientConfig.forEach((k, v) -> {
+      if (AdminClientConfig.configNames().contains(k)) {
+        c.put(k, v);
+      }
+    });
+    int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
+    c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
+    c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
+    return c;
+  }
 
   /**
    * A task consumer: {@code ByteBuffer} views in, never joins a group (no {@code group.id}), never commits, and fails
@@ -101,7 +134,11 @@ public final class KafkaParams {
     return c;
   }
 
-  /** A dead-letter producer: the cluster and security settings of the stream, bytes out, idempotent. */
+  /**
+   * A dead-letter producer: the cluster and security settings of the stream, bytes out, idempotent,
+   * waiting at most {@link #DEAD_LETTER_MAX_BLOCK} in {@code send} for metadata or buffer space;
+   * {@code extra} (the policy's producer settings) overrides any of these but the serializers.
+   */
   public static Map<String, Object> deadLetterProducer(Map<String, Object> params, Map<String, Object> extra) {
     Map<String, Object> p = new HashMap<>();
     params.forEach((k, v) -> {
@@ -113,6 +150,8 @@ public final class KafkaParams {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    // Kafka's 60 s default held a task that long per bad record when the topic was missing.
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) DEAD_LETTER_MAX_BLOCK.toMillis());
     p.putAll(extra);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -138,16 +177,15 @@ public final class KafkaParams {
    * @throws KafkaException when the group's offsets cannot be read within {@code timeout}
    */
   public static OptionalLong lastBatchIdOfGroup(Map<String, Object> params, String group, Duration timeout) {
-    Map<String, Object> adminConfig = new HashMap<>();
-    params.forEach((k, v) -> {
-      if (AdminClientConfig.configNames().contains(k)) {
-        adminConfig.put(k, v);
-      }
-    });
-    try (Admin admin = Admin.create(adminConfig)) {
+    Admin admin = Admin.create(boundedAdmin(params, timeout));
+    try {
       return KafkaGroupOffsets.lastBatchId(admin, group, timeout);
     } catch (OffsetStoreException e) {
-      throw new KafkaException(e.getMessage(), e);
+      throw new KafkaException(e.getMessage() + " from the Kafka cluster at bootstrap.servers=" + bootstrapServers(params)
+          + " (is it running, and is bootstrap.servers right?)", e);
+    } finally {
+      // A call still pending (the cluster did not answer) would hold close() until it times out.
+      admin.close(Duration.ZERO);
     }
   }
 }

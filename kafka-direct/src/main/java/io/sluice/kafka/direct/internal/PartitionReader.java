@@ -7,7 +7,6 @@ import io.sluice.kafka.direct.FetchTimeoutException;
 import io.sluice.offsets.OffsetRange;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -161,8 +160,11 @@ public final class PartitionReader implements AutoCloseable {
       try {
         records = consumer.poll(Duration.ofMillis(POLL_SLICE_MS));
       } catch (OffsetOutOfRangeException e) {
-        handleOutOfRange(range, e);
-        lastProgress = System.nanoTime();
+        if (handleOutOfRange(range, e)) {
+          lastProgress = System.nanoTime();
+        } else if (System.nanoTime() - lastProgress > pollTimeout.toNanos()) {
+          throw noProgress(range, position, pollTimeout);
+        }
         continue;
       } catch (RecordDeserializationException e) {
         if (e.offset() >= until) {
@@ -181,11 +183,15 @@ public final class PartitionReader implements AutoCloseable {
       } else if (consumer.position(tp) > position) {
         lastProgress = System.nanoTime();
       } else if (System.nanoTime() - lastProgress > pollTimeout.toNanos()) {
-        throw new FetchTimeoutException("no progress reading " + range + " for " + pollTimeout.toMillis()
-            + " ms: position stuck at " + position + " (topic " + tp.topic() + ", partition " + tp.partition()
-            + ", offsets [" + from + ", " + until + ")); is the broker reachable?");
+        throw noProgress(range, position, pollTimeout);
       }
     }
+  }
+
+  private FetchTimeoutException noProgress(OffsetRange range, long position, Duration pollTimeout) {
+    return new FetchTimeoutException("no progress reading " + range + " for " + pollTimeout.toMillis()
+        + " ms: position stuck at " + position + " (topic " + tp.topic() + ", partition " + tp.partition()
+        + ", offsets [" + range.fromOffset() + ", " + range.untilOffset() + ")); is the broker reachable?");
   }
 
   /** The index in {@code [lo, hi]} of the first buffered record at or after {@code offset}; {@code hi}'s is. */
@@ -224,22 +230,39 @@ public final class PartitionReader implements AutoCloseable {
     return runEnd;
   }
 
-  private void handleOutOfRange(OffsetRange range, OffsetOutOfRangeException e) {
+  /**
+   * Applies the data-loss policy to an offset the broker reported out of range. FAIL throws; SKIP
+   * continues at the log start when the offset was deleted, and ends the range when the offset lies
+   * past the log end (the rest of the range is not in this log; the next plan continues at the log
+   * end). An offset that is back in range (the log changed in between) is fetched again.
+   *
+   * @return whether the reader moved on; false when it only fetches again (bounded by the poll timeout)
+   */
+  private boolean handleOutOfRange(OffsetRange range, OffsetOutOfRangeException e) {
     long expected = e.offsetOutOfRangePartitions().getOrDefault(tp, consumedUntil);
-    Map<TopicPartition, Long> begin = consumer.beginningOffsets(List.of(tp));
-    Map<TopicPartition, Long> end = consumer.endOffsets(List.of(tp));
-    long logStart = begin.getOrDefault(tp, -1L);
-    if (dataLossPolicy == DataLossPolicy.FAIL || logStart < expected) {
-      throw new DataLossException(tp, expected, logStart, end.getOrDefault(tp, -1L));
+    long logStart = consumer.beginningOffsets(List.of(tp)).getOrDefault(tp, -1L);
+    long logEnd = consumer.endOffsets(List.of(tp)).getOrDefault(tp, -1L);
+    long target;
+    if (logStart >= 0 && expected >= logStart && expected <= logEnd) {
+      target = expected;
+    } else if (dataLossPolicy == DataLossPolicy.FAIL) {
+      throw new DataLossException(tp, expected, logStart, logEnd);
+    } else if (expected < logStart) {
+      target = Math.min(logStart, range.untilOffset());
+      log.warn("data loss on {} while reading {}: offset {} is before the log start {} (retention or deleteRecords"
+          + " removed offsets [{}, {})), skipping to {} (dataLossPolicy SKIP)", tp, range, expected, logStart, expected,
+          logStart, target);
+      skippedOffsets += target - expected;
+    } else {
+      target = range.untilOffset();
+      log.warn("data loss on {} while reading {}: offset {} is after the log end {} (the topic was recreated or"
+          + " truncated), skipping the rest of the range (dataLossPolicy SKIP)", tp, range, expected, logEnd);
     }
-    long target = Math.min(logStart, range.untilOffset());
-    log.warn("data loss on {} while reading {}: offsets [{}, {}) were deleted, skipping to {}",
-        tp, range, expected, logStart, target);
-    skippedOffsets += target - expected;
     buffer = List.of();
     index = 0;
     consumer.seek(tp, target);
     consumedUntil = target;
+    return target != expected;
   }
 
   /** Closes the consumer without waiting for in-flight fetches; idempotent as far as Kafka's consumer is. */

@@ -96,6 +96,8 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
    * or sent it to the dead-letter topic.
    *
    * @throws BadRecordException under the fail policy
+   * @throws RuntimeException under the dead-letter policy, when the dead letter could not be sent
+   *     (see {@link DeadLetterSender#failure})
    */
   public ConsumerRecord<K, V> decode(ConsumerRecord<ByteBuffer, ByteBuffer> raw) {
     K key;
@@ -128,7 +130,12 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
       return null;
     }
     if (policy instanceof ErrorPolicy.DeadLetter) {
-      pending.add(deadLetters.send(raw, e));
+      Future<RecordMetadata> sent = deadLetters.send(raw, e);
+      if (sent.isDone()) {
+        // Failed in send (no metadata within max.block.ms): fail now, not once per later bad record.
+        await(sent);
+      }
+      pending.add(sent);
       metrics.badRecord("dead-letter");
       return null;
     }
@@ -139,24 +146,28 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
    * Blocks until this task's dead letters are acknowledged.
    *
    * @throws KafkaException when one could not be written; the task must fail so nothing is lost
+   * @throws io.sluice.engine.TerminalException when the dead-letter topic does not exist
    */
   public void finish() {
     if (pending.isEmpty()) {
       return;
     }
     deadLetters.flush();
+    for (Future<RecordMetadata> f : pending) {
+      await(f);
+    }
+    pending.clear();
+  }
+
+  private void await(Future<RecordMetadata> sent) {
     try {
-      for (Future<RecordMetadata> f : pending) {
-        f.get();
-      }
+      sent.get();
     } catch (ExecutionException e) {
-      throw new KafkaException("could not write a bad record to dead-letter topic " + deadLetters.topic()
-          + ": " + e.getCause(), e.getCause());
+      throw deadLetters.failure(e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KafkaException("interrupted while flushing dead letters to " + deadLetters.topic(), e);
     }
-    pending.clear();
   }
 
   /** Closes deserializers this decoder created. */

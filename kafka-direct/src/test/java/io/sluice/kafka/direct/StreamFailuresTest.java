@@ -1,0 +1,265 @@
+package io.sluice.kafka.direct;
+
+import static io.sluice.kafka.direct.internal.TestSupport.records;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.sluice.engine.TerminalException;
+import io.sluice.engine.dstream.DStream;
+import io.sluice.kafka.direct.internal.MissingTopics;
+import io.sluice.kafka.direct.internal.TestSupport;
+import io.sluice.offsets.HasOffsetRanges;
+import io.sluice.testkit.EmbeddedKafka;
+import io.sluice.testkit.EmbeddedKafkaExtension;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.IntegerDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
+
+/** Misconfigurations and outages fail fast, with a message naming what is wrong. */
+@ExtendWith(EmbeddedKafkaExtension.class)
+class StreamFailuresTest {
+
+  private static final Duration SECOND = Duration.ofSeconds(1);
+
+  private static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  private static Throwable causeOf(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return c;
+      }
+    }
+    throw new AssertionError("no " + type.getSimpleName() + " in the cause chain", t);
+  }
+
+  /** Parameters whose value deserializer rejects the one-byte values of {@link #produceBadRecords}. */
+  private static Map<String, Object> intParams(EmbeddedKafka kafka, String group) {
+    Map<String, Object> params = TestSupport.params(kafka, group, false);
+    params.put("value.deserializer", IntegerDeserializer.class);
+    return params;
+  }
+
+  private static void produceBadRecords(EmbeddedKafka kafka, String topic, int count) {
+    for (int i = 0; i < count; i++) {
+      kafka.produceBytes(List.of(new ProducerRecord<>(topic, 0, null, new byte[] {(byte) i})));
+    }
+  }
+
+  @Test
+  void aMissingDeadLetterTopicFailsStartWithinFiveSecondsNamingIt(EmbeddedKafka kafka) {
+    String topic = TestSupport.topic("fail-dlq-missing");
+    kafka.createTopic(topic, 1);
+    String dlq = topic + "-dlq";
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      KafkaDirect.<String, Integer>createDirectStream(h.ctx,
+              ConsumerStrategies.subscribe(List.of(topic), intParams(kafka, "g-" + topic)),
+              DirectStreamOptions.builder().onBadRecord(ErrorPolicy.deadLetter(dlq)).build())
+          .foreachBatch((rdd, batch) -> rdd.count());
+      long started = System.nanoTime();
+      assertThatThrownBy(h.ctx::start).isInstanceOf(StreamStartException.class)
+          .hasMessageContaining("dead-letter topic '" + dlq + "' does not exist")
+          .hasMessageContaining(kafka.bootstrapServers())
+          .satisfies(e -> assertThat(((StreamStartException) e).retriable()).isFalse());
+      long elapsed = millisSince(started);
+      System.out.printf("MEASURED missing dead-letter topic: start() failed after %d ms%n", elapsed);
+      assertThat(elapsed).isLessThan(5_000);
+    }
+  }
+
+  @Test
+  void aMissingDeadLetterTopicPassesStartWhenTheClusterCreatesTopicsOnFirstUse() {
+    try (EmbeddedKafka autoCreating = EmbeddedKafka.builder().brokerProperty("auto.create.topics.enable", "true")
+        .start()) {
+      String topic = TestSupport.topic("fail-dlq-auto");
+      autoCreating.createTopic(topic, 1);
+      produceBadRecords(autoCreating, topic, 1);
+      try (StreamHarness h = new StreamHarness(SECOND, false)) {
+        KafkaDirect.<String, Integer>createDirectStream(h.ctx,
+                ConsumerStrategies.subscribe(List.of(topic), intParams(autoCreating, "g-" + topic)),
+                DirectStreamOptions.builder().onBadRecord(ErrorPolicy.deadLetter(topic + "-dlq")).build())
+            .foreachBatch((rdd, batch) -> {
+              assertThat(rdd.count()).isZero();
+              h.seen.add(new StreamHarness.Seen(batch.id(), List.of(), List.of()));
+            });
+        h.ctx.start();
+        h.runBatch();
+        // The auto-created topic's metadata reaches the testkit's Admin a moment after the producer's write.
+        await().ignoreExceptions().untilAsserted(
+            () -> assertThat(autoCreating.endOffsets(topic + "-dlq").values()).containsExactly(1L));
+      }
+    }
+  }
+
+  @Test
+  void aDeadLetterTopicDeletedAfterStartFailsTheBatchAfterOneBoundedSend(EmbeddedKafka kafka) throws Exception {
+    String topic = TestSupport.topic("fail-dlq-deleted");
+    String dlq = topic + "-dlq";
+    kafka.createTopic(topic, 1);
+    kafka.createTopic(dlq, 1);
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      KafkaDirect.<String, Integer>createDirectStream(h.ctx,
+              ConsumerStrategies.subscribe(List.of(topic), intParams(kafka, "g-" + topic)),
+              DirectStreamOptions.builder().onBadRecord(ErrorPolicy.deadLetter(dlq)).build())
+          .foreachBatch((rdd, batch) -> rdd.count());
+      h.ctx.start();
+      try (Admin admin = kafka.admin()) {
+        admin.deleteTopics(List.of(dlq)).all().get();
+        await().until(() -> isGone(admin, dlq));
+      }
+      produceBadRecords(kafka, topic, 2);
+      long started = System.nanoTime();
+      Throwable failure = h.failBatch();
+      long elapsed = millisSince(started);
+      System.out.printf("MEASURED dead-letter topic deleted after start: batch with 2 bad records failed after %d ms%n",
+          elapsed);
+      assertThat(causeOf(failure, TerminalException.class))
+          .hasMessageContaining("dead-letter topic '" + dlq + "' does not exist");
+      // One send waits max.block.ms (5 s), then the task fails without retries.
+      assertThat(elapsed).isLessThan(10_000);
+    }
+  }
+
+  private static boolean isGone(Admin admin, String topic) throws InterruptedException {
+    try {
+      admin.describeTopics(List.of(topic)).allTopicNames().get();
+      return false;
+    } catch (ExecutionException e) {
+      return e.getCause() instanceof UnknownTopicOrPartitionException;
+    }
+  }
+
+  @Test
+  void anUnreachableClusterFailsStartWithinThePollTimeoutNamingServersAndGroup() throws IOException {
+    String servers = "127.0.0.1:" + closedPort();
+    Map<String, Object> params = Map.of("bootstrap.servers", servers, "group.id", "g-unreachable",
+        "key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer",
+        "value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      h.record(KafkaDirect.createDirectStream(h.ctx,
+          ConsumerStrategies.<String, String>subscribe(List.of("orders"), params),
+          DirectStreamOptions.builder().pollTimeout(Duration.ofSeconds(3)).build()));
+      long started = System.nanoTime();
+      assertThatThrownBy(h.ctx::start).isInstanceOf(StreamStartException.class)
+          .hasMessageContaining("bootstrap.servers=" + servers)
+          .hasMessageContaining("group 'g-unreachable'")
+          .hasMessageContaining("within 3000 ms")
+          .satisfies(e -> assertThat(((StreamStartException) e).retriable()).isTrue());
+      long elapsed = millisSince(started);
+      System.out.printf("MEASURED unreachable cluster, pollTimeout 3 s: start() failed after %d ms%n", elapsed);
+      assertThat(elapsed).isBetween(3_000L, 5_000L);
+    }
+  }
+
+  private static int closedPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Test
+  void aMissingSubscribedTopicIsWarnedAtStartAndNotAgainWithinAMinute(EmbeddedKafka kafka) {
+    String topic = TestSupport.topic("fail-topic-present");
+    String missing = TestSupport.topic("fail-topic-missing");
+    kafka.createTopic(topic, 1);
+    kafka.produce(records(topic, 0, "v", 3));
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    Logger logger = (Logger) LoggerFactory.getLogger(MissingTopics.class);
+    appender.start();
+    logger.addAppender(appender);
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      h.record(KafkaDirect.createDirectStream(h.ctx, ConsumerStrategies.<String, String>subscribe(List.of(topic, missing),
+          TestSupport.params(kafka, "g-" + topic, false))));
+      h.ctx.start();
+      assertThat(warningsNaming(appender, missing)).hasSize(1);
+      assertThat(warningsNaming(appender, missing).get(0)).contains("topic(s) [" + missing + "]");
+      assertThat(h.runBatch().records()).hasSize(3);
+      assertThat(h.runBatch().records()).isEmpty();
+      assertThat(warningsNaming(appender, missing)).hasSize(1);
+    } finally {
+      logger.detachAppender(appender);
+    }
+  }
+
+  private static List<String> warningsNaming(ListAppender<ILoggingEvent> appender, String topic) {
+    return appender.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+        .filter(m -> m.contains(topic)).toList();
+  }
+
+  @Test
+  void aRecreatedTopicFailsTheBatchAsOffsetsPastTheLogEndWithoutAdvisingSkip(EmbeddedKafka kafka) throws Exception {
+    String topic = TestSupport.topic("fail-recreated");
+    kafka.createTopic(topic, 1);
+    kafka.produce(records(topic, 0, "v", 10));
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      h.record(KafkaDirect.createDirectStream(h.ctx,
+          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, false))));
+      h.ctx.start();
+      assertThat(h.runBatch().records()).hasSize(10);
+      try (Admin admin = kafka.admin()) {
+        admin.deleteTopics(List.of(topic)).all().get();
+        await().until(() -> isGone(admin, topic));
+      }
+      kafka.createTopic(topic, 1);
+      kafka.produce(records(topic, 0, "new", 2));
+      Throwable failure = h.failBatch();
+      DataLossException loss = (DataLossException) causeOf(failure, DataLossException.class);
+      assertThat(loss.reason()).isEqualTo(DataLossException.Reason.AFTER_LOG_END);
+      assertThat(loss).hasMessageContaining("expected offset 10 next, but the log holds only offsets [0, 2)")
+          .hasMessageContaining("the topic was recreated or truncated");
+      assertThat(loss.getMessage()).doesNotContain("set dataLossPolicy(SKIP)");
+    }
+  }
+
+  @Test
+  void stopWhileTheBrokerIsDownReturnsWithinTenSeconds(EmbeddedKafka kafka) {
+    String topic = TestSupport.topic("fail-stop");
+    String dlq = topic + "-dlq";
+    kafka.createTopic(topic, 1);
+    kafka.createTopic(dlq, 1);
+    produceBadRecords(kafka, topic, 1);
+    StreamHarness h = new StreamHarness(SECOND, false);
+    try {
+      DStream<ConsumerRecord<String, Integer>> stream = KafkaDirect.createDirectStream(h.ctx,
+          ConsumerStrategies.subscribe(List.of(topic), intParams(kafka, "g-" + topic)),
+          DirectStreamOptions.builder().onBadRecord(ErrorPolicy.deadLetter(dlq))
+              .pollTimeout(Duration.ofSeconds(3)).build());
+      stream.foreachBatch((rdd, batch) -> h.seen.add(new StreamHarness.Seen(batch.id(),
+          ((HasOffsetRanges) rdd).offsetRanges(), List.of())));
+      stream.foreachBatch((rdd, batch) -> rdd.count());
+      h.ctx.start();
+      StreamHarness.Seen first = h.runBatch();
+      assertThat(kafka.endOffsets(dlq).values()).containsExactly(1L);
+      // Offsets queued for the next batch's commit, then a batch whose planning meets the dead broker.
+      ((CanCommitOffsets) stream).commitAsync(first.ranges());
+      kafka.stop();
+      h.clock.advance(SECOND);
+      long started = System.nanoTime();
+      h.ctx.stop(false);
+      long elapsed = millisSince(started);
+      System.out.printf("MEASURED stop() with the broker down (plan in flight, queued commitAsync, dead-letter"
+          + " producer open), pollTimeout 3 s: %d ms%n", elapsed);
+      assertThat(elapsed).isLessThan(10_000);
+    } finally {
+      h.ctx.stop(false);
+      kafka.start();
+    }
+  }
+}
