@@ -213,7 +213,7 @@ class ProgressTruthTest {
     try (StreamHarness h = harness(kafka, topic, group, store, checkpoint, null)) {
       StreamHarness.Seen next = h.runBatch();
       assertThat(next.ranges()).containsExactly(new OffsetRange(topic, 0, 2, 8));
-      assertThat(next.batchId()).isEqualTo(3);
+      assertThat(next.batchId()).isEqualTo(2);
     }
     assertThat(store.committed(group)).containsEntry(tp, 8L);
   }
@@ -264,6 +264,32 @@ class ProgressTruthTest {
     try (StreamHarness h = harness(kafka, topic, group, store, tmp.resolve("two"), StartingOffsets.earliest())) {
       assertThat(h.runBatch().values()).containsExactly("b-0");
     }
+  }
+
+  @Test
+  void offsetsSkippedUnderTheDataLossPolicyAreCommittedThroughTheOffsetFence(EmbeddedKafka kafka) throws Exception {
+    String topic = TestSupport.topic("truth-skip");
+    kafka.createTopic(topic, 1);
+    String group = "g-" + topic;
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    TopicPartition tp = new TopicPartition(topic, 0);
+    kafka.produce(records(topic, 0, "v", 10));
+    Path checkpoint = tmp.resolve("checkpoint");
+    StreamHarness h = new StreamHarness(SECOND, false, checkpoint, nextClock());
+    try (h) {
+      h.record(KafkaDirect.createDirectStream(h.ctx,
+          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, group, false)),
+          DirectStreamOptions.builder().offsetStore(store).maxRatePerPartition(3)
+              .dataLossPolicy(DataLossPolicy.SKIP).build()));
+      h.ctx.start();
+      assertThat(h.runBatch().values()).containsExactlyElementsOf(values("v", 0, 3));
+      kafka.deleteRecordsBefore(tp, 7);
+      StreamHarness.Seen skipped = h.runBatch();
+      assertThat(skipped.ranges()).containsExactly(new OffsetRange(topic, 0, 7, 10));
+      assertThat(skipped.values()).containsExactlyElementsOf(values("v", 7, 10));
+    }
+    assertThat(store.committed(group)).containsEntry(tp, 10L);
+    assertThat(store.lastBatchId(group)).hasValue(1);
   }
 
   private static <T extends Throwable> T rootCause(Throwable t, Class<T> type) {

@@ -153,7 +153,7 @@ public final class DirectPlanner implements AutoCloseable {
     }
     discover(partitions);
     Map<TopicPartition, Long> latest = consumer.endOffsets(position.keySet());
-    checkDataLoss(latest);
+    List<KafkaBatchPlan.Skip> skipped = checkDataLoss(latest);
     Map<TopicPartition, Long> lag = new HashMap<>();
     position.forEach((tp, from) -> lag.put(tp, Math.max(0, cappedLatest(tp, latest.get(tp)) - from)));
     Map<TopicPartition, Long> advance = RateLimits.split(lag, intervalMillis, options.maxRatePerPartition(),
@@ -174,7 +174,7 @@ public final class DirectPlanner implements AutoCloseable {
     ranges.sort(ORDER);
     exhausted = last;
     metrics.planningTime(Duration.ofNanos(System.nanoTime() - started));
-    return new KafkaBatchPlan(group, ranges, last);
+    return new KafkaBatchPlan(group, ranges, last, skipped);
   }
 
   private long cappedLatest(TopicPartition tp, long latest) {
@@ -260,7 +260,12 @@ public final class DirectPlanner implements AutoCloseable {
     }
   }
 
-  private void checkDataLoss(Map<TopicPartition, Long> latest) {
+  /**
+   * Applies the data-loss policy to partitions whose next offset the log no longer holds; returns the
+   * partitions SKIP moved, with where they stood, so the batch's commit is fenced against that position.
+   */
+  private List<KafkaBatchPlan.Skip> checkDataLoss(Map<TopicPartition, Long> latest) {
+    List<KafkaBatchPlan.Skip> skipped = new ArrayList<>();
     Map<TopicPartition, Long> earliest = consumer.beginningOffsets(position.keySet());
     for (Map.Entry<TopicPartition, Long> e : position.entrySet()) {
       TopicPartition tp = e.getKey();
@@ -274,7 +279,9 @@ public final class DirectPlanner implements AutoCloseable {
         throw new DataLossException(tp, next, start, end);
       }
       e.setValue(skip(tp, next, start, end));
+      skipped.add(new KafkaBatchPlan.Skip(tp.topic(), tp.partition(), next));
     }
+    return skipped;
   }
 
   /**
