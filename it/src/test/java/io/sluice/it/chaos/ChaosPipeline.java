@@ -320,6 +320,11 @@ public final class ChaosPipeline {
     }
 
     @Override
+    public java.util.Optional<io.sluice.engine.CommitTarget> offsetCommitTarget() {
+      return delegate.offsetCommitTarget();
+    }
+
+    @Override
     public void open(StreamingContext context) throws Exception {
       delegate.open(context);
     }

@@ -123,16 +123,7 @@ public final class BatchLog {
 
   /** Durably records that a batch committed. Idempotent for the last committed id. */
   public void appendCommitted(long batchId, Instant committedAt) {
-    if (batchId <= lastCommitted) {
-      return;
-    }
-    ObjectNode entry = mapper.createObjectNode();
-    entry.put("type", "committed");
-    entry.put("batchId", batchId);
-    entry.put("committedAt", committedAt.toString());
-    commits.append(entry);
-    lastCommitted = batchId;
-    commitEntries++;
+    appendCommitEntry("committed", batchId, committedAt);
   }
 
   /**
@@ -140,15 +131,19 @@ public final class BatchLog {
    * stores disagreed with them at start); afterwards they no longer count as uncommitted.
    */
   public void appendDropped(long throughBatchId, Instant at) {
-    if (throughBatchId <= lastCommitted) {
+    appendCommitEntry("dropped", throughBatchId, at);
+  }
+
+  private void appendCommitEntry(String type, long batchId, Instant at) {
+    if (batchId <= lastCommitted) {
       return;
     }
     ObjectNode entry = mapper.createObjectNode();
-    entry.put("type", "dropped");
-    entry.put("batchId", throughBatchId);
+    entry.put("type", type);
+    entry.put("batchId", batchId);
     entry.put("committedAt", at.toString());
     commits.append(entry);
-    lastCommitted = throughBatchId;
+    lastCommitted = batchId;
     commitEntries++;
   }
 

@@ -45,6 +45,23 @@ class BatchLogTest {
   }
 
   @Test
+  void droppedBatchesNoLongerCountAsUncommittedAfterReopen() {
+    BatchLog log = BatchLog.open(dir, mapper, true);
+    log.appendPlanned(batch(0));
+    log.appendCommitted(0, Instant.now());
+    log.appendPlanned(batch(1));
+    log.appendPlanned(batch(2));
+    log.appendDropped(2, Instant.now());
+    log.appendPlanned(batch(3));
+
+    BatchLog reopened = BatchLog.open(dir, mapper, true);
+
+    assertThat(reopened.lastCommitted()).isEqualTo(2);
+    assertThat(reopened.uncommitted()).extracting(PlannedBatch::batchId).containsExactly(3L);
+    assertThat(reopened.planned()).extracting(PlannedBatch::batchId).containsExactly(0L, 1L, 2L, 3L);
+  }
+
+  @Test
   void tornLastEntryIsIgnoredAndCutBeforeTheNextAppend() throws IOException {
     BatchLog log = BatchLog.open(dir, mapper, true);
     log.appendPlanned(batch(0));

@@ -125,18 +125,24 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   /**
    * The committed position decides: the planned batches above the committed batch id are replayed only
    * if the first of them begins exactly where the group stands; otherwise the stream continues from the
-   * committed position and the plans are dropped. On a fresh checkpoint the starting offsets apply, and a
-   * start that differs from the committed position is recorded as a reset of the group first, so that
-   * the stream's first commit is not refused.
+   * committed position and the plans are dropped. On a fresh checkpoint (no plan and no commit in it) the
+   * starting offsets apply, and a start that differs from the committed position is recorded as a reset of
+   * the group first, so that the stream's first commit is not refused.
    */
   @Override
   public Recovered recover(List<Planned<KafkaBatchPlan>> planned, long checkpointLastCommitted) {
     CommittedPosition committed = readCommitted();
     newestPlanned = planned.isEmpty() ? null : planned.get(planned.size() - 1);
-    if (newestPlanned == null) {
+    if (newestPlanned == null && checkpointLastCommitted < 0) {
       return startFresh(committed);
     }
     startPosition = null;
+    if (newestPlanned == null) {
+      log.warn("stream {}: the checkpoint holds commits up to batch {} but no plan (its batch log was lost); the"
+          + " stream continues from {}, which holds batch {}", name(), checkpointLastCommitted, where(),
+          describe(committed.batchId()));
+      return Recovered.nothingToReplay(committed.batchId());
+    }
     long after = committed.batchId().orElse(-1L);
     List<Planned<KafkaBatchPlan>> candidates = planned.stream().filter(p -> p.batchId() > after).toList();
     if (!candidates.isEmpty() && committed.startsAt(candidates.get(0).plan())) {
