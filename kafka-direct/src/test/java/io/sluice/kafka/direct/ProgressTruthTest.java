@@ -292,6 +292,26 @@ class ProgressTruthTest {
     assertThat(store.lastBatchId(group)).hasValue(1);
   }
 
+  @Test
+  void anOutputThatCommitsTheOffsetsWithoutDeclaringItIsNamed(EmbeddedKafka kafka) {
+    String topic = TestSupport.topic("truth-undeclared");
+    kafka.createTopic(topic, 1);
+    String group = "g-" + topic;
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    kafka.produce(records(topic, 0, "v", 3));
+    try (StreamHarness h = new StreamHarness(SECOND, false, null, nextClock())) {
+      var stream = KafkaDirect.createDirectStream(h.ctx,
+          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, group, false)),
+          DirectStreamOptions.builder().offsetStore(store).build());
+      stream.foreachBatch((rdd, batch) -> store.commit(new io.sluice.offsets.BatchCommit(group, batch.id(),
+          batch.time(), ((io.sluice.offsets.HasOffsetRanges) rdd).offsetRanges())));
+      h.ctx.start();
+      assertThat(h.failBatch()).hasRootCauseInstanceOf(IllegalStateException.class)
+          .rootCause().hasMessageContaining("batch 0 of group '" + group + "' is already committed to memory by an"
+              + " output of this context that does not declare it");
+    }
+  }
+
   private static <T extends Throwable> T rootCause(Throwable t, Class<T> type) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (type.isInstance(c)) {

@@ -13,6 +13,7 @@ import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.KafkaCommitMetadata;
 import io.sluice.offsets.OffsetStore;
+import io.sluice.offsets.OffsetStoreException;
 import io.sluice.offsets.KafkaGroupOffsets;
 import java.time.Instant;
 import java.util.Comparator;
@@ -253,7 +254,11 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     BatchCommit commit = new BatchCommit(group, batch.id(), batch.time(), plan.ranges(), plan.committedFrom());
     OffsetStore store = options.offsetStore().orElse(null);
     if (store != null) {
-      store.commit(commit);
+      try {
+        store.commit(commit);
+      } catch (OffsetStoreException e) {
+        throw undeclaredCommitter(store, batch, plan).orElse(e);
+      }
     } else {
       DriverConsumer driver = planner().driver();
       Map<TopicPartition, Long> untils = untils(plan.ranges());
@@ -261,6 +266,26 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
       driver.commit(untils, metadata);
     }
     committed(plan);
+  }
+
+  /**
+   * When the store already holds exactly this batch, an output of this context committed it without
+   * declaring so (a wrapper that does not pass on {@code offsetCommitTarget()}): say that, rather than
+   * blaming another driver.
+   */
+  private Optional<RuntimeException> undeclaredCommitter(OffsetStore store, Batch batch, KafkaBatchPlan plan) {
+    try {
+      if (store.lastBatchId(group).equals(OptionalLong.of(batch.id()))
+          && store.committed(group).entrySet().containsAll(untils(plan.ranges()).entrySet())) {
+        return Optional.of(new IllegalStateException("batch " + batch.id() + " of group '" + group + "' is already"
+            + " committed to " + store.describe() + " by an output of this context that does not declare it: an"
+            + " output committing the offsets must return its target from BatchOutput.offsetCommitTarget() (a"
+            + " wrapper must pass it on), so that the stream does not commit them a second time"));
+      }
+    } catch (RuntimeException ignored) {
+      // the original failure says enough
+    }
+    return Optional.empty();
   }
 
   @Override
