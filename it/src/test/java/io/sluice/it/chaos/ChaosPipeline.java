@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.sluice.engine.Batch;
 import io.sluice.engine.BatchInfo;
 import io.sluice.engine.BatchOutput;
+import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.StreamingListener;
@@ -33,6 +34,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -44,11 +50,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * records with the Kafka direct stream and writes every record, exactly once, either to PostgreSQL through
  * the {@link JdbcSink} (offsets in a {@link JdbcOffsetStore} in the same database) or to an output topic
  * through the exactly-once {@link KafkaSink}, which commits the offsets to the Kafka consumer group in its
- * transaction; the stream's own offset store is chosen by {@code --offsetStore=kafka|file|none} (none: the
- * stream commits to the consumer group with a plain consumer after the batch).
+ * transaction; the stream's own offset store is chosen by {@code --offsetStore=kafka|none} (none: the stream
+ * reads its position from the consumer group). Either way the KafkaSink is the one committer of the input's
+ * offsets; a file store is not offered, since {@code start()} refuses an input whose offset store is another
+ * place than the one its transactional sink commits to.
  *
- * <p>Arguments are {@code --name=value}; see {@link Args}. Exit codes: 0 when the context stopped by
- * itself, 1 when {@code start()} or a batch failed, 2 on bad arguments. Prints one line per
+ * <p>Arguments are {@code --name=value}; see {@link Args}. {@code --stopFile=PATH} stops the context
+ * gracefully once that file exists (every planned batch runs and commits first). Exit codes: 0 when the
+ * context stopped by itself, 1 when {@code start()} or a batch failed, 2 on bad arguments. Prints one line per
  * batch event ({@code BATCH_STARTED <id>}, {@code BATCH_COMPLETED <id>}, {@code BATCH_FAILED <id>}) so the
  * test can tell where a kill landed.
  *
@@ -57,12 +66,18 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * (the engine retries it); {@code --failSinkBatch=K --failSinkMode=during|after} makes the output fail
  * the first batch with id >= K, either while the sink's transaction is open (a task of the sink's job
  * fails terminally: the transaction is rolled back / aborted) or right after the sink committed (the engine
- * sees a failed batch although its output and offsets are committed; the replay must be skipped).
+ * sees a failed batch although its output and offsets are committed; the restart must not run it again).
  */
 public final class ChaosPipeline {
 
   /** Printed when the context is started, so the test knows the JVM is up. */
   static final String STARTED = "CHAOS_PIPELINE_STARTED";
+
+  /** Printed when the stop file appeared and the graceful stop begins. */
+  static final String STOPPING = "CHAOS_PIPELINE_STOPPING";
+
+  /** Printed when the context stopped by itself (a graceful stop), before the JVM exits with 0. */
+  static final String STOPPED = "CHAOS_PIPELINE_STOPPED";
 
   private ChaosPipeline() {
   }
@@ -101,7 +116,6 @@ public final class ChaosPipeline {
     } else {
       store = switch (a.offsetStore) {
         case "kafka" -> OffsetStores.kafka(Map.of("bootstrap.servers", a.bootstrap));
-        case "file" -> OffsetStores.file(Path.of(a.checkpointDir).resolveSibling("offsets"));
         default -> null; // the stream commits to the Kafka consumer group itself
       };
     }
@@ -126,12 +140,16 @@ public final class ChaosPipeline {
     sink = new FaultyOutput(sink, a);
     items.writeTo(sink);
 
+    ScheduledExecutorService stopWatcher = null;
     try {
       ctx.start();
       out.println(STARTED + " pid=" + ProcessHandle.current().pid());
       out.flush();
+      if (a.stopFile != null) {
+        stopWatcher = watchStopFile(ctx, Path.of(a.stopFile), out);
+      }
       ctx.awaitTermination();
-      out.println("CHAOS_PIPELINE_STOPPED");
+      out.println(STOPPED);
       return 0;
     } catch (RuntimeException e) {
       out.println("CHAOS_PIPELINE_FAILED " + e);
@@ -139,6 +157,9 @@ public final class ChaosPipeline {
       return 1;
     } finally {
       out.flush();
+      if (stopWatcher != null) {
+        stopWatcher.shutdownNow();
+      }
       if (store != null) {
         store.close();
       }
@@ -146,6 +167,27 @@ public final class ChaosPipeline {
         pool.close();
       }
     }
+  }
+
+  /**
+   * Stops the context gracefully once {@code stopFile} exists: every batch already planned or due runs and
+   * commits, then the JVM exits with 0.
+   */
+  private static ScheduledExecutorService watchStopFile(StreamingContext ctx, Path stopFile, PrintStream out) {
+    ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "chaos-stop-watcher");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicBoolean stopping = new AtomicBoolean();
+    watcher.scheduleWithFixedDelay(() -> {
+      if (Files.exists(stopFile) && stopping.compareAndSet(false, true)) {
+        out.println(STOPPING);
+        out.flush();
+        ctx.stop(true);
+      }
+    }, 10, 10, TimeUnit.MILLISECONDS);
+    return watcher;
   }
 
   private static HikariDataSource pool(Args a) {
@@ -320,7 +362,9 @@ public final class ChaosPipeline {
     }
 
     @Override
-    public java.util.Optional<io.sluice.engine.CommitTarget> offsetCommitTarget() {
+    public Optional<CommitTarget> offsetCommitTarget() {
+      // The wrapped sink commits the input's offsets in its transaction: the engine must know, or it
+      // commits them a second time after the batch.
       return delegate.offsetCommitTarget();
     }
 
@@ -385,6 +429,7 @@ public final class ChaosPipeline {
     String failSinkMarker;
     String failSinkMode = "during";
     String offsetStore = "kafka";
+    String stopFile;
 
     static Args parse(String[] argv) {
       Map<String, String> m = new HashMap<>();
@@ -412,10 +457,12 @@ public final class ChaosPipeline {
       } else {
         a.outputTopic = required(m, "outputTopic");
         a.offsetStore = m.getOrDefault("offsetStore", "kafka");
-        if (!List.of("kafka", "file", "none").contains(a.offsetStore)) {
-          throw new IllegalArgumentException("offsetStore must be kafka, file or none, was '" + a.offsetStore + "'");
+        if (!List.of("kafka", "none").contains(a.offsetStore)) {
+          throw new IllegalArgumentException("offsetStore must be kafka or none (the KafkaSink commits the offsets"
+              + " to the consumer group), was '" + a.offsetStore + "'");
         }
       }
+      a.stopFile = m.get("stopFile");
       a.batchIntervalMs = Long.parseLong(m.getOrDefault("batchIntervalMs", "200"));
       a.maxRatePerPartition = Long.parseLong(m.getOrDefault("maxRatePerPartition", "25000"));
       a.parallelism = Integer.parseInt(m.getOrDefault("parallelism", "4"));

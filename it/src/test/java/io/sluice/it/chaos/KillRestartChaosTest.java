@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * offsets in the Kafka offset store, so two transactional writers (the KafkaSink's producer and the store's)
  * commit the same consumer group and a kill can leave either one's transaction open: the restart must abort
  * both at once (the sink when it opens, the store when the stream claims the group) and never exit by itself.
- * {@code -Dsluice.it.kafkaOffsetStore=file} keeps the stream's offsets in a file store instead.
+ * {@code -Dsluice.it.kafkaOffsetStore=none} gives the stream no offset store: it reads its position from the
+ * consumer group the KafkaSink commits to (a file store is refused at start: the KafkaSink is the one
+ * committer of the offsets, and the stream must restart from where that sink commits).
  */
 @ExtendWith({EmbeddedKafkaExtension.class, EmbeddedPostgresExtension.class})
 class KillRestartChaosTest {
