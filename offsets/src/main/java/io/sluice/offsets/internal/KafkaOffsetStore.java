@@ -484,6 +484,17 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     }
 
     private OffsetStoreException fencedFailure(BatchCommit commit, Exception cause) {
+      // A reset (sluice offsets reset/import) takes the transactional id and moves the offsets: say so by offsets.
+      try {
+        checkStoredOffsets(commit);
+      } catch (OffsetFencedException moved) {
+        if (cause != null) {
+          moved.addSuppressed(cause);
+        }
+        return moved;
+      } catch (RuntimeException unreadable) {
+        // fall back to what the batch ids tell
+      }
       long now;
       try {
         now = readLastBatchId(group);
