@@ -71,7 +71,8 @@ record CommittedPosition(Map<TopicPartition, Long> offsets, OptionalLong batchId
     Map<TopicPartition, Long> skippedFrom = plan.committedFrom();
     for (OffsetRange r : plan.ranges()) {
       Long next = offsets.get(r.topicPartition());
-      if (next != null && next != skippedFrom.getOrDefault(r.topicPartition(), r.fromOffset())) {
+      long expected = skippedFrom.getOrDefault(r.topicPartition(), r.fromOffset());
+      if (next != null && next != expected) {
         return false;
       }
     }
