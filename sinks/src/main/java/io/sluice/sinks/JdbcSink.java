@@ -7,8 +7,9 @@ import javax.sql.DataSource;
 /**
  * Writes each batch's records into a relational database with the application's SQL (an insert or an
  * upsert) in ONE local transaction per batch, on the job thread. The batch's tasks compute their partitions
- * in parallel and hand each finished partition to the job thread, which binds the rows and sends them with
- * JDBC batching ({@link Builder#batchSize(int)} rows per {@code executeBatch}).
+ * in parallel and hand their rows over in chunks of {@link Builder#batchSize(int)} (the engine's
+ * {@code RDD.consumePartitions}); the job thread binds each chunk and sends it as one JDBC batch, so memory is
+ * bounded by a few chunks per task slot, not by the size of a partition.
  *
  * <p>With an {@link Builder#offsetStore(JdbcOffsetStore) offset store} in the same database the guarantee is
  * {@link io.sluice.engine.DeliveryGuarantee#EXACTLY_ONCE EXACTLY_ONCE}: inside one transaction the sink
@@ -51,6 +52,9 @@ public interface JdbcSink<T> extends TransactionalSink<T> {
         private JdbcOffsetStore offsetStore;
         private int batchSize = DEFAULT_BATCH_SIZE;
         private String name = "jdbc";
+        private String stagingTable;
+        private String stagingColumns;
+        private CopyRow<T> copyRow;
 
         private Builder() {
         }
@@ -79,7 +83,10 @@ public interface JdbcSink<T> extends TransactionalSink<T> {
             return this;
         }
 
-        /** The statement run once per record (required), with {@code ?} parameters the binder sets. */
+        /**
+         * The statement run once per record (required), with {@code ?} parameters the binder sets; with
+         * {@link #copyVia}, the statement run once per batch after the COPY.
+         */
         public Builder<T> sql(String sql) {
             this.sql = sql;
             return this;
@@ -103,6 +110,24 @@ public interface JdbcSink<T> extends TransactionalSink<T> {
         /** Rows per {@code executeBatch} (default {@value JdbcSink#DEFAULT_BATCH_SIZE}, > 0). */
         public Builder<T> batchSize(int batchSize) {
             this.batchSize = batchSize;
+            return this;
+        }
+
+        /**
+         * PostgreSQL: writes each batch with {@code COPY} instead of JDBC batches, usually several times faster
+         * for large batches. The records go, through pgjdbc's {@code CopyManager}, into {@code stagingTable}, a
+         * temporary table the sink creates on its connection as {@code CREATE TEMP TABLE IF NOT EXISTS
+         * <stagingTable> (<columns>) ON COMMIT DELETE ROWS} ({@code columns} are column definitions, e.g.
+         * {@code "product text, cents bigint"}); {@code row} gives each record's values in that order. Then
+         * {@link #sql(String)} runs once, in the same transaction, and moves the rows into place, e.g. {@code
+         * INSERT INTO revenue SELECT product, sum(cents) FROM revenue_stage GROUP BY product ON CONFLICT ...}.
+         * The offsets commit in that transaction as in the default mode. No {@link #binder} in this mode; the
+         * PostgreSQL JDBC driver must be on the class path.
+         */
+        public Builder<T> copyVia(String stagingTable, String columns, CopyRow<T> row) {
+            this.stagingTable = stagingTable;
+            this.stagingColumns = columns;
+            this.copyRow = row;
             return this;
         }
 
@@ -133,7 +158,25 @@ public interface JdbcSink<T> extends TransactionalSink<T> {
                 throw new IllegalArgumentException("sql must be set and not blank, was "
                         + (sql == null ? "null" : "'" + sql + "'"));
             }
-            if (binder == null) {
+            JdbcSinkImpl.Copy<T> copy = null;
+            if (stagingTable != null || stagingColumns != null || copyRow != null) {
+                if (stagingTable == null || !stagingTable.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                    throw new IllegalArgumentException("copyVia's stagingTable must be a plain SQL identifier, was "
+                            + (stagingTable == null ? "null" : "'" + stagingTable + "'"));
+                }
+                if (stagingColumns == null || stagingColumns.isBlank()) {
+                    throw new IllegalArgumentException("copyVia's columns must be column definitions such as"
+                            + " 'product text, cents bigint', was " + (stagingColumns == null ? "null" : "blank"));
+                }
+                if (copyRow == null) {
+                    throw new IllegalArgumentException("copyVia's row function must be set, was null");
+                }
+                if (binder != null) {
+                    throw new IllegalArgumentException("binder does not apply with copyVia: the COPY takes the"
+                            + " row function's values and sql runs once per batch");
+                }
+                copy = new JdbcSinkImpl.Copy<>(stagingTable, stagingColumns, copyRow);
+            } else if (binder == null) {
                 throw new IllegalArgumentException("binder must be set, was null");
             }
             if (batchSize <= 0) {
@@ -143,7 +186,7 @@ public interface JdbcSink<T> extends TransactionalSink<T> {
                 throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
             }
             return new JdbcSinkImpl<>(new JdbcSinkImpl.Settings<>(dataSource, jdbcUrl, user, password, sql, binder,
-                    offsetStore, batchSize, name));
+                    offsetStore, batchSize, name, copy));
         }
     }
 }

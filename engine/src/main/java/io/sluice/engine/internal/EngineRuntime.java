@@ -60,6 +60,12 @@ public final class EngineRuntime {
     return tasks;
   }
 
+  /** Runs {@code rdd} as a {@link ChunkedJob} consumed on the calling thread; see {@code RDD.consumePartitions}. */
+  public <T> void consumePartitions(io.sluice.engine.rdd.RDD<T> rdd, int chunkSize, int maxQueuedChunks,
+      io.sluice.engine.rdd.RDD.ChunkConsumer<T> consumer) throws Exception {
+    new ChunkedJob<T>(chunkSize, maxQueuedChunks).run(tasks, rdd, consumer);
+  }
+
   /** The listeners. */
   public ListenerBus listeners() {
     return listeners;

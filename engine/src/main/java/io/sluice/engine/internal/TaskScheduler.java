@@ -35,10 +35,12 @@ public final class TaskScheduler {
   /** The slot id of the current task thread; null on other threads. */
   static final ThreadLocal<Integer> SLOT = new ThreadLocal<>();
 
-  /** The batch and output operation a job thread is running; null outside batches. */
-  // Inheritable: an output that runs its jobs from a helper thread it starts on the job thread (the JDBC
-  // sink's partition feeder) keeps the batch's scope, so its tasks still see the batch id.
-  public static final ThreadLocal<JobScope> SCOPE = new InheritableThreadLocal<>();
+  /**
+   * The batch and output operation a job thread is running; null outside batches. Not inheritable: task
+   * threads are created lazily by whichever job first needs them and must not keep that job's scope; a job
+   * started inside a task takes the batch from the task's context.
+   */
+  public static final ThreadLocal<JobScope> SCOPE = new ThreadLocal<>();
 
   /**
    * What a job thread is working for.
@@ -83,11 +85,67 @@ public final class TaskScheduler {
       throw new IllegalStateException("cannot run a job: the context's task slots are shut down");
     }
     int jobId = nextJob.getAndIncrement();
-    JobScope scope = SCOPE.get();
-    long batchId = scope == null ? -1 : scope.batchId();
+    long batchId = currentBatchId();
     prepare(rdd, jobId, batchId, Collections.newSetFromMap(new IdentityHashMap<>()));
     int stage = nextStage.getAndIncrement();
     return runTasks(rdd.numPartitions(), stage, jobId, batchId, (p, tc) -> f.apply(rdd.compute(p, tc), tc));
+  }
+
+  /** The batch the calling thread works for: its job scope, or the running task's batch; -1 when none. */
+  private static long currentBatchId() {
+    JobScope scope = SCOPE.get();
+    if (scope != null) {
+      return scope.batchId();
+    }
+    TaskContextImpl task = TaskContextImpl.CURRENT.get();
+    return task == null ? -1 : task.batchId();
+  }
+
+  /** Told, on the slot thread, when a task of a {@link #submitJob submitted job} ended. */
+  @FunctionalInterface
+  interface TaskEndListener {
+    /** {@code failure} is null when the task succeeded, else its failure after its last attempt. */
+    void ended(int partition, Throwable failure);
+  }
+
+  /**
+   * Materializes the shuffle stages {@code rdd} needs (blocking), then submits one task per partition and
+   * returns without waiting for them: every task's end, success or failure after its attempts, is reported
+   * to {@code onEnd} exactly once. Must not be called from a task slot.
+   *
+   * @return the number of tasks submitted (the number of {@code onEnd} calls to expect)
+   */
+  <T> int submitJob(RDD<T> rdd, RDD.PartitionFunction<T, ?> f, TaskEndListener onEnd) {
+    if (closed) {
+      throw new IllegalStateException("cannot run a job: the context's task slots are shut down");
+    }
+    int jobId = nextJob.getAndIncrement();
+    long batchId = currentBatchId();
+    prepare(rdd, jobId, batchId, Collections.newSetFromMap(new IdentityHashMap<>()));
+    int stageId = nextStage.getAndIncrement();
+    int n = rdd.numPartitions();
+    for (int p = 0; p < n; p++) {
+      int partition = p;
+      Runnable task = () -> {
+        Throwable failure = null;
+        try {
+          runTask(partition, SLOT.get(), stageId, jobId, batchId, (q, tc) -> f.apply(rdd.compute(q, tc), tc));
+        } catch (Throwable e) {
+          failure = e;
+        } finally {
+          onEnd.ended(partition, failure);
+        }
+      };
+      try {
+        pool.execute(task);
+      } catch (RejectedExecutionException e) {
+        for (int q = p; q < n; q++) {
+          onEnd.ended(q, new IllegalStateException("cannot run a job: the context's task slots are shut down", e));
+        }
+        break;
+      }
+    }
+    return n;
   }
 
   private void prepare(RDD<?> rdd, int jobId, long batchId, Set<RDD<?>> visited) {

@@ -247,6 +247,37 @@ public abstract class RDD<T> {
   }
 
   /**
+   * Runs a job and hands every partition's elements to {@code consumer} on the calling thread, in chunks of at
+   * most {@code chunkSize} elements, while the tasks are still computing: the action a sink that owns a
+   * transaction on its job thread needs (the JDBC sink binds each chunk into one JDBC batch). Chunks of one
+   * partition arrive in order; partitions interleave in completion order.
+   *
+   * <p>Memory is bounded by the chunks, not the partitions: at most {@code maxQueuedChunks} chunks wait for the
+   * consumer, and a task blocks (back-pressure) until the consumer takes one. A task attempt that fails before
+   * handing over a chunk is retried as usual; once it handed one over, its failure fails the job (a retry would
+   * hand the same elements over twice). A failure of the consumer or of a task cancels the job — running tasks
+   * are interrupted, the others do nothing — and is rethrown once no task of the job is running any more, so
+   * none outlives the caller's transaction. Blocks.
+   *
+   * @throws Exception the consumer's failure, or the failure of a task after its attempts
+   */
+  public void consumePartitions(int chunkSize, int maxQueuedChunks, ChunkConsumer<T> consumer) throws Exception {
+    Objects.requireNonNull(consumer, "consumer");
+    EngineAccess.runtime(context).consumePartitions(this, chunkSize, maxQueuedChunks, consumer);
+  }
+
+  /**
+   * Receives one chunk of a partition on the thread that called {@link #consumePartitions}.
+   *
+   * @param <T> element type
+   */
+  @FunctionalInterface
+  public interface ChunkConsumer<T> {
+    /** Consumes up to {@code chunkSize} consecutive elements of {@code partition}; the list is the consumer's. */
+    void accept(int partition, List<T> chunk) throws Exception;
+  }
+
+  /**
    * A function of one partition's iterator, run on a task thread.
    *
    * @param <T> element type

@@ -11,6 +11,7 @@ import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.JdbcOffsetStore;
 import io.sluice.offsets.OffsetFencedException;
 import io.sluice.offsets.StaleBatchException;
+import io.sluice.sinks.CopyRow;
 import io.sluice.sinks.JdbcSink;
 import io.sluice.sinks.RowBinder;
 import io.sluice.sinks.SinkException;
@@ -35,9 +36,16 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
 
     private static final Logger LOG = LoggerFactory.getLogger(JdbcSinkImpl.class);
 
+    /** Chunks that may wait for the job thread per task slot: enough to keep the slots busy while it writes. */
+    private static final int QUEUED_CHUNKS_PER_SLOT = 2;
+
     /** The validated builder settings. */
     public record Settings<T>(DataSource dataSource, String jdbcUrl, String user, String password, String sql,
-            RowBinder<T> binder, JdbcOffsetStore offsetStore, int batchSize, String name) {
+            RowBinder<T> binder, JdbcOffsetStore offsetStore, int batchSize, String name, Copy<T> copy) {
+    }
+
+    /** The COPY mode's settings; see {@link JdbcSink.Builder#copyVia}. */
+    public record Copy<T>(String stagingTable, String columns, CopyRow<T> row) {
     }
 
     private final Settings<T> settings;
@@ -82,6 +90,9 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
     public synchronized void open(StreamingContext context) {
         metrics = SinkMetrics.of(context.meterRegistry(), context.appName(), describe());
         dataSource();
+        if (settings.copy() != null) {
+            PgCopy.requirePostgres(describe(), dataSource());
+        }
     }
 
     private synchronized DataSource dataSource() {
@@ -113,7 +124,9 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
             boolean autoCommit = c.getAutoCommit();
             c.setAutoCommit(false);
             try {
-                long rows = writeRows(c, rdd, batch);
+                long rows = settings.copy() != null ? PgCopy.write(c, rdd, settings.copy(), settings.sql(),
+                        settings.batchSize(), QUEUED_CHUNKS_PER_SLOT * rdd.context().parallelism(), describe(), batch)
+                        : writeRows(c, rdd, batch);
                 for (BatchCommit commit : commits) {
                     settings.offsetStore().commit(c, commit);
                 }
@@ -136,27 +149,25 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
         }
     }
 
+    /**
+     * Streams the batch's rows into the statement: the tasks hand over chunks of {@code batchSize} rows, each
+     * bound and sent as one JDBC batch on this (the job) thread, so memory is bounded by a few chunks, not by
+     * the partitions' size.
+     */
     private long writeRows(Connection c, RDD<T> rdd, Batch batch) throws Exception {
-        long rows = 0;
-        try (PreparedStatement ps = c.prepareStatement(settings.sql());
-                PartitionFeed<T> feed = PartitionFeed.start(rdd, settings.name(), rdd.context().parallelism())) {
-            int pending = 0;
-            for (PartitionFeed.Chunk<T> chunk; (chunk = feed.next()) != null; ) {
-                for (T record : chunk.records()) {
-                    bind(ps, record, batch, chunk.partition());
-                    ps.addBatch();
-                    rows++;
-                    if (++pending == settings.batchSize()) {
+        long[] rows = {0};
+        try (PreparedStatement ps = c.prepareStatement(settings.sql())) {
+            rdd.consumePartitions(settings.batchSize(), QUEUED_CHUNKS_PER_SLOT * rdd.context().parallelism(),
+                    (partition, chunk) -> {
+                        for (T record : chunk) {
+                            bind(ps, record, batch, partition);
+                            ps.addBatch();
+                        }
                         ps.executeBatch();
-                        pending = 0;
-                    }
-                }
-            }
-            if (pending > 0) {
-                ps.executeBatch();
-            }
+                        rows[0] += chunk.size();
+                    });
         }
-        return rows;
+        return rows[0];
     }
 
     private void bind(PreparedStatement ps, T record, Batch batch, int partition) {
