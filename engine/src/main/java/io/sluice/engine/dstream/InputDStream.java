@@ -37,7 +37,7 @@ import java.util.Optional;
  */
 public abstract class InputDStream<T, P> extends DStream<T> {
 
-  private final String inputName;
+  private volatile String inputName;
   private final Class<P> planType;
   private Planned<P> newestPlanned;
 
@@ -110,16 +110,23 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   }
 
   /**
-   * Inputs keep the name given at construction.
+   * Renames the input before start. The name keys the input's plans in the batch log, so a checkpoint written
+   * under the old name is not recovered under the new one; keep it stable across versions of an application.
    *
-   * @throws UnsupportedOperationException when {@code newName} differs from the input's name
+   * @throws IllegalArgumentException when another input of the context has the name, or it is blank
+   * @throws IllegalStateException after start
    */
   @Override
   public final DStream<T> name(String newName) {
-    if (inputName != null && !inputName.equals(newName)) {
-      throw new UnsupportedOperationException("input '" + inputName + "' cannot be renamed to '" + newName
-          + "': input names are fixed at construction");
+    if (inputName == null || inputName.equals(newName)) {
+      return this;
     }
+    if (newName == null || newName.isBlank()) {
+      throw new IllegalArgumentException("input name must not be blank, was '" + newName + "'");
+    }
+    EngineAccess.runtime(context()).graph().requireUniqueInputName(this, newName);
+    inputName = newName;
+    super.name(newName);
     return this;
   }
 

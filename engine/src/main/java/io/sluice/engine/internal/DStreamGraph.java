@@ -57,6 +57,22 @@ public final class DStreamGraph {
     }
   }
 
+  /**
+   * Checks that {@code input} may take {@code newName}: the graph is still being built and no other input has it.
+   *
+   * @throws IllegalArgumentException when another input has the name
+   * @throws IllegalStateException after start
+   */
+  public synchronized void requireUniqueInputName(InputDStream<?, ?> input, String newName) {
+    requireModifiable("rename input '" + input.name() + "'");
+    for (InputDStream<?, ?> other : inputs) {
+      if (other != input && other.name().equals(newName)) {
+        throw new IllegalArgumentException("input name '" + newName + "' is already used by another input of context '"
+            + context.appName() + "'");
+      }
+    }
+  }
+
   /** Registers an output operation. */
   public synchronized <T> OutputOperation<T> registerOutput(DStream<T> stream, String kind, String name,
                                 VoidFunction2<RDD<T>, Batch> f) {

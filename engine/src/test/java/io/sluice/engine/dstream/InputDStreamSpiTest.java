@@ -157,6 +157,18 @@ class InputDStreamSpiTest {
   }
 
   @Test
+  void anInputCanBeRenamedBeforeStartToAFreeName() {
+    try (Harness h = new Harness(1)) {
+      CountingInput a = new CountingInput(h.ctx, "numbers", 1, 1);
+      new CountingInput(h.ctx, "others", 1, 1);
+      assertThat(a.name("orders").name()).isEqualTo("orders");
+      assertThatThrownBy(() -> a.name("others")).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("'others' is already used");
+      assertThat(a.name()).isEqualTo("orders");
+    }
+  }
+
+  @Test
   void duplicateInputNameIsRefused() {
     try (Harness h = new Harness(1)) {
       new CountingInput(h.ctx, "numbers", 1, 1);

@@ -105,7 +105,7 @@ public final class DirectStreamOptions {
   }
 
   /** What happens to a record that cannot be deserialized. */
-  public ErrorPolicy errorPolicy() {
+  public ErrorPolicy onBadRecord() {
     return errorPolicy;
   }
 

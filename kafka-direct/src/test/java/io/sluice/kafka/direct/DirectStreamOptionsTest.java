@@ -14,7 +14,7 @@ class DirectStreamOptionsTest {
   void defaultsAreFailFastAndUnbounded() {
     DirectStreamOptions o = DirectStreamOptions.defaults();
     assertThat(o.dataLossPolicy()).isEqualTo(DataLossPolicy.FAIL);
-    assertThat(o.errorPolicy()).isEqualTo(ErrorPolicy.fail());
+    assertThat(o.onBadRecord()).isEqualTo(ErrorPolicy.fail());
     assertThat(o.pollTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(o.maxRatePerPartition()).isEmpty();
     assertThat(o.startingOffsets()).isEmpty();

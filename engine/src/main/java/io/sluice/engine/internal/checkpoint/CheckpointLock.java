@@ -1,5 +1,6 @@
 package io.sluice.engine.internal.checkpoint;
 
+import io.sluice.engine.CheckpointException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,5 +1,6 @@
 package io.sluice.engine.internal.checkpoint;
 
+import io.sluice.engine.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.engine.Batch;

@@ -1,5 +1,6 @@
 package io.sluice.engine.internal.checkpoint;
 
+import io.sluice.engine.CheckpointException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -68,11 +68,11 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     this.group = requireGroup(strategy);
     this.metrics = new KafkaMetrics(ctx.meterRegistry(), name());
     Map<String, Object> params = strategy.kafkaParams();
-    boolean deserializes = KafkaParams.consumerCanDeserialize(params, options.errorPolicy());
+    boolean deserializes = KafkaParams.consumerCanDeserialize(params, options.onBadRecord());
     Map<String, Object> consumerConfig = KafkaParams.taskConsumer(params, deserializes);
     ConsumerCache cache = new ConsumerCache(() -> new KafkaConsumer<>(consumerConfig),
         options.dataLossPolicy(), options.consumerIdleTimeout(), true);
-    DeadLetterSender dlq = options.errorPolicy() instanceof ErrorPolicy.DeadLetter d
+    DeadLetterSender dlq = options.onBadRecord() instanceof ErrorPolicy.DeadLetter d
         ? new DeadLetterSender(d.topic(), KafkaParams.deadLetterProducer(params, d.producerConfig())) : null;
     this.target = options.offsetStore()
         .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()))
@@ -81,7 +81,7 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
           return new CommitTarget(KafkaGroupOffsets.clusterKey(servers),
               "the consumer groups of the Kafka cluster at " + servers);
         });
-    this.support = new ReadSupport(params, cache, deserializes, options.errorPolicy(), dlq, options.pollTimeout(), metrics);
+    this.support = new ReadSupport(params, cache, deserializes, options.onBadRecord(), dlq, options.pollTimeout(), metrics);
   }
 
   private static String requireGroup(ConsumerStrategy<?, ?> strategy) {
