@@ -174,7 +174,8 @@ class LifecycleTest {
     }
     String rule = "-------------------------------------------\n";
     assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(
-        rule + "Time: 1000 ms\n" + rule + "a\nb\n...\n\n" + rule + "Time: 2000 ms\n" + rule + "d\n\n");
+        rule + "Time: 1000 ms (batch 0)\n" + rule + "a\nb\n...\n\n" + rule + "Time: 2000 ms (batch 1)\n" + rule
+            + "d\n\n");
   }
 
   @Test

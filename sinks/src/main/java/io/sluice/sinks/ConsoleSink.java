@@ -4,7 +4,8 @@ import io.sluice.sinks.internal.ConsoleSinkImpl;
 import java.io.PrintStream;
 
 /**
- * Prints the first records of every batch, like Spark's {@code print()}, for demos and debugging: a header
+ * Prints the first records of every batch, exactly as {@code DStream.print} does (both use the engine's
+ * {@link io.sluice.engine.output.ConsoleOutput}), for demos and debugging: a header
  * with the batch id and time, then up to {@code n} records, one per line, and {@code ...} when the batch held
  * more. {@link io.sluice.engine.DeliveryGuarantee#AT_LEAST_ONCE AT_LEAST_ONCE}: a replayed batch is printed
  * again.

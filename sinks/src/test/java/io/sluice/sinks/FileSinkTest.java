@@ -178,8 +178,10 @@ class FileSinkTest {
 
         String rule = "-------------------------------------------";
         assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(
-                rule + "\nBatch: 2  Time: " + TestOffsets.batch(2, "g", "t").time() + "\n" + rule + "\n1\n2\n3\n...\n\n"
-                + rule + "\nBatch: 3  Time: " + TestOffsets.batch(3, "g", "t").time() + "\n" + rule + "\n9\n\n");
+                rule + "\nTime: " + TestOffsets.batch(2, "g", "t").time().toEpochMilli() + " ms (batch 2)\n" + rule
+                + "\n1\n2\n3\n...\n\n"
+                + rule + "\nTime: " + TestOffsets.batch(3, "g", "t").time().toEpochMilli() + " ms (batch 3)\n" + rule
+                + "\n9\n\n");
         assertThat(sink.guarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
         assertThat(sink.exactlyOnceGaps()).isNotEmpty();
         assertThat(Sinks.<String>console()).isNotNull();

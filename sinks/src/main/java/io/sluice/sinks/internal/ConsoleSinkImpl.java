@@ -3,6 +3,7 @@ package io.sluice.sinks.internal;
 import io.sluice.engine.Batch;
 import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.StreamingContext;
+import io.sluice.engine.output.ConsoleOutput;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.sinks.ConsoleSink;
 import java.io.PrintStream;
@@ -17,16 +18,17 @@ import java.util.List;
  */
 public final class ConsoleSinkImpl<T> implements ConsoleSink<T> {
 
-    private static final String RULE = "-------------------------------------------";
-
     private final int n;
     private final PrintStream out;
+    /** The engine's console output, which {@code DStream.print} uses too: one format for both. */
+    private final ConsoleOutput<T> console;
     private volatile SinkMetrics metrics;
 
     /** A sink printing up to {@code n} records per batch to {@code out}. */
     public ConsoleSinkImpl(int n, PrintStream out) {
         this.n = n;
         this.out = out;
+        this.console = new ConsoleOutput<>(n, out);
         this.metrics = SinkMetrics.detached(describe());
     }
 
@@ -53,19 +55,7 @@ public final class ConsoleSinkImpl<T> implements ConsoleSink<T> {
     @Override
     public void write(RDD<T> rdd, Batch batch) {
         long start = System.nanoTime();
-        List<T> first = rdd.take(n + 1);
-        StringBuilder text = new StringBuilder(RULE).append('\n')
-                .append("Batch: ").append(batch.id()).append("  Time: ").append(batch.time()).append('\n')
-                .append(RULE).append('\n');
-        for (int i = 0; i < Math.min(n, first.size()); i++) {
-            text.append(first.get(i)).append('\n');
-        }
-        if (first.size() > n) {
-            text.append("...\n");
-        }
-        out.print(text.append('\n'));
-        out.flush();
-        metrics.batchWritten(start, Math.min(n, first.size()));
+        metrics.batchWritten(start, console.print(rdd, batch));
     }
 
     /** Prints one partition's first records under a header naming the batch and partition. Task thread. */

@@ -8,6 +8,7 @@ import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.function.Function;
+import io.sluice.engine.output.TextFiles;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.OffsetRange;
@@ -16,23 +17,17 @@ import io.sluice.offsets.StreamOffsets;
 import io.sluice.sinks.FileSink;
 import io.sluice.sinks.SinkException;
 import io.sluice.sinks.TransactionalSink;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,28 +125,12 @@ public final class FileSinkImpl<T> implements FileSink<T> {
     }
 
     private static String partFile(int partition) {
-        return String.format("part-%05d", partition);
+        return TextFiles.partFile(partition);
     }
 
     /** Writes one partition's file through a temporary name, so a retried task replaces it whole. */
     private long writePartition(Path dir, int partition, Iterator<T> records) throws Exception {
-        Path target = dir.resolve(partFile(partition));
-        Path inProgress = dir.resolve("." + partFile(partition) + ".inprogress");
-        long n = 0;
-        try (FileChannel channel = FileChannel.open(inProgress, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
-                BufferedWriter out = new BufferedWriter(new OutputStreamWriter(
-                        java.nio.channels.Channels.newOutputStream(channel), StandardCharsets.UTF_8), 64 * 1024)) {
-            while (records.hasNext()) {
-                out.write(format.call(records.next()));
-                out.write('\n');
-                n++;
-            }
-            out.flush();
-            channel.force(true);
-        }
-        Files.move(inProgress, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        return n;
+        return TextFiles.writePart(dir, partition, records, format);
     }
 
     private void writeManifest(Path dir, Batch batch, List<Long> counts, long total) throws IOException {
@@ -183,21 +162,11 @@ public final class FileSinkImpl<T> implements FileSink<T> {
     }
 
     /**
-     * Renames the complete temporary directory to its final name. A directory cannot be renamed over a
-     * non-empty one, so an existing batch directory is first moved aside ({@code .batch=<id>.old}, restored
-     * by {@link #open} if a crash falls between the two renames) and deleted afterwards.
+     * Renames the complete temporary directory to its final name; an existing batch directory is moved aside
+     * ({@code .batch=<id>.old}, restored by {@link #open} if a crash falls between the two renames) first.
      */
     private void publish(Path temp, Path finalDir, long batchId) throws IOException {
-        Path old = directory.resolve(".batch=" + batchId + ".old");
-        boolean replacing = Files.exists(finalDir);
-        if (replacing) {
-            deleteRecursively(old);
-            Files.move(finalDir, old, StandardCopyOption.ATOMIC_MOVE);
-        }
-        Files.move(temp, finalDir, StandardCopyOption.ATOMIC_MOVE);
-        fsync(directory);
-        if (replacing) {
-            deleteRecursively(old);
+        if (TextFiles.publish(temp, finalDir, directory.resolve(".batch=" + batchId + ".old"))) {
             LOG.info("{}: batch {} written again: replaced {}", describe(), batchId, finalDir);
         }
     }
@@ -217,28 +186,10 @@ public final class FileSinkImpl<T> implements FileSink<T> {
     }
 
     private static void fsync(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
-        } catch (IOException e) {
-            // Some file systems refuse to open directories; the data files themselves are already forced.
-            LOG.debug("cannot fsync directory {}: {}", dir, e.toString());
-        }
+        TextFiles.forceDirectory(dir);
     }
 
     private static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(f -> {
-                try {
-                    Files.delete(f);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
+        TextFiles.deleteRecursively(p);
     }
 }

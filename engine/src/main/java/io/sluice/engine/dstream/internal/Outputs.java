@@ -5,23 +5,14 @@ import io.sluice.engine.dstream.DStream;
 import io.sluice.engine.function.VoidFunction2;
 import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.rdd.RDD;
-import io.sluice.engine.rdd.TaskContext;
-import java.io.BufferedWriter;
-import java.io.IOException;
+import io.sluice.engine.output.ConsoleOutput;
+import io.sluice.engine.output.TextFiles;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.List;
-import java.util.stream.Stream;
 
 /** Registration and bodies of the built-in output operations. */
 public final class Outputs {
-
-  private static final String RULE = "-------------------------------------------";
 
   private Outputs() {
   }
@@ -43,25 +34,16 @@ public final class Outputs {
     return new OutputOperation<>(stream, name, index, f);
   }
 
-  /** The body of {@code print(n)}. */
+  /** The body of {@code print(n)}: the engine's one console output. */
   public static <T> void print(RDD<T> rdd, Batch batch, int n, PrintStream out) {
-    List<T> first = rdd.take(n + 1);
-    StringBuilder sb = new StringBuilder();
-    sb.append(RULE).append('\n').append("Time: ").append(batch.time().toEpochMilli()).append(" ms\n")
-        .append(RULE).append('\n');
-    for (int i = 0; i < Math.min(n, first.size()); i++) {
-      sb.append(first.get(i)).append('\n');
-    }
-    if (first.size() > n) {
-      sb.append("...\n");
-    }
-    sb.append('\n');
-    out.print(sb);
-    out.flush();
+    new ConsoleOutput<T>(n, out).print(rdd, batch);
   }
 
-  /** The body of {@code saveAsTextFiles}. */
-  public static <T> void saveAsText(RDD<T> rdd, Batch batch, String prefix, String suffix) throws IOException {
+  /**
+   * The body of {@code saveAsTextFiles}: one {@code prefix-<time ms>[.suffix]} directory per batch, written
+   * through {@link TextFiles} so it appears whole; a batch whose directory exists (a replay) is left as it is.
+   */
+  public static <T> void saveAsText(RDD<T> rdd, Batch batch, String prefix, String suffix) throws Exception {
     String dirName = prefix + "-" + batch.time().toEpochMilli()
         + (suffix == null || suffix.isEmpty() ? "" : "." + suffix);
     Path target = Path.of(dirName).toAbsolutePath();
@@ -71,33 +53,9 @@ public final class Outputs {
     Path parent = target.getParent();
     Files.createDirectories(parent);
     Path temp = parent.resolve("." + target.getFileName() + ".tmp-" + batch.id());
-    deleteRecursively(temp);
+    TextFiles.deleteRecursively(temp);
     Files.createDirectories(temp);
-    rdd.foreachPartition(it -> {
-      int partition = TaskContext.current().map(TaskContext::partition).orElse(0);
-      Path file = temp.resolve(String.format("part-%05d", partition));
-      try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-        while (it.hasNext()) {
-          w.write(String.valueOf(it.next()));
-          w.write('\n');
-        }
-      }
-    });
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    }
+    rdd.runJob((it, task) -> TextFiles.writePart(temp, task.partition(), it, String::valueOf));
+    TextFiles.publish(temp, target, parent.resolve("." + target.getFileName() + ".old"));
   }
 }
