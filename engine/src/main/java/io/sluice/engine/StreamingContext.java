@@ -29,8 +29,9 @@ import java.util.Queue;
  * {@link State#STOPPED}; a stopped context cannot be restarted.
  *
  * <p>Threads: {@code sluice-job-generator} (plans batches), {@code sluice-job-scheduler} (runs batches,
- * commits), {@code sluice-job-N} (output-operation jobs, {@code concurrentJobs} of them) and
- * {@code sluice-task-N} ({@code parallelism} task slots). The public methods are thread-safe.
+ * commits), {@code sluice-job-N} (output-operation jobs, {@code concurrentJobs} of them),
+ * {@code sluice-task-N} ({@code parallelism} task slots), {@code sluice-listener-bus} (calls the
+ * {@link StreamingListener}s) and, while stopping, {@code sluice-stopper}. The public methods are thread-safe.
  */
 public final class StreamingContext {
 
@@ -53,6 +54,7 @@ public final class StreamingContext {
   private final int parallelism;
   private final int concurrentJobs;
   private final int maxTaskAttempts;
+  private final Duration stopTimeout;
   private final Clock clock;
   private final MeterRegistry meterRegistry;
   private final Path checkpointDir;
@@ -65,6 +67,7 @@ public final class StreamingContext {
     this.parallelism = b.parallelism;
     this.concurrentJobs = b.concurrentJobs;
     this.maxTaskAttempts = b.maxTaskAttempts;
+    this.stopTimeout = b.stopTimeout;
     this.clock = b.clock;
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
     this.checkpointDir = b.checkpointDir;
@@ -93,9 +96,21 @@ public final class StreamingContext {
   /**
    * Stops the context. Graceful: no new batch after the current clock time, and every batch already due
    * (planned or with a batch time at or before now) runs and commits first. Not graceful: queued batches
-   * are dropped and the running one is interrupted without commit. Blocks until stopped, except when
-   * called from an engine thread (a listener, an output operation), where it stops in the background.
-   * Idempotent; stopping a never-started context only releases it.
+   * are dropped and the running one is interrupted without commit. Idempotent; stopping a never-started
+   * context only releases it.
+   *
+   * <p>Blocks until the context has terminated (task slots ended, outputs closed, inputs stopped, and every
+   * listener event posted before the stop delivered), for every caller: the one that began the stop, a
+   * second caller while it is stopping, and a caller after a failed batch or exhausted inputs began it. The
+   * wait is bounded by {@link Builder#stopTimeout(Duration) stopTimeout} (default 60 s). Called from an
+   * engine thread (a listener, an output operation, a task), it does not wait: the stop goes on in the
+   * background, since waiting there would wait for the caller itself. If the calling thread is interrupted
+   * while waiting, returns at once with its interrupt status set; the stop goes on. A second call does not
+   * turn a graceful stop in progress into an immediate one.
+   *
+   * @throws IllegalStateException if the context has not terminated within the stop timeout (the message
+   *                               says what the stop is still doing); it goes on stopping in the background
+   *                               and {@link #awaitTermination()} waits for the end
    */
   public void stop(boolean graceful) {
     runtime.stop(graceful);
@@ -153,6 +168,11 @@ public final class StreamingContext {
   /** How many times a task is attempted before its job fails. */
   public int maxTaskAttempts() {
     return maxTaskAttempts;
+  }
+
+  /** How long {@link #stop(boolean)} waits for the context to terminate. */
+  public Duration stopTimeout() {
+    return stopTimeout;
   }
 
   /** The clock. */
@@ -313,6 +333,7 @@ public final class StreamingContext {
     private int parallelism = Runtime.getRuntime().availableProcessors();
     private int concurrentJobs = 1;
     private int maxTaskAttempts = 4;
+    private Duration stopTimeout = Duration.ofSeconds(60);
     private Clock clock = SystemClock.INSTANCE;
     private MeterRegistry meterRegistry;
     private Path checkpointDir;
@@ -349,6 +370,15 @@ public final class StreamingContext {
     /** Attempts per task before the job fails (default 4). */
     public Builder maxTaskAttempts(int maxTaskAttempts) {
       this.maxTaskAttempts = maxTaskAttempts;
+      return this;
+    }
+
+    /**
+     * How long {@link StreamingContext#stop(boolean)} waits for the context to terminate before it throws
+     * (default 60 s; > 0). A graceful stop runs every batch already due within it.
+     */
+    public Builder stopTimeout(Duration stopTimeout) {
+      this.stopTimeout = stopTimeout;
       return this;
     }
 
@@ -419,6 +449,9 @@ public final class StreamingContext {
       }
       if (maxTaskAttempts <= 0) {
         throw new IllegalArgumentException("maxTaskAttempts must be > 0, was " + maxTaskAttempts);
+      }
+      if (stopTimeout == null || stopTimeout.isNegative() || stopTimeout.isZero()) {
+        throw new IllegalArgumentException("stopTimeout must be > 0, was " + stopTimeout);
       }
       if (clock == null) {
         throw new IllegalArgumentException("clock must not be null, was null");

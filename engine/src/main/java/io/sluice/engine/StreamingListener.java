@@ -3,13 +3,17 @@ package io.sluice.engine;
 /**
  * Observes the batches of a context. Every method has an empty default.
  *
- * <p>Methods are called synchronously on the engine's driver threads ({@code sluice-job-generator} for
- * submission and {@link #onError}, {@code sluice-job-scheduler} for batch progress, {@code sluice-job-N}
- * for output operations), never two at once. For one batch, submitted comes before started, and started
- * before completed or failed; the next batch's submission may come before this batch completes. They
- * must be quick and
- * must not block or call {@link StreamingContext#stop(boolean)} synchronously expecting it to return after
- * the stop. An exception thrown by a listener is logged and ignored.
+ * <p>Methods are called on one thread, {@code sluice-listener-bus}, one event at a time, in the order the
+ * engine posted the events, and after the fact: the engine's threads queue an event and go on, so a slow
+ * listener never holds up a batch. For one batch, submitted comes before started, and started before
+ * completed or failed; the next batch's submission may come before this batch completes. When a batch's
+ * {@link #onBatchCompleted} arrives, its outputs and commits are done. Listeners should be quick: at most
+ * 10,000 events wait for delivery, and past that new events are dropped (counted by the meter
+ * {@code sluice.listener.events.dropped} and logged). When {@link StreamingContext#stop(boolean)} or
+ * {@link StreamingContext#awaitTermination()} returns, every event posted before the context terminated
+ * has been delivered, unless a listener was still busy 10 s into the stop. A listener may call
+ * {@code stop}, which then stops in the background. An exception thrown by a listener is logged and
+ * ignored.
  */
 public interface StreamingListener {
 

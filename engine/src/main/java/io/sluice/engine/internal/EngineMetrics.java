@@ -16,6 +16,7 @@ public final class EngineMetrics {
   final Counter taskRetries;
   final Counter batchesCompleted;
   final Counter batchesFailed;
+  final Counter listenerEventsDropped;
 
   EngineMetrics(MeterRegistry registry, String appName) {
     Tags tags = Tags.of("app", appName);
@@ -33,5 +34,8 @@ public final class EngineMetrics {
         .description("batches committed").tags(tags).register(registry);
     batchesFailed = Counter.builder("sluice.batches.failed")
         .description("batches failed").tags(tags).register(registry);
+    listenerEventsDropped = Counter.builder("sluice.listener.events.dropped")
+        .description("listener events dropped because the listener bus queue was full").tags(tags)
+        .register(registry);
   }
 }

@@ -27,11 +27,14 @@ public final class EngineRuntime {
   /** Reads and writes the plans in the checkpoint's batch log. */
   private static final ObjectMapper CHECKPOINT_JSON = new ObjectMapper();
 
+  /** How long a stopping context waits for the listeners to receive the events queued before the stop. */
+  static final Duration LISTENER_DRAIN_TIMEOUT = Duration.ofSeconds(10);
+
   private final StreamingContext ctx;
   private final DStreamGraph graph;
   private final TaskScheduler tasks;
   private final EngineMetrics metrics;
-  private final ListenerBus listeners = new ListenerBus();
+  private final ListenerBus listeners;
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final boolean backpressure;
   private BatchJournal batchJournal = new InMemoryBatchJournal();
@@ -40,6 +43,8 @@ public final class EngineRuntime {
   private JobScheduler scheduler;
   private State state = State.INITIALIZED;
   private volatile BatchFailedException failure;
+  /** What the stop is doing, for the message of a stop that takes longer than the stop timeout. */
+  private volatile String stopPhase = "not stopping";
 
   /** Creates the runtime of {@code ctx}; task threads start lazily. */
   public EngineRuntime(StreamingContext ctx, boolean backpressure) {
@@ -47,6 +52,7 @@ public final class EngineRuntime {
     this.backpressure = backpressure;
     this.graph = new DStreamGraph(ctx);
     this.metrics = new EngineMetrics(ctx.meterRegistry(), ctx.appName());
+    this.listeners = new ListenerBus(ctx.appName(), ListenerBus.DEFAULT_CAPACITY, metrics.listenerEventsDropped);
     this.tasks = new TaskScheduler(ctx.parallelism(), ctx.maxTaskAttempts(), metrics.taskRetries);
   }
 
@@ -164,6 +170,7 @@ public final class EngineRuntime {
       throw e;
     }
     state = State.ACTIVE;
+    listeners.start();
     scheduler.start();
     generator.launch();
     LOG.info("context '{}' started: batch interval {}, {} task slots", ctx.appName(), ctx.batchInterval(),
@@ -225,20 +232,26 @@ public final class EngineRuntime {
     return prev;
   }
 
-  /** Stops; blocks until stopped unless called on an engine thread. */
+  /**
+   * Stops. Off the engine's threads, waits until the context has terminated, at most the context's stop
+   * timeout, whether this call began the stop or another did (a second caller, a failed batch, exhausted
+   * inputs). On an engine thread (a listener, an output operation, a task), the stop goes on in the
+   * background: waiting there would wait for the caller itself.
+   *
+   * @throws IllegalStateException when the context has not terminated within the stop timeout; it goes on
+   *                               stopping in the background
+   */
   public void stop(boolean graceful) {
     State prev = markStopped();
-    if (prev == null) {
-      return;
-    }
     if (prev == State.INITIALIZED) {
       finish();
       return;
     }
-    if (EngineThreads.onEngineThread()) {
+    if (prev == State.ACTIVE) {
       stopInBackground(graceful);
-    } else {
-      doStop(graceful);
+    }
+    if (!EngineThreads.onEngineThread()) {
+      awaitStopped();
     }
   }
 
@@ -252,28 +265,48 @@ public final class EngineRuntime {
     }
   }
 
-  private void stopInBackground(boolean graceful) {
-    Thread t = new Thread(() -> doStop(graceful), "sluice-stopper");
-    t.setUncaughtExceptionHandler(EngineThreads.HANDLER);
-    t.start();
-  }
-
-  private void doStop(boolean graceful) {
-    LOG.info("stopping context '{}' ({})", ctx.appName(), graceful ? "graceful" : "immediate");
-    generator.requestStop(graceful);
-    if (!graceful) {
-      scheduler.abort();
-      tasks.shutdown();
-    }
+  private void awaitStopped() {
+    Duration timeout = ctx.stopTimeout();
     try {
-      generator.join();
-      scheduler.join();
+      if (!terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        throw new IllegalStateException("context '" + ctx.appName() + "' did not stop within the stop timeout of "
+            + timeout + " (still " + stopPhase + "); it goes on stopping in the background, and awaitTermination()"
+            + " waits for the end. A graceful stop runs every batch already due: raise stopTimeout if they take"
+            + " longer, or stop(false)");
+      }
     } catch (InterruptedException e) {
+      // The stop goes on; the caller asked not to wait for it.
       Thread.currentThread().interrupt();
     }
-    closeOutputs();
-    stopInputs();
-    finish();
+  }
+
+  private void stopInBackground(boolean graceful) {
+    EngineThreads.newThread("sluice-stopper", false, () -> doStop(graceful)).start();
+  }
+
+  /** The stop itself, on the {@code sluice-stopper} thread; always terminates the context, even on a bug. */
+  private void doStop(boolean graceful) {
+    LOG.info("stopping context '{}' ({})", ctx.appName(), graceful ? "graceful" : "immediate");
+    try {
+      stopPhase = graceful ? "running the batches already due" : "interrupting the running batch";
+      generator.requestStop(graceful);
+      if (!graceful) {
+        scheduler.abort();
+        tasks.shutdown();
+      }
+      try {
+        generator.join();
+        scheduler.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      stopPhase = "closing the outputs";
+      closeOutputs();
+      stopPhase = "stopping the inputs";
+      stopInputs();
+    } finally {
+      finish();
+    }
   }
 
   private void stopInputs() {
@@ -287,17 +320,24 @@ public final class EngineRuntime {
   }
 
   private void finish() {
+    stopPhase = "waiting for the tasks to end";
     tasks.shutdown();
     try {
       tasks.awaitShutdown(10_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    stopPhase = "closing the batch log";
     try {
       batchJournal().close();
     } catch (RuntimeException e) {
       LOG.warn("batch log failed to close", e);
     }
+    // Last: every event posted by the stopped threads (a failed batch, its output operations) is delivered
+    // before awaitTermination() and stop() return.
+    stopPhase = "delivering the queued listener events";
+    listeners.stop(LISTENER_DRAIN_TIMEOUT);
+    stopPhase = "stopped";
     terminated.countDown();
     LOG.info("context '{}' stopped", ctx.appName());
   }

@@ -15,21 +15,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs queued batches one at a time, in batch order, on the {@code sluice-job-scheduler} thread: each
  * output operation's job on a {@code sluice-job-N} thread (up to {@code concurrentJobs} at once, started
- * in order; after a failure the jobs not yet started are skipped), then, if all succeeded, the inputs'
- * commits, the commit journal, metrics, the rate controller and listeners. A failed batch commits nothing
- * and fails the context.
+ * in order; after a failure the jobs not yet started are skipped and the tasks of those still running are
+ * cancelled), then, if all succeeded, the inputs' commits, the commit journal, metrics, the rate controller
+ * and listeners. A failed batch commits nothing and fails the context.
  */
 final class JobScheduler {
 
@@ -154,57 +157,62 @@ final class JobScheduler {
   }
 
   private BatchFailedException runJobs(BatchWork w) {
+    Batch batch = w.batch();
+    List<TaskScheduler.JobScope> scopes = w.jobs().stream()
+        .map(job -> new TaskScheduler.JobScope(batch.id(), job.operation().name())).toList();
+    // The first job to fail fails the batch; a failure of a job it cancelled is only the consequence.
+    AtomicReference<BatchFailedException> first = new AtomicReference<>();
     List<Future<BatchFailedException>> running = new ArrayList<>();
-    // Once a job failed, jobs not yet started are skipped: the batch will not commit anyway.
-    java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
     try {
-      for (OutputOperation.Job job : w.jobs()) {
+      for (int i = 0; i < scopes.size(); i++) {
+        OutputOperation.Job job = w.jobs().get(i);
+        TaskScheduler.JobScope scope = scopes.get(i);
         running.add(jobs.submit(() -> {
-          if (failed.get()) {
-            return null;
+          if (first.get() != null) {
+            return null;   // the batch will not commit anyway
           }
-          BatchFailedException f = runJob(w.batch(), job);
-          if (f != null) {
-            failed.set(true);
+          BatchFailedException f = runJob(batch, job, scope);
+          if (f != null && first.compareAndSet(null, f)) {
+            String reason = "output operation '" + job.operation().name() + "' of batch " + batch.id() + " failed";
+            scopes.forEach(other -> other.tasks().cancel(reason));
           }
           return f;
         }));
       }
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      return new BatchFailedException(w.batch().id(), "scheduling", -1, e);
+    } catch (RejectedExecutionException e) {
+      return new BatchFailedException(batch.id(), "scheduling", -1, e);
     }
-    BatchFailedException first = null;
+    BatchFailedException scheduling = null;
     for (Future<BatchFailedException> f : running) {
       try {
-        BatchFailedException r = f.get();
-        if (first == null) {
-          first = r;
-        }
+        f.get();
       } catch (InterruptedException e) {
         running.forEach(x -> x.cancel(true));
         Thread.currentThread().interrupt();
-        return new BatchFailedException(w.batch().id(), "scheduling", -1, e);
-      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-        if (first == null) {
-          first = new BatchFailedException(w.batch().id(), "scheduling", -1, e);
+        return new BatchFailedException(batch.id(), "scheduling", -1, e);
+      } catch (ExecutionException | CancellationException e) {
+        if (scheduling == null) {
+          scheduling = new BatchFailedException(batch.id(), "scheduling", -1, e);
         }
       }
     }
-    return first;
+    return first.get() != null ? first.get() : scheduling;
   }
 
   /** Runs one output operation's job on a job thread; returns its failure or null. */
-  private BatchFailedException runJob(Batch batch, OutputOperation.Job job) {
+  private BatchFailedException runJob(Batch batch, OutputOperation.Job job, TaskScheduler.JobScope scope) {
     OutputOperation<?> op = job.operation();
     Instant start = clock.now();
     rt.listeners().post(l -> l.onOutputOperationStarted(new OutputOperationInfo(batch.id(), batch.time(),
         op.index(), op.name(), start, Optional.empty(), Optional.empty())));
-    TaskScheduler.SCOPE.set(new TaskScheduler.JobScope(batch.id(), op.name()));
+    TaskScheduler.SCOPE.set(scope);
     BatchFailedException failure = null;
     try {
       job.body().run();
     } catch (Throwable e) {
       failure = wrap(batch.id(), op.name(), e);
+      // Tasks a helper thread of the job still runs are of no use any more.
+      scope.tasks().cancel("output operation '" + op.name() + "' of batch " + batch.id() + " failed");
     } finally {
       TaskScheduler.SCOPE.remove();
     }

@@ -27,6 +27,12 @@ import org.slf4j.LoggerFactory;
  * Runs jobs on a fixed pool of {@code parallelism} task slots (threads {@code sluice-task-N}). A job first
  * materializes the shuffle stages its RDD's lineage needs (parents first), then runs one result task per
  * partition. A failed task is retried on the same slot, from its lineage, up to {@code maxTaskAttempts}.
+ *
+ * <p>A task that fails for good (its last attempt, or a failure that is not retriable) fails its stage and
+ * cancels the stage's other tasks: those not started are skipped, running ones are interrupted, and none of
+ * them is retried or reported as a failure of its own. {@link JobTasks#cancel} does the same for every stage
+ * of an output operation's job. {@code runJob} returns, or throws, once every task it started has ended, so
+ * the slots are free for the next job.
  */
 public final class TaskScheduler {
 
@@ -47,8 +53,122 @@ public final class TaskScheduler {
    *
    * @param batchId         the batch
    * @param outputOperation the output operation's name
+   * @param tasks           the task sets the job runs, to cancel them
    */
-  public record JobScope(long batchId, String outputOperation) {
+  public record JobScope(long batchId, String outputOperation, JobTasks tasks) {
+
+    /** The scope of a job that has run no task yet. */
+    public JobScope(long batchId, String outputOperation) {
+      this(batchId, outputOperation, new JobTasks());
+    }
+  }
+
+  /**
+   * The task sets of one output operation's job that are running, on its job thread or on a helper thread
+   * that inherited its scope. Thread-safe.
+   */
+  public static final class JobTasks {
+    private final Set<TaskSet> running = Collections.newSetFromMap(new IdentityHashMap<>());
+    private String cancelled;
+
+    /** Adds {@code set}; returns the reason the job was cancelled (and {@code set} not added), or null. */
+    private synchronized String register(TaskSet set) {
+      if (cancelled == null) {
+        running.add(set);
+      }
+      return cancelled;
+    }
+
+    private synchronized void unregister(TaskSet set) {
+      running.remove(set);
+    }
+
+    /**
+     * Cancels the job's tasks: running ones are interrupted, the job's later task sets are refused with a
+     * {@link JobInterruptedException}. Idempotent; any thread; does not wait for the tasks to end.
+     */
+    public void cancel(String reason) {
+      List<TaskSet> sets;
+      synchronized (this) {
+        if (cancelled != null) {
+          return;
+        }
+        cancelled = reason;
+        sets = List.copyOf(running);
+      }
+      sets.forEach(set -> set.cancel(reason));
+    }
+  }
+
+  /**
+   * The tasks of one stage of one job, run on the slots. The first task to fail for good cancels the others;
+   * a failure after the cancellation is its consequence (an interrupted task) and is not reported. A task's
+   * thread is interrupted only between its {@link #begin} and {@link #end}, so no interrupt reaches the next
+   * task of the slot.
+   */
+  private static final class TaskSet {
+    private final Thread[] runners;
+    private String cancelled;
+    private RuntimeException failure;
+
+    TaskSet(int n) {
+      runners = new Thread[n];
+    }
+
+    /** The task of {@code partition} starts on this thread; false when the set is cancelled (skip it). */
+    synchronized boolean begin(int partition) {
+      if (cancelled != null) {
+        return false;
+      }
+      runners[partition] = Thread.currentThread();
+      return true;
+    }
+
+    /** The task of {@code partition} ended on this thread. */
+    synchronized void end(int partition) {
+      runners[partition] = null;
+      if (cancelled != null) {
+        // An interrupt of the cancellation may have arrived after the task's last interruptible call.
+        Thread.interrupted();
+      }
+    }
+
+    /** Records a task's final failure; the first cancels the other tasks. */
+    void fail(RuntimeException e, String reason) {
+      synchronized (this) {
+        if (cancelled != null) {
+          return;
+        }
+        failure = e;
+      }
+      cancel(reason);
+    }
+
+    /** Skips the tasks not started and interrupts the running ones; idempotent. */
+    synchronized void cancel(String reason) {
+      if (cancelled != null) {
+        return;
+      }
+      cancelled = reason;
+      Thread self = Thread.currentThread();
+      for (Thread t : runners) {
+        if (t != null && t != self) {
+          t.interrupt();
+        }
+      }
+    }
+
+    synchronized boolean cancelled() {
+      return cancelled != null;
+    }
+
+    synchronized String cancelReason() {
+      return cancelled;
+    }
+
+    synchronized RuntimeException failure() {
+      return failure;
+    }
   }
 
   /** One task's body. */
@@ -85,15 +205,14 @@ public final class TaskScheduler {
       throw new IllegalStateException("cannot run a job: the context's task slots are shut down");
     }
     int jobId = nextJob.getAndIncrement();
-    long batchId = currentBatchId();
-    prepare(rdd, jobId, batchId, Collections.newSetFromMap(new IdentityHashMap<>()));
+    JobScope scope = SCOPE.get();
+    prepare(rdd, jobId, scope, Collections.newSetFromMap(new IdentityHashMap<>()));
     int stage = nextStage.getAndIncrement();
-    return runTasks(rdd.numPartitions(), stage, jobId, batchId, (p, tc) -> f.apply(rdd.compute(p, tc), tc));
+    return runTasks(rdd.numPartitions(), stage, jobId, scope, (p, tc) -> f.apply(rdd.compute(p, tc), tc));
   }
 
-  /** The batch the calling thread works for: its job scope, or the running task's batch; -1 when none. */
-  private static long currentBatchId() {
-    JobScope scope = SCOPE.get();
+  /** The batch a job works for: its job scope's, or the running task's for a job started inside a task. */
+  private static long batchIdOf(JobScope scope) {
     if (scope != null) {
       return scope.batchId();
     }
@@ -120,8 +239,9 @@ public final class TaskScheduler {
       throw new IllegalStateException("cannot run a job: the context's task slots are shut down");
     }
     int jobId = nextJob.getAndIncrement();
-    long batchId = currentBatchId();
-    prepare(rdd, jobId, batchId, Collections.newSetFromMap(new IdentityHashMap<>()));
+    JobScope scope = SCOPE.get();
+    long batchId = batchIdOf(scope);
+    prepare(rdd, jobId, scope, Collections.newSetFromMap(new IdentityHashMap<>()));
     int stageId = nextStage.getAndIncrement();
     int n = rdd.numPartitions();
     for (int p = 0; p < n; p++) {
@@ -129,7 +249,8 @@ public final class TaskScheduler {
       Runnable task = () -> {
         Throwable failure = null;
         try {
-          runTask(partition, SLOT.get(), stageId, jobId, batchId, (q, tc) -> f.apply(rdd.compute(q, tc), tc));
+          runTask(partition, SLOT.get(), stageId, jobId, batchId, (q, tc) -> f.apply(rdd.compute(q, tc), tc),
+              null);
         } catch (Throwable e) {
           failure = e;
         } finally {
@@ -148,7 +269,7 @@ public final class TaskScheduler {
     return n;
   }
 
-  private void prepare(RDD<?> rdd, int jobId, long batchId, Set<RDD<?>> visited) {
+  private void prepare(RDD<?> rdd, int jobId, JobScope scope, Set<RDD<?>> visited) {
     if (!visited.add(rdd)) {
       return;
     }
@@ -157,66 +278,108 @@ public final class TaskScheduler {
       synchronized (stage) {
         if (!stage.materialized()) {
           RDD<?> mapSide = stage.mapSide();
-          prepare(mapSide, jobId, batchId, visited);
+          prepare(mapSide, jobId, scope, visited);
           int stageId = nextStage.getAndIncrement();
-          stage.setMapOutputs(runTasks(mapSide.numPartitions(), stageId, jobId, batchId,
+          stage.setMapOutputs(runTasks(mapSide.numPartitions(), stageId, jobId, scope,
               (p, tc) -> stage.runMapTask(p, tc)));
         }
       }
       return;
     }
     for (Dependency d : rdd.dependencies()) {
-      prepare(d.rdd(), jobId, batchId, visited);
+      prepare(d.rdd(), jobId, scope, visited);
     }
   }
 
-  private <R> List<R> runTasks(int n, int stageId, int jobId, long batchId, TaskBody<R> body) {
+  private <R> List<R> runTasks(int n, int stageId, int jobId, JobScope scope, TaskBody<R> body) {
+    long batchId = batchIdOf(scope);
     Integer currentSlot = SLOT.get();
     if (currentSlot != null) {
       // A job started from inside a task runs inline: waiting for other slots could deadlock.
       List<R> out = new ArrayList<>(n);
       for (int p = 0; p < n; p++) {
-        out.add(runTask(p, currentSlot, stageId, jobId, batchId, body));
+        out.add(runTask(p, currentSlot, stageId, jobId, batchId, body, null));
       }
       return out;
     }
+    TaskSet set = new TaskSet(n);
+    JobTasks job = scope == null ? null : scope.tasks();
+    String cancelled = job == null ? null : job.register(set);
+    if (cancelled != null) {
+      throw new JobInterruptedException(jobId, cancelled);
+    }
+    try {
+      return awaitTasks(submitTasks(n, set, stageId, jobId, batchId, body), set, stageId, jobId);
+    } finally {
+      if (job != null) {
+        job.unregister(set);
+      }
+    }
+  }
+
+  private <R> List<Future<R>> submitTasks(int n, TaskSet set, int stageId, int jobId, long batchId,
+      TaskBody<R> body) {
     List<Future<R>> futures = new ArrayList<>(n);
     try {
       for (int p = 0; p < n; p++) {
         int partition = p;
-        futures.add(pool.submit(() -> runTask(partition, SLOT.get(), stageId, jobId, batchId, body)));
+        futures.add(pool.submit(() -> runInSet(set, partition, stageId, jobId, batchId, body)));
       }
     } catch (RejectedExecutionException e) {
-      futures.forEach(f -> f.cancel(true));
+      set.cancel("the context's task slots are shut down");
+      futures.forEach(f -> f.cancel(false));
       throw new IllegalStateException("cannot run a job: the context's task slots are shut down", e);
     }
-    List<R> results = new ArrayList<>(n);
-    RuntimeException failure = null;
-    for (int p = 0; p < n; p++) {
+    return futures;
+  }
+
+  /** Waits for every task of {@code set} to end; throws the first final failure, or the cancellation. */
+  private <R> List<R> awaitTasks(List<Future<R>> futures, TaskSet set, int stageId, int jobId) {
+    List<R> results = new ArrayList<>(futures.size());
+    for (int p = 0; p < futures.size(); p++) {
       try {
         results.add(futures.get(p).get());
       } catch (InterruptedException e) {
-        futures.forEach(f -> f.cancel(true));
+        set.cancel("the job's thread was interrupted");
+        futures.forEach(f -> f.cancel(false));
         Thread.currentThread().interrupt();
         throw new JobInterruptedException(jobId, e);
       } catch (CancellationException e) {
-        if (failure == null) {
-          failure = new JobInterruptedException(jobId, e);
-        }
+        // Only shutdown() cancels a task's future: the context is stopping.
+        set.cancel("the context is stopping");
       } catch (ExecutionException e) {
-        if (failure == null) {
-          failure = e.getCause() instanceof RuntimeException re ? re
-              : new TaskFailedException(p, stageId, 1, e.getCause());
-        }
+        // runInSet records its task's failure before it throws; this is anything else that escaped.
+        set.fail(e.getCause() instanceof RuntimeException re ? re : new TaskFailedException(p, stageId, 1,
+            e.getCause()), "task " + p + " of stage " + stageId + " failed");
       }
     }
+    RuntimeException failure = set.failure();
     if (failure != null) {
       throw failure;
+    }
+    if (set.cancelled()) {
+      throw new JobInterruptedException(jobId, set.cancelReason());
     }
     return results;
   }
 
-  private <R> R runTask(int partition, int slot, int stageId, int jobId, long batchId, TaskBody<R> body) {
+  /** Runs one task of {@code set} on this slot, unless the set was cancelled before it started (null). */
+  private <R> R runInSet(TaskSet set, int partition, int stageId, int jobId, long batchId, TaskBody<R> body) {
+    if (!set.begin(partition)) {
+      return null;
+    }
+    try {
+      return runTask(partition, SLOT.get(), stageId, jobId, batchId, body, set);
+    } catch (TaskFailedException e) {
+      set.fail(e, "partition " + partition + " of stage " + stageId + " failed");
+      throw e;
+    } finally {
+      set.end(partition);
+    }
+  }
+
+  private <R> R runTask(int partition, int slot, int stageId, int jobId, long batchId, TaskBody<R> body,
+      TaskSet set) {
     TaskContextImpl outer = TaskContextImpl.CURRENT.get();
     for (int attempt = 0; ; attempt++) {
       TaskContextImpl tc = new TaskContextImpl(partition, attempt, slot, batchId, stageId, jobId);
@@ -231,7 +394,10 @@ public final class TaskScheduler {
         if (e instanceof VirtualMachineError || e instanceof InterruptedException) {
           retriable = false;
         }
-        if (!retriable || attempt + 1 >= maxAttempts || closed || Thread.currentThread().isInterrupted()) {
+        // A cancelled task is not retried: its failure is the interruption (which some clients swallow).
+        boolean cancelled = set != null && set.cancelled();
+        if (!retriable || attempt + 1 >= maxAttempts || closed || cancelled
+            || Thread.currentThread().isInterrupted()) {
           throw new TaskFailedException(partition, stageId, attempt + 1, e);
         }
         retries.increment();
@@ -246,7 +412,12 @@ public final class TaskScheduler {
   /** Interrupts running tasks and refuses new jobs. Idempotent. */
   public void shutdown() {
     closed = true;
-    pool.shutdownNow();
+    // The tasks that never started fail their futures, so that no job waits for them.
+    for (Runnable neverStarted : pool.shutdownNow()) {
+      if (neverStarted instanceof Future<?> f) {
+        f.cancel(false);
+      }
+    }
   }
 
   /** Waits for the slots' threads to end after {@link #shutdown()}. */
@@ -254,12 +425,16 @@ public final class TaskScheduler {
     return pool.awaitTermination(millis, TimeUnit.MILLISECONDS);
   }
 
-  /** Thrown when a job is interrupted because the context stops. */
+  /** Thrown when a job is interrupted because the context stops, or cancelled because its batch failed. */
   public static final class JobInterruptedException extends SluiceException {
     private static final long serialVersionUID = 1L;
 
     JobInterruptedException(int jobId, Throwable cause) {
       super("job " + jobId + " interrupted: the context is stopping", cause, false);
+    }
+
+    JobInterruptedException(int jobId, String reason) {
+      super("job " + jobId + " cancelled: " + reason, null, false);
     }
   }
 }

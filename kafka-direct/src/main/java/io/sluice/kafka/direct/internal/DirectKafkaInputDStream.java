@@ -52,6 +52,7 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   private final KafkaMetrics metrics;
   private final ReadSupport support;
   private final ConcurrentLinkedQueue<OffsetRange> commitQueue = new ConcurrentLinkedQueue<>();
+  private GroupCommitter committer;
   private DirectPlanner planner;
   private volatile boolean exhausted;
   private volatile String lastCommitMetadata = "";
@@ -260,10 +261,10 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
         throw undeclaredCommitter(store, batch, plan).orElse(e);
       }
     } else {
-      DriverConsumer driver = planner().driver();
+      GroupCommitter group = committer();
       Map<TopicPartition, Long> untils = untils(plan.ranges());
-      KafkaGroupOffsets.requireRangesStartAt(driver.committed(untils.keySet()), commit, where());
-      driver.commit(untils, metadata);
+      KafkaGroupOffsets.requireRangesStartAt(group.committed(untils.keySet()), commit, where());
+      group.commit(untils, metadata);
     }
     committed(plan);
   }
@@ -313,8 +314,19 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
       offsets.merge(r.topicPartition(), r.untilOffset(), Math::max);
     }
     if (!offsets.isEmpty()) {
-      planner().driver().commit(offsets, metadata);
+      committer().commit(offsets, metadata);
     }
+  }
+
+  /**
+   * The consumer-group commits' own consumer: the driver consumer stays free for planning while a commit
+   * waits for the group coordinator. Job-scheduler thread, and stop.
+   */
+  private synchronized GroupCommitter committer() {
+    if (committer == null) {
+      committer = GroupCommitter.forStream(strategy.kafkaParams(), options.pollTimeout());
+    }
+    return committer;
   }
 
   @Override
@@ -349,6 +361,13 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     } catch (RuntimeException e) {
       log.warn("stream {}: committing the queued commitAsync offsets on stop failed", name(), e);
     } finally {
+      GroupCommitter c;
+      synchronized (this) {
+        c = committer;
+      }
+      if (c != null) {
+        c.close();
+      }
       support.cache().close();
       if (support.deadLetters() != null) {
         support.deadLetters().close();

@@ -14,9 +14,11 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The driver's one consumer for metadata, offsets and consumer-group commits. It never
- * subscribes, so it never joins the group. Planning runs on the driver thread and commits may run
- * elsewhere, so every call is serialised here. Every call blocks up to the timeout given at
+ * A driver-side consumer for metadata, offsets and consumer-group commits. It never subscribes, so
+ * it never joins the group. The planner's one is used by the thread that starts the context
+ * (recovery, the start's reset commit) and then by the job-generator thread (planning); the batches'
+ * group commits go through a {@link GroupCommitter}, which owns a second one, so that a commit never
+ * holds up planning. Calls are serialised all the same. Every call blocks up to the timeout given at
  * construction (the stream's poll timeout) and then throws Kafka's {@code TimeoutException}.
  */
 public final class DriverConsumer implements AutoCloseable {
