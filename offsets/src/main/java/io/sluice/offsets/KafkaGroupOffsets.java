@@ -82,7 +82,12 @@ public final class KafkaGroupOffsets {
 
   /** The highest batch id in the group's stable commit metadata, or empty when none carries one. */
   public static OptionalLong lastBatchId(Admin admin, String group, Duration timeout) {
-    return readStable(admin, group, timeout).values().stream()
+    return lastBatchId(readStable(admin, group, timeout));
+  }
+
+  /** The highest batch id in the metadata of {@code committed} (a group's offsets), or empty when none carries one. */
+  public static OptionalLong lastBatchId(Map<TopicPartition, OffsetAndMetadata> committed) {
+    return committed.values().stream()
         .map(om -> KafkaCommitMetadata.batchId(om.metadata()))
         .filter(OptionalLong::isPresent)
         .mapToLong(OptionalLong::getAsLong)

@@ -79,4 +79,23 @@ class KafkaOffsetStoreContractTest extends OffsetStoreContractTest {
     store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 4, 12)));
     assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 12L));
   }
+
+  @Test
+  void aBatchIdTheGroupHoldsFromAnotherWriterIsSeenByTheNextCommit() throws Exception {
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
+    // Another writer of the group's offsets (e.g. an exactly-once KafkaSink, which has its own transactional
+    // id and so does not fence this store) records batch 5 at the same position.
+    try (Admin admin = broker.admin()) {
+      admin.alterConsumerGroupOffsets(group, Map.of(tp(ORDERS, 0),
+          new OffsetAndMetadata(10, KafkaCommitMetadata.encode(5, T0)))).all().get(20, TimeUnit.SECONDS);
+    }
+
+    // The store's own memory says batch 0; the group, read inside the transaction, says 5.
+    assertThatThrownBy(() -> store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 20))))
+        .isInstanceOfSatisfying(StaleBatchException.class, e -> assertThat(e.lastCommittedBatchId()).isEqualTo(5));
+    assertThat(store.lastBatchId(group)).hasValue(5);
+    assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 10L));
+    store.commit(batch(group, 6, new OffsetRange(ORDERS, 0, 10, 20)));
+    assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 20L));
+  }
 }

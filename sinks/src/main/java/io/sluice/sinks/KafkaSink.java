@@ -25,7 +25,9 @@ import org.apache.kafka.common.serialization.Serializer;
  * {@code commitTransaction}: the output and the input offsets become visible to {@code read_committed}
  * consumers together. A failed send or commit aborts the transaction and fails the batch with a
  * {@link SinkException}; a fenced producer fails the batch and every later one (the process is a zombie:
- * restart it). Nothing is swallowed, and the restarted application replays the batch.
+ * stop it). Nothing is swallowed, and the restarted application replays the batch. The transaction and the
+ * classification of its failures are {@link io.sluice.offsets.TransactionalProducer}'s, shared with the Kafka
+ * offset store.
  *
  * <p><b>At-least-once</b>: an idempotent producer, flushed at the end of every batch; offsets are left to
  * the input's own commit, so a replayed batch is sent again.

@@ -3,9 +3,10 @@ package io.sluice.offsets.internal;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetFencedException;
-import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStoreException;
 import io.sluice.offsets.StaleBatchException;
+import io.sluice.offsets.TransactionalProducer;
+import io.sluice.offsets.TransactionalProducerException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,18 +30,13 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -50,16 +46,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * The Kafka store: offsets in the consumer group ({@code __consumer_offsets}), so that
  * {@code kafka-consumer-groups} shows the stream's lag, and the batch history in a topic.
  *
- * <p>A commit is one Kafka transaction of a producer whose {@code transactional.id} is derived from
+ * <p>A commit is one transaction of the group's {@link TransactionalProducer} (the one owner of
+ * transactional producers, shared with the Kafka sink), whose {@code transactional.id} is derived from
  * the group: it appends the commit to the history topic and sends the offsets, with
  * {@code sluice:v1:batch=<id>;time=<instant>} as each partition's metadata, to the transaction;
  * the transaction coordinator makes both visible together or not at all. Starting a producer with
  * the same transactional id (another driver, or {@code sluice offsets reset}) fences this one: its
- * next commit fails, so a zombie driver cannot move the group. The last batch id is read once when
- * the producer starts (from the committed metadata and the history topic, after the fence is in
- * place) and then kept in memory, which is sound because no other Sluice store can commit for the
- * group without fencing this one. The offset check, by contrast, reads the group's stable offsets
- * from the broker inside every commit's transaction, because tools outside Sluice move a group
+ * next commit fails, so a zombie driver cannot move the group. Inside every commit's transaction the
+ * group's stable offsets are read from the broker ({@link KafkaGroupOffsets}) and both checks run on
+ * that read: the batch id against the highest one in the group's metadata and the last one this
+ * committer wrote or found in the history topic when it started (an empty batch leaves its id in the
+ * history only), then the ranges against the offsets, because tools outside Sluice move a group
  * without the transactional id.
  *
  * <p>Thread-safe: commits of one group serialise on a lock; history reads share one consumer
@@ -143,13 +140,13 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     }
   }
 
-  /** Waits until the committed offsets are readable as stable, so that a commit reads its own writes. */
-  private void awaitStable(String group, Map<TopicPartition, OffsetAndMetadata> offsets) {
+  /** Waits until the commit's offsets are readable as stable, so that a commit reads its own writes. */
+  private void awaitStable(String group, BatchCommit commit) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Map<TopicPartition, OffsetAndMetadata> stable = readGroupOffsets(group, true);
-      boolean visible = offsets.entrySet().stream().allMatch(e -> stable.get(e.getKey()) != null
-          && stable.get(e.getKey()).offset() == e.getValue().offset());
+      boolean visible = commit.ranges().stream().allMatch(r -> stable.get(r.topicPartition()) != null
+          && stable.get(r.topicPartition()).offset() == r.untilOffset());
       if (visible) {
         return;
       }
@@ -183,13 +180,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
 
   /** The highest batch id in the committed metadata and the history topic, or -1. */
   private long readLastBatchId(String group) {
-    long last = -1;
-    for (OffsetAndMetadata om : groupOffsets(group).values()) {
-      OptionalLong id = CommitCodec.batchIdOfKafkaMetadata(om.metadata());
-      if (id.isPresent()) {
-        last = Math.max(last, id.getAsLong());
-      }
-    }
+    long last = KafkaGroupOffsets.lastBatchId(groupOffsets(group)).orElse(-1);
     List<BatchCommit> newest = history(group, 1);
     if (!newest.isEmpty()) {
       last = Math.max(last, newest.get(0).batchId());
@@ -342,12 +333,14 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     committers.computeIfAbsent(group, GroupCommitter::new).claim();
   }
 
-  /** The transactional producer of one group and the last batch id it knows. */
+  /**
+   * One group's committer: its {@link TransactionalProducer} (transactional id {@code <prefix><group>}) and
+   * the last batch id it committed or found in the history when it started.
+   */
   private final class GroupCommitter {
     private final String group;
     private final ReentrantLock lock = new ReentrantLock();
-    private KafkaProducer<byte[], byte[]> producer; // guarded by lock
-    private boolean fenced; // guarded by lock
+    private TransactionalProducer<byte[], byte[]> producer; // guarded by lock; kept once fenced, to refuse
     private volatile long lastBatchId = -1;
 
     GroupCommitter(String group) {
@@ -358,7 +351,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     void claim() {
       lock.lock();
       try {
-        if (producer == null && !fenced) {
+        if (producer == null) {
           start();
         }
       } finally {
@@ -369,7 +362,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     void commit(BatchCommit commit, boolean fenceOffsets) {
       lock.lock();
       try {
-        if (fenced) {
+        if (producer != null && producer.fenced()) {
           throw fencedFailure(commit, null);
         }
         if (producer == null) {
@@ -387,106 +380,77 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
 
     private void start() {
       Map<String, Object> config = new HashMap<>(clientConfig);
-      config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalIdPrefix + group);
-      config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-      config.put(ProducerConfig.ACKS_CONFIG, "all");
       config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
-      config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-      config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
       config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "sluice-offsets-" + group);
-      KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(config);
+      TransactionalProducer<byte[], byte[]> p;
       try {
-        // Fence first, then read: a committer that started before us can no longer commit.
-        p.initTransactions();
+        p = TransactionalProducer.start(transactionalIdPrefix + group, config, new ByteArraySerializer(),
+            new ByteArraySerializer(), admin, timeout);
+      } catch (TransactionalProducerException e) {
+        throw failure("start the transactional producer of group '" + group + "'", e.getCause());
+      }
+      try {
+        // Fenced first, then read: a committer that started before us can no longer commit.
         lastBatchId = Math.max(lastBatchId, readLastBatchId(group));
       } catch (RuntimeException e) {
         p.close(Duration.ZERO);
-        throw e instanceof OffsetStoreException ose ? ose
-            : failure("start the transactional producer of group '" + group + "'", e);
+        throw failure("start the transactional producer of group '" + group + "'", e);
       }
       producer = p;
     }
 
-    /**
-     * One transaction: the offset check, the history record, the offsets. Errors are classified
-     * once: {@link ProducerFencedException} (another producer took the transactional id) fences this
-     * committer for good; everything else, {@link InvalidProducerEpochException} included (Kafka
-     * documents it as abortable), aborts the transaction and leaves the committer usable.
-     */
+    /** One transaction: the history record, then the group check and the offsets, then the commit. */
     private void send(BatchCommit commit, boolean fenceOffsets) {
-      Map<TopicPartition, OffsetAndMetadata> offsets = new LinkedHashMap<>();
-      String metadata = CommitCodec.kafkaMetadata(commit.batchId(), commit.batchTime());
-      for (OffsetRange r : commit.ranges()) {
-        offsets.put(r.topicPartition(), new OffsetAndMetadata(r.untilOffset(), metadata));
-      }
       try {
-        producer.beginTransaction();
-        if (fenceOffsets) {
-          checkStoredOffsets(commit);
-        }
+        producer.begin();
         producer.send(new ProducerRecord<>(historyTopic, historyPartition(group),
-            group.getBytes(StandardCharsets.UTF_8), CommitCodec.toBytes(commit)));
-        if (!offsets.isEmpty()) {
-          producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(group));
-        }
+            group.getBytes(StandardCharsets.UTF_8), CommitCodec.toBytes(commit)), null);
         hook.midway(commit);
-        producer.commitTransaction();
-      } catch (OffsetFencedException e) {
-        abort(e);
-        throw e;
+        producer.commit(List.of(commit), (c, stored) -> checkGroup(c, stored, fenceOffsets));
       } catch (Exception e) {
-        if (isFenced(e)) {
-          fence();
-          throw fencedFailure(commit, e);
-        }
-        abort(e);
-        throw new OffsetStoreException(describe() + ": commit of batch " + commit.batchId() + " of group '" + group
-            + "' failed and its transaction was aborted: " + e, e);
+        producer.abort(e);
+        throw commitFailure(commit, e);
       }
-      awaitStable(group, offsets);
+      awaitStable(group, commit);
     }
 
     /**
-     * Compares the ranges with the group's committed offsets as the broker holds them now. Read
-     * from the group, not from memory: tools outside Sluice ({@code kafka-consumer-groups
-     * --reset-offsets}) move the group without our transactional id. Kafka offers no conditional
-     * offset commit, so a change by such a tool between this read and the commit is not caught; a
-     * Sluice reset is, since it takes the transactional id and fences this producer.
+     * Refuses a batch id the group already holds (in its offsets' metadata, or committed here), then, when
+     * {@code fenceOffsets}, ranges that do not begin where the group stands. Runs inside the transaction on
+     * the group's offsets as the broker holds them now, not as remembered: tools outside Sluice
+     * ({@code kafka-consumer-groups --reset-offsets}) move the group without our transactional id. Kafka
+     * offers no conditional offset commit, so a change by such a tool between this read and the commit is
+     * not caught; a Sluice reset is, since it takes the transactional id and fences this producer.
      */
-    private void checkStoredOffsets(BatchCommit commit) {
-      Map<TopicPartition, Long> stored = new HashMap<>();
-      groupOffsets(group).forEach((tp, om) -> stored.put(tp, om.offset()));
-      checkOffsets(commit, stored);
-    }
-
-    private void abort(Exception cause) {
-      if (producer == null) {
-        return;
+    private void checkGroup(BatchCommit commit, Map<TopicPartition, OffsetAndMetadata> stored,
+        boolean fenceOffsets) {
+      long held = Math.max(lastBatchId, KafkaGroupOffsets.lastBatchId(stored).orElse(-1));
+      if (commit.batchId() <= held) {
+        throw new StaleBatchException(group, commit.batchId(), held);
       }
-      try {
-        producer.abortTransaction();
-      } catch (KafkaException e) {
-        cause.addSuppressed(e);
-        if (isFenced(e)) {
-          fence();
-        } else {
-          // The producer is unusable; the next commit starts (and fences with) a new one.
-          producer.close(Duration.ZERO);
-          producer = null;
-        }
+      if (fenceOffsets) {
+        TransactionalProducer.GroupCheck.rangesStartAt(describe()).check(commit, stored);
       }
     }
 
-    private void fence() {
-      fenced = true;
-      producer.close(Duration.ZERO);
-      producer = null;
+    /** What a failed commit throws; the producer has ended the transaction. */
+    private OffsetStoreException commitFailure(BatchCommit commit, Exception e) {
+      if (producer.fenced()) {
+        return e instanceof OffsetFencedException moved ? moved : fencedFailure(commit, e);
+      }
+      if (e instanceof OffsetFencedException || e instanceof StaleBatchException) {
+        return (OffsetStoreException) e;
+      }
+      String what = describe() + ": commit of batch " + commit.batchId() + " of group '" + group + "' failed";
+      return e instanceof TransactionalProducerException t
+          ? new OffsetStoreException(what + ": " + t.getMessage(), t)
+          : new OffsetStoreException(what + " and its transaction was aborted: " + e, e);
     }
 
     private OffsetStoreException fencedFailure(BatchCommit commit, Exception cause) {
       // A reset (sluice offsets reset/import) takes the transactional id and moves the offsets: say so by offsets.
       try {
-        checkStoredOffsets(commit);
+        TransactionalProducer.GroupCheck.rangesStartAt(describe()).check(commit, groupOffsets(group));
       } catch (OffsetFencedException moved) {
         if (cause != null) {
           moved.addSuppressed(cause);
@@ -521,16 +485,6 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
         lock.unlock();
       }
     }
-  }
-
-  /** Whether {@code e} or a cause says that another producer took the transactional id. */
-  private static boolean isFenced(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ProducerFencedException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private OffsetStoreException failure(String what, Throwable e) {
