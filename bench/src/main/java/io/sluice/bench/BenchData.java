@@ -19,115 +19,140 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /** Test data and client settings shared by the Kafka benches. */
 final class BenchData {
 
-    private BenchData() {
-    }
+  private BenchData() {}
 
+  /**
+   * Writes {@code records} String values of {@code valueBytes} characters round-robin over the
+   * topic's {@code partitions} (13 trailing digits make them distinct), with a batching producer
+   * (large batches, linger, no compression, acks=1, no idempotence) so loading the data takes
+   * seconds, not minutes. Blocks until everything is sent; the readers' exact counts catch a lost
+   * send.
+   */
+  static void produce(
+      EmbeddedKafka kafka, String topic, int partitions, long records, int valueBytes) {
+    Map<String, Object> config = new HashMap<>(kafka.producerConfig());
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    config.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+    config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+    config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
+    config.put(ProducerConfig.ACKS_CONFIG, "1");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+    if (valueBytes < 16) {
+      throw new IllegalArgumentException("valueBytes must be >= 16, was " + valueBytes);
+    }
+    String prefix = "v".repeat(valueBytes - 13);
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+      for (long i = 0; i < records; i++) {
+        // Distinct values of exactly valueBytes characters, so a transform has something to do.
+        String value = prefix + (1_000_000_000_000L + i);
+        producer.send(new ProducerRecord<>(topic, (int) (i % partitions), null, value));
+      }
+      producer.flush();
+    }
+  }
+
+  /** A consumer configuration with String deserializers, reading from the earliest offset. */
+  static Map<String, Object> consumerConfig(EmbeddedKafka kafka, String groupId) {
+    Map<String, Object> params = new HashMap<>(kafka.consumerConfig(groupId));
+    params.put("key.deserializer", StringDeserializer.class);
+    params.put("value.deserializer", StringDeserializer.class);
+    return params;
+  }
+
+  /**
+   * Wall-clock times of a run's batches, in microseconds, and the seconds from start to the last
+   * batch's end.
+   */
+  record BatchTimes(
+      long batches,
+      Histogram processing,
+      Histogram gaps,
+      long startMicros,
+      long stopMicros,
+      double secondsToLastBatch) {
     /**
-     * Writes {@code records} String values of {@code valueBytes} characters round-robin over the topic's
-     * {@code partitions} (13 trailing digits make them distinct), with a batching producer (large batches,
-     * linger, no compression, acks=1, no idempotence) so loading the data takes seconds, not minutes. Blocks
-     * until everything is sent; the readers' exact counts catch a lost send.
+     * One line: start-up (start() to the first batch's start), batch count, processing time
+     * sum/p50/max, the gap between batches p50/max, and the stop (last batch's end to termination).
      */
-    static void produce(EmbeddedKafka kafka, String topic, int partitions, long records, int valueBytes) {
-        Map<String, Object> config = new HashMap<>(kafka.producerConfig());
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
-        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
-        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
-        config.put(ProducerConfig.ACKS_CONFIG, "1");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
-        if (valueBytes < 16) {
-            throw new IllegalArgumentException("valueBytes must be >= 16, was " + valueBytes);
-        }
-        String prefix = "v".repeat(valueBytes - 13);
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-            for (long i = 0; i < records; i++) {
-                // Distinct values of exactly valueBytes characters, so a transform has something to do.
-                String value = prefix + (1_000_000_000_000L + i);
-                producer.send(new ProducerRecord<>(topic, (int) (i % partitions), null, value));
-            }
-            producer.flush();
-        }
+    String describe() {
+      return String.format(
+          Locale.ROOT,
+          "start %.0f ms; %d batches, processing sum %.0f ms, p50 %.1f ms,"
+              + " max %.1f ms; gap between batches p50 %.2f ms, max %.2f ms; stop %.0f ms",
+          startMicros / 1e3,
+          batches,
+          sum(processing) / 1e3,
+          processing.getValueAtPercentile(50) / 1e3,
+          processing.getMaxValue() / 1e3,
+          gaps.getValueAtPercentile(50) / 1e3,
+          gaps.getMaxValue() / 1e3,
+          stopMicros / 1e3);
     }
 
-    /** A consumer configuration with String deserializers, reading from the earliest offset. */
-    static Map<String, Object> consumerConfig(EmbeddedKafka kafka, String groupId) {
-        Map<String, Object> params = new HashMap<>(kafka.consumerConfig(groupId));
-        params.put("key.deserializer", StringDeserializer.class);
-        params.put("value.deserializer", StringDeserializer.class);
-        return params;
+    private static double sum(Histogram h) {
+      return h.getMean() * h.getTotalCount();
     }
+  }
 
-    /** Wall-clock times of a run's batches, in microseconds, and the seconds from start to the last batch's end. */
-    record BatchTimes(long batches, Histogram processing, Histogram gaps, long startMicros, long stopMicros,
-                      double secondsToLastBatch) {
-        /**
-         * One line: start-up (start() to the first batch's start), batch count, processing time sum/p50/max,
-         * the gap between batches p50/max, and the stop (last batch's end to termination).
-         */
-        String describe() {
-            return String.format(Locale.ROOT, "start %.0f ms; %d batches, processing sum %.0f ms, p50 %.1f ms,"
-                            + " max %.1f ms; gap between batches p50 %.2f ms, max %.2f ms; stop %.0f ms",
-                    startMicros / 1e3, batches, sum(processing) / 1e3, processing.getValueAtPercentile(50) / 1e3,
-                    processing.getMaxValue() / 1e3, gaps.getValueAtPercentile(50) / 1e3, gaps.getMaxValue() / 1e3,
-                    stopMicros / 1e3);
-        }
+  /**
+   * Starts {@code ctx} on {@code clock}, runs its first batch, advances the clock by {@code
+   * interval} every time a batch completes (so batches run back to back, as fast as they complete),
+   * and waits until the context stops by itself (a bounded input reached its end). Returns the
+   * batches' wall-clock times, including the time from {@code start()} to the end of the last
+   * batch, which is what the benches divide by: the stop that follows (closing consumers, which
+   * waits out an in-flight long-poll fetch of up to {@code fetch.max.wait.ms}) is reported apart,
+   * as the raw readers' {@code close()} is.
+   *
+   * @throws IllegalStateException if the context has not stopped after 10 minutes
+   */
+  static BatchTimes runUntilStopped(StreamingContext ctx, ManualClock clock, Duration interval)
+      throws InterruptedException {
+    Histogram processing = new Histogram(3);
+    Histogram gaps = new Histogram(3);
+    long[] firstStartAndLastEnd = new long[2];
+    ctx.addStreamingListener(
+        new StreamingListener() {
+          private long started;
+          private long completed = -1;
 
-        private static double sum(Histogram h) {
-            return h.getMean() * h.getTotalCount();
-        }
-    }
-
-    /**
-     * Starts {@code ctx} on {@code clock}, runs its first batch, advances the clock by {@code interval} every
-     * time a batch completes (so batches run back to back, as fast as they complete), and waits until the
-     * context stops by itself (a bounded input reached its end). Returns the batches' wall-clock times,
-     * including the time from {@code start()} to the end of the last batch, which is what the benches divide
-     * by: the stop that follows (closing consumers, which waits out an in-flight long-poll fetch of up to
-     * {@code fetch.max.wait.ms}) is reported apart, as the raw readers' {@code close()} is.
-     *
-     * @throws IllegalStateException if the context has not stopped after 10 minutes
-     */
-    static BatchTimes runUntilStopped(StreamingContext ctx, ManualClock clock, Duration interval)
-            throws InterruptedException {
-        Histogram processing = new Histogram(3);
-        Histogram gaps = new Histogram(3);
-        long[] firstStartAndLastEnd = new long[2];
-        ctx.addStreamingListener(new StreamingListener() {
-            private long started;
-            private long completed = -1;
-
-            @Override
-            public void onBatchStarted(BatchInfo batch) {
-                started = System.nanoTime();
-                if (firstStartAndLastEnd[0] == 0) {
-                    firstStartAndLastEnd[0] = started;
-                }
-                if (completed >= 0) {
-                    gaps.recordValue((started - completed) / 1000);
-                }
+          @Override
+          public void onBatchStarted(BatchInfo batch) {
+            started = System.nanoTime();
+            if (firstStartAndLastEnd[0] == 0) {
+              firstStartAndLastEnd[0] = started;
             }
-
-            @Override
-            public void onBatchCompleted(BatchInfo batch) {
-                completed = System.nanoTime();
-                firstStartAndLastEnd[1] = completed;
-                processing.recordValue((completed - started) / 1000);
-                clock.advance(interval);
+            if (completed >= 0) {
+              gaps.recordValue((started - completed) / 1000);
             }
+          }
+
+          @Override
+          public void onBatchCompleted(BatchInfo batch) {
+            completed = System.nanoTime();
+            firstStartAndLastEnd[1] = completed;
+            processing.recordValue((completed - started) / 1000);
+            clock.advance(interval);
+          }
         });
-        long t0 = System.nanoTime();
-        ctx.start();
-        clock.advance(interval);
-        if (!ctx.awaitTermination(Duration.ofMinutes(10))) {
-            ctx.stop(false);
-            throw new IllegalStateException("the bounded stream did not stop by itself within 10 minutes");
-        }
-        long end = System.nanoTime();
-        // The listener ran on the scheduler thread; awaitTermination returning orders its writes before here.
-        return new BatchTimes(processing.getTotalCount(), processing, gaps, (firstStartAndLastEnd[0] - t0) / 1000,
-                (end - firstStartAndLastEnd[1]) / 1000, (firstStartAndLastEnd[1] - t0) / 1e9);
+    long t0 = System.nanoTime();
+    ctx.start();
+    clock.advance(interval);
+    if (!ctx.awaitTermination(Duration.ofMinutes(10))) {
+      ctx.stop(false);
+      throw new IllegalStateException(
+          "the bounded stream did not stop by itself within 10 minutes");
     }
+    long end = System.nanoTime();
+    // The listener ran on the scheduler thread; awaitTermination returning orders its writes before
+    // here.
+    return new BatchTimes(
+        processing.getTotalCount(),
+        processing,
+        gaps,
+        (firstStartAndLastEnd[0] - t0) / 1000,
+        (end - firstStartAndLastEnd[1]) / 1000,
+        (firstStartAndLastEnd[1] - t0) / 1e9);
+  }
 }

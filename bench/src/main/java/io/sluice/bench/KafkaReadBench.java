@@ -33,265 +33,331 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Read throughput of Sluice's Kafka direct stream against the raw consumer limit, in one JVM, on one
- * embedded broker and the same data: a raw {@code KafkaConsumer} poll loop over every partition, one raw
- * consumer per partition each reading its pinned offset range on its own thread, and the direct stream
- * ({@code map}, {@code filter}, {@code count}) on {@code --slots} task slots. Each pass reads the whole
- * topic; figures are records/s, the median of {@code --passes} rounds after {@code --warmup} rounds, where a
- * round runs every reader once (interleaved, so load changes on the machine hit them alike).
+ * Read throughput of Sluice's Kafka direct stream against the raw consumer limit, in one JVM, on
+ * one embedded broker and the same data: a raw {@code KafkaConsumer} poll loop over every
+ * partition, one raw consumer per partition each reading its pinned offset range on its own thread,
+ * and the direct stream ({@code map}, {@code filter}, {@code count}) on {@code --slots} task slots.
+ * Each pass reads the whole topic; figures are records/s, the median of {@code --passes} rounds
+ * after {@code --warmup} rounds, where a round runs every reader once (interleaved, so load changes
+ * on the machine hit them alike).
  *
- * <p>The direct stream replays the topic as a bounded range ({@code StartingOffsets.bounded}), so a pass
- * stops by itself; {@code maxRatePerPartition} cuts it into about {@code --batches-per-pass} batches, and a
- * manual clock advanced on every batch completion runs them back to back.
+ * <p>The direct stream replays the topic as a bounded range ({@code StartingOffsets.bounded}), so a
+ * pass stops by itself; {@code maxRatePerPartition} cuts it into about {@code --batches-per-pass}
+ * batches, and a manual clock advanced on every batch completion runs them back to back.
  */
-@Command(name = "KafkaReadBench", mixinStandardHelpOptions = true,
-        description = "Kafka read throughput: raw consumer, pinned-range consumers and Sluice's direct stream.")
+@Command(
+    name = "KafkaReadBench",
+    mixinStandardHelpOptions = true,
+    description =
+        "Kafka read throughput: raw consumer, pinned-range consumers and Sluice's direct stream.")
 public final class KafkaReadBench implements Callable<Integer> {
 
-    /** The readers this bench can measure. */
-    enum Reader { RAW, PINNED, SLUICE }
+  /** The readers this bench can measure. */
+  enum Reader {
+    RAW,
+    PINNED,
+    SLUICE
+  }
 
-    private static final String TOPIC = "bench-read";
-    private static final Duration INTERVAL = Duration.ofSeconds(1);
+  private static final String TOPIC = "bench-read";
+  private static final Duration INTERVAL = Duration.ofSeconds(1);
 
-    @Option(names = "--records", description = "Records in the topic, default ${DEFAULT-VALUE}.")
-    long records = 5_000_000;
+  @Option(names = "--records", description = "Records in the topic, default ${DEFAULT-VALUE}.")
+  long records = 5_000_000;
 
-    @Option(names = "--value-bytes", description = "Bytes per String value (>= 16), default ${DEFAULT-VALUE}.")
-    int valueBytes = 100;
+  @Option(
+      names = "--value-bytes",
+      description = "Bytes per String value (>= 16), default ${DEFAULT-VALUE}.")
+  int valueBytes = 100;
 
-    @Option(names = "--partitions", description = "Topic partitions, default ${DEFAULT-VALUE}.")
-    int partitions = 4;
+  @Option(names = "--partitions", description = "Topic partitions, default ${DEFAULT-VALUE}.")
+  int partitions = 4;
 
-    @Option(names = "--slots", description = "Sluice task slots, default ${DEFAULT-VALUE}.")
-    int slots = 4;
+  @Option(names = "--slots", description = "Sluice task slots, default ${DEFAULT-VALUE}.")
+  int slots = 4;
 
-    @Option(names = "--batches-per-pass", description = "Sluice batches per pass (via maxRatePerPartition),"
-            + " default ${DEFAULT-VALUE}.")
-    int batchesPerPass = 4;
+  @Option(
+      names = "--batches-per-pass",
+      description =
+          "Sluice batches per pass (via maxRatePerPartition)," + " default ${DEFAULT-VALUE}.")
+  int batchesPerPass = 4;
 
-    @Option(names = "--warmup", description = "Warm-up passes per reader, default ${DEFAULT-VALUE}.")
-    int warmup = 3;
+  @Option(names = "--warmup", description = "Warm-up passes per reader, default ${DEFAULT-VALUE}.")
+  int warmup = 3;
 
-    @Option(names = "--passes", description = "Measured passes per reader, default ${DEFAULT-VALUE}.")
-    int passes = 5;
+  @Option(names = "--passes", description = "Measured passes per reader, default ${DEFAULT-VALUE}.")
+  int passes = 5;
 
-    @Option(names = "--readers", split = ",", converter = ReaderConverter.class,
-            description = "Readers to measure, from ${COMPLETION-CANDIDATES} (default: all).")
-    Set<Reader> readers = EnumSet.allOf(Reader.class);
+  @Option(
+      names = "--readers",
+      split = ",",
+      converter = ReaderConverter.class,
+      description = "Readers to measure, from ${COMPLETION-CANDIDATES} (default: all).")
+  Set<Reader> readers = EnumSet.allOf(Reader.class);
 
-    private final PrintStream out;
+  private final PrintStream out;
 
-    /** A bench printing to standard output. */
-    public KafkaReadBench() {
-        this(System.out);
+  /** A bench printing to standard output. */
+  public KafkaReadBench() {
+    this(System.out);
+  }
+
+  KafkaReadBench(PrintStream out) {
+    this.out = out;
+  }
+
+  /** Runs the bench; {@code --help} lists the options. Exits with 0 on success. */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new KafkaReadBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (records < partitions
+        || partitions <= 0
+        || slots <= 0
+        || batchesPerPass <= 0
+        || passes <= 0
+        || warmup < 0
+        || valueBytes < 16) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this),
+          "records >= partitions > 0, slots,"
+              + " batches-per-pass and passes > 0, warmup >= 0, value-bytes >= 16");
     }
+    out.printf(
+        Locale.ROOT,
+        "KafkaReadBench: %,d records of %d bytes, %d partitions, %d slots, %d warm-up +"
+            + " %d measured passes, %s, %d cpus, max heap %d MiB%n",
+        records,
+        valueBytes,
+        partitions,
+        slots,
+        warmup,
+        passes,
+        Runtime.version(),
+        Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() >> 20);
+    out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
+    try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
+      kafka.createTopic(TOPIC, partitions);
+      long t0 = System.nanoTime();
+      BenchData.produce(kafka, TOPIC, partitions, records, valueBytes);
+      out.printf(Locale.ROOT, "produced %,d records in %.1f s%n", records, Passes.secondsSince(t0));
+      Map<TopicPartition, Long> ends = kafka.endOffsets(TOPIC);
+      Map<String, Object> params = BenchData.consumerConfig(kafka, "bench-read");
 
-    KafkaReadBench(PrintStream out) {
-        this.out = out;
+      String rawName = "raw consumer poll loop";
+      String pinnedName = partitions + " pinned-range consumers";
+      String sluiceName = "sluice direct stream, " + slots + " slots";
+      Map<String, Passes.Pass> contenders = new LinkedHashMap<>();
+      if (readers.contains(Reader.RAW)) {
+        contenders.put(rawName, () -> rate(rawPollLoop(params, ends)));
+      }
+      if (readers.contains(Reader.PINNED)) {
+        contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends)));
+      }
+      if (readers.contains(Reader.SLUICE)) {
+        contenders.put(sluiceName, () -> directStream(params, ends));
+      }
+      Map<String, List<Double>> figures =
+          Passes.interleaved(out, "records/s", warmup, passes, contenders);
+      List<Double> none = List.of();
+      List<Double> raw = figures.getOrDefault(rawName, none);
+      List<Double> pinned = figures.getOrDefault(pinnedName, none);
+      List<Double> sluice = figures.getOrDefault(sluiceName, none);
+      out.println();
+      out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
+      out.printf(
+          Locale.ROOT,
+          "Summary (warm records/s, median of %d): raw %s | pinned-range %s | sluice %s%n",
+          passes,
+          Passes.format(Passes.median(raw)),
+          Passes.format(Passes.median(pinned)),
+          Passes.format(Passes.median(sluice)));
+      out.printf(
+          Locale.ROOT,
+          "sluice / pinned-range = %.2f (target >= 0.90), median of per-round ratios %.2f;"
+              + " sluice / raw = %.2f%n",
+          Passes.median(sluice) / Passes.median(pinned),
+          Passes.medianRatio(sluice, pinned),
+          Passes.median(sluice) / Passes.median(raw));
     }
+    return 0;
+  }
 
-    /** Runs the bench; {@code --help} lists the options. Exits with 0 on success. */
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new KafkaReadBench()).execute(args));
+  private double rate(Timed timed) {
+    check(timed.count);
+    out.printf(
+        Locale.ROOT,
+        "    read in %.2f s, then slowest consumer close %.0f ms%n",
+        timed.seconds,
+        timed.closeNanos / 1e6);
+    return timed.count / timed.seconds;
+  }
+
+  /**
+   * A raw pass: records kept, seconds from the start to the last record read (consumer creation
+   * included, close excluded, as Sluice's stop is), and the slowest {@code KafkaConsumer.close()}.
+   */
+  private record Timed(long count, double seconds, long closeNanos) {}
+
+  /**
+   * Records a range reader kept, when it had read its range (nanoTime), and how long its close
+   * took.
+   */
+  private record Read(long kept, long doneNanos, long closeNanos) {}
+
+  private static long closeTimed(KafkaConsumer<?, ?> consumer) {
+    long t0 = System.nanoTime();
+    consumer.close();
+    return System.nanoTime() - t0;
+  }
+
+  private void check(long count) {
+    if (count != records) {
+      throw new IllegalStateException("read " + count + " records, expected " + records);
     }
+  }
 
+  private static Map<String, Object> rawParams(Map<String, Object> params) {
+    Map<String, Object> c = new HashMap<>(params);
+    c.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    return c;
+  }
+
+  /**
+   * One consumer, every partition, poll until everything is read. Connection set-up is timed too.
+   */
+  private static Timed rawPollLoop(Map<String, Object> params, Map<TopicPartition, Long> ends) {
+    long t0 = System.nanoTime();
+    long total = ends.values().stream().mapToLong(Long::longValue).sum();
+    long read = 0;
+    long kept = 0;
+    KafkaConsumer<String, String> consumer = new KafkaConsumer<>(rawParams(params));
+    long closeNanos;
+    try {
+      consumer.assign(ends.keySet());
+      consumer.seekToBeginning(ends.keySet());
+      while (read < total) {
+        ConsumerRecords<String, String> batch = consumer.poll(Duration.ofMillis(200));
+        for (ConsumerRecord<String, String> r : batch) {
+          read++;
+          if (!r.value().isEmpty()) {
+            kept++;
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      consumer.close();
+      throw e;
+    }
+    double seconds = Passes.secondsSince(t0);
+    closeNanos = closeTimed(consumer);
+    return new Timed(kept, seconds, closeNanos);
+  }
+
+  /**
+   * One consumer per partition on its own thread, each reading [0, end) of its partition by
+   * position.
+   */
+  private static Timed pinnedRanges(Map<String, Object> params, Map<TopicPartition, Long> ends)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(ends.size());
+    try {
+      long t0 = System.nanoTime();
+      List<Future<Read>> parts = new ArrayList<>();
+      for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
+        parts.add(pool.submit(() -> readRange(params, e.getKey(), 0, e.getValue())));
+      }
+      long total = 0;
+      long lastDone = t0;
+      long slowestClose = 0;
+      for (Future<Read> f : parts) {
+        total += f.get().kept();
+        lastDone = Math.max(lastDone, f.get().doneNanos());
+        slowestClose = Math.max(slowestClose, f.get().closeNanos());
+      }
+      return new Timed(total, (lastDone - t0) / 1e9, slowestClose);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static Read readRange(
+      Map<String, Object> params, TopicPartition tp, long from, long until) {
+    long kept = 0;
+    KafkaConsumer<String, String> consumer = new KafkaConsumer<>(rawParams(params));
+    long closeNanos;
+    try {
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, from);
+      while (consumer.position(tp) < until) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200)).records(tp)) {
+          if (r.offset() < until && !r.value().isEmpty()) {
+            kept++;
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      consumer.close();
+      throw e;
+    }
+    long readNanos = System.nanoTime();
+    closeNanos = closeTimed(consumer);
+    return new Read(kept, readNanos, closeNanos);
+  }
+
+  /**
+   * The direct stream over [0, end) of every partition, map, filter, count; stops by itself at the
+   * end.
+   */
+  private double directStream(Map<String, Object> params, Map<TopicPartition, Long> ends)
+      throws Exception {
+    List<OffsetRange> ranges = new ArrayList<>();
+    long maxLag = 0;
+    for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
+      ranges.add(OffsetRange.of(e.getKey(), 0, e.getValue()));
+      maxLag = Math.max(maxLag, e.getValue());
+    }
+    long perPartitionPerBatch = Math.max(1, (maxLag + batchesPerPass - 1) / batchesPerPass);
+    ManualClock clock = new ManualClock();
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName("kafka-read-bench")
+            .batchInterval(INTERVAL)
+            .parallelism(slots)
+            .clock(clock)
+            .build();
+    AtomicLong kept = new AtomicLong();
+    KafkaDirect.<String, String>createDirectStream(
+            ctx,
+            ConsumerStrategies.subscribe(List.of(TOPIC), params),
+            DirectStreamOptions.builder()
+                .startingOffsets(StartingOffsets.bounded(ranges))
+                .maxRatePerPartition(perPartitionPerBatch * 1000 / INTERVAL.toMillis())
+                .build())
+        .map(ConsumerRecord::value)
+        .filter(v -> !v.isEmpty())
+        .foreachBatch((rdd, batch) -> kept.addAndGet(rdd.count()));
+    long t0 = System.nanoTime();
+    BenchData.BatchTimes times = BenchData.runUntilStopped(ctx, clock, INTERVAL);
+    double seconds = times.secondsToLastBatch();
+    out.printf(
+        Locale.ROOT,
+        "    %.2f s to the last batch's end (stopped after %.2f s): %s%n",
+        seconds,
+        Passes.secondsSince(t0),
+        times.describe());
+    check(kept.get());
+    return kept.get() / seconds;
+  }
+
+  /** Accepts reader names in any case. */
+  static final class ReaderConverter implements CommandLine.ITypeConverter<Reader> {
     @Override
-    public Integer call() throws Exception {
-        if (records < partitions || partitions <= 0 || slots <= 0 || batchesPerPass <= 0 || passes <= 0
-                || warmup < 0 || valueBytes < 16) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "records >= partitions > 0, slots,"
-                    + " batches-per-pass and passes > 0, warmup >= 0, value-bytes >= 16");
-        }
-        out.printf(Locale.ROOT, "KafkaReadBench: %,d records of %d bytes, %d partitions, %d slots, %d warm-up +"
-                        + " %d measured passes, %s, %d cpus, max heap %d MiB%n", records, valueBytes, partitions,
-                slots, warmup, passes, Runtime.version(), Runtime.getRuntime().availableProcessors(),
-                Runtime.getRuntime().maxMemory() >> 20);
-        out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
-        try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
-            kafka.createTopic(TOPIC, partitions);
-            long t0 = System.nanoTime();
-            BenchData.produce(kafka, TOPIC, partitions, records, valueBytes);
-            out.printf(Locale.ROOT, "produced %,d records in %.1f s%n", records, Passes.secondsSince(t0));
-            Map<TopicPartition, Long> ends = kafka.endOffsets(TOPIC);
-            Map<String, Object> params = BenchData.consumerConfig(kafka, "bench-read");
-
-            String rawName = "raw consumer poll loop";
-            String pinnedName = partitions + " pinned-range consumers";
-            String sluiceName = "sluice direct stream, " + slots + " slots";
-            Map<String, Passes.Pass> contenders = new LinkedHashMap<>();
-            if (readers.contains(Reader.RAW)) {
-                contenders.put(rawName, () -> rate(rawPollLoop(params, ends)));
-            }
-            if (readers.contains(Reader.PINNED)) {
-                contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends)));
-            }
-            if (readers.contains(Reader.SLUICE)) {
-                contenders.put(sluiceName, () -> directStream(params, ends));
-            }
-            Map<String, List<Double>> figures = Passes.interleaved(out, "records/s", warmup, passes, contenders);
-            List<Double> none = List.of();
-            List<Double> raw = figures.getOrDefault(rawName, none);
-            List<Double> pinned = figures.getOrDefault(pinnedName, none);
-            List<Double> sluice = figures.getOrDefault(sluiceName, none);
-            out.println();
-            out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
-            out.printf(Locale.ROOT, "Summary (warm records/s, median of %d): raw %s | pinned-range %s | sluice %s%n",
-                    passes, Passes.format(Passes.median(raw)), Passes.format(Passes.median(pinned)),
-                    Passes.format(Passes.median(sluice)));
-            out.printf(Locale.ROOT, "sluice / pinned-range = %.2f (target >= 0.90), median of per-round ratios %.2f;"
-                            + " sluice / raw = %.2f%n", Passes.median(sluice) / Passes.median(pinned),
-                    Passes.medianRatio(sluice, pinned), Passes.median(sluice) / Passes.median(raw));
-        }
-        return 0;
+    public Reader convert(String value) {
+      return Reader.valueOf(value.trim().toUpperCase(Locale.ROOT));
     }
-
-    private double rate(Timed timed) {
-        check(timed.count);
-        out.printf(Locale.ROOT, "    read in %.2f s, then slowest consumer close %.0f ms%n", timed.seconds,
-                timed.closeNanos / 1e6);
-        return timed.count / timed.seconds;
-    }
-
-    /**
-     * A raw pass: records kept, seconds from the start to the last record read (consumer creation included,
-     * close excluded, as Sluice's stop is), and the slowest {@code KafkaConsumer.close()}.
-     */
-    private record Timed(long count, double seconds, long closeNanos) {
-    }
-
-    /** Records a range reader kept, when it had read its range (nanoTime), and how long its close took. */
-    private record Read(long kept, long doneNanos, long closeNanos) {
-    }
-
-    private static long closeTimed(KafkaConsumer<?, ?> consumer) {
-        long t0 = System.nanoTime();
-        consumer.close();
-        return System.nanoTime() - t0;
-    }
-
-    private void check(long count) {
-        if (count != records) {
-            throw new IllegalStateException("read " + count + " records, expected " + records);
-        }
-    }
-
-    private static Map<String, Object> rawParams(Map<String, Object> params) {
-        Map<String, Object> c = new HashMap<>(params);
-        c.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        return c;
-    }
-
-    /** One consumer, every partition, poll until everything is read. Connection set-up is timed too. */
-    private static Timed rawPollLoop(Map<String, Object> params, Map<TopicPartition, Long> ends) {
-        long t0 = System.nanoTime();
-        long total = ends.values().stream().mapToLong(Long::longValue).sum();
-        long read = 0;
-        long kept = 0;
-        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(rawParams(params));
-        long closeNanos;
-        try {
-            consumer.assign(ends.keySet());
-            consumer.seekToBeginning(ends.keySet());
-            while (read < total) {
-                ConsumerRecords<String, String> batch = consumer.poll(Duration.ofMillis(200));
-                for (ConsumerRecord<String, String> r : batch) {
-                    read++;
-                    if (!r.value().isEmpty()) {
-                        kept++;
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            consumer.close();
-            throw e;
-        }
-        double seconds = Passes.secondsSince(t0);
-        closeNanos = closeTimed(consumer);
-        return new Timed(kept, seconds, closeNanos);
-    }
-
-    /** One consumer per partition on its own thread, each reading [0, end) of its partition by position. */
-    private static Timed pinnedRanges(Map<String, Object> params, Map<TopicPartition, Long> ends) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(ends.size());
-        try {
-            long t0 = System.nanoTime();
-            List<Future<Read>> parts = new ArrayList<>();
-            for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-                parts.add(pool.submit(() -> readRange(params, e.getKey(), 0, e.getValue())));
-            }
-            long total = 0;
-            long lastDone = t0;
-            long slowestClose = 0;
-            for (Future<Read> f : parts) {
-                total += f.get().kept();
-                lastDone = Math.max(lastDone, f.get().doneNanos());
-                slowestClose = Math.max(slowestClose, f.get().closeNanos());
-            }
-            return new Timed(total, (lastDone - t0) / 1e9, slowestClose);
-        } finally {
-            pool.shutdown();
-        }
-    }
-
-    private static Read readRange(Map<String, Object> params, TopicPartition tp, long from, long until) {
-        long kept = 0;
-        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(rawParams(params));
-        long closeNanos;
-        try {
-            consumer.assign(List.of(tp));
-            consumer.seek(tp, from);
-            while (consumer.position(tp) < until) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200)).records(tp)) {
-                    if (r.offset() < until && !r.value().isEmpty()) {
-                        kept++;
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            consumer.close();
-            throw e;
-        }
-        long readNanos = System.nanoTime();
-        closeNanos = closeTimed(consumer);
-        return new Read(kept, readNanos, closeNanos);
-    }
-
-    /** The direct stream over [0, end) of every partition, map, filter, count; stops by itself at the end. */
-    private double directStream(Map<String, Object> params, Map<TopicPartition, Long> ends) throws Exception {
-        List<OffsetRange> ranges = new ArrayList<>();
-        long maxLag = 0;
-        for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-            ranges.add(OffsetRange.of(e.getKey(), 0, e.getValue()));
-            maxLag = Math.max(maxLag, e.getValue());
-        }
-        long perPartitionPerBatch = Math.max(1, (maxLag + batchesPerPass - 1) / batchesPerPass);
-        ManualClock clock = new ManualClock();
-        StreamingContext ctx = StreamingContext.builder().appName("kafka-read-bench").batchInterval(INTERVAL)
-                .parallelism(slots).clock(clock).build();
-        AtomicLong kept = new AtomicLong();
-        KafkaDirect.<String, String>createDirectStream(ctx, ConsumerStrategies.subscribe(List.of(TOPIC), params),
-                        DirectStreamOptions.builder()
-                                .startingOffsets(StartingOffsets.bounded(ranges))
-                                .maxRatePerPartition(perPartitionPerBatch * 1000 / INTERVAL.toMillis())
-                                .build())
-                .map(ConsumerRecord::value)
-                .filter(v -> !v.isEmpty())
-                .foreachBatch((rdd, batch) -> kept.addAndGet(rdd.count()));
-        long t0 = System.nanoTime();
-        BenchData.BatchTimes times = BenchData.runUntilStopped(ctx, clock, INTERVAL);
-        double seconds = times.secondsToLastBatch();
-        out.printf(Locale.ROOT, "    %.2f s to the last batch's end (stopped after %.2f s): %s%n", seconds,
-                Passes.secondsSince(t0), times.describe());
-        check(kept.get());
-        return kept.get() / seconds;
-    }
-
-    /** Accepts reader names in any case. */
-    static final class ReaderConverter implements CommandLine.ITypeConverter<Reader> {
-        @Override
-        public Reader convert(String value) {
-            return Reader.valueOf(value.trim().toUpperCase(Locale.ROOT));
-        }
-    }
+  }
 }

@@ -1,17 +1,17 @@
 /**
- * Throughput and latency harness: runnable programs, not tests, each comparing Sluice with the raw limit
- * measured in the same JVM on the same data.
+ * Throughput and latency harness: runnable programs, not tests, each comparing Sluice with the raw
+ * limit measured in the same JVM on the same data.
  *
  * <ul>
- *   <li>{@link io.sluice.bench.EngineBench}: per-batch overhead of empty batches, stability of a short batch
- *       interval on the system clock, map/filter throughput over an in-memory source.</li>
- *   <li>{@link io.sluice.bench.KafkaReadBench}: the direct stream against a raw consumer and pinned-range
- *       consumers on an embedded broker.</li>
- *   <li>{@link io.sluice.bench.KafkaToKafkaBench}: exactly-once Kafka to Kafka against a hand-written
- *       transactional loop, and Kafka to PostgreSQL through the JDBC sink.</li>
+ *   <li>{@link io.sluice.bench.EngineBench}: per-batch overhead of empty batches, stability of a
+ *       short batch interval on the system clock, map/filter throughput over an in-memory source.
+ *   <li>{@link io.sluice.bench.KafkaReadBench}: the direct stream against a raw consumer and
+ *       pinned-range consumers on an embedded broker.
+ *   <li>{@link io.sluice.bench.KafkaToKafkaBench}: exactly-once Kafka to Kafka against a
+ *       hand-written transactional loop, and Kafka to PostgreSQL through the JDBC sink.
  * </ul>
  *
- * <p>The commands are in the module's {@code README.md}. Figures are printed (median of the measured passes
- * after warm-up passes); nothing asserts a time.
+ * <p>The commands are in the module's {@code README.md}. Figures are printed (median of the
+ * measured passes after warm-up passes); nothing asserts a time.
  */
 package io.sluice.bench;

@@ -11,17 +11,22 @@ import picocli.CommandLine;
 /** Keeps the harness runnable on a real embedded broker; measures nothing. */
 class KafkaReadBenchTest {
 
-    @Test
-    void readsEveryRecordWithEachReader() {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+  @Test
+  void readsEveryRecordWithEachReader() {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
 
-        int code = new CommandLine(new KafkaReadBench(out)).execute("--records", "2000", "--warmup", "0",
-                "--passes", "1");
+    int code =
+        new CommandLine(new KafkaReadBench(out))
+            .execute("--records", "2000", "--warmup", "0", "--passes", "1");
 
-        String printed = buf.toString(StandardCharsets.UTF_8);
-        assertThat(code).as(printed).isZero();
-        assertThat(printed).contains("raw consumer poll loop", "pinned-range consumers", "sluice direct stream",
-                "sluice / pinned-range");
-    }
+    String printed = buf.toString(StandardCharsets.UTF_8);
+    assertThat(code).as(printed).isZero();
+    assertThat(printed)
+        .contains(
+            "raw consumer poll loop",
+            "pinned-range consumers",
+            "sluice direct stream",
+            "sluice / pinned-range");
+  }
 }

@@ -11,18 +11,35 @@ import picocli.CommandLine;
 /** Keeps the harness runnable on a real broker and PostgreSQL; measures nothing. */
 class KafkaToKafkaBenchTest {
 
-    @Test
-    void runsEveryPipelineToTheEndOfTheInput() {
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+  @Test
+  void runsEveryPipelineToTheEndOfTheInput() {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
 
-        int code = new CommandLine(new KafkaToKafkaBench(out)).execute("--records", "2000", "--records-per-batch",
-                "800", "--jdbc-records", "400", "--warmup", "0", "--jdbc-warmup", "0", "--passes", "1",
+    int code =
+        new CommandLine(new KafkaToKafkaBench(out))
+            .execute(
+                "--records",
+                "2000",
+                "--records-per-batch",
+                "800",
+                "--jdbc-records",
+                "400",
+                "--warmup",
+                "0",
+                "--jdbc-warmup",
+                "0",
+                "--passes",
+                "1",
                 "--verify-output");
 
-        String printed = buf.toString(StandardCharsets.UTF_8);
-        assertThat(code).as(printed).isZero();
-        assertThat(printed).contains("hand-written transactional loop", "KafkaSink (EOS)", "JdbcSink (EOS)",
-                "sluice / hand-written");
-    }
+    String printed = buf.toString(StandardCharsets.UTF_8);
+    assertThat(code).as(printed).isZero();
+    assertThat(printed)
+        .contains(
+            "hand-written transactional loop",
+            "KafkaSink (EOS)",
+            "JdbcSink (EOS)",
+            "sluice / hand-written");
+  }
 }

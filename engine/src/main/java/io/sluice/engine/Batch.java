@@ -10,13 +10,14 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * One micro-batch: its consecutive id, its batch time and the plan of every input, keyed by input name.
+ * One micro-batch: its consecutive id, its batch time and the plan of every input, keyed by input
+ * name.
  *
- * <p>Immutable. The same batch (same id, time and plans) is seen again when a batch recovered from the
- * batch log is replayed, so sinks can deduplicate on {@code (id, partition)}.
+ * <p>Immutable. The same batch (same id, time and plans) is seen again when a batch recovered from
+ * the batch log is replayed, so sinks can deduplicate on {@code (id, partition)}.
  *
- * @param id    batch id: 0, 1, 2, ... without gaps
- * @param time  the batch time (a multiple of the batch interval after the context's start)
+ * @param id batch id: 0, 1, 2, ... without gaps
+ * @param time the batch time (a multiple of the batch interval after the context's start)
  * @param plans each input's plan keyed by {@code InputDStream.name()}, in input registration order
  */
 public record Batch(long id, Instant time, Map<String, Object> plans) {
@@ -27,7 +28,8 @@ public record Batch(long id, Instant time, Map<String, Object> plans) {
       throw new IllegalArgumentException("batch id must be >= 0, was " + id);
     }
     Objects.requireNonNull(time, "time");
-    plans = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(plans, "plans")));
+    plans =
+        Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(plans, "plans")));
   }
 
   /**

@@ -33,20 +33,20 @@ public interface BatchOutput<T> {
   }
 
   /**
-   * Where this output commits the batch's input offsets inside its own transaction, or empty when it
-   * commits none. When an output has a target, it is the one committer of every input's offsets: the
-   * inputs do not commit them again, and each input must keep its progress in that same place (its
-   * offset store, or for the exactly-once Kafka sink the Kafka consumer group), since that is where
-   * the input reads its position at start. {@code start()} refuses two outputs with a target, and an
-   * input whose own target differs.
+   * Where this output commits the batch's input offsets inside its own transaction, or empty when
+   * it commits none. When an output has a target, it is the one committer of every input's offsets:
+   * the inputs do not commit them again, and each input must keep its progress in that same place
+   * (its offset store, or for the exactly-once Kafka sink the Kafka consumer group), since that is
+   * where the input reads its position at start. {@code start()} refuses two outputs with a target,
+   * and an input whose own target differs.
    */
   default Optional<CommitTarget> offsetCommitTarget() {
     return Optional.empty();
   }
 
   /**
-   * Called once by {@code start()} on the driver thread before any batch runs: the place to
-   * check settings against the context and to abort transactions a crashed run left open.
+   * Called once by {@code start()} on the driver thread before any batch runs: the place to check
+   * settings against the context and to abort transactions a crashed run left open.
    */
   default void open(StreamingContext context) throws Exception {}
 

@@ -3,8 +3,8 @@ package io.sluice.engine;
 import java.time.Instant;
 
 /**
- * The source of time for a context: batch times, delays and the job generator's waits all come from it,
- * so tests can drive batches with a {@link ManualClock}.
+ * The source of time for a context: batch times, delays and the job generator's waits all come from
+ * it, so tests can drive batches with a {@link ManualClock}.
  *
  * <p>Implementations must be thread-safe.
  */

@@ -1,8 +1,6 @@
 package io.sluice.engine;
 
-/**
- * What an output can promise about each input record's effect after failures and restarts.
- */
+/** What an output can promise about each input record's effect after failures and restarts. */
 public enum DeliveryGuarantee {
 
   /** A replayed batch may apply its records again: the output sees some records twice. */

@@ -5,8 +5,8 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * A clock that only moves when told to, for deterministic tests: with a context built on it, advancing by
- * one batch interval runs exactly one batch. Thread-safe; time never goes backwards.
+ * A clock that only moves when told to, for deterministic tests: with a context built on it,
+ * advancing by one batch interval runs exactly one batch. Thread-safe; time never goes backwards.
  */
 public final class ManualClock implements Clock {
 
@@ -28,8 +28,8 @@ public final class ManualClock implements Clock {
   }
 
   /**
-   * Moves the time forward and wakes every waiter whose time has come. Returns without waiting for the
-   * batches that this triggers: wait for them with a listener or Awaitility.
+   * Moves the time forward and wakes every waiter whose time has come. Returns without waiting for
+   * the batches that this triggers: wait for them with a listener or Awaitility.
    *
    * @throws IllegalArgumentException if {@code by} is negative
    */
@@ -48,7 +48,8 @@ public final class ManualClock implements Clock {
    */
   public synchronized void setTime(Instant time) {
     if (time.isBefore(now)) {
-      throw new IllegalArgumentException("time must not go backwards: was " + now + ", asked " + time);
+      throw new IllegalArgumentException(
+          "time must not go backwards: was " + now + ", asked " + time);
     }
     now = time;
     notifyAll();

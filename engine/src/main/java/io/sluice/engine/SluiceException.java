@@ -1,8 +1,8 @@
 package io.sluice.engine;
 
 /**
- * Base of Sluice's typed failures. {@link #retriable()} tells whether trying the same work again can
- * succeed: a task that fails with a non-retriable exception is not re-run.
+ * Base of Sluice's typed failures. {@link #retriable()} tells whether trying the same work again
+ * can succeed: a task that fails with a non-retriable exception is not re-run.
  */
 public class SluiceException extends RuntimeException {
 

@@ -20,18 +20,20 @@ import java.util.Optional;
 import java.util.Queue;
 
 /**
- * The entry point: holds the configuration, the DStream graph, the task slots and the batch lifecycle.
+ * The entry point: holds the configuration, the DStream graph, the task slots and the batch
+ * lifecycle.
  *
- * <p>Build with {@link #builder()}, add inputs, transformations and output operations on the application
- * thread, then {@link #start()}. Every batch interval (by the injected {@link Clock}) a batch is planned on
- * every input and one job per output operation runs on the task slots; batches run one after another, in
- * order, and none is skipped. Lifecycle: {@link State#INITIALIZED} → {@link State#ACTIVE} →
- * {@link State#STOPPED}; a stopped context cannot be restarted.
+ * <p>Build with {@link #builder()}, add inputs, transformations and output operations on the
+ * application thread, then {@link #start()}. Every batch interval (by the injected {@link Clock}) a
+ * batch is planned on every input and one job per output operation runs on the task slots; batches
+ * run one after another, in order, and none is skipped. Lifecycle: {@link State#INITIALIZED} →
+ * {@link State#ACTIVE} → {@link State#STOPPED}; a stopped context cannot be restarted.
  *
- * <p>Threads: {@code sluice-job-generator} (plans batches), {@code sluice-job-scheduler} (runs batches,
- * commits), {@code sluice-job-N} (output-operation jobs, {@code concurrentJobs} of them),
+ * <p>Threads: {@code sluice-job-generator} (plans batches), {@code sluice-job-scheduler} (runs
+ * batches, commits), {@code sluice-job-N} (output-operation jobs, {@code concurrentJobs} of them),
  * {@code sluice-task-N} ({@code parallelism} task slots), {@code sluice-listener-bus} (calls the
- * {@link StreamingListener}s) and, while stopping, {@code sluice-stopper}. The public methods are thread-safe.
+ * {@link StreamingListener}s) and, while stopping, {@code sluice-stopper}. The public methods are
+ * thread-safe.
  */
 public final class StreamingContext {
 
@@ -83,34 +85,35 @@ public final class StreamingContext {
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * Validates the graph (window and slide durations, operator names, at least one output operation) and
-   * starts generating batches. Returns at once.
+   * Validates the graph (window and slide durations, operator names, at least one output operation)
+   * and starts generating batches. Returns at once.
    *
    * @throws IllegalArgumentException if the graph is invalid (the context stays INITIALIZED)
-   * @throws IllegalStateException    if already started or stopped
+   * @throws IllegalStateException if already started or stopped
    */
   public void start() {
     runtime.start();
   }
 
   /**
-   * Stops the context. Graceful: no new batch after the current clock time, and every batch already due
-   * (planned or with a batch time at or before now) runs and commits first. Not graceful: queued batches
-   * are dropped and the running one is interrupted without commit. Idempotent; stopping a never-started
-   * context only releases it.
+   * Stops the context. Graceful: no new batch after the current clock time, and every batch already
+   * due (planned or with a batch time at or before now) runs and commits first. Not graceful:
+   * queued batches are dropped and the running one is interrupted without commit. Idempotent;
+   * stopping a never-started context only releases it.
    *
-   * <p>Blocks until the context has terminated (task slots ended, outputs closed, inputs stopped, and every
-   * listener event posted before the stop delivered), for every caller: the one that began the stop, a
-   * second caller while it is stopping, and a caller after a failed batch or exhausted inputs began it. The
-   * wait is bounded by {@link Builder#stopTimeout(Duration) stopTimeout} (default 60 s). Called from an
-   * engine thread (a listener, an output operation, a task), it does not wait: the stop goes on in the
-   * background, since waiting there would wait for the caller itself. If the calling thread is interrupted
-   * while waiting, returns at once with its interrupt status set; the stop goes on. A second call does not
-   * turn a graceful stop in progress into an immediate one.
+   * <p>Blocks until the context has terminated (task slots ended, outputs closed, inputs stopped,
+   * and every listener event posted before the stop delivered), for every caller: the one that
+   * began the stop, a second caller while it is stopping, and a caller after a failed batch or
+   * exhausted inputs began it. The wait is bounded by {@link Builder#stopTimeout(Duration)
+   * stopTimeout} (default 60 s). Called from an engine thread (a listener, an output operation, a
+   * task), it does not wait: the stop goes on in the background, since waiting there would wait for
+   * the caller itself. If the calling thread is interrupted while waiting, returns at once with its
+   * interrupt status set; the stop goes on. A second call does not turn a graceful stop in progress
+   * into an immediate one.
    *
-   * @throws IllegalStateException if the context has not terminated within the stop timeout (the message
-   *                               says what the stop is still doing); it goes on stopping in the background
-   *                               and {@link #awaitTermination()} waits for the end
+   * @throws IllegalStateException if the context has not terminated within the stop timeout (the
+   *     message says what the stop is still doing); it goes on stopping in the background and
+   *     {@link #awaitTermination()} waits for the end
    */
   public void stop(boolean graceful) {
     runtime.stop(graceful);
@@ -120,7 +123,7 @@ public final class StreamingContext {
    * Blocks until the context has stopped.
    *
    * @throws BatchFailedException when the context stopped because a batch failed (batch id, output
-   *                              operation, partition, and the cause)
+   *     operation, partition, and the cause)
    * @throws InterruptedException if the waiting thread is interrupted
    */
   public void awaitTermination() throws InterruptedException {
@@ -208,38 +211,47 @@ public final class StreamingContext {
     runtime.listeners().add(listener);
   }
 
-  /** A stream taking one RDD from {@code queue} per batch (an empty batch when the queue is empty). */
+  /**
+   * A stream taking one RDD from {@code queue} per batch (an empty batch when the queue is empty).
+   */
   public <T> DStream<T> queueStream(Queue<RDD<T>> queue) {
     return queueStream(queue, true, null);
   }
 
   /**
-   * A stream reading {@code queue}: one RDD per batch if {@code oneAtATime}, else everything queued at the
-   * batch time. The queue is polled on the job generator thread; use a concurrent queue to add to it while
-   * running. Not recoverable after a restart.
+   * A stream reading {@code queue}: one RDD per batch if {@code oneAtATime}, else everything queued
+   * at the batch time. The queue is polled on the job generator thread; use a concurrent queue to
+   * add to it while running. Not recoverable after a restart.
    */
   public <T> DStream<T> queueStream(Queue<RDD<T>> queue, boolean oneAtATime) {
     return queueStream(queue, oneAtATime, null);
   }
 
-  /** As {@link #queueStream(Queue, boolean)}, with {@code defaultRdd} for batches when the queue is empty. */
+  /**
+   * As {@link #queueStream(Queue, boolean)}, with {@code defaultRdd} for batches when the queue is
+   * empty.
+   */
   public <T> DStream<T> queueStream(Queue<RDD<T>> queue, boolean oneAtATime, RDD<T> defaultRdd) {
     Objects.requireNonNull(queue, "queue");
     requireNotStopped("add a queue stream");
-    return new QueueInputDStream<>(this, "queueStream-" + runtime.graph().inputs().size(), queue, oneAtATime,
-        defaultRdd);
+    return new QueueInputDStream<>(
+        this, "queueStream-" + runtime.graph().inputs().size(), queue, oneAtATime, defaultRdd);
   }
 
-  /** A stream taking one collection from {@code queue} per batch, each cut into {@link #parallelism()} slices. */
+  /**
+   * A stream taking one collection from {@code queue} per batch, each cut into {@link
+   * #parallelism()} slices.
+   */
   public <T> DStream<T> queueCollectionStream(Queue<? extends Collection<T>> queue) {
     return queueCollectionStream(queue, true);
   }
 
   /**
-   * A stream reading collections from {@code queue} (one per batch, or all queued if not
-   * {@code oneAtATime}); see {@link #queueStream(Queue, boolean)}.
+   * A stream reading collections from {@code queue} (one per batch, or all queued if not {@code
+   * oneAtATime}); see {@link #queueStream(Queue, boolean)}.
    */
-  public <T> DStream<T> queueCollectionStream(Queue<? extends Collection<T>> queue, boolean oneAtATime) {
+  public <T> DStream<T> queueCollectionStream(
+      Queue<? extends Collection<T>> queue, boolean oneAtATime) {
     Objects.requireNonNull(queue, "queue");
     return queueStream(new CollectionQueue<>(queue), oneAtATime, null);
   }
@@ -248,13 +260,15 @@ public final class StreamingContext {
    * An RDD over a snapshot of {@code data}, cut into {@code numSlices} contiguous partitions.
    *
    * @throws IllegalArgumentException if {@code numSlices} is not positive
-   * @throws IllegalStateException    if the context has terminated
+   * @throws IllegalStateException if the context has terminated
    */
   public <T> RDD<T> parallelize(List<T> data, int numSlices) {
     Objects.requireNonNull(data, "data");
     if (runtime.terminated()) {
-      throw new IllegalStateException("cannot create an RDD: context '" + appName
-          + "' is stopped; build a new StreamingContext");
+      throw new IllegalStateException(
+          "cannot create an RDD: context '"
+              + appName
+              + "' is stopped; build a new StreamingContext");
     }
     if (numSlices <= 0) {
       throw new IllegalArgumentException("numSlices must be > 0, was " + numSlices);
@@ -277,8 +291,12 @@ public final class StreamingContext {
 
   private void requireNotStopped(String what) {
     if (runtime.state() == State.STOPPED) {
-      throw new IllegalStateException("cannot " + what + ": context '" + appName
-          + "' is stopped; build a new StreamingContext");
+      throw new IllegalStateException(
+          "cannot "
+              + what
+              + ": context '"
+              + appName
+              + "' is stopped; build a new StreamingContext");
     }
   }
 
@@ -287,7 +305,9 @@ public final class StreamingContext {
     return "StreamingContext[" + appName + ", " + batchInterval + ", " + state() + "]";
   }
 
-  /** Adapts a queue of collections to a queue of RDDs, parallelizing each collection when polled. */
+  /**
+   * Adapts a queue of collections to a queue of RDDs, parallelizing each collection when polled.
+   */
   private final class CollectionQueue<T> extends AbstractQueue<RDD<T>> {
     private final Queue<? extends Collection<T>> source;
 
@@ -298,8 +318,10 @@ public final class StreamingContext {
     @Override
     public RDD<T> poll() {
       Collection<T> c = source.poll();
-      return c == null ? null : new ParallelCollectionRDD<>(StreamingContext.this, new ArrayList<>(c),
-          c.isEmpty() ? 0 : parallelism);
+      return c == null
+          ? null
+          : new ParallelCollectionRDD<>(
+              StreamingContext.this, new ArrayList<>(c), c.isEmpty() ? 0 : parallelism);
     }
 
     @Override
@@ -324,8 +346,8 @@ public final class StreamingContext {
   }
 
   /**
-   * Builds a {@link StreamingContext}. Not thread-safe; {@link #build()} copies the settings, so later
-   * changes to the builder do not reach a built context.
+   * Builds a {@link StreamingContext}. Not thread-safe; {@link #build()} copies the settings, so
+   * later changes to the builder do not reach a built context.
    */
   public static final class Builder {
     private String appName;
@@ -340,8 +362,7 @@ public final class StreamingContext {
     private boolean backpressure;
     private boolean exactlyOnce;
 
-    private Builder() {
-    }
+    private Builder() {}
 
     /** Application name (required): tags meters, names logs and, later, transactional ids. */
     public Builder appName(String appName) {
@@ -374,8 +395,8 @@ public final class StreamingContext {
     }
 
     /**
-     * How long {@link StreamingContext#stop(boolean)} waits for the context to terminate before it throws
-     * (default 60 s; > 0). A graceful stop runs every batch already due within it.
+     * How long {@link StreamingContext#stop(boolean)} waits for the context to terminate before it
+     * throws (default 60 s; > 0). A graceful stop runs every batch already due within it.
      */
     public Builder stopTimeout(Duration stopTimeout) {
       this.stopTimeout = stopTimeout;
@@ -389,8 +410,8 @@ public final class StreamingContext {
     }
 
     /**
-     * Registry for the {@code sluice.*} meters. Default: a new {@code SimpleMeterRegistry} private to the
-     * context; pass {@code Metrics.globalRegistry} or your own registry to publish them.
+     * Registry for the {@code sluice.*} meters. Default: a new {@code SimpleMeterRegistry} private
+     * to the context; pass {@code Metrics.globalRegistry} or your own registry to publish them.
      */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = meterRegistry;
@@ -399,17 +420,19 @@ public final class StreamingContext {
 
     /** Directory for the batch log, commit log and state (optional). */
     public Builder checkpointDir(Path checkpointDir) {
-      // A checkpoint directory holds the batch log (every batch's plan, fsynced before it runs) and the
+      // A checkpoint directory holds the batch log (every batch's plan, fsynced before it runs) and
+      // the
       // commit log; on start the context replays planned but uncommitted batches from it.
       this.checkpointDir = checkpointDir;
       return this;
     }
 
     /**
-     * Requires end-to-end exactly-once (default false): {@link StreamingContext#start()} then refuses,
-     * naming the missing piece, unless a checkpoint directory is set and every output operation is a
-     * {@link BatchOutput} whose guarantee is {@link DeliveryGuarantee#EXACTLY_ONCE} or
-     * {@link DeliveryGuarantee#IDEMPOTENT} and which reports no {@link BatchOutput#exactlyOnceGaps() gaps}.
+     * Requires end-to-end exactly-once (default false): {@link StreamingContext#start()} then
+     * refuses, naming the missing piece, unless a checkpoint directory is set and every output
+     * operation is a {@link BatchOutput} whose guarantee is {@link DeliveryGuarantee#EXACTLY_ONCE}
+     * or {@link DeliveryGuarantee#IDEMPOTENT} and which reports no {@link
+     * BatchOutput#exactlyOnceGaps() gaps}.
      */
     public Builder exactlyOnce(boolean exactlyOnce) {
       this.exactlyOnce = exactlyOnce;
@@ -429,8 +452,9 @@ public final class StreamingContext {
      */
     public StreamingContext build() {
       if (appName == null || appName.isBlank()) {
-        throw new IllegalArgumentException("appName must be set and not blank, was "
-            + (appName == null ? "null" : "'" + appName + "'"));
+        throw new IllegalArgumentException(
+            "appName must be set and not blank, was "
+                + (appName == null ? "null" : "'" + appName + "'"));
       }
       if (batchInterval == null) {
         throw new IllegalArgumentException("batchInterval must be set, was null");
@@ -439,7 +463,8 @@ public final class StreamingContext {
         throw new IllegalArgumentException("batchInterval must be > 0, was " + batchInterval);
       }
       if (batchInterval.toNanos() % 1_000_000 != 0) {
-        throw new IllegalArgumentException("batchInterval must be whole milliseconds, was " + batchInterval);
+        throw new IllegalArgumentException(
+            "batchInterval must be whole milliseconds, was " + batchInterval);
       }
       if (parallelism <= 0) {
         throw new IllegalArgumentException("parallelism must be > 0, was " + parallelism);

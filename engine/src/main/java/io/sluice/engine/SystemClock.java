@@ -9,8 +9,7 @@ public final class SystemClock implements Clock {
   public static final SystemClock INSTANCE = new SystemClock();
 
   /** Creates a system clock; prefer {@link #INSTANCE}. */
-  public SystemClock() {
-  }
+  public SystemClock() {}
 
   @Override
   public Instant now() {

@@ -1,8 +1,8 @@
 package io.sluice.engine;
 
 /**
- * A failure that retrying cannot fix (bad configuration, lost data under a fail policy): a task that throws
- * it fails at once, without further attempts, and the batch fails.
+ * A failure that retrying cannot fix (bad configuration, lost data under a fail policy): a task
+ * that throws it fails at once, without further attempts, and the batch fails.
  */
 public class TerminalException extends SluiceException {
 

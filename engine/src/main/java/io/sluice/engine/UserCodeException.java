@@ -1,9 +1,9 @@
 package io.sluice.engine;
 
 /**
- * A checked exception thrown by an application function (map, reduce, foreachBatch ...), wrapped so it can
- * travel through iterators. Unchecked exceptions from user code are not wrapped. Retriable like any task
- * failure.
+ * A checked exception thrown by an application function (map, reduce, foreachBatch ...), wrapped so
+ * it can travel through iterators. Unchecked exceptions from user code are not wrapped. Retriable
+ * like any task failure.
  */
 public class UserCodeException extends SluiceException {
 

@@ -1,4 +1,2 @@
-/**
- * Streaming core: contexts, DStreams, RDDs, scheduler. Knows nothing of Kafka.
- */
+/** Streaming core: contexts, DStreams, RDDs, scheduler. Knows nothing of Kafka. */
 package io.sluice.engine;

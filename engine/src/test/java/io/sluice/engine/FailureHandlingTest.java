@@ -24,20 +24,31 @@ class FailureHandlingTest {
 
   @Test
   void taskFailingOnceIsRetriedAndOutputHoldsEachRecordOnce() {
-    try (Harness h = new Harness(StreamingContext.builder().appName("retry").batchInterval(Harness.INTERVAL)
-        .parallelism(2).maxTaskAttempts(4))) {
+    try (Harness h =
+        new Harness(
+            StreamingContext.builder()
+                .appName("retry")
+                .batchInterval(Harness.INTERVAL)
+                .parallelism(2)
+                .maxTaskAttempts(4))) {
       Queue<List<Integer>> q = new ConcurrentLinkedQueue<>(List.of(range(0, 100)));
       AtomicBoolean failed = new AtomicBoolean();
       List<Integer> attemptsOfFailedPartition = new CopyOnWriteArrayList<>();
-      Map<Long, List<Integer>> out = h.collect(h.ctx.queueCollectionStream(q).map(x -> {
-        if (x == 57) {
-          attemptsOfFailedPartition.add(TaskContext.current().orElseThrow().attemptNumber());
-          if (failed.compareAndSet(false, true)) {
-            throw new IllegalStateException("injected failure");
-          }
-        }
-        return x;
-      }));
+      Map<Long, List<Integer>> out =
+          h.collect(
+              h.ctx
+                  .queueCollectionStream(q)
+                  .map(
+                      x -> {
+                        if (x == 57) {
+                          attemptsOfFailedPartition.add(
+                              TaskContext.current().orElseThrow().attemptNumber());
+                          if (failed.compareAndSet(false, true)) {
+                            throw new IllegalStateException("injected failure");
+                          }
+                        }
+                        return x;
+                      }));
 
       h.runBatches(1);
 
@@ -49,61 +60,85 @@ class FailureHandlingTest {
 
   @Test
   void failureBeyondMaxTaskAttemptsStopsContextAndAwaitTerminationRethrows() throws Exception {
-    Harness h = new Harness(StreamingContext.builder().appName("fail").batchInterval(Harness.INTERVAL)
-        .parallelism(2).maxTaskAttempts(3));
-    Queue<List<Integer>> q = new ConcurrentLinkedQueue<>(List.of(range(0, 10), range(10, 20), range(20, 30)));
+    Harness h =
+        new Harness(
+            StreamingContext.builder()
+                .appName("fail")
+                .batchInterval(Harness.INTERVAL)
+                .parallelism(2)
+                .maxTaskAttempts(3));
+    Queue<List<Integer>> q =
+        new ConcurrentLinkedQueue<>(List.of(range(0, 10), range(10, 20), range(20, 30)));
     Map<Long, List<Integer>> out = new ConcurrentHashMap<>();
     List<Integer> attempts = new CopyOnWriteArrayList<>();
-    h.ctx.<Integer>queueCollectionStream(q).map(x -> {
-      if (x == 17) {
-        attempts.add(TaskContext.current().orElseThrow().attemptNumber());
-        throw new IllegalStateException("bad record 17");
-      }
-      return x;
-    }).foreachBatch("collect-out", (rdd, batch) -> out.put(batch.id(), rdd.collect()));
+    h.ctx
+        .<Integer>queueCollectionStream(q)
+        .map(
+            x -> {
+              if (x == 17) {
+                attempts.add(TaskContext.current().orElseThrow().attemptNumber());
+                throw new IllegalStateException("bad record 17");
+              }
+              return x;
+            })
+        .foreachBatch("collect-out", (rdd, batch) -> out.put(batch.id(), rdd.collect()));
     List<Long> failedBatches = new CopyOnWriteArrayList<>();
-    h.ctx.addStreamingListener(new StreamingListener() {
-      @Override
-      public void onBatchFailed(BatchInfo batch, Throwable cause) {
-        failedBatches.add(batch.batchId());
-      }
-    });
+    h.ctx.addStreamingListener(
+        new StreamingListener() {
+          @Override
+          public void onBatchFailed(BatchInfo batch, Throwable cause) {
+            failedBatches.add(batch.batchId());
+          }
+        });
 
     h.runBatches(1);
     h.clock.advance(Harness.INTERVAL.multipliedBy(2));
 
     assertThatThrownBy(h.ctx::awaitTermination)
-        .isInstanceOfSatisfying(BatchFailedException.class, e -> {
-          assertThat(e.batchId()).isEqualTo(1);
-          assertThat(e.outputOperation()).isEqualTo("collect-out");
-          assertThat(e.partition()).isEqualTo(1);
-          assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessage("bad record 17");
-        })
-        .hasMessageContaining("batch 1").hasMessageContaining("collect-out").hasMessageContaining("partition 1");
+        .isInstanceOfSatisfying(
+            BatchFailedException.class,
+            e -> {
+              assertThat(e.batchId()).isEqualTo(1);
+              assertThat(e.outputOperation()).isEqualTo("collect-out");
+              assertThat(e.partition()).isEqualTo(1);
+              assertThat(e.getCause())
+                  .isInstanceOf(IllegalStateException.class)
+                  .hasMessage("bad record 17");
+            })
+        .hasMessageContaining("batch 1")
+        .hasMessageContaining("collect-out")
+        .hasMessageContaining("partition 1");
     assertThat(attempts).containsExactly(0, 1, 2);
     assertThat(h.ctx.state()).isEqualTo(StreamingContext.State.STOPPED);
     assertThat(out).containsOnlyKeys(0L);
     assertThat(failedBatches).containsExactly(1L);
     assertThat(h.ctx.meterRegistry().get("sluice.batches.failed").counter().count()).isEqualTo(1.0);
-    assertThat(h.ctx.meterRegistry().get("sluice.batches.completed").counter().count()).isEqualTo(1.0);
+    assertThat(h.ctx.meterRegistry().get("sluice.batches.completed").counter().count())
+        .isEqualTo(1.0);
   }
 
   @Test
   void checkedExceptionInOutputFunctionFailsBatchWithoutPartition() throws Exception {
     Harness h = new Harness(1);
-    h.ctx.queueCollectionStream(new ConcurrentLinkedQueue<List<Integer>>())
-        .foreachBatch((rdd, batch) -> {
-          throw new java.io.IOException("disk full");
-        });
+    h.ctx
+        .queueCollectionStream(new ConcurrentLinkedQueue<List<Integer>>())
+        .foreachBatch(
+            (rdd, batch) -> {
+              throw new java.io.IOException("disk full");
+            });
     h.ctx.start();
     h.clock.advance(Harness.INTERVAL);
     assertThatThrownBy(() -> h.ctx.awaitTermination(Duration.ofSeconds(20)))
-        .isInstanceOfSatisfying(BatchFailedException.class, e -> {
-          assertThat(e.batchId()).isZero();
-          assertThat(e.partition()).isEqualTo(-1);
-          assertThat(e.outputOperation()).startsWith("foreachBatch-");
-          assertThat(e.getCause()).isInstanceOf(java.io.IOException.class).hasMessage("disk full");
-        });
+        .isInstanceOfSatisfying(
+            BatchFailedException.class,
+            e -> {
+              assertThat(e.batchId()).isZero();
+              assertThat(e.partition()).isEqualTo(-1);
+              assertThat(e.outputOperation()).startsWith("foreachBatch-");
+              assertThat(e.getCause())
+                  .isInstanceOf(java.io.IOException.class)
+                  .hasMessage("disk full");
+            });
   }
 
   @Test
@@ -112,30 +147,43 @@ class FailureHandlingTest {
     List<String> ran = new CopyOnWriteArrayList<>();
     var s = h.ctx.queueCollectionStream(new ConcurrentLinkedQueue<List<Integer>>());
     s.foreachBatch("first", (rdd, b) -> ran.add("first"));
-    s.foreachBatch("second", (rdd, b) -> {
-      ran.add("second");
-      throw new IllegalStateException("second fails");
-    });
+    s.foreachBatch(
+        "second",
+        (rdd, b) -> {
+          ran.add("second");
+          throw new IllegalStateException("second fails");
+        });
     s.foreachBatch("third", (rdd, b) -> ran.add("third"));
     h.ctx.start();
     h.clock.advance(Harness.INTERVAL);
-    assertThatThrownBy(h.ctx::awaitTermination).isInstanceOfSatisfying(BatchFailedException.class,
-        e -> assertThat(e.outputOperation()).isEqualTo("second"));
+    assertThatThrownBy(h.ctx::awaitTermination)
+        .isInstanceOfSatisfying(
+            BatchFailedException.class, e -> assertThat(e.outputOperation()).isEqualTo("second"));
     assertThat(ran).containsExactly("first", "second");
   }
 
   @Test
   void terminalExceptionIsNotRetried() throws Exception {
-    Harness h = new Harness(StreamingContext.builder().appName("terminal").batchInterval(Harness.INTERVAL)
-        .parallelism(1).maxTaskAttempts(4));
+    Harness h =
+        new Harness(
+            StreamingContext.builder()
+                .appName("terminal")
+                .batchInterval(Harness.INTERVAL)
+                .parallelism(1)
+                .maxTaskAttempts(4));
     List<Integer> attempts = new ArrayList<>();
-    h.collect(h.ctx.queueCollectionStream(new ConcurrentLinkedQueue<>(List.of(List.of(1)))).map(x -> {
-      attempts.add(TaskContext.current().orElseThrow().attemptNumber());
-      throw new TerminalException("data lost");
-    }));
+    h.collect(
+        h.ctx
+            .queueCollectionStream(new ConcurrentLinkedQueue<>(List.of(List.of(1))))
+            .map(
+                x -> {
+                  attempts.add(TaskContext.current().orElseThrow().attemptNumber());
+                  throw new TerminalException("data lost");
+                }));
     h.ctx.start();
     h.clock.advance(Harness.INTERVAL);
-    assertThatThrownBy(h.ctx::awaitTermination).isInstanceOf(BatchFailedException.class)
+    assertThatThrownBy(h.ctx::awaitTermination)
+        .isInstanceOf(BatchFailedException.class)
         .hasCauseInstanceOf(TerminalException.class);
     assertThat(attempts).containsExactly(0);
   }

@@ -20,28 +20,33 @@ public final class Harness implements AutoCloseable {
   private final List<BatchInfo> completedInfos = new ArrayList<>();
 
   public Harness(int parallelism) {
-    this(StreamingContext.builder().appName("test").batchInterval(INTERVAL).parallelism(parallelism));
+    this(
+        StreamingContext.builder()
+            .appName("test")
+            .batchInterval(INTERVAL)
+            .parallelism(parallelism));
   }
 
   public Harness(StreamingContext.Builder builder) {
     ctx = builder.clock(clock).build();
-    ctx.addStreamingListener(new StreamingListener() {
-      @Override
-      public void onBatchCompleted(BatchInfo batch) {
-        synchronized (monitor) {
-          completed++;
-          completedInfos.add(batch);
-          monitor.notifyAll();
-        }
-      }
+    ctx.addStreamingListener(
+        new StreamingListener() {
+          @Override
+          public void onBatchCompleted(BatchInfo batch) {
+            synchronized (monitor) {
+              completed++;
+              completedInfos.add(batch);
+              monitor.notifyAll();
+            }
+          }
 
-      @Override
-      public void onBatchFailed(BatchInfo batch, Throwable cause) {
-        synchronized (monitor) {
-          monitor.notifyAll();
-        }
-      }
-    });
+          @Override
+          public void onBatchFailed(BatchInfo batch, Throwable cause) {
+            synchronized (monitor) {
+              monitor.notifyAll();
+            }
+          }
+        });
   }
 
   /** Collects each batch's RDD contents by batch id. */
@@ -51,7 +56,10 @@ public final class Harness implements AutoCloseable {
     return out;
   }
 
-  /** Starts the context if needed, then runs {@code n} batches one by one, waiting for each to complete. */
+  /**
+   * Starts the context if needed, then runs {@code n} batches one by one, waiting for each to
+   * complete.
+   */
   public void runBatches(int n) {
     if (ctx.state() == StreamingContext.State.INITIALIZED) {
       ctx.start();

@@ -14,18 +14,24 @@ class SystemClockTest {
 
   @Test
   void wallClockDrivesConsecutiveBatchesOnTheIntervalGrid() throws Exception {
-    StreamingContext ctx = StreamingContext.builder().appName("wall").batchInterval(Duration.ofMillis(20))
-        .parallelism(2).build();
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName("wall")
+            .batchInterval(Duration.ofMillis(20))
+            .parallelism(2)
+            .build();
     List<BatchInfo> done = new CopyOnWriteArrayList<>();
     CountDownLatch tenBatches = new CountDownLatch(10);
-    ctx.addStreamingListener(new StreamingListener() {
-      @Override
-      public void onBatchCompleted(BatchInfo batch) {
-        done.add(batch);
-        tenBatches.countDown();
-      }
-    });
-    ctx.queueCollectionStream(new ConcurrentLinkedQueue<List<Integer>>()).foreachBatch((rdd, b) -> rdd.count());
+    ctx.addStreamingListener(
+        new StreamingListener() {
+          @Override
+          public void onBatchCompleted(BatchInfo batch) {
+            done.add(batch);
+            tenBatches.countDown();
+          }
+        });
+    ctx.queueCollectionStream(new ConcurrentLinkedQueue<List<Integer>>())
+        .foreachBatch((rdd, b) -> rdd.count());
     ctx.start();
     try {
       assertThat(tenBatches.await(20, TimeUnit.SECONDS)).isTrue();

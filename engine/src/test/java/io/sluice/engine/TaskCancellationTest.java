@@ -22,8 +22,8 @@ class TaskCancellationTest {
   private static final int PARTITIONS = 4;
 
   /**
-   * Partition 0 fails for good once every other partition is running; the others wait for a latch nobody
-   * counts down, and count the interruption that ends them.
+   * Partition 0 fails for good once every other partition is running; the others wait for a latch
+   * nobody counts down, and count the interruption that ends them.
    */
   private static final class BlockedJob {
     final CountDownLatch othersRunning = new CountDownLatch(PARTITIONS - 1);
@@ -56,20 +56,32 @@ class TaskCancellationTest {
 
   @Test
   void failedTaskInterruptsTheOtherTasksOfItsJobAndTheSlotsRunTheNextJob() {
-    StreamingContext ctx = StreamingContext.builder().appName("cancel-rdd").batchInterval(Duration.ofSeconds(1))
-        .parallelism(PARTITIONS).maxTaskAttempts(3).build();
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName("cancel-rdd")
+            .batchInterval(Duration.ofSeconds(1))
+            .parallelism(PARTITIONS)
+            .maxTaskAttempts(3)
+            .build();
     try {
       BlockedJob job = new BlockedJob();
       RDD<Integer> rdd = ctx.parallelize(partitions(), PARTITIONS);
 
-      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
-          assertThatThrownBy(() -> rdd.runJob((it, tc) -> job.run(it.next())))
-              .isInstanceOfSatisfying(TaskFailedException.class, e -> {
-                assertThat(e.partition()).isZero();
-                assertThat(e.getCause()).isInstanceOf(TerminalException.class).hasMessage("partition 0 is broken");
-              }));
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          Duration.ofSeconds(20),
+          () ->
+              assertThatThrownBy(() -> rdd.runJob((it, tc) -> job.run(it.next())))
+                  .isInstanceOfSatisfying(
+                      TaskFailedException.class,
+                      e -> {
+                        assertThat(e.partition()).isZero();
+                        assertThat(e.getCause())
+                            .isInstanceOf(TerminalException.class)
+                            .hasMessage("partition 0 is broken");
+                      }));
 
-      // runJob returned only after every task ended: each blocked task saw its interruption, none retried.
+      // runJob returned only after every task ended: each blocked task saw its interruption, none
+      // retried.
       assertThat(job.interrupted).hasValue(PARTITIONS - 1);
       assertThat(job.attempts).hasValue(PARTITIONS);
       assertThat(ctx.meterRegistry().get("sluice.task.retries").counter().count()).isZero();
@@ -77,14 +89,18 @@ class TaskCancellationTest {
       // The same slots run the next job, and no interrupt of the cancelled job reaches its tasks.
       List<Thread> threads = new CopyOnWriteArrayList<>();
       CountDownLatch allRunning = new CountDownLatch(PARTITIONS);
-      List<Integer> out = rdd.runJob((it, tc) -> {
-        threads.add(Thread.currentThread());
-        allRunning.countDown();
-        assertThat(allRunning.await(20, TimeUnit.SECONDS)).isTrue();
-        return it.next();
-      });
+      List<Integer> out =
+          rdd.runJob(
+              (it, tc) -> {
+                threads.add(Thread.currentThread());
+                allRunning.countDown();
+                assertThat(allRunning.await(20, TimeUnit.SECONDS)).isTrue();
+                return it.next();
+              });
       assertThat(out).containsExactlyElementsOf(partitions());
-      assertThat(threads).extracting(Thread::getName).allMatch(n -> n.startsWith("sluice-task-"))
+      assertThat(threads)
+          .extracting(Thread::getName)
+          .allMatch(n -> n.startsWith("sluice-task-"))
           .doesNotHaveDuplicates();
     } finally {
       ctx.stop(false);
@@ -94,20 +110,28 @@ class TaskCancellationTest {
   @Test
   void failedTaskFailsTheBatchPromptlyWhileTheOtherTasksBlock() throws Exception {
     BlockedJob job = new BlockedJob();
-    Harness h = new Harness(StreamingContext.builder().appName("cancel-batch").batchInterval(Harness.INTERVAL)
-        .parallelism(PARTITIONS).maxTaskAttempts(3));
-    Queue<RDD<Integer>> q = new ConcurrentLinkedQueue<>(List.of(h.ctx.parallelize(partitions(), PARTITIONS)));
+    Harness h =
+        new Harness(
+            StreamingContext.builder()
+                .appName("cancel-batch")
+                .batchInterval(Harness.INTERVAL)
+                .parallelism(PARTITIONS)
+                .maxTaskAttempts(3));
+    Queue<RDD<Integer>> q =
+        new ConcurrentLinkedQueue<>(List.of(h.ctx.parallelize(partitions(), PARTITIONS)));
     h.ctx.queueStream(q).map(job::run).foreachBatch("blocked", (rdd, batch) -> rdd.collect());
     h.ctx.start();
     h.clock.advance(Harness.INTERVAL);
 
     assertThatThrownBy(() -> h.ctx.awaitTermination(Duration.ofSeconds(20)))
-        .isInstanceOfSatisfying(BatchFailedException.class, e -> {
-          assertThat(e.batchId()).isZero();
-          assertThat(e.outputOperation()).isEqualTo("blocked");
-          assertThat(e.partition()).isZero();
-          assertThat(e.getCause()).isInstanceOf(TerminalException.class);
-        });
+        .isInstanceOfSatisfying(
+            BatchFailedException.class,
+            e -> {
+              assertThat(e.batchId()).isZero();
+              assertThat(e.outputOperation()).isEqualTo("blocked");
+              assertThat(e.partition()).isZero();
+              assertThat(e.getCause()).isInstanceOf(TerminalException.class);
+            });
     assertThat(job.interrupted).hasValue(PARTITIONS - 1);
     assertThat(job.attempts).hasValue(PARTITIONS);
     assertThat(h.ctx.meterRegistry().get("sluice.task.retries").counter().count()).isZero();
@@ -115,46 +139,70 @@ class TaskCancellationTest {
 
   @Test
   void failedJobCancelsTheTasksOfAConcurrentJobOfTheSameBatch() throws Exception {
-    Harness h = new Harness(StreamingContext.builder().appName("cancel-jobs").batchInterval(Harness.INTERVAL)
-        .parallelism(2).concurrentJobs(2).maxTaskAttempts(3));
+    Harness h =
+        new Harness(
+            StreamingContext.builder()
+                .appName("cancel-jobs")
+                .batchInterval(Harness.INTERVAL)
+                .parallelism(2)
+                .concurrentJobs(2)
+                .maxTaskAttempts(3));
     CountDownLatch blockedTaskRunning = new CountDownLatch(1);
     CountDownLatch never = new CountDownLatch(1);
     AtomicInteger interrupted = new AtomicInteger();
     List<String> completedOperations = new CopyOnWriteArrayList<>();
-    h.ctx.addStreamingListener(new StreamingListener() {
-      @Override
-      public void onOutputOperationCompleted(OutputOperationInfo info) {
-        completedOperations.add(info.name() + ": " + info.failureReason().orElse("ok"));
-      }
-    });
-    DStream<Integer> s = h.ctx.queueCollectionStream(new ConcurrentLinkedQueue<>(List.of(List.of(1))));
-    s.foreachBatch("slow", (rdd, batch) -> rdd.foreach(x -> {
-      blockedTaskRunning.countDown();
-      try {
-        never.await();
-      } catch (InterruptedException e) {
-        interrupted.incrementAndGet();
-        throw e;
-      }
-    }));
-    s.foreachBatch("failing", (rdd, batch) -> {
-      assertThat(blockedTaskRunning.await(20, TimeUnit.SECONDS)).isTrue();
-      throw new IllegalStateException("the sink is down");
-    });
+    h.ctx.addStreamingListener(
+        new StreamingListener() {
+          @Override
+          public void onOutputOperationCompleted(OutputOperationInfo info) {
+            completedOperations.add(info.name() + ": " + info.failureReason().orElse("ok"));
+          }
+        });
+    DStream<Integer> s =
+        h.ctx.queueCollectionStream(new ConcurrentLinkedQueue<>(List.of(List.of(1))));
+    s.foreachBatch(
+        "slow",
+        (rdd, batch) ->
+            rdd.foreach(
+                x -> {
+                  blockedTaskRunning.countDown();
+                  try {
+                    never.await();
+                  } catch (InterruptedException e) {
+                    interrupted.incrementAndGet();
+                    throw e;
+                  }
+                }));
+    s.foreachBatch(
+        "failing",
+        (rdd, batch) -> {
+          assertThat(blockedTaskRunning.await(20, TimeUnit.SECONDS)).isTrue();
+          throw new IllegalStateException("the sink is down");
+        });
     h.ctx.start();
     h.clock.advance(Harness.INTERVAL);
 
     assertThatThrownBy(() -> h.ctx.awaitTermination(Duration.ofSeconds(20)))
-        .isInstanceOfSatisfying(BatchFailedException.class, e -> {
-          assertThat(e.outputOperation()).isEqualTo("failing");
-          assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessage("the sink is down");
-        });
+        .isInstanceOfSatisfying(
+            BatchFailedException.class,
+            e -> {
+              assertThat(e.outputOperation()).isEqualTo("failing");
+              assertThat(e.getCause())
+                  .isInstanceOf(IllegalStateException.class)
+                  .hasMessage("the sink is down");
+            });
     assertThat(interrupted).hasValue(1);
     assertThat(h.ctx.meterRegistry().get("sluice.task.retries").counter().count()).isZero();
     assertThat(completedOperations).hasSize(2);
-    assertThat(completedOperations).filteredOn(o -> o.startsWith("failing: ")).singleElement().asString()
+    assertThat(completedOperations)
+        .filteredOn(o -> o.startsWith("failing: "))
+        .singleElement()
+        .asString()
         .endsWith("java.lang.IllegalStateException: the sink is down");
-    assertThat(completedOperations).filteredOn(o -> o.startsWith("slow: ")).singleElement().asString()
+    assertThat(completedOperations)
+        .filteredOn(o -> o.startsWith("slow: "))
+        .singleElement()
+        .asString()
         .contains("cancelled: output operation 'failing' of batch 0 failed");
   }
 }

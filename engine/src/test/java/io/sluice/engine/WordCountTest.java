@@ -18,19 +18,24 @@ class WordCountTest {
       queue.add(List.of("a b a", "c a"));
       queue.add(List.of());
       queue.add(List.of("b b", "c"));
-      Map<Long, List<KV<String, Long>>> out = h.collect(
-          h.ctx.queueCollectionStream(queue)
-              .flatMap(line -> Arrays.asList(line.split(" ")).iterator())
-              .mapToPair(w -> KV.of(w, 1L))
-              .reduceByKey(Long::sum));
+      Map<Long, List<KV<String, Long>>> out =
+          h.collect(
+              h.ctx
+                  .queueCollectionStream(queue)
+                  .flatMap(line -> Arrays.asList(line.split(" ")).iterator())
+                  .mapToPair(w -> KV.of(w, 1L))
+                  .reduceByKey(Long::sum));
 
       h.runBatches(4);
 
-      assertThat(out.get(0L)).containsExactlyInAnyOrder(KV.of("a", 3L), KV.of("b", 1L), KV.of("c", 1L));
+      assertThat(out.get(0L))
+          .containsExactlyInAnyOrder(KV.of("a", 3L), KV.of("b", 1L), KV.of("c", 1L));
       assertThat(out.get(1L)).isEmpty();
       assertThat(out.get(2L)).containsExactlyInAnyOrder(KV.of("b", 2L), KV.of("c", 1L));
       assertThat(out.get(3L)).isEmpty();
-      assertThat(h.completedInfos()).extracting(BatchInfo::numRecords).containsExactly(2L, 0L, 2L, 0L);
+      assertThat(h.completedInfos())
+          .extracting(BatchInfo::numRecords)
+          .containsExactly(2L, 0L, 2L, 0L);
     }
   }
 }

@@ -13,8 +13,7 @@ import java.util.stream.Stream;
 /** Small helpers the commands share: banners, PASS/FAIL lines, table comparison, temp dirs. */
 final class Check {
 
-  private Check() {
-  }
+  private Check() {}
 
   static void banner(PrintStream out, String title, String... lines) {
     out.println("== " + title + " " + "=".repeat(Math.max(3, 76 - title.length())));
@@ -25,8 +24,12 @@ final class Check {
   }
 
   /** Prints {@code expected} against {@code actual}, one key per line. */
-  static void printComparison(PrintStream out, String expectedName, Map<String, Long> expected,
-                              String actualName, Map<String, Long> actual) {
+  static void printComparison(
+      PrintStream out,
+      String expectedName,
+      Map<String, Long> expected,
+      String actualName,
+      Map<String, Long> actual) {
     out.printf("   %-10s %16s %16s%n", "product", expectedName, actualName);
     for (String k : new TreeSet<>(union(expected, actual))) {
       long e = expected.getOrDefault(k, 0L);
@@ -55,7 +58,9 @@ final class Check {
   /** {@code 500 ms}, {@code 30 s}, {@code 2.5 s}. */
   static String format(java.time.Duration d) {
     long ms = d.toMillis();
-    return ms < 1000 ? ms + " ms" : ms % 1000 == 0 ? ms / 1000 + " s" : String.format("%.1f s", ms / 1000.0);
+    return ms < 1000
+        ? ms + " ms"
+        : ms % 1000 == 0 ? ms / 1000 + " s" : String.format("%.1f s", ms / 1000.0);
   }
 
   static long sum(Map<String, Long> m) {
@@ -82,13 +87,16 @@ final class Check {
       return;
     }
     try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      paths
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

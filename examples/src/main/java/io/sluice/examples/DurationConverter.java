@@ -13,8 +13,7 @@ public final class DurationConverter implements ITypeConverter<Duration> {
   private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
   /** Used by picocli. */
-  public DurationConverter() {
-  }
+  public DurationConverter() {}
 
   @Override
   public Duration convert(String value) {
@@ -32,7 +31,8 @@ public final class DurationConverter implements ITypeConverter<Duration> {
     try {
       return Duration.parse(value.trim());
     } catch (RuntimeException e) {
-      throw new TypeConversionException("'" + value + "' is not a duration (try 500ms, 30s, 2m or PT30S)");
+      throw new TypeConversionException(
+          "'" + value + "' is not a duration (try 500ms, 30s, 2m or PT30S)");
     }
   }
 }

@@ -5,14 +5,21 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The examples' command line: {@code demo} (the README's exactly-once orders ETL), {@code wordcount},
- * {@code kafka-to-kafka} and {@code replay}. Each runs on embedded Kafka and PostgreSQL unless
- * pointed at real ones, and the checking ones exit non-zero on FAIL.
+ * The examples' command line: {@code demo} (the README's exactly-once orders ETL), {@code
+ * wordcount}, {@code kafka-to-kafka} and {@code replay}. Each runs on embedded Kafka and PostgreSQL
+ * unless pointed at real ones, and the checking ones exit non-zero on FAIL.
  */
-@Command(name = "examples", mixinStandardHelpOptions = true,
+@Command(
+    name = "examples",
+    mixinStandardHelpOptions = true,
     description = "Runnable Sluice pipelines on embedded (or real) Kafka and PostgreSQL.",
-    subcommands = {DemoCommand.class, WordCountCommand.class, KafkaToKafkaCommand.class, ReplayCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      WordCountCommand.class,
+      KafkaToKafkaCommand.class,
+      ReplayCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Examples implements Runnable {
 
   private final PrintStream out;

@@ -10,22 +10,25 @@ import java.io.UncheckedIOException;
 import java.util.Objects;
 
 /**
- * One order as the generator writes it to Kafka: {@code {"id":"o-42","product":"kiwi","cents":1250}}.
+ * One order as the generator writes it to Kafka: {@code
+ * {"id":"o-42","product":"kiwi","cents":1250}}.
  *
- * @param id      the order id, unique per generator run
+ * @param id the order id, unique per generator run
  * @param product the product name
- * @param cents   the amount in cents; zero or negative for voided orders, which the pipelines filter out
+ * @param cents the amount in cents; zero or negative for voided orders, which the pipelines filter
+ *     out
  */
 public record Order(String id, String product, long cents) {
 
   // Strict: a missing field, a null amount or trailing garbage make the record a poison pill.
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .build();
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
 
   /** Validates the fields. */
   public Order {

@@ -11,8 +11,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 public final class OrderDeserializer implements Deserializer<Order> {
 
   /** Used by Kafka through {@code value.deserializer}. */
-  public OrderDeserializer() {
-  }
+  public OrderDeserializer() {}
 
   /**
    * Parses one record value.

@@ -21,10 +21,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Produces JSON {@link Order}s to a topic at a steady rate on its own thread
- * ({@code orders-generator}), about {@code malformedPercent} % of them malformed (poison pills) and
- * about 1 % voided (zero or negative cents). Counts only what the broker acknowledged, so its
- * {@link #totals()} are exactly what the topic holds once {@link #close()} returned.
+ * Produces JSON {@link Order}s to a topic at a steady rate on its own thread ({@code
+ * orders-generator}), about {@code malformedPercent} % of them malformed (poison pills) and about 1
+ * % voided (zero or negative cents). Counts only what the broker acknowledged, so its {@link
+ * #totals()} are exactly what the topic holds once {@link #close()} returned.
  */
 public final class OrderGenerator implements AutoCloseable {
 
@@ -48,19 +48,25 @@ public final class OrderGenerator implements AutoCloseable {
    * Starts producing at once.
    *
    * @param bootstrapServers the brokers
-   * @param topic            the topic (must exist)
-   * @param ratePerSecond    records per second, > 0
+   * @param topic the topic (must exist)
+   * @param ratePerSecond records per second, > 0
    * @param malformedPercent share of malformed records in percent, 0..100
-   * @param maxRecords       stop after this many records (Long.MAX_VALUE: until closed)
-   * @param seed             random seed
+   * @param maxRecords stop after this many records (Long.MAX_VALUE: until closed)
+   * @param seed random seed
    */
-  public OrderGenerator(String bootstrapServers, String topic, double ratePerSecond, double malformedPercent,
-                        long maxRecords, long seed) {
+  public OrderGenerator(
+      String bootstrapServers,
+      String topic,
+      double ratePerSecond,
+      double malformedPercent,
+      long maxRecords,
+      long seed) {
     if (ratePerSecond <= 0) {
       throw new IllegalArgumentException("rate must be > 0, was " + ratePerSecond);
     }
     if (malformedPercent < 0 || malformedPercent > 100) {
-      throw new IllegalArgumentException("malformedPercent must be in [0, 100], was " + malformedPercent);
+      throw new IllegalArgumentException(
+          "malformedPercent must be in [0, 100], was " + malformedPercent);
     }
     this.topic = topic;
     this.ratePerSecond = ratePerSecond;
@@ -76,7 +82,8 @@ public final class OrderGenerator implements AutoCloseable {
     this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
     this.thread = new Thread(this::run, "orders-generator");
     this.thread.setDaemon(true);
-    this.thread.setUncaughtExceptionHandler((t, e) -> sendError.compareAndSet(null, new RuntimeException(e)));
+    this.thread.setUncaughtExceptionHandler(
+        (t, e) -> sendError.compareAndSet(null, new RuntimeException(e)));
     this.thread.start();
   }
 
@@ -84,7 +91,8 @@ public final class OrderGenerator implements AutoCloseable {
     long start = System.nanoTime();
     long sent = 0;
     while (running && sent < maxRecords) {
-      long due = Math.min(maxRecords, (long) ((System.nanoTime() - start) / 1e9 * ratePerSecond) + 1);
+      long due =
+          Math.min(maxRecords, (long) ((System.nanoTime() - start) / 1e9 * ratePerSecond) + 1);
       while (sent < due && running) {
         send(sent++);
       }
@@ -102,32 +110,38 @@ public final class OrderGenerator implements AutoCloseable {
     if (dice < malformedPercent) {
       value = malformed(id, product).getBytes(StandardCharsets.UTF_8);
     } else {
-      long cents = dice < malformedPercent + 1 ? -random.nextLong(0, 500) : random.nextLong(100, 5_000);
+      long cents =
+          dice < malformedPercent + 1 ? -random.nextLong(0, 500) : random.nextLong(100, 5_000);
       order = new Order(id, product, cents);
       value = order.toJson().getBytes(StandardCharsets.UTF_8);
     }
     Order sentOrder = order;
     String sentValue = new String(value, StandardCharsets.UTF_8);
-    producer.send(new ProducerRecord<>(topic, id, value), (md, e) -> {
-      if (e != null) {
-        sendError.compareAndSet(null, e);
-        return;
-      }
-      endOffsets.merge(new TopicPartition(md.topic(), md.partition()), md.offset() + 1, Math::max);
-      stats.record(sentOrder, sentValue);
-    });
+    producer.send(
+        new ProducerRecord<>(topic, id, value),
+        (md, e) -> {
+          if (e != null) {
+            sendError.compareAndSet(null, e);
+            return;
+          }
+          endOffsets.merge(
+              new TopicPartition(md.topic(), md.partition()), md.offset() + 1, Math::max);
+          stats.record(sentOrder, sentValue);
+        });
   }
 
   private String malformed(String id, String product) {
     return switch (random.nextInt(4)) {
-      case 0 -> "{\"id\":\"" + id + "\",\"product\":\"" + product + "\",\"cents\":";   // truncated
-      case 1 -> "{\"id\":\"" + id + "\",\"product\":\"" + product + "\"}";              // no amount
+      case 0 -> "{\"id\":\"" + id + "\",\"product\":\"" + product + "\",\"cents\":"; // truncated
+      case 1 -> "{\"id\":\"" + id + "\",\"product\":\"" + product + "\"}"; // no amount
       case 2 -> "{\"id\":\"" + id + "\",\"product\":\"" + product + "\",\"cents\":\"a lot\"}";
-      default -> "order " + id + " for " + product;                                      // not JSON
+      default -> "order " + id + " for " + product; // not JSON
     };
   }
 
-  /** The end offset of each partition written so far (last acknowledged offset + 1). Thread-safe. */
+  /**
+   * The end offset of each partition written so far (last acknowledged offset + 1). Thread-safe.
+   */
   public Map<TopicPartition, Long> endOffsets() {
     return Map.copyOf(endOffsets);
   }
@@ -167,14 +181,18 @@ public final class OrderGenerator implements AutoCloseable {
   /**
    * What a generator produced.
    *
-   * @param records         records acknowledged
-   * @param malformed       malformed records among them
-   * @param voided          valid orders with cents &lt;= 0
-   * @param revenue         cents of valid orders with cents &gt; 0, per product (sorted)
+   * @param records records acknowledged
+   * @param malformed malformed records among them
+   * @param voided valid orders with cents &lt;= 0
+   * @param revenue cents of valid orders with cents &gt; 0, per product (sorted)
    * @param malformedValues the malformed record values
    */
-  public record Totals(long records, long malformed, long voided, Map<String, Long> revenue,
-                       Set<String> malformedValues) {
+  public record Totals(
+      long records,
+      long malformed,
+      long voided,
+      Map<String, Long> revenue,
+      Set<String> malformedValues) {
 
     /** The sum of {@link #revenue()}. */
     public long totalRevenue() {
@@ -202,7 +220,8 @@ public final class OrderGenerator implements AutoCloseable {
     }
 
     synchronized Totals snapshot() {
-      return new Totals(records, malformed, voided, new TreeMap<>(revenue), Set.copyOf(malformedValues));
+      return new Totals(
+          records, malformed, voided, new TreeMap<>(revenue), Set.copyOf(malformedValues));
     }
   }
 }

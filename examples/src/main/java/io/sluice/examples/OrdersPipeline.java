@@ -33,23 +33,35 @@ public final class OrdersPipeline {
 
   private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
-  private OrdersPipeline() {
-  }
+  private OrdersPipeline() {}
 
   /**
-   * The direct stream of orders from {@code topic}, read under {@code read_committed} for consumer group
-   * {@code group}; records whose value is not a valid order go to {@code deadLetterTopic}.
+   * The direct stream of orders from {@code topic}, read under {@code read_committed} for consumer
+   * group {@code group}; records whose value is not a valid order go to {@code deadLetterTopic}.
    */
-  public static DStream<ConsumerRecord<String, Order>> orders(StreamingContext ctx, String bootstrapServers,
-      String topic, String group, String deadLetterTopic, StartingOffsets start, OffsetStore store,
+  public static DStream<ConsumerRecord<String, Order>> orders(
+      StreamingContext ctx,
+      String bootstrapServers,
+      String topic,
+      String group,
+      String deadLetterTopic,
+      StartingOffsets start,
+      OffsetStore store,
       long maxRatePerPartition) {
-    Map<String, Object> params = Map.of(
-        "bootstrap.servers", bootstrapServers,
-        "group.id", group,
-        "key.deserializer", StringDeserializer.class,
-        "value.deserializer", OrderDeserializer.class,   // throws on malformed JSON
-        "isolation.level", "read_committed");
-    return KafkaDirect.createDirectStream(ctx,
+    Map<String, Object> params =
+        Map.of(
+            "bootstrap.servers",
+            bootstrapServers,
+            "group.id",
+            group,
+            "key.deserializer",
+            StringDeserializer.class,
+            "value.deserializer",
+            OrderDeserializer.class, // throws on malformed JSON
+            "isolation.level",
+            "read_committed");
+    return KafkaDirect.createDirectStream(
+        ctx,
         ConsumerStrategies.<String, Order>subscribe(List.of(topic), params),
         DirectStreamOptions.builder()
             .startingOffsets(start)
@@ -69,19 +81,26 @@ public final class OrdersPipeline {
   }
 
   /**
-   * Adds each batch's revenue to {@code table}, exactly once: the rows and the batch's offsets commit in
-   * one transaction, and only a batch beginning at the stored offsets is ever replayed.
+   * Adds each batch's revenue to {@code table}, exactly once: the rows and the batch's offsets
+   * commit in one transaction, and only a batch beginning at the stored offsets is ever replayed.
    */
-  public static JdbcSink<KV<String, Long>> upsertInto(String table, DataSource dataSource, JdbcOffsetStore store) {
+  public static JdbcSink<KV<String, Long>> upsertInto(
+      String table, DataSource dataSource, JdbcOffsetStore store) {
     checkTable(table);
     return JdbcSink.<KV<String, Long>>builder()
         .dataSource(dataSource)
-        .sql("INSERT INTO " + table + " (product, cents) VALUES (?, ?) "
-            + "ON CONFLICT (product) DO UPDATE SET cents = " + table + ".cents + EXCLUDED.cents")
-        .binder((stmt, kv) -> {
-          stmt.setString(1, kv.key());
-          stmt.setLong(2, kv.value());
-        })
+        .sql(
+            "INSERT INTO "
+                + table
+                + " (product, cents) VALUES (?, ?) "
+                + "ON CONFLICT (product) DO UPDATE SET cents = "
+                + table
+                + ".cents + EXCLUDED.cents")
+        .binder(
+            (stmt, kv) -> {
+              stmt.setString(1, kv.key());
+              stmt.setLong(2, kv.value());
+            })
         .offsetStore(store)
         .name(table)
         .build();
@@ -89,8 +108,11 @@ public final class OrdersPipeline {
 
   /** Creates {@code table (product text primary key, cents bigint)} unless it exists. */
   public static void createRevenueTable(DataSource dataSource, String table) throws SQLException {
-    execute(dataSource, "CREATE TABLE IF NOT EXISTS " + checkTable(table)
-        + " (product TEXT PRIMARY KEY, cents BIGINT NOT NULL)");
+    execute(
+        dataSource,
+        "CREATE TABLE IF NOT EXISTS "
+            + checkTable(table)
+            + " (product TEXT PRIMARY KEY, cents BIGINT NOT NULL)");
   }
 
   /** Drops {@code table} if it exists. */
@@ -99,15 +121,17 @@ public final class OrdersPipeline {
   }
 
   /** {@code product -> cents} of a revenue table, sorted by product. */
-  public static Map<String, Long> readRevenue(DataSource dataSource, String table) throws SQLException {
+  public static Map<String, Long> readRevenue(DataSource dataSource, String table)
+      throws SQLException {
     return query(dataSource, "SELECT product, cents FROM " + checkTable(table));
   }
 
   /** Runs a query returning {@code (text, bigint)} rows as a sorted map. */
   static Map<String, Long> query(DataSource dataSource, String sql) throws SQLException {
     Map<String, Long> out = new TreeMap<>();
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery(sql)) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
       while (rs.next()) {
         out.put(rs.getString(1), rs.getLong(2));
       }
@@ -116,14 +140,16 @@ public final class OrdersPipeline {
   }
 
   static void execute(DataSource dataSource, String sql) throws SQLException {
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
       s.execute(sql);
     }
   }
 
   static String checkTable(String table) {
     if (table == null || !TABLE.matcher(table).matches()) {
-      throw new IllegalArgumentException("table must be a plain SQL identifier, was '" + table + "'");
+      throw new IllegalArgumentException(
+          "table must be a plain SQL identifier, was '" + table + "'");
     }
     return table;
   }

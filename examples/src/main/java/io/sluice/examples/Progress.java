@@ -31,8 +31,8 @@ public final class Progress implements StreamingListener {
   private final Map<TopicPartition, Long> completedUntil = new ConcurrentHashMap<>();
 
   /**
-   * @param label      a word in front of every line
-   * @param out        where the lines go
+   * @param label a word in front of every line
+   * @param out where the lines go
    * @param endOffsets the topic's current end offsets (must be cheap: called on an engine thread)
    */
   public Progress(String label, PrintStream out, Supplier<Map<TopicPartition, Long>> endOffsets) {
@@ -41,14 +41,18 @@ public final class Progress implements StreamingListener {
     this.endOffsets = endOffsets;
   }
 
-  /** Returns {@code input} observed: each batch's offset ranges are remembered for its progress line. */
+  /**
+   * Returns {@code input} observed: each batch's offset ranges are remembered for its progress
+   * line.
+   */
   public <T> DStream<T> track(DStream<T> input) {
-    return input.transform((rdd, time) -> {
-      if (rdd instanceof HasOffsetRanges h) {
-        rangesByBatchTime.put(time, h.offsetRanges());
-      }
-      return rdd;
-    });
+    return input.transform(
+        (rdd, time) -> {
+          if (rdd instanceof HasOffsetRanges h) {
+            rangesByBatchTime.put(time, h.offsetRanges());
+          }
+          return rdd;
+        });
   }
 
   @Override
@@ -65,8 +69,12 @@ public final class Progress implements StreamingListener {
     }
     batches.incrementAndGet();
     records.addAndGet(Math.max(0, batch.numRecords()));
-    out.printf("%s batch %4d  records %6d  processing %4d ms  lag %6s%n", label, batch.batchId(),
-        batch.numRecords(), batch.processingTime().map(Duration::toMillis).orElse(-1L),
+    out.printf(
+        "%s batch %4d  records %6d  processing %4d ms  lag %6s%n",
+        label,
+        batch.batchId(),
+        batch.numRecords(),
+        batch.processingTime().map(Duration::toMillis).orElse(-1L),
         lag < 0 ? "?" : Long.toString(lag));
   }
 

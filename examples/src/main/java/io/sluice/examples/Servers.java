@@ -57,13 +57,17 @@ public final class Servers implements AutoCloseable {
     if (kafka == null) {
       long t0 = System.nanoTime();
       kafka = EmbeddedKafka.startNew();
-      out.printf("started an embedded Kafka broker (KRaft) at %s in %d ms%n", kafka.bootstrapServers(),
-          (System.nanoTime() - t0) / 1_000_000);
+      out.printf(
+          "started an embedded Kafka broker (KRaft) at %s in %d ms%n",
+          kafka.bootstrapServers(), (System.nanoTime() - t0) / 1_000_000);
     }
     return kafka.bootstrapServers();
   }
 
-  /** A pooled DataSource, starting an embedded PostgreSQL on first call when no URL was given. Blocking. */
+  /**
+   * A pooled DataSource, starting an embedded PostgreSQL on first call when no URL was given.
+   * Blocking.
+   */
   public DataSource dataSource() {
     if (pool == null) {
       HikariConfig config = new HikariConfig();
@@ -74,8 +78,9 @@ public final class Servers implements AutoCloseable {
       } else {
         long t0 = System.nanoTime();
         postgres = EmbeddedPostgresDatabase.startNew();
-        out.printf("started an embedded PostgreSQL at %s in %d ms%n", postgres.jdbcUrl(),
-            (System.nanoTime() - t0) / 1_000_000);
+        out.printf(
+            "started an embedded PostgreSQL at %s in %d ms%n",
+            postgres.jdbcUrl(), (System.nanoTime() - t0) / 1_000_000);
         config.setJdbcUrl(postgres.jdbcUrl());
         config.setUsername(postgres.user());
         config.setPassword(postgres.password());
@@ -98,59 +103,79 @@ public final class Servers implements AutoCloseable {
   /** Creates the topic unless it exists. Blocking. */
   public void createTopic(String topic, int partitions) {
     try {
-      admin().createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
-          .all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      admin()
+          .createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
+          .all()
+          .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       if (!(e.getCause() instanceof TopicExistsException)) {
-        throw new IllegalStateException("cannot create topic " + topic + ": " + e.getCause(), e.getCause());
+        throw new IllegalStateException(
+            "cannot create topic " + topic + ": " + e.getCause(), e.getCause());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topic " + topic, e);
     } catch (TimeoutException e) {
-      throw new IllegalStateException("cannot create topic " + topic + ": no answer in " + TIMEOUT, e);
+      throw new IllegalStateException(
+          "cannot create topic " + topic + ": no answer in " + TIMEOUT, e);
     }
   }
 
   /** The current end offset of every partition of {@code topic}. Blocking. */
   public Map<TopicPartition, Long> endOffsets(String topic) {
     try {
-      int partitions = admin().describeTopics(List.of(topic)).allTopicNames()
-          .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic).partitions().size();
+      int partitions =
+          admin()
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+              .get(topic)
+              .partitions()
+              .size();
       Map<TopicPartition, OffsetSpec> specs = new HashMap<>();
       for (int p = 0; p < partitions; p++) {
         specs.put(new TopicPartition(topic, p), OffsetSpec.latest());
       }
       Map<TopicPartition, Long> out = new HashMap<>();
-      admin().listOffsets(specs).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+      admin()
+          .listOffsets(specs)
+          .all()
+          .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
           .forEach((tp, info) -> out.put(tp, info.offset()));
       return out;
     } catch (ExecutionException e) {
-      throw new IllegalStateException("cannot read the end offsets of " + topic + ": " + e.getCause(), e.getCause());
+      throw new IllegalStateException(
+          "cannot read the end offsets of " + topic + ": " + e.getCause(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while reading the end offsets of " + topic, e);
     } catch (TimeoutException e) {
-      throw new IllegalStateException("cannot read the end offsets of " + topic + ": no answer in " + TIMEOUT, e);
+      throw new IllegalStateException(
+          "cannot read the end offsets of " + topic + ": no answer in " + TIMEOUT, e);
     }
   }
 
   /**
-   * Every record of {@code topic} from {@code from} (per partition; absent partitions from 0) to the
-   * end found when the call starts (the last stable offset when {@code readCommitted}). Blocking.
+   * Every record of {@code topic} from {@code from} (per partition; absent partitions from 0) to
+   * the end found when the call starts (the last stable offset when {@code readCommitted}).
+   * Blocking.
    */
-  public List<ConsumerRecord<String, String>> readAll(String topic, Map<TopicPartition, Long> from,
-                                                      boolean readCommitted) {
+  public List<ConsumerRecord<String, String>> readAll(
+      String topic, Map<TopicPartition, Long> from, boolean readCommitted) {
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-        (readCommitted ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED).toString());
+    config.put(
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+        (readCommitted ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED)
+            .toString());
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     List<ConsumerRecord<String, String>> records = new ArrayList<>();
     try (KafkaConsumer<String, String> c =
-             new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
-      Collection<TopicPartition> parts = c.partitionsFor(topic, TIMEOUT).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
+        new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
+      Collection<TopicPartition> parts =
+          c.partitionsFor(topic, TIMEOUT).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
       c.assign(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts, TIMEOUT);
       for (TopicPartition tp : parts) {
@@ -159,7 +184,8 @@ public final class Servers implements AutoCloseable {
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
       while (parts.stream().anyMatch(tp -> c.position(tp, TIMEOUT) < end.get(tp))) {
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("reading " + topic + " did not reach " + end + " within " + TIMEOUT);
+          throw new IllegalStateException(
+              "reading " + topic + " did not reach " + end + " within " + TIMEOUT);
         }
         for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
           if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {

@@ -1,4 +1,2 @@
-/**
- * Runnable pipelines; the README demo.
- */
+/** Runnable pipelines; the README demo. */
 package io.sluice.examples;

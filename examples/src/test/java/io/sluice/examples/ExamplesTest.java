@@ -16,7 +16,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Runs every example briefly against one shared embedded broker and database and checks its result. */
+/**
+ * Runs every example briefly against one shared embedded broker and database and checks its result.
+ */
 @ExtendWith({EmbeddedKafkaExtension.class, EmbeddedPostgresExtension.class})
 class ExamplesTest {
 
@@ -28,16 +30,22 @@ class ExamplesTest {
     this.postgres = postgres;
   }
 
-  private record Run(int exitCode, String output) {
-  }
+  private record Run(int exitCode, String output) {}
 
   private Run run(String command, String... args) {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-    List<String> all = new ArrayList<>(List.of(command, "--bootstrap-servers", kafka.bootstrapServers()));
+    List<String> all =
+        new ArrayList<>(List.of(command, "--bootstrap-servers", kafka.bootstrapServers()));
     if (!command.equals("wordcount") && !command.equals("kafka-to-kafka")) {
-      all.addAll(List.of("--jdbc-url", postgres.jdbcUrl(), "--jdbc-user", postgres.user(),
-          "--jdbc-password", postgres.password()));
+      all.addAll(
+          List.of(
+              "--jdbc-url",
+              postgres.jdbcUrl(),
+              "--jdbc-user",
+              postgres.user(),
+              "--jdbc-password",
+              postgres.password()));
     }
     all.addAll(List.of(args));
     int code = Examples.commandLine(out).execute(all.toArray(String[]::new));
@@ -46,50 +54,108 @@ class ExamplesTest {
 
   @Test
   void demoWritesExactlyTheProducedRevenueAndDeadLettersEveryMalformedOrder() {
-    Run r = run("demo", "--duration", "4s", "--rate", "5000", "--topic", "demo-orders", "--group", "demo-etl",
-        "--table", "demo_revenue");
+    Run r =
+        run(
+            "demo",
+            "--duration",
+            "4s",
+            "--rate",
+            "5000",
+            "--topic",
+            "demo-orders",
+            "--group",
+            "demo-etl",
+            "--table",
+            "demo_revenue");
 
     assertThat(r.exitCode()).as(r.output()).isZero();
-    Matcher pass = Pattern.compile("PASS: revenue in PostgreSQL ([\\d,]+) cents == produced ([\\d,]+) cents"
-        + " \\(8 products\\); dead letters ([\\d,]+) == malformed ([\\d,]+)").matcher(r.output());
+    Matcher pass =
+        Pattern.compile(
+                "PASS: revenue in PostgreSQL ([\\d,]+) cents == produced ([\\d,]+) cents"
+                    + " \\(8 products\\); dead letters ([\\d,]+) == malformed ([\\d,]+)")
+            .matcher(r.output());
     assertThat(pass.find()).as(r.output()).isTrue();
     assertThat(pass.group(1)).isEqualTo(pass.group(2));
     assertThat(pass.group(3)).isEqualTo(pass.group(4));
     assertThat(Long.parseLong(pass.group(3).replace(",", ""))).isPositive();
-    assertThat(r.output()).containsPattern("orders-etl batch +\\d+ +records +\\d+ +processing +\\d+ ms +lag +\\d+");
+    assertThat(r.output())
+        .containsPattern("orders-etl batch +\\d+ +records +\\d+ +processing +\\d+ ms +lag +\\d+");
   }
 
   @Test
   void wordCountCountsWordsPerBatchAndPerWindow() {
-    Run r = run("wordcount", "--duration", "3s", "--rate", "0", "--repeat", "100", "--topic", "wc-lines",
-        "--group", "wc", "--batch-interval", "500ms", "--window", "2s", "--slide", "1s");
+    Run r =
+        run(
+            "wordcount",
+            "--duration",
+            "3s",
+            "--rate",
+            "0",
+            "--repeat",
+            "100",
+            "--topic",
+            "wc-lines",
+            "--group",
+            "wc",
+            "--batch-interval",
+            "500ms",
+            "--window",
+            "2s",
+            "--slide",
+            "1s");
 
     assertThat(r.exitCode()).as(r.output()).isZero();
     // The sample text is written before the stream starts, so the first batch holds all of it.
-    assertThat(r.output()).contains("(the,400)\n(be,200)\n(dog,200)\n(fox,200)\n(to,200)\n(and,100)\n");
+    assertThat(r.output())
+        .contains("(the,400)\n(be,200)\n(dog,200)\n(fox,200)\n(to,200)\n(and,100)\n");
     assertThat(r.output()).contains("window (the,400)\nwindow (be,200)\n");
   }
 
   @Test
   void kafkaToKafkaWritesEveryCleanedOrderExactlyOnce() {
-    Run r = run("kafka-to-kafka", "--duration", "4s", "--rate", "3000", "--input", "k2k-orders",
-        "--output", "k2k-clean", "--group", "k2k");
+    Run r =
+        run(
+            "kafka-to-kafka",
+            "--duration",
+            "4s",
+            "--rate",
+            "3000",
+            "--input",
+            "k2k-orders",
+            "--output",
+            "k2k-clean",
+            "--group",
+            "k2k");
 
     assertThat(r.exitCode()).as(r.output()).isZero();
-    assertThat(r.output()).containsPattern(
-        "PASS: output ([\\d,]+) records == \\1 cleaned input orders \\(0 duplicates, 0 missing, 0 wrong\\);"
-            + " dead letters ([\\d,]+) == malformed \\2");
+    assertThat(r.output())
+        .containsPattern(
+            "PASS: output ([\\d,]+) records == \\1 cleaned input orders \\(0 duplicates, 0 missing, 0 wrong\\);"
+                + " dead letters ([\\d,]+) == malformed \\2");
   }
 
   @Test
   void replayOfSavedBatchesEqualsTheOriginalOutputAndStopsByItself() {
-    Run r = run("replay", "--live-duration", "4s", "--rate", "3000", "--topic", "replay-orders",
-        "--group", "replay-live", "--table-prefix", "t_");
+    Run r =
+        run(
+            "replay",
+            "--live-duration",
+            "4s",
+            "--rate",
+            "3000",
+            "--topic",
+            "replay-orders",
+            "--group",
+            "replay-live",
+            "--table-prefix",
+            "t_");
 
     assertThat(r.exitCode()).as(r.output()).isZero();
     assertThat(r.output()).contains("replay stopped by itself after");
-    assertThat(r.output()).containsPattern("PASS: replay of batches \\d+\\.\\.\\d+: ([\\d,]+) cents in 't_revenue_replay'"
-        + " == \\1 cents the live run wrote for those batches \\(8 products\\)");
+    assertThat(r.output())
+        .containsPattern(
+            "PASS: replay of batches \\d+\\.\\.\\d+: ([\\d,]+) cents in 't_revenue_replay'"
+                + " == \\1 cents the live run wrote for those batches \\(8 products\\)");
   }
 
   @Test
@@ -100,7 +166,9 @@ class ExamplesTest {
       var cl = Examples.commandLine(out);
       cl.setOut(new java.io.PrintWriter(out, true));
       assertThat(cl.execute(c, "--help")).isZero();
-      assertThat(buffer.toString(StandardCharsets.UTF_8)).contains("--bootstrap-servers").contains("--help");
+      assertThat(buffer.toString(StandardCharsets.UTF_8))
+          .contains("--bootstrap-servers")
+          .contains("--help");
     }
   }
 }

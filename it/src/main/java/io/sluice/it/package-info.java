@@ -1,4 +1,2 @@
-/**
- * End-to-end and fault-injection tests across modules.
- */
+/** End-to-end and fault-injection tests across modules. */
 package io.sluice.it;

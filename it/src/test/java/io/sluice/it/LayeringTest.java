@@ -16,24 +16,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Enforces the module layering of DESIGN.md on the sources of every module: nothing imports
- * another module's {@code internal} package, and {@code engine} knows nothing of Kafka.
+ * Enforces the module layering of DESIGN.md on the sources of every module: nothing imports another
+ * module's {@code internal} package, and {@code engine} knows nothing of Kafka.
  */
 class LayeringTest {
 
   /** Module folder to its root Java package. */
-  private static final Map<String, String> MODULES = Map.of(
-      "engine", "io.sluice.engine",
-      "offsets", "io.sluice.offsets",
-      "kafka-direct", "io.sluice.kafka.direct",
-      "kafka-receiver", "io.sluice.kafka.receiver",
-      "sinks", "io.sluice.sinks",
-      "testkit", "io.sluice.testkit",
-      "examples", "io.sluice.examples",
-      "it", "io.sluice.it",
-      "bench", "io.sluice.bench");
+  private static final Map<String, String> MODULES =
+      Map.of(
+          "engine", "io.sluice.engine",
+          "offsets", "io.sluice.offsets",
+          "kafka-direct", "io.sluice.kafka.direct",
+          "kafka-receiver", "io.sluice.kafka.receiver",
+          "sinks", "io.sluice.sinks",
+          "testkit", "io.sluice.testkit",
+          "examples", "io.sluice.examples",
+          "it", "io.sluice.it",
+          "bench", "io.sluice.bench");
 
-  private static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
+  private static final Pattern IMPORT =
+      Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
 
   @Test
   void noModuleImportsAnotherModulesInternalsAndEngineIgnoresKafka() {
@@ -45,28 +47,36 @@ class LayeringTest {
 
   @Test
   void scannerReportsAForeignInternalImportAndKafkaInEngine(@TempDir Path root) throws IOException {
-    write(root, "sinks/src/main/java/io/sluice/sinks/Bad.java",
+    write(
+        root,
+        "sinks/src/main/java/io/sluice/sinks/Bad.java",
         "package io.sluice.sinks;\nimport io.sluice.engine.internal.Scheduler;\nclass Bad {}\n");
-    write(root, "sinks/src/main/java/io/sluice/sinks/Good.java",
+    write(
+        root,
+        "sinks/src/main/java/io/sluice/sinks/Good.java",
         "package io.sluice.sinks;\nimport io.sluice.sinks.internal.Writer;\nimport io.sluice.engine.Batch;\nclass Good {}\n");
-    write(root, "engine/src/main/java/io/sluice/engine/Leak.java",
+    write(
+        root,
+        "engine/src/main/java/io/sluice/engine/Leak.java",
         "package io.sluice.engine;\nimport org.apache.kafka.clients.consumer.ConsumerRecord;\nclass Leak {}\n");
 
-    assertThat(violations(root)).containsExactlyInAnyOrder(
-        "sinks/src/main/java/io/sluice/sinks/Bad.java imports io.sluice.engine.internal.Scheduler (internal to engine)",
-        "engine/src/main/java/io/sluice/engine/Leak.java imports org.apache.kafka.clients.consumer.ConsumerRecord (engine must not depend on Kafka)");
+    assertThat(violations(root))
+        .containsExactlyInAnyOrder(
+            "sinks/src/main/java/io/sluice/sinks/Bad.java imports io.sluice.engine.internal.Scheduler (internal to engine)",
+            "engine/src/main/java/io/sluice/engine/Leak.java imports org.apache.kafka.clients.consumer.ConsumerRecord (engine must not depend on Kafka)");
   }
 
   private static List<String> violations(Path root) {
     List<String> found = new ArrayList<>();
-    MODULES.forEach((module, pkg) -> {
-      for (String sourceSet : List.of("src/main/java", "src/test/java")) {
-        Path dir = root.resolve(module).resolve(sourceSet);
-        if (Files.isDirectory(dir)) {
-          javaFiles(dir).forEach(file -> check(root, module, file, found));
-        }
-      }
-    });
+    MODULES.forEach(
+        (module, pkg) -> {
+          for (String sourceSet : List.of("src/main/java", "src/test/java")) {
+            Path dir = root.resolve(module).resolve(sourceSet);
+            if (Files.isDirectory(dir)) {
+              javaFiles(dir).forEach(file -> check(root, module, file, found));
+            }
+          }
+        });
     return found;
   }
 
@@ -76,11 +86,12 @@ class LayeringTest {
     Matcher m = IMPORT.matcher(source);
     while (m.find()) {
       String imported = m.group(1);
-      MODULES.forEach((other, otherPkg) -> {
-        if (!other.equals(module) && imported.startsWith(otherPkg + ".internal.")) {
-          found.add(relative + " imports " + imported + " (internal to " + other + ")");
-        }
-      });
+      MODULES.forEach(
+          (other, otherPkg) -> {
+            if (!other.equals(module) && imported.startsWith(otherPkg + ".internal.")) {
+              found.add(relative + " imports " + imported + " (internal to " + other + ")");
+            }
+          });
       if (module.equals("engine") && imported.startsWith("org.apache.kafka.")) {
         found.add(relative + " imports " + imported + " (engine must not depend on Kafka)");
       }

@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * Something that knows the Kafka offset ranges of one batch: a {@code KafkaRDD}, or the plan a
- * Kafka input stream records for a batch. As in Spark, cast a batch's RDD to this interface to
- * see exactly what it read.
+ * Kafka input stream records for a batch. As in Spark, cast a batch's RDD to this interface to see
+ * exactly what it read.
  */
 public interface HasOffsetRanges {
 

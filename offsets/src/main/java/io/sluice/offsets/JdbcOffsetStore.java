@@ -20,8 +20,12 @@ import org.apache.kafka.common.TopicPartition;
  */
 public interface JdbcOffsetStore extends OffsetStore {
 
-  /** The tables with the default names (prefix {@code sluice_}, no schema), as the store creates them. */
-  String DDL = """
+  /**
+   * The tables with the default names (prefix {@code sluice_}, no schema), as the store creates
+   * them.
+   */
+  String DDL =
+      """
       CREATE TABLE IF NOT EXISTS sluice_offset_groups (
         group_id        VARCHAR(255) NOT NULL PRIMARY KEY,
         last_batch_id   BIGINT NOT NULL,
@@ -48,15 +52,15 @@ public interface JdbcOffsetStore extends OffsetStore {
    * Commits one batch's offsets inside the caller's transaction on {@code txConnection}, which must
    * have auto-commit off, with the same checks as {@link #commit(BatchCommit)}. Does not commit,
    * roll back or close the connection: the offsets become durable when the caller commits, together
-   * with whatever else it wrote; if the caller rolls back, nothing of this commit remains. Holds the
-   * group's row lock until the caller ends the transaction. Blocking; call from the thread that owns
-   * the connection.
+   * with whatever else it wrote; if the caller rolls back, nothing of this commit remains. Holds
+   * the group's row lock until the caller ends the transaction. Blocking; call from the thread that
+   * owns the connection.
    *
    * @throws StaleBatchException when the group already holds a batch id at or above this one; the
    *     caller must roll back
-   * @throws OffsetFencedException when a range does not begin at its partition's stored next
-   *     offset (checked inside the caller's transaction, under the group's row lock); the caller
-   *     must roll back
+   * @throws OffsetFencedException when a range does not begin at its partition's stored next offset
+   *     (checked inside the caller's transaction, under the group's row lock); the caller must roll
+   *     back
    * @throws OffsetStoreException when the statements fail; the caller must roll back
    * @throws IllegalArgumentException when the connection is in auto-commit mode
    */

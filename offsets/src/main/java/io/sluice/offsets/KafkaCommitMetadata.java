@@ -5,11 +5,11 @@ import java.time.Instant;
 import java.util.OptionalLong;
 
 /**
- * The metadata Sluice stores with each partition's offset in a Kafka consumer group:
- * {@code sluice:v1:batch=<id>;time=<ISO instant>}. The Kafka offset store writes it on every commit
- * and reads the last batch id back from it; a sink that commits offsets itself (through
- * {@code sendOffsetsToTransaction}) must write the same text so that the store, the command line
- * and a restarted sink recognise its batches. Thread-safe, stateless.
+ * The metadata Sluice stores with each partition's offset in a Kafka consumer group: {@code
+ * sluice:v1:batch=<id>;time=<ISO instant>}. The Kafka offset store writes it on every commit and
+ * reads the last batch id back from it; a sink that commits offsets itself (through {@code
+ * sendOffsetsToTransaction}) must write the same text so that the store, the command line and a
+ * restarted sink recognise its batches. Thread-safe, stateless.
  */
 public final class KafkaCommitMetadata {
 
@@ -20,7 +20,8 @@ public final class KafkaCommitMetadata {
     if (batchId < 0) {
       throw new IllegalArgumentException("batchId must be >= 0, was " + batchId);
     }
-    return CommitCodec.kafkaMetadata(batchId, java.util.Objects.requireNonNull(batchTime, "batchTime"));
+    return CommitCodec.kafkaMetadata(
+        batchId, java.util.Objects.requireNonNull(batchTime, "batchTime"));
   }
 
   /**

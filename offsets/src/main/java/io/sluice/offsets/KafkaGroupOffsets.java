@@ -22,37 +22,56 @@ import org.apache.kafka.common.errors.GroupIdNotFoundException;
  */
 public final class KafkaGroupOffsets {
 
-  private KafkaGroupOffsets() {
-  }
+  private KafkaGroupOffsets() {}
 
   /**
    * A canonical key for the consumer groups of the Kafka cluster at {@code bootstrapServers} (a
-   * comma-separated string or a list), so that writers of the same groups can be recognised as one place:
-   * hosts trimmed, lower-cased and sorted. Different spellings of one host ({@code localhost} and
-   * {@code 127.0.0.1}) give different keys.
+   * comma-separated string or a list), so that writers of the same groups can be recognised as one
+   * place: hosts trimmed, lower-cased and sorted. Different spellings of one host ({@code
+   * localhost} and {@code 127.0.0.1}) give different keys.
    */
   public static String clusterKey(Object bootstrapServers) {
-    String joined = bootstrapServers instanceof java.util.Collection<?> c
-        ? String.join(",", c.stream().map(String::valueOf).toList()) : String.valueOf(bootstrapServers);
-    return "kafka-groups@" + String.join(",", java.util.Arrays.stream(joined.split(","))
-        .map(s -> s.trim().toLowerCase(java.util.Locale.ROOT)).filter(s -> !s.isEmpty()).sorted().toList());
+    String joined =
+        bootstrapServers instanceof java.util.Collection<?> c
+            ? String.join(",", c.stream().map(String::valueOf).toList())
+            : String.valueOf(bootstrapServers);
+    return "kafka-groups@"
+        + String.join(
+            ",",
+            java.util.Arrays.stream(joined.split(","))
+                .map(s -> s.trim().toLowerCase(java.util.Locale.ROOT))
+                .filter(s -> !s.isEmpty())
+                .sorted()
+                .toList());
   }
 
   /**
    * Checks that each range begins at the group's committed next offset, where the group has one.
    *
-   * @throws OffsetFencedException naming the first partition (by topic, then partition) that differs
+   * @throws OffsetFencedException naming the first partition (by topic, then partition) that
+   *     differs
    */
-  public static void requireRangesStartAt(Map<TopicPartition, Long> committed, BatchCommit commit, String where) {
+  public static void requireRangesStartAt(
+      Map<TopicPartition, Long> committed, BatchCommit commit, String where) {
     commit.ranges().stream()
-        .sorted(java.util.Comparator.comparing(OffsetRange::topic).thenComparingInt(OffsetRange::partition))
-        .filter(r -> committed.containsKey(r.topicPartition())
-            && committed.get(r.topicPartition()) != commit.expectedFrom(r))
+        .sorted(
+            java.util.Comparator.comparing(OffsetRange::topic)
+                .thenComparingInt(OffsetRange::partition))
+        .filter(
+            r ->
+                committed.containsKey(r.topicPartition())
+                    && committed.get(r.topicPartition()) != commit.expectedFrom(r))
         .findFirst()
-        .ifPresent(r -> {
-          throw new OffsetFencedException(where, commit.group(), commit.batchId(), r.topicPartition(),
-              commit.expectedFrom(r), committed.get(r.topicPartition()));
-        });
+        .ifPresent(
+            r -> {
+              throw new OffsetFencedException(
+                  where,
+                  commit.group(),
+                  commit.batchId(),
+                  r.topicPartition(),
+                  commit.expectedFrom(r),
+                  committed.get(r.topicPartition()));
+            });
   }
 
   /**
@@ -63,7 +82,8 @@ public final class KafkaGroupOffsets {
    * @throws OffsetStoreException when the offsets cannot be read, or stay pending (an open
    *     transaction of a live or crashed writer) for {@code timeout}
    */
-  public static Map<TopicPartition, OffsetAndMetadata> readStable(Admin admin, String group, Duration timeout) {
+  public static Map<TopicPartition, OffsetAndMetadata> readStable(
+      Admin admin, String group, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Map<TopicPartition, OffsetAndMetadata> stable = read(admin, group, true, timeout);
@@ -72,9 +92,15 @@ public final class KafkaGroupOffsets {
         return stable;
       }
       if (System.nanoTime() > deadline) {
-        throw new OffsetStoreException("the committed offsets of group '" + group + "' for " + any.keySet()
-            + " stayed pending in a transaction for " + timeout.toMillis() + " ms (an open transaction of"
-            + " another writer?)");
+        throw new OffsetStoreException(
+            "the committed offsets of group '"
+                + group
+                + "' for "
+                + any.keySet()
+                + " stayed pending in a transaction for "
+                + timeout.toMillis()
+                + " ms (an open transaction of"
+                + " another writer?)");
       }
       pause(group);
     }
@@ -85,7 +111,10 @@ public final class KafkaGroupOffsets {
     return lastBatchId(readStable(admin, group, timeout));
   }
 
-  /** The highest batch id in the metadata of {@code committed} (a group's offsets), or empty when none carries one. */
+  /**
+   * The highest batch id in the metadata of {@code committed} (a group's offsets), or empty when
+   * none carries one.
+   */
   public static OptionalLong lastBatchId(Map<TopicPartition, OffsetAndMetadata> committed) {
     return committed.values().stream()
         .map(om -> KafkaCommitMetadata.batchId(om.metadata()))
@@ -99,29 +128,36 @@ public final class KafkaGroupOffsets {
    *
    * @throws OffsetStoreException when the read fails or times out
    */
-  public static Map<TopicPartition, OffsetAndMetadata> read(Admin admin, String group, boolean requireStable,
-      Duration timeout) {
+  public static Map<TopicPartition, OffsetAndMetadata> read(
+      Admin admin, String group, boolean requireStable, Duration timeout) {
     try {
       Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
-      admin.listConsumerGroupOffsets(group, new ListConsumerGroupOffsetsOptions().requireStable(requireStable))
-          .partitionsToOffsetAndMetadata().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .forEach((tp, om) -> {
-            if (om != null) {
-              result.put(tp, om);
-            }
-          });
+      admin
+          .listConsumerGroupOffsets(
+              group, new ListConsumerGroupOffsetsOptions().requireStable(requireStable))
+          .partitionsToOffsetAndMetadata()
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .forEach(
+              (tp, om) -> {
+                if (om != null) {
+                  result.put(tp, om);
+                }
+              });
       return result;
     } catch (ExecutionException e) {
       if (e.getCause() instanceof GroupIdNotFoundException) {
         return Map.of();
       }
-      throw new OffsetStoreException("cannot read the offsets of group '" + group + "': " + e.getCause(), e.getCause());
+      throw new OffsetStoreException(
+          "cannot read the offsets of group '" + group + "': " + e.getCause(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new OffsetStoreException("interrupted while reading the offsets of group '" + group + "'", e);
+      throw new OffsetStoreException(
+          "interrupted while reading the offsets of group '" + group + "'", e);
     } catch (TimeoutException e) {
-      throw new OffsetStoreException("cannot read the offsets of group '" + group + "' within "
-          + timeout.toMillis() + " ms", e);
+      throw new OffsetStoreException(
+          "cannot read the offsets of group '" + group + "' within " + timeout.toMillis() + " ms",
+          e);
     }
   }
 
@@ -131,7 +167,8 @@ public final class KafkaGroupOffsets {
       Thread.sleep(10);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new OffsetStoreException("interrupted while waiting for stable offsets of group '" + group + "'", e);
+      throw new OffsetStoreException(
+          "interrupted while waiting for stable offsets of group '" + group + "'", e);
     }
   }
 }

@@ -23,15 +23,23 @@ public record OffsetRange(String topic, int partition, long fromOffset, long unt
       throw new IllegalArgumentException("topic must not be blank");
     }
     if (partition < 0) {
-      throw new IllegalArgumentException("partition must be >= 0, was " + partition + " for topic " + topic);
+      throw new IllegalArgumentException(
+          "partition must be >= 0, was " + partition + " for topic " + topic);
     }
     if (fromOffset < 0) {
       throw new IllegalArgumentException(
           "fromOffset must be >= 0, was " + fromOffset + " for " + topic + "-" + partition);
     }
     if (untilOffset < fromOffset) {
-      throw new IllegalArgumentException("untilOffset must be >= fromOffset, was [" + fromOffset + ", "
-          + untilOffset + ") for " + topic + "-" + partition);
+      throw new IllegalArgumentException(
+          "untilOffset must be >= fromOffset, was ["
+              + fromOffset
+              + ", "
+              + untilOffset
+              + ") for "
+              + topic
+              + "-"
+              + partition);
     }
   }
 

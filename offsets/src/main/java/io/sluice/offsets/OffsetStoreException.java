@@ -1,6 +1,9 @@
 package io.sluice.offsets;
 
-/** A failure reading from or writing to an {@link OffsetStore}; the message names the store and group. */
+/**
+ * A failure reading from or writing to an {@link OffsetStore}; the message names the store and
+ * group.
+ */
 public class OffsetStoreException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;

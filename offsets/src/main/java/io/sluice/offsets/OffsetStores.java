@@ -20,9 +20,9 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Static factories for the {@link OffsetStore}s, their builders, and the resolution of
- * {@link StartingOffsets.FromBatch} against a store's history. Builders are not thread-safe;
- * {@code build()} validates every setting and later changes to a builder do not reach a built store.
+ * Static factories for the {@link OffsetStore}s, their builders, and the resolution of {@link
+ * StartingOffsets.FromBatch} against a store's history. Builders are not thread-safe; {@code
+ * build()} validates every setting and later changes to a builder do not reach a built store.
  */
 public final class OffsetStores {
 
@@ -34,8 +34,8 @@ public final class OffsetStores {
   private OffsetStores() {}
 
   /**
-   * A store in the Kafka consumer group, with client settings (security etc.);
-   * {@code bootstrap.servers} is required. See {@link #kafkaBuilder()}.
+   * A store in the Kafka consumer group, with client settings (security etc.); {@code
+   * bootstrap.servers} is required. See {@link #kafkaBuilder()}.
    */
   public static OffsetStore kafka(Map<String, Object> clientConfig) {
     return kafkaBuilder().clientConfig(clientConfig).build();
@@ -66,7 +66,10 @@ public final class OffsetStores {
     return new FileBuilder();
   }
 
-  /** A store in the database of {@code dataSource}, with the default tables (see {@link JdbcOffsetStore#DDL}). */
+  /**
+   * A store in the database of {@code dataSource}, with the default tables (see {@link
+   * JdbcOffsetStore#DDL}).
+   */
   public static JdbcOffsetStore jdbc(DataSource dataSource) {
     return jdbcBuilder().dataSource(dataSource).build();
   }
@@ -94,10 +97,21 @@ public final class OffsetStores {
     if (newest.isEmpty()) {
       holds = "it holds no batches for this group";
     } else {
-      holds = "its newest batch is " + newest.get(0).batchId() + "; older batches may have passed the history retention";
+      holds =
+          "its newest batch is "
+              + newest.get(0).batchId()
+              + "; older batches may have passed the history retention";
     }
-    throw new OffsetStoreException("batch " + batchId + " of group '" + group + "' is not in the history of "
-        + store.describe() + " (" + holds + ")");
+    throw new OffsetStoreException(
+        "batch "
+            + batchId
+            + " of group '"
+            + group
+            + "' is not in the history of "
+            + store.describe()
+            + " ("
+            + holds
+            + ")");
   }
 
   /**
@@ -128,7 +142,10 @@ public final class OffsetStores {
     }
   }
 
-  /** Builds the Kafka store; {@code bootstrapServers} (or {@code bootstrap.servers} in the client config) is required. */
+  /**
+   * Builds the Kafka store; {@code bootstrapServers} (or {@code bootstrap.servers} in the client
+   * config) is required.
+   */
   public static final class KafkaBuilder {
     private final Map<String, Object> clientConfig = new HashMap<>();
     private String historyTopic = "__sluice_offset_history";
@@ -147,31 +164,45 @@ public final class OffsetStores {
       return this;
     }
 
-    /** Client settings (security, client id...) for the admin, producer and consumer the store uses. */
+    /**
+     * Client settings (security, client id...) for the admin, producer and consumer the store uses.
+     */
     public KafkaBuilder clientConfig(Map<String, Object> config) {
       clientConfig.putAll(Objects.requireNonNull(config, "clientConfig must not be null"));
       return this;
     }
 
-    /** The topic holding the batch history; default {@code __sluice_offset_history}, created if absent. */
+    /**
+     * The topic holding the batch history; default {@code __sluice_offset_history}, created if
+     * absent.
+     */
     public KafkaBuilder historyTopic(String topic) {
       this.historyTopic = topic;
       return this;
     }
 
-    /** The replication factor when the store creates the history topic; default: the broker's default. */
+    /**
+     * The replication factor when the store creates the history topic; default: the broker's
+     * default.
+     */
     public KafkaBuilder historyReplicationFactor(short replicationFactor) {
       this.historyReplicationFactor = replicationFactor;
       return this;
     }
 
-    /** How long the history topic keeps batches ({@code retention.ms}) when the store creates it; default 7 days. */
+    /**
+     * How long the history topic keeps batches ({@code retention.ms}) when the store creates it;
+     * default 7 days.
+     */
     public KafkaBuilder historyRetention(Duration retention) {
       this.historyRetention = retention;
       return this;
     }
 
-    /** The prefix of the per-group {@code transactional.id} that fences committers; default {@code sluice-offsets-}. */
+    /**
+     * The prefix of the per-group {@code transactional.id} that fences committers; default {@code
+     * sluice-offsets-}.
+     */
     public KafkaBuilder transactionalIdPrefix(String prefix) {
       this.transactionalIdPrefix = prefix;
       return this;
@@ -198,33 +229,48 @@ public final class OffsetStores {
     public OffsetStore build() {
       Object servers = clientConfig.get("bootstrap.servers");
       if (servers == null || servers.toString().isBlank()) {
-        throw new IllegalArgumentException("bootstrapServers must be set (or bootstrap.servers in clientConfig), was "
-            + servers);
+        throw new IllegalArgumentException(
+            "bootstrapServers must be set (or bootstrap.servers in clientConfig), was " + servers);
       }
       for (String key : List.of("transactional.id", "group.id", "enable.auto.commit")) {
         if (clientConfig.containsKey(key)) {
-          throw new IllegalArgumentException("clientConfig must not set " + key + ": the store manages it, was "
-              + clientConfig.get(key));
+          throw new IllegalArgumentException(
+              "clientConfig must not set "
+                  + key
+                  + ": the store manages it, was "
+                  + clientConfig.get(key));
         }
       }
       if (historyTopic == null || historyTopic.isBlank()) {
-        throw new IllegalArgumentException("historyTopic must not be blank, was '" + historyTopic + "'");
+        throw new IllegalArgumentException(
+            "historyTopic must not be blank, was '" + historyTopic + "'");
       }
       if (historyReplicationFactor != null && historyReplicationFactor <= 0) {
-        throw new IllegalArgumentException("historyReplicationFactor must be > 0, was " + historyReplicationFactor);
+        throw new IllegalArgumentException(
+            "historyReplicationFactor must be > 0, was " + historyReplicationFactor);
       }
       requirePositive("historyRetention", historyRetention);
       requirePositive("timeout", timeout);
       if (transactionalIdPrefix == null || transactionalIdPrefix.isBlank()) {
-        throw new IllegalArgumentException("transactionalIdPrefix must not be blank, was '" + transactionalIdPrefix + "'");
+        throw new IllegalArgumentException(
+            "transactionalIdPrefix must not be blank, was '" + transactionalIdPrefix + "'");
       }
       Objects.requireNonNull(clock, "clock must not be null");
-      return new KafkaOffsetStore(clientConfig, historyTopic, Optional.ofNullable(historyReplicationFactor),
-          historyRetention, transactionalIdPrefix, timeout, clock, hook);
+      return new KafkaOffsetStore(
+          clientConfig,
+          historyTopic,
+          Optional.ofNullable(historyReplicationFactor),
+          historyRetention,
+          transactionalIdPrefix,
+          timeout,
+          clock,
+          hook);
     }
   }
 
-  /** Builds the ZooKeeper store; {@code connectString} (or a started {@code client}) is required. */
+  /**
+   * Builds the ZooKeeper store; {@code connectString} (or a started {@code client}) is required.
+   */
   public static final class ZooKeeperBuilder {
     private String connectString;
     private CuratorFramework client;
@@ -237,7 +283,10 @@ public final class OffsetStores {
 
     private ZooKeeperBuilder() {}
 
-    /** The ZooKeeper ensemble, e.g. {@code zk1:2181,zk2:2181} or with a chroot {@code zk1:2181/kafka}. */
+    /**
+     * The ZooKeeper ensemble, e.g. {@code zk1:2181,zk2:2181} or with a chroot {@code
+     * zk1:2181/kafka}.
+     */
     public ZooKeeperBuilder connectString(String connectString) {
       this.connectString = connectString;
       return this;
@@ -267,7 +316,9 @@ public final class OffsetStores {
       return this;
     }
 
-    /** Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}. */
+    /**
+     * Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}.
+     */
     public ZooKeeperBuilder historyRetention(int batches) {
       this.historyRetention = batches;
       return this;
@@ -291,25 +342,33 @@ public final class OffsetStores {
      */
     public OffsetStore build() {
       if (client == null && (connectString == null || connectString.isBlank())) {
-        throw new IllegalArgumentException("connectString must be set (or a client), was " + connectString);
+        throw new IllegalArgumentException(
+            "connectString must be set (or a client), was " + connectString);
       }
       if (client != null && connectString != null) {
-        throw new IllegalArgumentException("set either connectString or client, not both; connectString was "
-            + connectString);
+        throw new IllegalArgumentException(
+            "set either connectString or client, not both; connectString was " + connectString);
       }
       if (root == null || !root.startsWith("/") || root.endsWith("/") || root.length() < 2) {
-        throw new IllegalArgumentException("root must be an absolute znode path like /sluice, was '" + root + "'");
+        throw new IllegalArgumentException(
+            "root must be an absolute znode path like /sluice, was '" + root + "'");
       }
       requirePositive("sessionTimeout", sessionTimeout);
       requirePositive("connectionTimeout", connectionTimeout);
       requirePositive("historyRetention", historyRetention);
       Objects.requireNonNull(clock, "clock must not be null");
       if (client != null) {
-        return new ZooKeeperOffsetStore(client, false, client.getZookeeperClient().getCurrentConnectionString(), root,
-            historyRetention, clock, hook);
+        return new ZooKeeperOffsetStore(
+            client,
+            false,
+            client.getZookeeperClient().getCurrentConnectionString(),
+            root,
+            historyRetention,
+            clock,
+            hook);
       }
-      return ZooKeeperOffsetStore.connect(connectString, root, sessionTimeout, connectionTimeout, historyRetention,
-          clock, hook);
+      return ZooKeeperOffsetStore.connect(
+          connectString, root, sessionTimeout, connectionTimeout, historyRetention, clock, hook);
     }
   }
 
@@ -328,7 +387,9 @@ public final class OffsetStores {
       return this;
     }
 
-    /** Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}. */
+    /**
+     * Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}.
+     */
     public FileBuilder historyRetention(int batches) {
       this.historyRetention = batches;
       return this;
@@ -371,7 +432,10 @@ public final class OffsetStores {
 
     private JdbcBuilder() {}
 
-    /** Where the tables live; the store borrows a connection per call and never closes the DataSource. */
+    /**
+     * Where the tables live; the store borrows a connection per call and never closes the
+     * DataSource.
+     */
     public JdbcBuilder dataSource(DataSource dataSource) {
       this.dataSource = dataSource;
       return this;
@@ -389,7 +453,9 @@ public final class OffsetStores {
       return this;
     }
 
-    /** Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}. */
+    /**
+     * Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}.
+     */
     public JdbcBuilder historyRetention(int batches) {
       this.historyRetention = batches;
       return this;
@@ -416,15 +482,18 @@ public final class OffsetStores {
         throw new IllegalArgumentException("dataSource must be set, was null");
       }
       if (schema != null && !SQL_IDENTIFIER.matcher(schema).matches()) {
-        throw new IllegalArgumentException("schema must be a plain SQL identifier, was '" + schema + "'");
+        throw new IllegalArgumentException(
+            "schema must be a plain SQL identifier, was '" + schema + "'");
       }
-      if (tablePrefix == null || !(tablePrefix.isEmpty() || SQL_IDENTIFIER.matcher(tablePrefix).matches())) {
-        throw new IllegalArgumentException("tablePrefix must be empty or a plain SQL identifier, was '"
-            + tablePrefix + "'");
+      if (tablePrefix == null
+          || !(tablePrefix.isEmpty() || SQL_IDENTIFIER.matcher(tablePrefix).matches())) {
+        throw new IllegalArgumentException(
+            "tablePrefix must be empty or a plain SQL identifier, was '" + tablePrefix + "'");
       }
       requirePositive("historyRetention", historyRetention);
       Objects.requireNonNull(clock, "clock must not be null");
-      return new JdbcOffsetStoreImpl(dataSource, schema, tablePrefix, historyRetention, clock, hook);
+      return new JdbcOffsetStoreImpl(
+          dataSource, schema, tablePrefix, historyRetention, clock, hook);
     }
   }
 }

@@ -15,9 +15,15 @@ public class StaleBatchException extends OffsetStoreException {
 
   /** Creates the exception for a refused {@code batchId}. */
   public StaleBatchException(String group, long batchId, long lastCommittedBatchId) {
-    super("batch " + batchId + " refused for group '" + group + "': the store already holds batch "
-        + lastCommittedBatchId + " (another driver commits for this group, or a reset by sluice offsets reset/import took the id since this"
-        + " batch was planned)");
+    super(
+        "batch "
+            + batchId
+            + " refused for group '"
+            + group
+            + "': the store already holds batch "
+            + lastCommittedBatchId
+            + " (another driver commits for this group, or a reset by sluice offsets reset/import took the id since this"
+            + " batch was planned)");
     this.group = group;
     this.batchId = batchId;
     this.lastCommittedBatchId = lastCommittedBatchId;

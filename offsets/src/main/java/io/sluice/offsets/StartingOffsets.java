@@ -24,8 +24,8 @@ public sealed interface StartingOffsets {
   }
 
   /**
-   * The first offset whose timestamp is at or after {@code time}; a partition with nothing after
-   * it starts at its end.
+   * The first offset whose timestamp is at or after {@code time}; a partition with nothing after it
+   * starts at its end.
    */
   static StartingOffsets timestamp(Instant time) {
     return new Timestamp(time);
@@ -41,7 +41,10 @@ public sealed interface StartingOffsets {
     return new Specific(offsets, earliest());
   }
 
-  /** The store's committed offsets for the stream's group; partitions without one use {@code fallback}. */
+  /**
+   * The store's committed offsets for the stream's group; partitions without one use {@code
+   * fallback}.
+   */
   static StartingOffsets committed(OffsetStore store, StartingOffsets fallback) {
     return new Committed(store, fallback);
   }
@@ -76,21 +79,29 @@ public sealed interface StartingOffsets {
     }
   }
 
-  /** See {@link StartingOffsets#specific(Map, StartingOffsets)}. @param offsets per partition @param fallback for others */
-  record Specific(Map<TopicPartition, Long> offsets, StartingOffsets fallback) implements StartingOffsets {
+  /**
+   * See {@link StartingOffsets#specific(Map, StartingOffsets)}. @param offsets per partition @param
+   * fallback for others
+   */
+  record Specific(Map<TopicPartition, Long> offsets, StartingOffsets fallback)
+      implements StartingOffsets {
     /** Validates and copies the offsets. */
     public Specific {
       offsets = Map.copyOf(Objects.requireNonNull(offsets, "offsets must not be null"));
-      offsets.forEach((tp, o) -> {
-        if (o < 0) {
-          throw new IllegalArgumentException("offset for " + tp + " must be >= 0, was " + o);
-        }
-      });
+      offsets.forEach(
+          (tp, o) -> {
+            if (o < 0) {
+              throw new IllegalArgumentException("offset for " + tp + " must be >= 0, was " + o);
+            }
+          });
       Objects.requireNonNull(fallback, "fallback must not be null");
     }
   }
 
-  /** See {@link StartingOffsets#committed(OffsetStore, StartingOffsets)}. @param store the store @param fallback for partitions without a commit */
+  /**
+   * See {@link StartingOffsets#committed(OffsetStore, StartingOffsets)}. @param store the
+   * store @param fallback for partitions without a commit
+   */
   record Committed(OffsetStore store, StartingOffsets fallback) implements StartingOffsets {
     /** Validates the arguments. */
     public Committed {
@@ -99,7 +110,10 @@ public sealed interface StartingOffsets {
     }
   }
 
-  /** See {@link StartingOffsets#fromBatch(OffsetStore, String, long)}. @param store the store @param group the group @param batchId the saved batch */
+  /**
+   * See {@link StartingOffsets#fromBatch(OffsetStore, String, long)}. @param store the store @param
+   * group the group @param batchId the saved batch
+   */
   record FromBatch(OffsetStore store, String group, long batchId) implements StartingOffsets {
     /** Validates the arguments. */
     public FromBatch {
@@ -120,7 +134,8 @@ public sealed interface StartingOffsets {
         throw new IllegalArgumentException("bounded ranges must not be empty");
       }
       if (ranges.stream().map(OffsetRange::topicPartition).distinct().count() != ranges.size()) {
-        throw new IllegalArgumentException("bounded ranges must hold one range per topic-partition, were " + ranges);
+        throw new IllegalArgumentException(
+            "bounded ranges must hold one range per topic-partition, were " + ranges);
       }
     }
   }

@@ -33,26 +33,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one owner of a Kafka transactional producer in Sluice: the Kafka offset store's per-group committer
- * and the exactly-once Kafka sink both go through it. It begins, sends, adds a batch's offsets after
- * checking where the group stands, commits and aborts, and classifies every failure once (modelled on
- * Kafka Streams' {@code StreamsProducer}).
+ * The one owner of a Kafka transactional producer in Sluice: the Kafka offset store's per-group
+ * committer and the exactly-once Kafka sink both go through it. It begins, sends, adds a batch's
+ * offsets after checking where the group stands, commits and aborts, and classifies every failure
+ * once (modelled on Kafka Streams' {@code StreamsProducer}).
  *
- * <p><b>Lifecycle.</b> {@link #start} creates the producer and calls {@code initTransactions()}, which fences
- * every older producer with the same {@code transactional.id} and aborts a transaction a crashed one left
- * open. Then, per batch: {@link #begin()}, any number of {@link #send}s, and {@link #commit} (flush, check
- * each group's committed offsets, {@code sendOffsetsToTransaction}, {@code commitTransaction}) or
- * {@link #abort}. {@link #close(Duration)} is idempotent; a transaction still open is aborted.
+ * <p><b>Lifecycle.</b> {@link #start} creates the producer and calls {@code initTransactions()},
+ * which fences every older producer with the same {@code transactional.id} and aborts a transaction
+ * a crashed one left open. Then, per batch: {@link #begin()}, any number of {@link #send}s, and
+ * {@link #commit} (flush, check each group's committed offsets, {@code sendOffsetsToTransaction},
+ * {@code commitTransaction}) or {@link #abort}. {@link #close(Duration)} is idempotent; a
+ * transaction still open is aborted.
  *
- * <p><b>Threads.</b> {@link #begin}, {@link #flush}, {@link #commit}, {@link #abort} and {@link #close} are
- * called by the thread that owns the transaction (the store's committer under its lock, the sink's job
- * thread); they are serialised on an internal lock and block up to the timeout given at {@link #start}.
- * {@link #send} may be called from any number of threads at once while a transaction is open, i.e. after
- * {@link #begin()} returned and before {@link #commit} or {@link #abort} is called; every send must
- * complete (return) before the owning thread commits. A send outside a transaction is refused.
+ * <p><b>Threads.</b> {@link #begin}, {@link #flush}, {@link #commit}, {@link #abort} and {@link
+ * #close} are called by the thread that owns the transaction (the store's committer under its lock,
+ * the sink's job thread); they are serialised on an internal lock and block up to the timeout given
+ * at {@link #start}. {@link #send} may be called from any number of threads at once while a
+ * transaction is open, i.e. after {@link #begin()} returned and before {@link #commit} or {@link
+ * #abort} is called; every send must complete (return) before the owning thread commits. A send
+ * outside a transaction is refused.
  *
- * <p><b>Errors</b>, classified by {@link #classify} into {@link Kind} (first match in the failure, its
- * causes and suppressed exceptions):
+ * <p><b>Errors</b>, classified by {@link #classify} into {@link Kind} (first match in the failure,
+ * its causes and suppressed exceptions):
  *
  * <table>
  *   <caption>Classification</caption>
@@ -83,11 +85,12 @@ import org.slf4j.LoggerFactory;
  *       {@link #begin()}.</td></tr>
  * </table>
  *
- * <p>A method that fails while a transaction is open has ended it before it throws: aborted (ABORTABLE),
- * or left to the broker with the producer closed (FENCED, FATAL). It throws a
- * {@link TransactionalProducerException} carrying the kind, except that a failure of the group check or of
- * reading the group ({@link OffsetFencedException}, {@link StaleBatchException}, {@link OffsetStoreException})
- * is rethrown as it is; {@link #fenced()} then tells whether the abort found this producer fenced.
+ * <p>A method that fails while a transaction is open has ended it before it throws: aborted
+ * (ABORTABLE), or left to the broker with the producer closed (FENCED, FATAL). It throws a {@link
+ * TransactionalProducerException} carrying the kind, except that a failure of the group check or of
+ * reading the group ({@link OffsetFencedException}, {@link StaleBatchException}, {@link
+ * OffsetStoreException}) is rethrown as it is; {@link #fenced()} then tells whether the abort found
+ * this producer fenced.
  *
  * @param <K> key type
  * @param <V> value type
@@ -96,7 +99,13 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TransactionalProducer.class);
 
-  private enum State { READY, IN_TRANSACTION, FENCED, FAILED, CLOSED }
+  private enum State {
+    READY,
+    IN_TRANSACTION,
+    FENCED,
+    FAILED,
+    CLOSED
+  }
 
   private final String transactionalId;
   private final Supplier<Producer<K, V>> factory;
@@ -104,12 +113,13 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   private final Duration timeout;
   private final ReentrantLock lock = new ReentrantLock();
   private volatile State state = State.READY; // written under lock
-  private volatile TransactionalProducerException terminal; // why FENCED or FAILED; written before state
+  private volatile TransactionalProducerException
+      terminal; // why FENCED or FAILED; written before state
   private Producer<K, V> producer; // guarded by lock; null when the next begin() must create one
   private volatile Transaction<K, V> open; // written under lock; read by send() on any thread
 
-  private TransactionalProducer(String transactionalId, Supplier<Producer<K, V>> factory, Admin admin,
-      Duration timeout) {
+  private TransactionalProducer(
+      String transactionalId, Supplier<Producer<K, V>> factory, Admin admin, Duration timeout) {
     this.transactionalId = transactionalId;
     this.factory = factory;
     this.admin = admin;
@@ -117,31 +127,42 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   }
 
   /**
-   * Creates the producer and calls {@code initTransactions()}, fencing older producers with the same id and
-   * aborting a transaction one left open. Blocking, up to {@code timeout}.
+   * Creates the producer and calls {@code initTransactions()}, fencing older producers with the
+   * same id and aborting a transaction one left open. Blocking, up to {@code timeout}.
    *
    * @param transactionalId the {@code transactional.id}
    * @param config producer settings; {@code transactional.id}, {@code enable.idempotence=true} and
    *     {@code acks=all} are set here, {@code max.block.ms} to {@code timeout} unless given
    * @param keySerializer the key serializer, or null for {@code key.serializer} in {@code config}
-   * @param valueSerializer the value serializer, or null for {@code value.serializer} in {@code config}
+   * @param valueSerializer the value serializer, or null for {@code value.serializer} in {@code
+   *     config}
    * @param admin reads the groups' committed offsets in {@link #commit}; borrowed, not closed here
    * @param timeout bounds every blocking call, including reading a group's offsets
    * @throws TransactionalProducerException when the producer cannot be created or initialised
    */
-  public static <K, V> TransactionalProducer<K, V> start(String transactionalId, Map<String, ?> config,
-      Serializer<K> keySerializer, Serializer<V> valueSerializer, Admin admin, Duration timeout) {
+  public static <K, V> TransactionalProducer<K, V> start(
+      String transactionalId,
+      Map<String, ?> config,
+      Serializer<K> keySerializer,
+      Serializer<V> valueSerializer,
+      Admin admin,
+      Duration timeout) {
     Objects.requireNonNull(transactionalId, "transactionalId must not be null");
     Objects.requireNonNull(admin, "admin must not be null");
     Objects.requireNonNull(timeout, "timeout must not be null");
-    Map<String, Object> settings = new HashMap<>(Objects.requireNonNull(config, "config must not be null"));
+    Map<String, Object> settings =
+        new HashMap<>(Objects.requireNonNull(config, "config must not be null"));
     settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     settings.put(ProducerConfig.ACKS_CONFIG, "all");
     settings.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout.toMillis());
     Map<String, Object> frozen = Collections.unmodifiableMap(settings);
-    TransactionalProducer<K, V> p = new TransactionalProducer<>(transactionalId,
-        () -> new KafkaProducer<>(frozen, keySerializer, valueSerializer), admin, timeout);
+    TransactionalProducer<K, V> p =
+        new TransactionalProducer<>(
+            transactionalId,
+            () -> new KafkaProducer<>(frozen, keySerializer, valueSerializer),
+            admin,
+            timeout);
     p.lock.lock();
     try {
       p.producer = p.initialized();
@@ -156,17 +177,20 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
     return transactionalId;
   }
 
-  /** Whether a newer producer with the same id fenced this one; it then refuses every call but close. */
+  /**
+   * Whether a newer producer with the same id fenced this one; it then refuses every call but
+   * close.
+   */
   public boolean fenced() {
     return state == State.FENCED;
   }
 
   /**
-   * Begins a transaction; creates and initialises a new producer first when a failed abort closed the last
-   * one. Owning thread only.
+   * Begins a transaction; creates and initialises a new producer first when a failed abort closed
+   * the last one. Owning thread only.
    *
-   * @throws TransactionalProducerException when the producer is fenced or failed for good (refused), or
-   *     beginning fails
+   * @throws TransactionalProducerException when the producer is fenced or failed for good
+   *     (refused), or beginning fails
    * @throws IllegalStateException when a transaction is already open or the producer is closed
    */
   public void begin() {
@@ -174,7 +198,8 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
     try {
       requireUsable("begin a transaction");
       if (state == State.IN_TRANSACTION) {
-        throw new IllegalStateException(describe() + ": a transaction is already open; commit or abort it first");
+        throw new IllegalStateException(
+            describe() + ": a transaction is already open; commit or abort it first");
       }
       if (producer == null) {
         LOG.info("{}: creating a new producer after its last one failed", describe());
@@ -198,12 +223,13 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   }
 
   /**
-   * Sends a record in the open transaction, asynchronously. Any thread, concurrently with other sends. A
-   * send that fails, here or later in its callback, dooms the transaction: {@link #commit} then aborts it.
+   * Sends a record in the open transaction, asynchronously. Any thread, concurrently with other
+   * sends. A send that fails, here or later in its callback, dooms the transaction: {@link #commit}
+   * then aborts it.
    *
    * @param callback called with the outcome on the producer's I/O thread; may be null
-   * @throws TransactionalProducerException when the record cannot be handed to the producer (serialization,
-   *     a producer in error); the transaction can no longer commit
+   * @throws TransactionalProducerException when the record cannot be handed to the producer
+   *     (serialization, a producer in error); the transaction can no longer commit
    * @throws IllegalStateException when no transaction is open
    */
   public Future<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback) {
@@ -212,24 +238,33 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
       throw refusal("send a record");
     }
     try {
-      return txn.producer.send(record, (metadata, e) -> {
-        if (e != null) {
-          txn.failedSend.compareAndSet(null, e);
-        }
-        if (callback != null) {
-          callback.onCompletion(metadata, e);
-        }
-      });
+      return txn.producer.send(
+          record,
+          (metadata, e) -> {
+            if (e != null) {
+              txn.failedSend.compareAndSet(null, e);
+            }
+            if (callback != null) {
+              callback.onCompletion(metadata, e);
+            }
+          });
     } catch (RuntimeException e) {
       txn.failedSend.compareAndSet(null, e);
-      throw new TransactionalProducerException(classify(e), describe() + ": cannot send a record to topic "
-          + record.topic() + ": " + e + "; the transaction can no longer commit", e);
+      throw new TransactionalProducerException(
+          classify(e),
+          describe()
+              + ": cannot send a record to topic "
+              + record.topic()
+              + ": "
+              + e
+              + "; the transaction can no longer commit",
+          e);
     }
   }
 
   /**
-   * Waits until every record sent so far is acknowledged; a failed send aborts the transaction. Owning
-   * thread only.
+   * Waits until every record sent so far is acknowledged; a failed send aborts the transaction.
+   * Owning thread only.
    *
    * @throws TransactionalProducerException when a send failed (the transaction is then aborted)
    */
@@ -243,17 +278,18 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   }
 
   /**
-   * Commits the open transaction with the batches' offsets: flushes the sends (any failed send aborts),
-   * then for each commit reads its group's stable committed offsets ({@link KafkaGroupOffsets#readStable})
-   * inside the transaction, runs {@code check} on them, and adds the ranges' {@code untilOffset}s with
-   * {@link KafkaCommitMetadata} to the transaction; then {@code commitTransaction()}. Records and offsets
-   * become visible to {@code read_committed} consumers together. Owning thread only; blocking.
+   * Commits the open transaction with the batches' offsets: flushes the sends (any failed send
+   * aborts), then for each commit reads its group's stable committed offsets ({@link
+   * KafkaGroupOffsets#readStable}) inside the transaction, runs {@code check} on them, and adds the
+   * ranges' {@code untilOffset}s with {@link KafkaCommitMetadata} to the transaction; then {@code
+   * commitTransaction()}. Records and offsets become visible to {@code read_committed} consumers
+   * together. Owning thread only; blocking.
    *
    * @param commits one commit per group, each with at most one range per partition; may be empty
    * @param check run per commit before its offsets are added; throwing refuses the commit
    * @throws OffsetStoreException what {@code check} or reading the group threw, after the abort
-   * @throws TransactionalProducerException when a send, adding the offsets or the commit failed; the
-   *     transaction was aborted (or left to the broker, for FENCED and FATAL)
+   * @throws TransactionalProducerException when a send, adding the offsets or the commit failed;
+   *     the transaction was aborted (or left to the broker, for FENCED and FATAL)
    */
   public void commit(List<BatchCommit> commits, GroupCheck check) {
     Objects.requireNonNull(commits, "commits must not be null");
@@ -281,12 +317,13 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   }
 
   /**
-   * Aborts the open transaction after a failure outside this class (user code, a task, a hook); does
-   * nothing when no transaction is open, e.g. because a failed call here already ended it. Never throws:
-   * what the abort finds is added to {@code cause} as suppressed and applied to this producer, so
-   * {@link #fenced()} and the next call tell. Owning thread only.
+   * Aborts the open transaction after a failure outside this class (user code, a task, a hook);
+   * does nothing when no transaction is open, e.g. because a failed call here already ended it.
+   * Never throws: what the abort finds is added to {@code cause} as suppressed and applied to this
+   * producer, so {@link #fenced()} and the next call tell. Owning thread only.
    *
-   * @param cause why the transaction is given up; classified like any failure (a fence in it fences)
+   * @param cause why the transaction is given up; classified like any failure (a fence in it
+   *     fences)
    */
   public void abort(Throwable cause) {
     Objects.requireNonNull(cause, "cause must not be null");
@@ -300,15 +337,18 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
     }
   }
 
-  /** Closes the producer, waiting up to the timeout given at {@link #start}; see {@link #close(Duration)}. */
+  /**
+   * Closes the producer, waiting up to the timeout given at {@link #start}; see {@link
+   * #close(Duration)}.
+   */
   @Override
   public void close() {
     close(timeout);
   }
 
   /**
-   * Closes the producer, waiting up to {@code wait}; a transaction still open is aborted (by the producer's
-   * shutdown, or by the broker's transaction timeout). Idempotent. Owning thread only.
+   * Closes the producer, waiting up to {@code wait}; a transaction still open is aborted (by the
+   * producer's shutdown, or by the broker's transaction timeout). Idempotent. Owning thread only.
    */
   public void close(Duration wait) {
     lock.lock();
@@ -329,9 +369,9 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   }
 
   /**
-   * The one classification of a transactional producer's failures: see the table in the class comment.
-   * FENCED wins over FATAL, FATAL over ABORTABLE, wherever in the chain of causes and suppressed
-   * exceptions they appear.
+   * The one classification of a transactional producer's failures: see the table in the class
+   * comment. FENCED wins over FATAL, FATAL over ABORTABLE, wherever in the chain of causes and
+   * suppressed exceptions they appear.
    */
   static Kind classify(Throwable failure) {
     Kind kind = Kind.ABORTABLE;
@@ -367,15 +407,18 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
     try {
       p = factory.get();
     } catch (KafkaException e) {
-      throw new TransactionalProducerException(classify(e), describe() + ": cannot create the producer: " + e, e);
+      throw new TransactionalProducerException(
+          classify(e), describe() + ": cannot create the producer: " + e, e);
     }
     try {
       p.initTransactions();
     } catch (RuntimeException e) {
       p.close(Duration.ZERO);
-      throw new TransactionalProducerException(classify(e), describe() + ": initTransactions failed: " + e, e);
+      throw new TransactionalProducerException(
+          classify(e), describe() + ": initTransactions failed: " + e, e);
     }
-    LOG.info("{} ready; older producers with this id are fenced and a transaction they left open is aborted",
+    LOG.info(
+        "{} ready; older producers with this id are fenced and a transaction they left open is aborted",
         describe());
     return p;
   }
@@ -384,8 +427,10 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   private void requireUsable(String what) {
     State s = state;
     if (s == State.FENCED || s == State.FAILED) {
-      throw new TransactionalProducerException(terminal.kind(), describe() + " refuses to " + what + ": "
-          + terminal.getMessage(), terminal.getCause());
+      throw new TransactionalProducerException(
+          terminal.kind(),
+          describe() + " refuses to " + what + ": " + terminal.getMessage(),
+          terminal.getCause());
     }
     if (s == State.CLOSED) {
       throw new IllegalStateException(describe() + " is closed");
@@ -396,19 +441,24 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
     requireUsable(what);
     Transaction<K, V> txn = open;
     if (state != State.IN_TRANSACTION || txn == null) {
-      throw new IllegalStateException(describe() + ": cannot " + what + ": no transaction is open (call begin())");
+      throw new IllegalStateException(
+          describe() + ": cannot " + what + ": no transaction is open (call begin())");
     }
     return txn;
   }
 
-  /** The exception for a send outside an open transaction; reads volatile fields only, takes no lock. */
+  /**
+   * The exception for a send outside an open transaction; reads volatile fields only, takes no
+   * lock.
+   */
   private RuntimeException refusal(String what) {
     try {
       requireUsable(what);
     } catch (RuntimeException e) {
       return e;
     }
-    return new IllegalStateException(describe() + ": cannot " + what + ": no transaction is open (call begin())");
+    return new IllegalStateException(
+        describe() + ": cannot " + what + ": no transaction is open (call begin())");
   }
 
   private void flushSends(Transaction<K, V> txn) {
@@ -419,7 +469,8 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
     }
     Exception failedSend = txn.failedSend.get();
     if (failedSend != null) {
-      RuntimeException e = failedSend instanceof RuntimeException r ? r : new KafkaException(failedSend);
+      RuntimeException e =
+          failedSend instanceof RuntimeException r ? r : new KafkaException(failedSend);
       throw failure("commit: a send of the transaction failed", e);
     }
   }
@@ -427,24 +478,28 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   /** Ends the open transaction after {@code error} and builds what the failed call throws. */
   private RuntimeException failure(String what, RuntimeException error) {
     Kind kind = end(error);
-    if (error instanceof OffsetStoreException e && !(error instanceof TransactionalProducerException)) {
+    if (error instanceof OffsetStoreException e
+        && !(error instanceof TransactionalProducerException)) {
       return e; // the caller's check refused, or the group could not be read
     }
-    String outcome = switch (kind) {
-      case FENCED -> "fenced by a newer producer with the same transactional.id; this instance refuses every"
-          + " further call (stop this process, it is a zombie)";
-      case FATAL -> "the producer is closed and refuses every further call (fix the cause, then restart)";
-      case ABORTABLE -> "the transaction was aborted";
-    };
-    return new TransactionalProducerException(kind, describe() + ": cannot " + what + "; " + outcome + ": "
-        + error, error);
+    String outcome =
+        switch (kind) {
+          case FENCED ->
+              "fenced by a newer producer with the same transactional.id; this instance refuses every"
+                  + " further call (stop this process, it is a zombie)";
+          case FATAL ->
+              "the producer is closed and refuses every further call (fix the cause, then restart)";
+          case ABORTABLE -> "the transaction was aborted";
+        };
+    return new TransactionalProducerException(
+        kind, describe() + ": cannot " + what + "; " + outcome + ": " + error, error);
   }
 
   /**
-   * Ends the transaction, if one is open, after {@code error}: aborts it when the error is abortable, then
-   * applies the resulting kind to this producer. An abort that fails adds its failure to {@code error} and
-   * decides the kind; if it is not fenced or fatal either, the producer is dropped and the next
-   * {@link #begin()} creates a new one.
+   * Ends the transaction, if one is open, after {@code error}: aborts it when the error is
+   * abortable, then applies the resulting kind to this producer. An abort that fails adds its
+   * failure to {@code error} and decides the kind; if it is not fenced or fatal either, the
+   * producer is dropped and the next {@link #begin()} creates a new one.
    */
   private Kind end(Throwable error) {
     Kind kind = classify(error);
@@ -456,7 +511,9 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
           error.addSuppressed(abortFailure);
           kind = classify(abortFailure);
           if (kind == Kind.ABORTABLE) {
-            LOG.warn("{}: abortTransaction failed ({}); the next transaction starts a new producer", describe(),
+            LOG.warn(
+                "{}: abortTransaction failed ({}); the next transaction starts a new producer",
+                describe(),
                 abortFailure.toString());
             closeProducer(Duration.ZERO);
           }
@@ -476,18 +533,31 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
 
   /** Makes a FENCED or FATAL failure final: the producer is closed and every later call refused. */
   private void apply(Kind kind, Throwable error) {
-    if (kind == Kind.ABORTABLE || state == State.FENCED || state == State.FAILED || state == State.CLOSED) {
+    if (kind == Kind.ABORTABLE
+        || state == State.FENCED
+        || state == State.FAILED
+        || state == State.CLOSED) {
       return;
     }
     if (kind == Kind.FENCED) {
-      terminal = new TransactionalProducerException(Kind.FENCED, describe() + " was fenced: a newer producer with"
-          + " the same transactional.id started (another instance of this application, or a reset of its"
-          + " offsets). This process is a zombie: stop it; a restart continues from the committed position",
-          error);
+      terminal =
+          new TransactionalProducerException(
+              Kind.FENCED,
+              describe()
+                  + " was fenced: a newer producer with"
+                  + " the same transactional.id started (another instance of this application, or a reset of its"
+                  + " offsets). This process is a zombie: stop it; a restart continues from the committed position",
+              error);
       LOG.warn("{}", terminal.getMessage());
     } else {
-      terminal = new TransactionalProducerException(Kind.FATAL, describe() + " failed for good: " + error
-          + "; a new producer would fail the same way: fix the cause and restart", error);
+      terminal =
+          new TransactionalProducerException(
+              Kind.FATAL,
+              describe()
+                  + " failed for good: "
+                  + error
+                  + "; a new producer would fail the same way: fix the cause and restart",
+              error);
       LOG.error("{}", terminal.getMessage());
     }
     closeProducer(Duration.ZERO);
@@ -526,8 +596,8 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   }
 
   /**
-   * A check of a group's committed offsets, run inside the open transaction before the commit's offsets are
-   * added to it; throwing refuses the commit and the transaction is aborted.
+   * A check of a group's committed offsets, run inside the open transaction before the commit's
+   * offsets are added to it; throwing refuses the commit and the transaction is aborted.
    */
   @FunctionalInterface
   public interface GroupCheck {
@@ -535,7 +605,8 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
     /**
      * Checks {@code commit} against its group.
      *
-     * @param committed the group's stable committed offsets, read from the broker inside the transaction
+     * @param committed the group's stable committed offsets, read from the broker inside the
+     *     transaction
      * @throws OffsetStoreException to refuse the commit
      */
     void check(BatchCommit commit, Map<TopicPartition, OffsetAndMetadata> committed);

@@ -1,4 +1,5 @@
 /**
- * Offset ranges, offset stores with history, replay starts and the {@code sluice offsets} command line.
+ * Offset ranges, offset stores with history, replay starts and the {@code sluice offsets} command
+ * line.
  */
 package io.sluice.offsets;

@@ -25,9 +25,13 @@ class FileOffsetStoreContractTest extends OffsetStoreContractTest {
 
   @Override
   protected OffsetStore newStoreFailingMidway() {
-    return OffsetStores.fileBuilder().dir(dir).commitHook(c -> {
-      throw new IOException("injected failure after half of the entry was written");
-    }).build();
+    return OffsetStores.fileBuilder()
+        .dir(dir)
+        .commitHook(
+            c -> {
+              throw new IOException("injected failure after half of the entry was written");
+            })
+        .build();
   }
 
   @Test
@@ -40,7 +44,8 @@ class FileOffsetStoreContractTest extends OffsetStoreContractTest {
     }
 
     assertThatThrownBy(() -> store.commit(batch(group, 3, new OffsetRange(ORDERS, 0, 20, 30))))
-        .isInstanceOfSatisfying(OffsetFencedException.class, e -> assertThat(e.storedOffset()).isEqualTo(5));
+        .isInstanceOfSatisfying(
+            OffsetFencedException.class, e -> assertThat(e.storedOffset()).isEqualTo(5));
     assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 5L));
     store.commit(batch(group, 3, new OffsetRange(ORDERS, 0, 5, 30)));
   }
@@ -58,7 +63,8 @@ class FileOffsetStoreContractTest extends OffsetStoreContractTest {
     }
 
     assertThatThrownBy(() -> store.commit(batch(group, 2, new OffsetRange(ORDERS, 0, 10, 20))))
-        .isInstanceOfSatisfying(OffsetFencedException.class, e -> assertThat(e.storedOffset()).isEqualTo(5));
+        .isInstanceOfSatisfying(
+            OffsetFencedException.class, e -> assertThat(e.storedOffset()).isEqualTo(5));
     assertThat(store.lastBatchId(group)).isEqualTo(OptionalLong.of(1));
     assertThat(store.lastBatchId(busy)).isEqualTo(OptionalLong.of(1029));
   }
@@ -83,9 +89,11 @@ class FileOffsetStoreContractTest extends OffsetStoreContractTest {
     try (OffsetStore readOnly = FileOffsetStore.openReadOnly(dir, 10, Clock.systemUTC())) {
       assertThat(readOnly.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 10L));
       assertThatThrownBy(() -> readOnly.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 20))))
-          .isInstanceOf(OffsetStoreException.class).hasMessageContaining("was opened read-only");
+          .isInstanceOf(OffsetStoreException.class)
+          .hasMessageContaining("was opened read-only");
       assertThatThrownBy(() -> readOnly.reset(group, Map.of(tp(ORDERS, 0), 0L)))
-          .isInstanceOf(OffsetStoreException.class).hasMessageContaining("was opened read-only");
+          .isInstanceOf(OffsetStoreException.class)
+          .hasMessageContaining("was opened read-only");
     }
     assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 10L));
   }

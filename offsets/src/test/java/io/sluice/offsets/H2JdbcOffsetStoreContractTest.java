@@ -25,8 +25,12 @@ class H2JdbcOffsetStoreContractTest extends JdbcOffsetStoreContractTest {
 
   @Override
   protected OffsetStore newStoreFailingMidway() {
-    return OffsetStores.jdbcBuilder().dataSource(H2).commitHook(c -> {
-      throw new SQLException("injected failure after the offsets were updated");
-    }).build();
+    return OffsetStores.jdbcBuilder()
+        .dataSource(H2)
+        .commitHook(
+            c -> {
+              throw new SQLException("injected failure after the offsets were updated");
+            })
+        .build();
   }
 }

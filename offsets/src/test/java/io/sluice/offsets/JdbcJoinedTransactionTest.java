@@ -18,12 +18,14 @@ class JdbcJoinedTransactionTest {
   private final JdbcOffsetStore store = OffsetStores.jdbc(H2JdbcOffsetStoreContractTest.H2);
 
   private static BatchCommit commit(String group, long id, long until) {
-    return new BatchCommit(group, id, Instant.EPOCH, List.of(new OffsetRange("orders", 0, 0, until)));
+    return new BatchCommit(
+        group, id, Instant.EPOCH, List.of(new OffsetRange("orders", 0, 0, until)));
   }
 
   @Test
   void offsetsCommitAndRollBackWithTheCallersRows() throws SQLException {
-    try (Connection c = H2JdbcOffsetStoreContractTest.H2.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = H2JdbcOffsetStoreContractTest.H2.getConnection();
+        Statement st = c.createStatement()) {
       st.execute("CREATE TABLE IF NOT EXISTS revenue(product VARCHAR(20), cents BIGINT)");
       c.setAutoCommit(false);
       st.execute("INSERT INTO revenue VALUES ('a', 5)");
@@ -37,9 +39,18 @@ class JdbcJoinedTransactionTest {
       c.commit();
       assertThat(store.committed("joined")).isEqualTo(Map.of(new TopicPartition("orders", 0), 10L));
       // Batch 0 again: its range no longer begins where the group stands, and its id is taken.
-      assertThatThrownBy(() -> store.commit(c, commit("joined", 0, 20))).isInstanceOf(OffsetFencedException.class);
-      assertThatThrownBy(() -> store.commit(c, new BatchCommit("joined", 0, Instant.EPOCH,
-          List.of(new OffsetRange("orders", 0, 10, 20))))).isInstanceOf(StaleBatchException.class);
+      assertThatThrownBy(() -> store.commit(c, commit("joined", 0, 20)))
+          .isInstanceOf(OffsetFencedException.class);
+      assertThatThrownBy(
+              () ->
+                  store.commit(
+                      c,
+                      new BatchCommit(
+                          "joined",
+                          0,
+                          Instant.EPOCH,
+                          List.of(new OffsetRange("orders", 0, 10, 20)))))
+          .isInstanceOf(StaleBatchException.class);
       c.rollback();
     }
   }
@@ -47,7 +58,8 @@ class JdbcJoinedTransactionTest {
   @Test
   void autoCommitConnectionIsRefused() throws SQLException {
     try (Connection c = H2JdbcOffsetStoreContractTest.H2.getConnection()) {
-      assertThatThrownBy(() -> store.commit(c, commit("auto", 0, 1))).isInstanceOf(IllegalArgumentException.class)
+      assertThatThrownBy(() -> store.commit(c, commit("auto", 0, 1)))
+          .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("txConnection must have auto-commit off to join its transaction");
     }
   }

@@ -23,16 +23,19 @@ abstract class JdbcOffsetStoreContractTest extends OffsetStoreContractTest {
     JdbcOffsetStore jdbc = (JdbcOffsetStore) store;
     jdbc.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
     String table = "sink_rows_" + Math.abs(group.hashCode());
-    try (Connection c = dataSource().getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = dataSource().getConnection();
+        Statement st = c.createStatement()) {
       st.execute("CREATE TABLE " + table + " (id INTEGER)");
       c.setAutoCommit(false);
       st.execute("INSERT INTO " + table + " VALUES (1)");
 
       assertThatThrownBy(() -> jdbc.commit(c, batch(group, 1, new OffsetRange(ORDERS, 0, 7, 20))))
-          .isInstanceOfSatisfying(OffsetFencedException.class, e -> {
-            assertThat(e.fromOffset()).isEqualTo(7);
-            assertThat(e.storedOffset()).isEqualTo(10);
-          });
+          .isInstanceOfSatisfying(
+              OffsetFencedException.class,
+              e -> {
+                assertThat(e.fromOffset()).isEqualTo(7);
+                assertThat(e.storedOffset()).isEqualTo(10);
+              });
       // Inside the caller's transaction, nothing of the refused commit is visible either.
       assertThat(jdbc.committed(c, group)).isEqualTo(Map.of(tp(ORDERS, 0), 10L));
       assertThat(jdbc.lastBatchId(c, group)).isEqualTo(OptionalLong.of(0));

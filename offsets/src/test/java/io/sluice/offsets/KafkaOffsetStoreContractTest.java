@@ -41,14 +41,23 @@ class KafkaOffsetStoreContractTest extends OffsetStoreContractTest {
 
   @Override
   protected OffsetStore newStore() {
-    return OffsetStores.kafkaBuilder().bootstrapServers(bootstrap).timeout(Duration.ofSeconds(20)).build();
+    return OffsetStores.kafkaBuilder()
+        .bootstrapServers(bootstrap)
+        .timeout(Duration.ofSeconds(20))
+        .build();
   }
 
   @Override
   protected OffsetStore newStoreFailingMidway() {
-    return OffsetStores.kafkaBuilder().bootstrapServers(bootstrap).timeout(Duration.ofSeconds(20)).commitHook(c -> {
-      throw new IllegalStateException("injected failure after the offsets were sent to the transaction");
-    }).build();
+    return OffsetStores.kafkaBuilder()
+        .bootstrapServers(bootstrap)
+        .timeout(Duration.ofSeconds(20))
+        .commitHook(
+            c -> {
+              throw new IllegalStateException(
+                  "injected failure after the offsets were sent to the transaction");
+            })
+        .build();
   }
 
   @Test
@@ -57,7 +66,8 @@ class KafkaOffsetStoreContractTest extends OffsetStoreContractTest {
     Map<TopicPartition, OffsetAndMetadata> offsets = broker.committedOffsets(group);
     assertThat(offsets).containsOnlyKeys(tp(ORDERS, 2));
     assertThat(offsets.get(tp(ORDERS, 2)).offset()).isZero();
-    assertThat(offsets.get(tp(ORDERS, 2)).metadata()).isEqualTo("sluice:v1:batch=7;time=2026-11-20T10:00:03.500Z");
+    assertThat(offsets.get(tp(ORDERS, 2)).metadata())
+        .isEqualTo("sluice:v1:batch=7;time=2026-11-20T10:00:03.500Z");
   }
 
   @Test
@@ -65,15 +75,19 @@ class KafkaOffsetStoreContractTest extends OffsetStoreContractTest {
     store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
     // What kafka-consumer-groups --reset-offsets does: no transactional id, so no producer fence.
     try (Admin admin = broker.admin()) {
-      admin.alterConsumerGroupOffsets(group, Map.of(tp(ORDERS, 0), new OffsetAndMetadata(4)))
-          .all().get(20, TimeUnit.SECONDS);
+      admin
+          .alterConsumerGroupOffsets(group, Map.of(tp(ORDERS, 0), new OffsetAndMetadata(4)))
+          .all()
+          .get(20, TimeUnit.SECONDS);
     }
 
     assertThatThrownBy(() -> store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 20))))
-        .isInstanceOfSatisfying(OffsetFencedException.class, e -> {
-          assertThat(e.fromOffset()).isEqualTo(10);
-          assertThat(e.storedOffset()).isEqualTo(4);
-        });
+        .isInstanceOfSatisfying(
+            OffsetFencedException.class,
+            e -> {
+              assertThat(e.fromOffset()).isEqualTo(10);
+              assertThat(e.storedOffset()).isEqualTo(4);
+            });
     assertThat(broker.committedOffsets(group).get(tp(ORDERS, 0)).offset()).isEqualTo(4);
     // The refusal aborted only that transaction: the same store commits from the tool's position.
     store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 4, 12)));
@@ -83,16 +97,22 @@ class KafkaOffsetStoreContractTest extends OffsetStoreContractTest {
   @Test
   void aBatchIdTheGroupHoldsFromAnotherWriterIsSeenByTheNextCommit() throws Exception {
     store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
-    // Another writer of the group's offsets (e.g. an exactly-once KafkaSink, which has its own transactional
+    // Another writer of the group's offsets (e.g. an exactly-once KafkaSink, which has its own
+    // transactional
     // id and so does not fence this store) records batch 5 at the same position.
     try (Admin admin = broker.admin()) {
-      admin.alterConsumerGroupOffsets(group, Map.of(tp(ORDERS, 0),
-          new OffsetAndMetadata(10, KafkaCommitMetadata.encode(5, T0)))).all().get(20, TimeUnit.SECONDS);
+      admin
+          .alterConsumerGroupOffsets(
+              group,
+              Map.of(tp(ORDERS, 0), new OffsetAndMetadata(10, KafkaCommitMetadata.encode(5, T0))))
+          .all()
+          .get(20, TimeUnit.SECONDS);
     }
 
     // The store's own memory says batch 0; the group, read inside the transaction, says 5.
     assertThatThrownBy(() -> store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 20))))
-        .isInstanceOfSatisfying(StaleBatchException.class, e -> assertThat(e.lastCommittedBatchId()).isEqualTo(5));
+        .isInstanceOfSatisfying(
+            StaleBatchException.class, e -> assertThat(e.lastCommittedBatchId()).isEqualTo(5));
     assertThat(store.lastBatchId(group)).hasValue(5);
     assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 10L));
     store.commit(batch(group, 6, new OffsetRange(ORDERS, 0, 10, 20)));

@@ -37,7 +37,9 @@ abstract class OffsetStoreContractTest {
   /** A new store instance on the same backend as the others of this class. */
   protected abstract OffsetStore newStore();
 
-  /** A store on the same backend whose commits fail midway, after part of the commit was written. */
+  /**
+   * A store on the same backend whose commits fail midway, after part of the commit was written.
+   */
   protected abstract OffsetStore newStoreFailingMidway();
 
   @BeforeEach
@@ -61,15 +63,22 @@ abstract class OffsetStoreContractTest {
 
   @Test
   void roundTripsOffsetsLastBatchAndHistory() {
-    BatchCommit first = batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 5),
-        new OffsetRange(PAYMENTS, 0, 0, 7));
+    BatchCommit first =
+        batch(
+            group,
+            0,
+            new OffsetRange(ORDERS, 0, 0, 10),
+            new OffsetRange(ORDERS, 1, 0, 5),
+            new OffsetRange(PAYMENTS, 0, 0, 7));
     store.commit(first);
     BatchCommit second = batch(group, 1, new OffsetRange(ORDERS, 0, 10, 20));
     store.commit(second);
 
-    Map<TopicPartition, Long> expected = Map.of(tp(ORDERS, 0), 20L, tp(ORDERS, 1), 5L, tp(PAYMENTS, 0), 7L);
+    Map<TopicPartition, Long> expected =
+        Map.of(tp(ORDERS, 0), 20L, tp(ORDERS, 1), 5L, tp(PAYMENTS, 0), 7L);
     assertThat(store.committed(group)).isEqualTo(expected);
-    assertThat(store.committed(group, List.of(tp(ORDERS, 0), tp(ORDERS, 2)))).isEqualTo(Map.of(tp(ORDERS, 0), 20L));
+    assertThat(store.committed(group, List.of(tp(ORDERS, 0), tp(ORDERS, 2))))
+        .isEqualTo(Map.of(tp(ORDERS, 0), 20L));
     assertThat(store.lastBatchId(group)).isEqualTo(OptionalLong.of(1));
     assertThat(store.history(group, 10)).containsExactly(second, first);
     assertThat(store.batch(group, 0)).contains(first);
@@ -99,11 +108,22 @@ abstract class OffsetStoreContractTest {
 
   @Test
   void commitThatFailsMidwayLeavesNothing() {
-    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4)));
+    store.commit(
+        batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4)));
     try (OffsetStore failing = newStoreFailingMidway()) {
-      Throwable failure = catchThrowable(() -> failing.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 50),
-          new OffsetRange(ORDERS, 1, 4, 40), new OffsetRange(PAYMENTS, 1, 0, 9))));
-      assertThat(failure).isInstanceOf(OffsetStoreException.class).isNotInstanceOf(StaleBatchException.class);
+      Throwable failure =
+          catchThrowable(
+              () ->
+                  failing.commit(
+                      batch(
+                          group,
+                          1,
+                          new OffsetRange(ORDERS, 0, 10, 50),
+                          new OffsetRange(ORDERS, 1, 4, 40),
+                          new OffsetRange(PAYMENTS, 1, 0, 9))));
+      assertThat(failure)
+          .isInstanceOf(OffsetStoreException.class)
+          .isNotInstanceOf(StaleBatchException.class);
     }
     try (OffsetStore fresh = newStore()) {
       assertThat(fresh.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 10L, tp(ORDERS, 1), 4L));
@@ -120,13 +140,16 @@ abstract class OffsetStoreContractTest {
     store.commit(batch(group, 5, new OffsetRange(ORDERS, 0, 0, 10)));
 
     assertThatThrownBy(() -> store.commit(batch(group, 5, new OffsetRange(ORDERS, 0, 10, 20))))
-        .isInstanceOfSatisfying(StaleBatchException.class, e -> {
-          assertThat(e.group()).isEqualTo(group);
-          assertThat(e.batchId()).isEqualTo(5);
-          assertThat(e.lastCommittedBatchId()).isEqualTo(5);
-        });
+        .isInstanceOfSatisfying(
+            StaleBatchException.class,
+            e -> {
+              assertThat(e.group()).isEqualTo(group);
+              assertThat(e.batchId()).isEqualTo(5);
+              assertThat(e.lastCommittedBatchId()).isEqualTo(5);
+            });
     assertThatThrownBy(() -> store.commit(batch(group, 3, new OffsetRange(ORDERS, 0, 10, 20))))
-        .isInstanceOf(StaleBatchException.class).hasMessageContaining("batch 3 refused");
+        .isInstanceOf(StaleBatchException.class)
+        .hasMessageContaining("batch 3 refused");
     assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 10L));
     assertThat(store.history(group, 10)).extracting(BatchCommit::batchId).containsExactly(5L);
 
@@ -141,11 +164,19 @@ abstract class OffsetStoreContractTest {
       store.commit(batch(group, id, new OffsetRange(ORDERS, 0, id * 10, id * 10 + 10)));
       store.commit(batch(otherGroup, id + 100, new OffsetRange(PAYMENTS, 0, id, id + 1)));
     }
-    assertThat(store.history(group, 3)).extracting(BatchCommit::batchId).containsExactly(4L, 3L, 2L);
-    assertThat(store.history(group, 10)).extracting(BatchCommit::batchId).containsExactly(4L, 3L, 2L, 1L, 0L);
-    assertThat(store.history(group, 1).get(0).ranges()).containsExactly(new OffsetRange(ORDERS, 0, 40, 50));
-    assertThat(store.history(otherGroup, 2)).extracting(BatchCommit::batchId).containsExactly(104L, 103L);
-    assertThatThrownBy(() -> store.history(group, 0)).isInstanceOf(IllegalArgumentException.class)
+    assertThat(store.history(group, 3))
+        .extracting(BatchCommit::batchId)
+        .containsExactly(4L, 3L, 2L);
+    assertThat(store.history(group, 10))
+        .extracting(BatchCommit::batchId)
+        .containsExactly(4L, 3L, 2L, 1L, 0L);
+    assertThat(store.history(group, 1).get(0).ranges())
+        .containsExactly(new OffsetRange(ORDERS, 0, 40, 50));
+    assertThat(store.history(otherGroup, 2))
+        .extracting(BatchCommit::batchId)
+        .containsExactly(104L, 103L);
+    assertThatThrownBy(() -> store.history(group, 0))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("limit must be > 0, was 0");
   }
 
@@ -162,25 +193,41 @@ abstract class OffsetStoreContractTest {
   }
 
   private void race(OffsetStore a, OffsetStore b) throws Exception {
-    BatchCommit fromA = batch(group, 0, new OffsetRange(ORDERS, 0, 0, 111), new OffsetRange(ORDERS, 1, 0, 112));
-    BatchCommit fromB = batch(group, 0, new OffsetRange(ORDERS, 0, 0, 221), new OffsetRange(ORDERS, 1, 0, 222));
+    BatchCommit fromA =
+        batch(group, 0, new OffsetRange(ORDERS, 0, 0, 111), new OffsetRange(ORDERS, 1, 0, 112));
+    BatchCommit fromB =
+        batch(group, 0, new OffsetRange(ORDERS, 0, 0, 221), new OffsetRange(ORDERS, 1, 0, 222));
     race(a, b, fromA, fromB);
   }
 
-  /** Commits {@code fromA} on {@code a} and {@code fromB} on {@code b} at once; exactly one must win. */
-  private void race(OffsetStore a, OffsetStore b, BatchCommit fromA, BatchCommit fromB) throws Exception {
+  /**
+   * Commits {@code fromA} on {@code a} and {@code fromB} on {@code b} at once; exactly one must
+   * win.
+   */
+  private void race(OffsetStore a, OffsetStore b, BatchCommit fromA, BatchCommit fromB)
+      throws Exception {
     List<BatchCommit> before = store.history(group, 10);
     CountDownLatch start = new CountDownLatch(1);
-    ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "sluice-test-committer");
-      t.setUncaughtExceptionHandler((th, e) -> e.printStackTrace());
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "sluice-test-committer");
+              t.setUncaughtExceptionHandler((th, e) -> e.printStackTrace());
+              return t;
+            });
     try {
       List<Future<Throwable>> results = new ArrayList<>();
-      for (Callable<Throwable> c : List.<Callable<Throwable>>of(
-          () -> { start.await(); return catchThrowable(() -> a.commit(fromA)); },
-          () -> { start.await(); return catchThrowable(() -> b.commit(fromB)); })) {
+      for (Callable<Throwable> c :
+          List.<Callable<Throwable>>of(
+              () -> {
+                start.await();
+                return catchThrowable(() -> a.commit(fromA));
+              },
+              () -> {
+                start.await();
+                return catchThrowable(() -> b.commit(fromB));
+              })) {
         results.add(pool.submit(c));
       }
       start.countDown();
@@ -191,8 +238,13 @@ abstract class OffsetStoreContractTest {
       assertThat(loser).isInstanceOf(OffsetStoreException.class);
       BatchCommit winner = ra == null ? fromA : fromB;
       try (OffsetStore fresh = newStore()) {
-        assertThat(fresh.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), winner.ranges().get(0).untilOffset(),
-            tp(ORDERS, 1), winner.ranges().get(1).untilOffset()));
+        assertThat(fresh.committed(group))
+            .isEqualTo(
+                Map.of(
+                    tp(ORDERS, 0),
+                    winner.ranges().get(0).untilOffset(),
+                    tp(ORDERS, 1),
+                    winner.ranges().get(1).untilOffset()));
         List<BatchCommit> expected = new ArrayList<>(List.of(winner));
         expected.addAll(before);
         assertThat(fresh.history(group, 10)).containsExactlyElementsOf(expected);
@@ -204,8 +256,10 @@ abstract class OffsetStoreContractTest {
 
   @Test
   void commitStartingWhereTheStoreStandsIsAccepted() {
-    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4)));
-    store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 10), new OffsetRange(ORDERS, 1, 4, 9)));
+    store.commit(
+        batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4)));
+    store.commit(
+        batch(group, 1, new OffsetRange(ORDERS, 0, 10, 10), new OffsetRange(ORDERS, 1, 4, 9)));
     store.commit(batch(group, 2, new OffsetRange(ORDERS, 0, 10, 30)));
 
     assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 30L, tp(ORDERS, 1), 9L));
@@ -214,26 +268,46 @@ abstract class OffsetStoreContractTest {
 
   @Test
   void commitStartingElsewhereIsRefusedNamingThePartitionAndChangesNothing() {
-    BatchCommit first = batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4),
-        new OffsetRange(PAYMENTS, 0, 0, 7));
+    BatchCommit first =
+        batch(
+            group,
+            0,
+            new OffsetRange(ORDERS, 0, 0, 10),
+            new OffsetRange(ORDERS, 1, 0, 4),
+            new OffsetRange(PAYMENTS, 0, 0, 7));
     store.commit(first);
 
-    // Two partitions are off; the first by topic then partition is named, whatever the ranges' order.
-    BatchCommit off = batch(group, 1, new OffsetRange(PAYMENTS, 0, 3, 9), new OffsetRange(ORDERS, 0, 10, 20),
-        new OffsetRange(ORDERS, 1, 5, 9));
-    assertThatThrownBy(() -> store.commit(off)).isInstanceOfSatisfying(OffsetFencedException.class, e -> {
-      assertThat(e.group()).isEqualTo(group);
-      assertThat(e.batchId()).isEqualTo(1);
-      assertThat(e.topicPartition()).isEqualTo(tp(ORDERS, 1));
-      assertThat(e.fromOffset()).isEqualTo(5);
-      assertThat(e.storedOffset()).isEqualTo(4);
-      assertThat(e).hasMessage("commit of batch 1 for group '" + group + "' refused by " + store.describe()
-          + ": partition orders-1: the batch's range starts at offset 5 but the committed next offset is 4; another"
-          + " driver or a reset (sluice offsets reset/import) moved this group. Stop the other driver; a restart"
-          + " continues from the committed position");
-    });
+    // Two partitions are off; the first by topic then partition is named, whatever the ranges'
+    // order.
+    BatchCommit off =
+        batch(
+            group,
+            1,
+            new OffsetRange(PAYMENTS, 0, 3, 9),
+            new OffsetRange(ORDERS, 0, 10, 20),
+            new OffsetRange(ORDERS, 1, 5, 9));
+    assertThatThrownBy(() -> store.commit(off))
+        .isInstanceOfSatisfying(
+            OffsetFencedException.class,
+            e -> {
+              assertThat(e.group()).isEqualTo(group);
+              assertThat(e.batchId()).isEqualTo(1);
+              assertThat(e.topicPartition()).isEqualTo(tp(ORDERS, 1));
+              assertThat(e.fromOffset()).isEqualTo(5);
+              assertThat(e.storedOffset()).isEqualTo(4);
+              assertThat(e)
+                  .hasMessage(
+                      "commit of batch 1 for group '"
+                          + group
+                          + "' refused by "
+                          + store.describe()
+                          + ": partition orders-1: the batch's range starts at offset 5 but the committed next offset is 4; another"
+                          + " driver or a reset (sluice offsets reset/import) moved this group. Stop the other driver; a restart"
+                          + " continues from the committed position");
+            });
 
-    Map<TopicPartition, Long> unchanged = Map.of(tp(ORDERS, 0), 10L, tp(ORDERS, 1), 4L, tp(PAYMENTS, 0), 7L);
+    Map<TopicPartition, Long> unchanged =
+        Map.of(tp(ORDERS, 0), 10L, tp(ORDERS, 1), 4L, tp(PAYMENTS, 0), 7L);
     assertThat(store.committed(group)).isEqualTo(unchanged);
     assertThat(store.lastBatchId(group)).isEqualTo(OptionalLong.of(0));
     assertThat(store.history(group, 10)).containsExactly(first);
@@ -249,7 +323,9 @@ abstract class OffsetStoreContractTest {
   @Test
   void partitionNeverCommittedIsAcceptedFromAnyOffset() {
     store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 42, 50)));
-    store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 50, 55), new OffsetRange(PAYMENTS, 1, 500, 600)));
+    store.commit(
+        batch(
+            group, 1, new OffsetRange(ORDERS, 0, 50, 55), new OffsetRange(PAYMENTS, 1, 500, 600)));
 
     assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 55L, tp(PAYMENTS, 1), 600L));
   }
@@ -273,13 +349,19 @@ abstract class OffsetStoreContractTest {
     assertFencedAfterReset(store, batch(group, 2, new OffsetRange(ORDERS, 0, 10, 20)));
   }
 
-  /** {@code planned} (from 10, orders-0) is refused by {@code driver}; the reset to 3 stays and the stream goes on from it. */
+  /**
+   * {@code planned} (from 10, orders-0) is refused by {@code driver}; the reset to 3 stays and the
+   * stream goes on from it.
+   */
   private void assertFencedAfterReset(OffsetStore driver, BatchCommit planned) {
-    assertThatThrownBy(() -> driver.commit(planned)).isInstanceOfSatisfying(OffsetFencedException.class, e -> {
-      assertThat(e.topicPartition()).isEqualTo(tp(ORDERS, 0));
-      assertThat(e.fromOffset()).isEqualTo(10);
-      assertThat(e.storedOffset()).isEqualTo(3);
-    });
+    assertThatThrownBy(() -> driver.commit(planned))
+        .isInstanceOfSatisfying(
+            OffsetFencedException.class,
+            e -> {
+              assertThat(e.topicPartition()).isEqualTo(tp(ORDERS, 0));
+              assertThat(e.fromOffset()).isEqualTo(10);
+              assertThat(e.storedOffset()).isEqualTo(3);
+            });
     try (OffsetStore restarted = newStore()) {
       assertThat(restarted.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 3L));
       assertThat(restarted.lastBatchId(group)).isEqualTo(OptionalLong.of(1));
@@ -299,10 +381,13 @@ abstract class OffsetStoreContractTest {
 
   @Test
   void twoDriversCommittingFromOnePositionExactlyOneWins() throws Exception {
-    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 10)));
+    store.commit(
+        batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 10)));
     // Different batch ids: only the offsets tell that both were planned from the same position.
-    BatchCommit fromA = batch(group, 1, new OffsetRange(ORDERS, 0, 10, 111), new OffsetRange(ORDERS, 1, 10, 112));
-    BatchCommit fromB = batch(group, 2, new OffsetRange(ORDERS, 0, 10, 221), new OffsetRange(ORDERS, 1, 10, 222));
+    BatchCommit fromA =
+        batch(group, 1, new OffsetRange(ORDERS, 0, 10, 111), new OffsetRange(ORDERS, 1, 10, 112));
+    BatchCommit fromB =
+        batch(group, 2, new OffsetRange(ORDERS, 0, 10, 221), new OffsetRange(ORDERS, 1, 10, 222));
     try (OffsetStore second = newStore()) {
       race(store, second, fromA, fromB);
     }
@@ -320,27 +405,36 @@ abstract class OffsetStoreContractTest {
 
   @Test
   void fromBatchResolvesWhereTheSavedBatchStarted() {
-    store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4)));
-    store.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 25), new OffsetRange(ORDERS, 1, 4, 9)));
+    store.commit(
+        batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10), new OffsetRange(ORDERS, 1, 0, 4)));
+    store.commit(
+        batch(group, 1, new OffsetRange(ORDERS, 0, 10, 25), new OffsetRange(ORDERS, 1, 4, 9)));
     store.commit(batch(group, 2, new OffsetRange(ORDERS, 0, 25, 30)));
 
     StartingOffsets start = StartingOffsets.fromBatch(store, group, 1);
     assertThat(OffsetStores.startingPositions((StartingOffsets.FromBatch) start))
         .isEqualTo(Map.of(tp(ORDERS, 0), 10L, tp(ORDERS, 1), 4L));
-    assertThat(OffsetStores.rangesOfBatch(store, group, 2)).containsExactly(new OffsetRange(ORDERS, 0, 25, 30));
+    assertThat(OffsetStores.rangesOfBatch(store, group, 2))
+        .containsExactly(new OffsetRange(ORDERS, 0, 25, 30));
     assertThatThrownBy(() -> OffsetStores.rangesOfBatch(store, group, 7))
         .isInstanceOf(OffsetStoreException.class)
-        .hasMessage("batch 7 of group '" + group + "' is not in the history of " + store.describe()
-            + " (its newest batch is 2; older batches may have passed the history retention)");
+        .hasMessage(
+            "batch 7 of group '"
+                + group
+                + "' is not in the history of "
+                + store.describe()
+                + " (its newest batch is 2; older batches may have passed the history retention)");
     assertThatThrownBy(() -> OffsetStores.rangesOfBatch(store, group + "-none", 0))
         .hasMessageContaining("it holds no batches for this group");
   }
 
   @Test
   void badArgumentsAreRefusedWithClearMessages() {
-    assertThatThrownBy(() -> new OffsetRange(ORDERS, 0, -1, 5)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> new OffsetRange(ORDERS, 0, -1, 5))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("fromOffset must be >= 0, was -1 for orders-0");
-    assertThatThrownBy(() -> new BatchCommit(group, -2, T0, List.of())).hasMessage("batchId must be >= 0, was -2");
+    assertThatThrownBy(() -> new BatchCommit(group, -2, T0, List.of()))
+        .hasMessage("batchId must be >= 0, was -2");
     assertThatThrownBy(() -> store.committed(" ")).hasMessage("group must not be blank");
     assertThatThrownBy(() -> store.commit(null)).isInstanceOf(NullPointerException.class);
   }
@@ -350,7 +444,8 @@ abstract class OffsetStoreContractTest {
     OffsetStore s = newStore();
     s.close();
     s.close();
-    assertThatThrownBy(() -> s.commit(batch(group, 0))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> s.commit(batch(group, 0)))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("is closed");
   }
 }

@@ -29,8 +29,13 @@ class PostgresJdbcOffsetStoreContractTest extends JdbcOffsetStoreContractTest {
 
   @Override
   protected OffsetStore newStoreFailingMidway() {
-    return OffsetStores.jdbcBuilder().dataSource(postgres).schema("contract").commitHook(c -> {
-      throw new SQLException("injected failure after the offsets were updated");
-    }).build();
+    return OffsetStores.jdbcBuilder()
+        .dataSource(postgres)
+        .schema("contract")
+        .commitHook(
+            c -> {
+              throw new SQLException("injected failure after the offsets were updated");
+            })
+        .build();
   }
 }

@@ -30,57 +30,79 @@ class TransactionalProducerClassificationTest {
 
   @Test
   void onlyAProducerFenceMeansFenced() {
-    assertThat(TransactionalProducer.classify(new ProducerFencedException("newer epoch"))).isEqualTo(Kind.FENCED);
-    // KafkaProducer.send and the engine wrap it; a failed abort adds it as suppressed.
-    assertThat(TransactionalProducer.classify(new KafkaException("send failed", new ProducerFencedException("x"))))
+    assertThat(TransactionalProducer.classify(new ProducerFencedException("newer epoch")))
         .isEqualTo(Kind.FENCED);
-    OffsetFencedException refused = new OffsetFencedException("test", "g", 1, new TopicPartition("t", 0), 10, 4);
+    // KafkaProducer.send and the engine wrap it; a failed abort adds it as suppressed.
+    assertThat(
+            TransactionalProducer.classify(
+                new KafkaException("send failed", new ProducerFencedException("x"))))
+        .isEqualTo(Kind.FENCED);
+    OffsetFencedException refused =
+        new OffsetFencedException("test", "g", 1, new TopicPartition("t", 0), 10, 4);
     refused.addSuppressed(new ProducerFencedException("found when aborting"));
     assertThat(TransactionalProducer.classify(refused)).isEqualTo(Kind.FENCED);
   }
 
   @Test
   void anEpochRejectedByAPartitionLeaderIsAbortableNotAFence() {
-    // Kafka reports a coordinator's INVALID_PRODUCER_EPOCH as ProducerFencedException; what surfaces as
+    // Kafka reports a coordinator's INVALID_PRODUCER_EPOCH as ProducerFencedException; what
+    // surfaces as
     // InvalidProducerEpochException comes from a produce response and is cleared by aborting.
-    assertThat(TransactionalProducer.classify(new InvalidProducerEpochException("old epoch"))).isEqualTo(Kind.ABORTABLE);
+    assertThat(TransactionalProducer.classify(new InvalidProducerEpochException("old epoch")))
+        .isEqualTo(Kind.ABORTABLE);
   }
 
   @Test
   void errorsTheClientRecoversFromByAbortingAreAbortable() {
-    for (Throwable e : List.of(new TransactionAbortableException("abortable"), new OutOfOrderSequenceException("oos"),
-        new UnknownProducerIdException("unknown pid"), new InvalidPidMappingException("expired id"),
-        new TimeoutException("no answer"), new RecordTooLargeException("too large"),
-        new SerializationException("bad value"), new IllegalStateException("user code"),
-        new OffsetFencedException("test", "g", 1, new TopicPartition("t", 0), 10, 4),
-        new StaleBatchException("g", 1, 3))) {
+    for (Throwable e :
+        List.of(
+            new TransactionAbortableException("abortable"),
+            new OutOfOrderSequenceException("oos"),
+            new UnknownProducerIdException("unknown pid"),
+            new InvalidPidMappingException("expired id"),
+            new TimeoutException("no answer"),
+            new RecordTooLargeException("too large"),
+            new SerializationException("bad value"),
+            new IllegalStateException("user code"),
+            new OffsetFencedException("test", "g", 1, new TopicPartition("t", 0), 10, 4),
+            new StaleBatchException("g", 1, 3))) {
       assertThat(TransactionalProducer.classify(e)).as("%s", e).isEqualTo(Kind.ABORTABLE);
     }
   }
 
   @Test
   void configurationSecurityAndVersionErrorsAreFatal() {
-    for (Throwable e : List.of(new TransactionalIdAuthorizationException("no write on the id"),
-        new ClusterAuthorizationException("no idempotent write"), new TopicAuthorizationException(Set.of("out")),
-        new GroupAuthorizationException("no read on the group"), new SaslAuthenticationException("bad password"),
-        new UnsupportedVersionException("old broker"), new InvalidTopicException("bad name"),
-        new KafkaException("wrapped", new TransactionalIdAuthorizationException("x")))) {
+    for (Throwable e :
+        List.of(
+            new TransactionalIdAuthorizationException("no write on the id"),
+            new ClusterAuthorizationException("no idempotent write"),
+            new TopicAuthorizationException(Set.of("out")),
+            new GroupAuthorizationException("no read on the group"),
+            new SaslAuthenticationException("bad password"),
+            new UnsupportedVersionException("old broker"),
+            new InvalidTopicException("bad name"),
+            new KafkaException("wrapped", new TransactionalIdAuthorizationException("x")))) {
       assertThat(TransactionalProducer.classify(e)).as("%s", e).isEqualTo(Kind.FATAL);
     }
   }
 
   @Test
   void aFenceAnywhereWinsOverAFatalError() {
-    KafkaException both = new KafkaException("commit failed", new TransactionalIdAuthorizationException("x"));
+    KafkaException both =
+        new KafkaException("commit failed", new TransactionalIdAuthorizationException("x"));
     both.addSuppressed(new ProducerFencedException("abort found the fence"));
     assertThat(TransactionalProducer.classify(both)).isEqualTo(Kind.FENCED);
   }
 
   @Test
   void theOwnersExceptionsKeepTheirKindAndCyclesEnd() {
-    assertThat(TransactionalProducer.classify(new TransactionalProducerException(Kind.FENCED, "refused", null)))
+    assertThat(
+            TransactionalProducer.classify(
+                new TransactionalProducerException(Kind.FENCED, "refused", null)))
         .isEqualTo(Kind.FENCED);
-    assertThat(TransactionalProducer.classify(new TransactionalProducerException(Kind.FATAL, "closed", null)))
+    assertThat(
+            TransactionalProducer.classify(
+                new TransactionalProducerException(Kind.FATAL, "closed", null)))
         .isEqualTo(Kind.FATAL);
     KafkaException a = new KafkaException("a");
     KafkaException b = new KafkaException("b", a);

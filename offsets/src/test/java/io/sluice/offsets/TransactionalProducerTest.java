@@ -69,15 +69,21 @@ class TransactionalProducerTest {
   }
 
   private TransactionalProducer<String, String> start() {
-    TransactionalProducer<String, String> p = TransactionalProducer.start(id,
-        Map.of("bootstrap.servers", kafka.bootstrapServers()), new StringSerializer(), new StringSerializer(), admin,
-        TIMEOUT);
+    TransactionalProducer<String, String> p =
+        TransactionalProducer.start(
+            id,
+            Map.of("bootstrap.servers", kafka.bootstrapServers()),
+            new StringSerializer(),
+            new StringSerializer(),
+            admin,
+            TIMEOUT);
     toClose.add(p);
     return p;
   }
 
   private BatchCommit batch(long batchId, long from, long until) {
-    return new BatchCommit(group, batchId, T0.plusSeconds(batchId), List.of(new OffsetRange(in, 0, from, until)));
+    return new BatchCommit(
+        group, batchId, T0.plusSeconds(batchId), List.of(new OffsetRange(in, 0, from, until)));
   }
 
   private static TransactionalProducer.GroupCheck fence() {
@@ -91,7 +97,8 @@ class TransactionalProducerTest {
   }
 
   /** One whole transaction: begin, the values, commit with the offset fence. */
-  private void commitBatch(TransactionalProducer<String, String> p, BatchCommit batch, String... values) {
+  private void commitBatch(
+      TransactionalProducer<String, String> p, BatchCommit batch, String... values) {
     p.begin();
     send(p, values);
     p.commit(List.of(batch), fence());
@@ -99,8 +106,14 @@ class TransactionalProducerTest {
 
   /** The group's committed position of the input partition once it is {@code expected}. */
   private void awaitPosition(long expected) {
-    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(kafka.committedOffsets(group))
-        .extractingByKey(new TopicPartition(in, 0)).extracting(OffsetAndMetadata::offset).isEqualTo(expected));
+    await()
+        .atMost(TIMEOUT)
+        .untilAsserted(
+            () ->
+                assertThat(kafka.committedOffsets(group))
+                    .extractingByKey(new TopicPartition(in, 0))
+                    .extracting(OffsetAndMetadata::offset)
+                    .isEqualTo(expected));
   }
 
   private List<String> committedValues() {
@@ -159,21 +172,26 @@ class TransactionalProducerTest {
   @Test
   void sendsFromSeveralThreadsCommitAsOneTransaction() throws Exception {
     TransactionalProducer<String, String> p = start();
-    ExecutorService tasks = Executors.newFixedThreadPool(4, r -> {
-      Thread t = new Thread(r, "sluice-test-task");
-      t.setUncaughtExceptionHandler((th, e) -> e.printStackTrace());
-      return t;
-    });
+    ExecutorService tasks =
+        Executors.newFixedThreadPool(
+            4,
+            r -> {
+              Thread t = new Thread(r, "sluice-test-task");
+              t.setUncaughtExceptionHandler((th, e) -> e.printStackTrace());
+              return t;
+            });
     try {
       p.begin();
       List<Future<?>> sent = new ArrayList<>();
       for (int task = 0; task < 4; task++) {
         int t = task;
-        sent.add(tasks.submit(() -> {
-          for (int i = 0; i < 25; i++) {
-            send(p, "t" + t + "-" + i);
-          }
-        }));
+        sent.add(
+            tasks.submit(
+                () -> {
+                  for (int i = 0; i < 25; i++) {
+                    send(p, "t" + t + "-" + i);
+                  }
+                }));
       }
       for (Future<?> f : sent) {
         f.get(30, TimeUnit.SECONDS);
@@ -196,15 +214,15 @@ class TransactionalProducerTest {
     TransactionalProducer<String, String> second = start();
 
     assertThatThrownBy(() -> first.commit(List.of(batch(0, 0, 10)), fence()))
-        .isInstanceOfSatisfying(TransactionalProducerException.class,
-            e -> assertThat(e.kind()).isEqualTo(Kind.FENCED))
+        .isInstanceOfSatisfying(
+            TransactionalProducerException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FENCED))
         .hasMessageContaining("transactional producer '" + id + "'")
         .hasMessageContaining("fenced by a newer producer with the same transactional.id");
     assertThat(first.fenced()).isTrue();
     // Every later call is refused, naming the fence, instead of fighting over the transactional id.
     assertThatThrownBy(first::begin)
-        .isInstanceOfSatisfying(TransactionalProducerException.class,
-            e -> assertThat(e.kind()).isEqualTo(Kind.FENCED))
+        .isInstanceOfSatisfying(
+            TransactionalProducerException.class, e -> assertThat(e.kind()).isEqualTo(Kind.FENCED))
         .hasMessageContaining("refuses to begin a transaction")
         .hasMessageContaining("was fenced: a newer producer with the same transactional.id started")
         .hasMessageContaining("This process is a zombie: stop it");
@@ -226,22 +244,29 @@ class TransactionalProducerTest {
 
     p.begin();
     send(p, "b1", "b2");
-    // What kafka-consumer-groups --reset-offsets does meanwhile: no transactional id, no producer fence.
-    admin.alterConsumerGroupOffsets(group, Map.of(new TopicPartition(in, 0), new OffsetAndMetadata(4)))
-        .all().get(20, TimeUnit.SECONDS);
+    // What kafka-consumer-groups --reset-offsets does meanwhile: no transactional id, no producer
+    // fence.
+    admin
+        .alterConsumerGroupOffsets(
+            group, Map.of(new TopicPartition(in, 0), new OffsetAndMetadata(4)))
+        .all()
+        .get(20, TimeUnit.SECONDS);
 
     assertThatThrownBy(() -> p.commit(List.of(batch(1, 10, 20)), fence()))
-        .isInstanceOfSatisfying(OffsetFencedException.class, e -> {
-          assertThat(e.fromOffset()).isEqualTo(10);
-          assertThat(e.storedOffset()).isEqualTo(4);
-        })
+        .isInstanceOfSatisfying(
+            OffsetFencedException.class,
+            e -> {
+              assertThat(e.fromOffset()).isEqualTo(10);
+              assertThat(e.storedOffset()).isEqualTo(4);
+            })
         .hasMessageContaining("refused by the test");
     assertThat(p.fenced()).isFalse();
     assertThat(kafka.consumeAll(out, false)).hasSize(3);
     assertThat(committedValues()).containsExactly("a");
     assertThat(kafka.committedOffsets(group).get(new TopicPartition(in, 0)).offset()).isEqualTo(4);
 
-    // The aborted transaction left the producer usable: a batch planned from the moved position commits.
+    // The aborted transaction left the producer usable: a batch planned from the moved position
+    // commits.
     commitBatch(p, batch(1, 4, 12), "c");
     assertThat(committedValues(2)).containsExactly("a", "c");
     awaitPosition(12);
@@ -253,17 +278,23 @@ class TransactionalProducerTest {
 
     assertThatThrownBy(() -> p.send(new ProducerRecord<>(out, "k", "v"), null))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessage("transactional producer '" + id + "': cannot send a record: no transaction is open (call begin())");
-    assertThatThrownBy(() -> p.commit(List.of(), fence())).isInstanceOf(IllegalStateException.class)
+        .hasMessage(
+            "transactional producer '"
+                + id
+                + "': cannot send a record: no transaction is open (call begin())");
+    assertThatThrownBy(() -> p.commit(List.of(), fence()))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("cannot commit: no transaction is open");
     p.begin();
-    assertThatThrownBy(p::begin).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(p::begin)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("a transaction is already open");
     p.abort(new IllegalStateException("test"));
 
     p.close();
     p.close();
-    assertThatThrownBy(p::begin).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(p::begin)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessage("transactional producer '" + id + "' is closed");
   }
 }

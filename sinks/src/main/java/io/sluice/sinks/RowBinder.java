@@ -12,6 +12,6 @@ import java.sql.SQLException;
 @FunctionalInterface
 public interface RowBinder<T> {
 
-    /** Binds {@code record} to {@code statement}'s parameters; throwing fails the batch. */
-    void bind(PreparedStatement statement, T record) throws SQLException;
+  /** Binds {@code record} to {@code statement}'s parameters; throwing fails the batch. */
+  void bind(PreparedStatement statement, T record) throws SQLException;
 }

@@ -12,11 +12,12 @@ import java.util.Map;
 /**
  * A sink that writes a whole batch as one unit and commits the batch's offsets (each Kafka input's
  * {@link StreamOffsets} plan, as a {@link BatchCommit}) inside the same transaction, so output and
- * offsets become visible together or not at all. The commit is fenced by offsets: it is refused, and the
- * whole transaction rolled back, unless every range begins at its group's committed next offset. The
- * engine replays only batches that begin where the committed offsets stand, so a batch is never applied
- * twice, even by writes that add; a sink handed a batch its target already covers fails it loudly.
- * Such a sink is the one committer of the batch's offsets: the inputs do not commit them again.
+ * offsets become visible together or not at all. The commit is fenced by offsets: it is refused,
+ * and the whole transaction rolled back, unless every range begins at its group's committed next
+ * offset. The engine replays only batches that begin where the committed offsets stand, so a batch
+ * is never applied twice, even by writes that add; a sink handed a batch its target already covers
+ * fails it loudly. Such a sink is the one committer of the batch's offsets: the inputs do not
+ * commit them again.
  *
  * <p>{@link #write(io.sluice.engine.rdd.RDD, Batch)} is called on the job thread, which owns the
  * transaction; the RDD's tasks may compute and hand over records in parallel.
@@ -25,25 +26,31 @@ import java.util.Map;
  */
 public interface TransactionalSink<T> extends BatchOutput<T> {
 
-    /**
-     * The offsets to commit for {@code batch}: one {@link BatchCommit} per consumer group among the
-     * batch's plans that implement {@link StreamOffsets}, in plan order. Two inputs of the same group are
-     * merged into one commit. Empty when no input is a Kafka stream.
-     *
-     * @throws IllegalArgumentException if two inputs of one group read the same topic-partition
-     */
-    static List<BatchCommit> batchCommits(Batch batch) {
-        Map<String, List<io.sluice.offsets.OffsetRange>> byGroup = new LinkedHashMap<>();
-        Map<String, Map<org.apache.kafka.common.TopicPartition, Long>> expected = new LinkedHashMap<>();
-        for (Object plan : batch.plans().values()) {
-            if (plan instanceof StreamOffsets offsets) {
-                byGroup.computeIfAbsent(offsets.group(), g -> new ArrayList<>()).addAll(offsets.offsetRanges());
-                expected.computeIfAbsent(offsets.group(), g -> new LinkedHashMap<>()).putAll(offsets.committedFrom());
-            }
-        }
-        List<BatchCommit> commits = new ArrayList<>(byGroup.size());
-        byGroup.forEach((group, ranges) -> commits.add(new BatchCommit(group, batch.id(), batch.time(), ranges,
-                expected.get(group))));
-        return commits;
+  /**
+   * The offsets to commit for {@code batch}: one {@link BatchCommit} per consumer group among the
+   * batch's plans that implement {@link StreamOffsets}, in plan order. Two inputs of the same group
+   * are merged into one commit. Empty when no input is a Kafka stream.
+   *
+   * @throws IllegalArgumentException if two inputs of one group read the same topic-partition
+   */
+  static List<BatchCommit> batchCommits(Batch batch) {
+    Map<String, List<io.sluice.offsets.OffsetRange>> byGroup = new LinkedHashMap<>();
+    Map<String, Map<org.apache.kafka.common.TopicPartition, Long>> expected = new LinkedHashMap<>();
+    for (Object plan : batch.plans().values()) {
+      if (plan instanceof StreamOffsets offsets) {
+        byGroup
+            .computeIfAbsent(offsets.group(), g -> new ArrayList<>())
+            .addAll(offsets.offsetRanges());
+        expected
+            .computeIfAbsent(offsets.group(), g -> new LinkedHashMap<>())
+            .putAll(offsets.committedFrom());
+      }
     }
+    List<BatchCommit> commits = new ArrayList<>(byGroup.size());
+    byGroup.forEach(
+        (group, ranges) ->
+            commits.add(
+                new BatchCommit(group, batch.id(), batch.time(), ranges, expected.get(group))));
+    return commits;
+  }
 }

@@ -1,4 +1,2 @@
-/**
- * Sink contract and JDBC, Kafka, file and console sinks.
- */
+/** Sink contract and JDBC, Kafka, file and console sinks. */
 package io.sluice.sinks;

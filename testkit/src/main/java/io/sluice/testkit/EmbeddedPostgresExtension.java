@@ -17,27 +17,31 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * }
  * }</pre>
  *
- * <p>The first request starts a PostgreSQL server; every test class of the same JUnit run (one JVM, e.g. a
- * whole Maven module) then gets the same instance, which is closed when the run ends (JUnit 5.13
- * or later closes {@link AutoCloseable} values of the root store). Tests sharing it must use
- * unique names (topics, group ids, znodes, tables or schemas) and must not close it.
- * Thread-safe, also with parallel test execution.
+ * <p>The first request starts a PostgreSQL server; every test class of the same JUnit run (one JVM,
+ * e.g. a whole Maven module) then gets the same instance, which is closed when the run ends (JUnit
+ * 5.13 or later closes {@link AutoCloseable} values of the root store). Tests sharing it must use
+ * unique names (topics, group ids, znodes, tables or schemas) and must not close it. Thread-safe,
+ * also with parallel test execution.
  */
 public final class EmbeddedPostgresExtension implements ParameterResolver {
 
-    /** Called by JUnit. */
-    public EmbeddedPostgresExtension() {
-    }
+  /** Called by JUnit. */
+  public EmbeddedPostgresExtension() {}
 
-    /** True for parameters of type {@link EmbeddedPostgresDatabase}. */
-    @Override
-    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == EmbeddedPostgresDatabase.class;
-    }
+  /** True for parameters of type {@link EmbeddedPostgresDatabase}. */
+  @Override
+  public boolean supportsParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
+    return parameterContext.getParameter().getType() == EmbeddedPostgresDatabase.class;
+  }
 
-    /** The run-wide instance, started on first use (blocking). */
-    @Override
-    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return SharedFixtures.shared(extensionContext, EmbeddedPostgresDatabase.class, () -> EmbeddedPostgresDatabase.startNew());
-    }
+  /** The run-wide instance, started on first use (blocking). */
+  @Override
+  public Object resolveParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
+    return SharedFixtures.shared(
+        extensionContext,
+        EmbeddedPostgresDatabase.class,
+        () -> EmbeddedPostgresDatabase.startNew());
+  }
 }

@@ -17,27 +17,29 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * }
  * }</pre>
  *
- * <p>The first request starts a ZooKeeper server; every test class of the same JUnit run (one JVM, e.g. a
- * whole Maven module) then gets the same instance, which is closed when the run ends (JUnit 5.13
- * or later closes {@link AutoCloseable} values of the root store). Tests sharing it must use
- * unique names (topics, group ids, znodes, tables or schemas) and must not close it.
- * Thread-safe, also with parallel test execution.
+ * <p>The first request starts a ZooKeeper server; every test class of the same JUnit run (one JVM,
+ * e.g. a whole Maven module) then gets the same instance, which is closed when the run ends (JUnit
+ * 5.13 or later closes {@link AutoCloseable} values of the root store). Tests sharing it must use
+ * unique names (topics, group ids, znodes, tables or schemas) and must not close it. Thread-safe,
+ * also with parallel test execution.
  */
 public final class EmbeddedZooKeeperExtension implements ParameterResolver {
 
-    /** Called by JUnit. */
-    public EmbeddedZooKeeperExtension() {
-    }
+  /** Called by JUnit. */
+  public EmbeddedZooKeeperExtension() {}
 
-    /** True for parameters of type {@link EmbeddedZooKeeper}. */
-    @Override
-    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == EmbeddedZooKeeper.class;
-    }
+  /** True for parameters of type {@link EmbeddedZooKeeper}. */
+  @Override
+  public boolean supportsParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
+    return parameterContext.getParameter().getType() == EmbeddedZooKeeper.class;
+  }
 
-    /** The run-wide instance, started on first use (blocking). */
-    @Override
-    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return SharedFixtures.shared(extensionContext, EmbeddedZooKeeper.class, () -> EmbeddedZooKeeper.startNew());
-    }
+  /** The run-wide instance, started on first use (blocking). */
+  @Override
+  public Object resolveParameter(
+      ParameterContext parameterContext, ExtensionContext extensionContext) {
+    return SharedFixtures.shared(
+        extensionContext, EmbeddedZooKeeper.class, () -> EmbeddedZooKeeper.startNew());
+  }
 }

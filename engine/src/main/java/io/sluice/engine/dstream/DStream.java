@@ -30,17 +30,18 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * A discretized stream: a template that the engine instantiates into one {@link RDD} per batch time (per
- * slide, for windowed streams). Operators are built on the application thread before
- * {@link StreamingContext#start()}; adding operators afterwards fails.
+ * A discretized stream: a template that the engine instantiates into one {@link RDD} per batch time
+ * (per slide, for windowed streams). Operators are built on the application thread before {@link
+ * StreamingContext#start()}; adding operators afterwards fails.
  *
- * <p>Each operator has a stable name, by default its kind and creation index ({@code map-3}), overridable
- * with {@link #name(String)}; checkpoints match operators by name, so give names to operators whose state
- * must survive code changes. Transformations are lazy; output operations ({@link #foreachBatch},
- * {@link #print()}, {@link #saveAsTextFiles}) each run one job per batch, in registration order.
+ * <p>Each operator has a stable name, by default its kind and creation index ({@code map-3}),
+ * overridable with {@link #name(String)}; checkpoints match operators by name, so give names to
+ * operators whose state must survive code changes. Transformations are lazy; output operations
+ * ({@link #foreachBatch}, {@link #print()}, {@link #saveAsTextFiles}) each run one job per batch,
+ * in registration order.
  *
- * <p>Engine methods ({@link #rddAt(Instant)}, {@link #compute(Instant)}) run on the
- * {@code sluice-job-generator} thread only; so do functions given to {@code transform}.
+ * <p>Engine methods ({@link #rddAt(Instant)}, {@link #compute(Instant)}) run on the {@code
+ * sluice-job-generator} thread only; so do functions given to {@code transform}.
  *
  * @param <T> element type
  */
@@ -58,8 +59,8 @@ public abstract class DStream<T> {
   private Duration rememberDuration = Duration.ZERO;
 
   /**
-   * Creates an operator of {@code context} and registers it with the context's graph under the default
-   * name {@code kind-<index>}.
+   * Creates an operator of {@code context} and registers it with the context's graph under the
+   * default name {@code kind-<index>}.
    *
    * @throws IllegalStateException if the context is already started or stopped
    */
@@ -87,8 +88,8 @@ public abstract class DStream<T> {
   }
 
   /**
-   * Renames the operator (before start). Names must be unique within the context; duplicates are refused
-   * at {@link StreamingContext#start()}.
+   * Renames the operator (before start). Names must be unique within the context; duplicates are
+   * refused at {@link StreamingContext#start()}.
    *
    * @return this stream
    */
@@ -118,15 +119,16 @@ public abstract class DStream<T> {
   }
 
   /**
-   * The RDD of batch time {@code time}, computed once and remembered while a window may need it; empty
-   * when {@code time} is not a valid time of this stream (not a multiple of its slide after the start,
-   * or before the start). Engine use: job generator thread only.
+   * The RDD of batch time {@code time}, computed once and remembered while a window may need it;
+   * empty when {@code time} is not a valid time of this stream (not a multiple of its slide after
+   * the start, or before the start). Engine use: job generator thread only.
    */
   public Optional<RDD<T>> rddAt(Instant time) {
     if (viewOf != null) {
       return compute(time);
     }
-    if (zeroTime == null || !time.isAfter(zeroTime)
+    if (zeroTime == null
+        || !time.isAfter(zeroTime)
         || Duration.between(zeroTime, time).toMillis() % slideDuration().toMillis() != 0) {
       return Optional.empty();
     }
@@ -139,7 +141,9 @@ public abstract class DStream<T> {
     return computed;
   }
 
-  /** Builds this stream's RDD for a valid {@code time} from its parents' RDDs. Job generator thread. */
+  /**
+   * Builds this stream's RDD for a valid {@code time} from its parents' RDDs. Job generator thread.
+   */
   protected abstract Optional<RDD<T>> compute(Instant time);
 
   /**
@@ -151,8 +155,17 @@ public abstract class DStream<T> {
     Duration slide = slideDuration();
     for (DStream<?> d : dependencies()) {
       if (!d.slideDuration().equals(slide)) {
-        throw new IllegalArgumentException("operator '" + name() + "' combines streams with different"
-            + " slide durations: " + slide + " and " + d.slideDuration() + " (of '" + d.name() + "')");
+        throw new IllegalArgumentException(
+            "operator '"
+                + name()
+                + "' combines streams with different"
+                + " slide durations: "
+                + slide
+                + " and "
+                + d.slideDuration()
+                + " (of '"
+                + d.name()
+                + "')");
       }
     }
   }
@@ -196,7 +209,8 @@ public abstract class DStream<T> {
   /** Maps each element to a pair. */
   public <K, V> PairDStream<K, V> mapToPair(PairFunction<T, K, V> f) {
     Objects.requireNonNull(f, "f");
-    return PairDStream.of(new TransformedDStream<T, KV<K, V>>(this, "mapToPair", (rdd, t) -> rdd.mapToPair(f)));
+    return PairDStream.of(
+        new TransformedDStream<T, KV<K, V>>(this, "mapToPair", (rdd, t) -> rdd.mapToPair(f)));
   }
 
   /** Applies an arbitrary RDD-to-RDD function to each batch's RDD (on the job generator thread). */
@@ -214,7 +228,8 @@ public abstract class DStream<T> {
   /** As {@link #transform(Function)}, producing pairs. */
   public <K, V> PairDStream<K, V> transformToPair(Function<RDD<T>, RDD<KV<K, V>>> f) {
     Objects.requireNonNull(f, "f");
-    return PairDStream.of(new TransformedDStream<T, KV<K, V>>(this, "transformToPair", (rdd, t) -> Fn.call(f, rdd)));
+    return PairDStream.of(
+        new TransformedDStream<T, KV<K, V>>(this, "transformToPair", (rdd, t) -> Fn.call(f, rdd)));
   }
 
   /** The elements of this stream and of {@code other} (same slide duration required). */
@@ -228,7 +243,8 @@ public abstract class DStream<T> {
     if (numPartitions <= 0) {
       throw new IllegalArgumentException("numPartitions must be > 0, was " + numPartitions);
     }
-    return new TransformedDStream<>(this, "repartition", (rdd, t) -> rdd.repartition(numPartitions));
+    return new TransformedDStream<>(
+        this, "repartition", (rdd, t) -> rdd.repartition(numPartitions));
   }
 
   /** One element per batch: the number of elements of the batch (0 for an empty batch). */
@@ -241,7 +257,9 @@ public abstract class DStream<T> {
     return mapToPair(x -> KV.of(x, 1L)).reduceByKey(Long::sum);
   }
 
-  /** At most one element per batch: all elements reduced with {@code f}; nothing for an empty batch. */
+  /**
+   * At most one element per batch: all elements reduced with {@code f}; nothing for an empty batch.
+   */
   public DStream<T> reduce(Function2<T, T, T> f) {
     Objects.requireNonNull(f, "f");
     return new TransformedDStream<>(this, "reduce", (rdd, t) -> reduceRdd(rdd, f));
@@ -255,38 +273,44 @@ public abstract class DStream<T> {
   }
 
   /**
-   * Every {@code slide}, the elements of the last {@code length}. Both must be multiples of this stream's
-   * slide duration (checked at start).
+   * Every {@code slide}, the elements of the last {@code length}. Both must be multiples of this
+   * stream's slide duration (checked at start).
    */
   public DStream<T> window(Duration length, Duration slide) {
     return new WindowedDStream<>(this, length, slide);
   }
 
-  /** Every {@code slide}, the reduction of the last {@code length}; nothing when the window is empty. */
+  /**
+   * Every {@code slide}, the reduction of the last {@code length}; nothing when the window is
+   * empty.
+   */
   public DStream<T> reduceByWindow(Function2<T, T, T> f, Duration length, Duration slide) {
     return window(length, slide).reduce(f);
   }
 
   /**
    * As {@link #reduceByWindow(Function2, Duration, Duration)}, computed incrementally: the previous
-   * window's value, plus the batches entering reduced with {@code f}, minus the batches leaving with
-   * {@code inverse}. Same results when {@code inverse} undoes {@code f}.
+   * window's value, plus the batches entering reduced with {@code f}, minus the batches leaving
+   * with {@code inverse}. Same results when {@code inverse} undoes {@code f}.
    */
-  public DStream<T> reduceByWindow(Function2<T, T, T> f, Function2<T, T, T> inverse, Duration length,
-                   Duration slide) {
+  public DStream<T> reduceByWindow(
+      Function2<T, T, T> f, Function2<T, T, T> inverse, Duration length, Duration slide) {
     return mapToPair(x -> KV.of(Boolean.TRUE, x))
         .reduceByKeyAndWindow(f, inverse, length, slide, 1)
         .map(KV::value);
   }
 
-  /** Every {@code slide}, the number of elements of the last {@code length} (one element, maybe 0). */
+  /**
+   * Every {@code slide}, the number of elements of the last {@code length} (one element, maybe 0).
+   */
   public DStream<Long> countByWindow(Duration length, Duration slide) {
     return window(length, slide).count();
   }
 
   /** Every {@code slide}, how many times each element occurs in the last {@code length}. */
   public PairDStream<T, Long> countByValueAndWindow(Duration length, Duration slide) {
-    return mapToPair(x -> KV.of(x, 1L)).reduceByKeyAndWindow(Long::sum, (a, b) -> a - b, length, slide);
+    return mapToPair(x -> KV.of(x, 1L))
+        .reduceByKeyAndWindow(Long::sum, (a, b) -> a - b, length, slide);
   }
 
   // ---------------------------------------------------------------- output operations
@@ -297,8 +321,8 @@ public abstract class DStream<T> {
   }
 
   /**
-   * Prints to standard output, per batch, a header with {@code Time: <epoch ms> ms}, then up to {@code n}
-   * elements, one per line, then {@code ...} when there are more.
+   * Prints to standard output, per batch, a header with {@code Time: <epoch ms> ms}, then up to
+   * {@code n} elements, one per line, then {@code ...} when there are more.
    */
   public void print(int n) {
     print(n, System.out);
@@ -333,9 +357,10 @@ public abstract class DStream<T> {
   }
 
   /**
-   * Registers {@code output} as an output operation named {@code <output.describe()>-<index>}: every batch
-   * calls {@link BatchOutput#write(RDD, Batch)} on the job thread. {@link BatchOutput#open} runs at
-   * {@link StreamingContext#start()}, {@link BatchOutput#close()} when the context stops.
+   * Registers {@code output} as an output operation named {@code <output.describe()>-<index>}:
+   * every batch calls {@link BatchOutput#write(RDD, Batch)} on the job thread. {@link
+   * BatchOutput#open} runs at {@link StreamingContext#start()}, {@link BatchOutput#close()} when
+   * the context stops.
    */
   public void writeTo(BatchOutput<T> output) {
     Objects.requireNonNull(output, "output");
@@ -351,13 +376,14 @@ public abstract class DStream<T> {
 
   /**
    * Writes each batch as text files ({@code String.valueOf} of each element, one per line, one
-   * {@code part-NNNNN} file per partition) into the directory {@code <prefix>-<batch time ms>[.<suffix>]}.
-   * The directory is written under a temporary name and renamed atomically when complete; a batch whose
-   * directory exists already (a replay) is not written again.
+   * {@code part-NNNNN} file per partition) into the directory {@code <prefix>-<batch time
+   * ms>[.<suffix>]}. The directory is written under a temporary name and renamed atomically when
+   * complete; a batch whose directory exists already (a replay) is not written again.
    */
   public void saveAsTextFiles(String prefix, String suffix) {
     Objects.requireNonNull(prefix, "prefix");
-    Outputs.register(this, "saveAsTextFiles", (rdd, batch) -> Outputs.saveAsText(rdd, batch, prefix, suffix));
+    Outputs.register(
+        this, "saveAsTextFiles", (rdd, batch) -> Outputs.saveAsText(rdd, batch, prefix, suffix));
   }
 
   @Override
@@ -368,33 +394,38 @@ public abstract class DStream<T> {
   // ---------------------------------------------------------------- helpers
 
   private static <T> RDD<Long> countRdd(RDD<T> rdd) {
-    return rdd.mapPartitions(it -> {
-      long c = 0;
-      while (it.hasNext()) {
-        it.next();
-        c++;
-      }
-      return List.of(c).iterator();
-    }).coalesce(1).mapPartitions(it -> {
-      long sum = 0;
-      while (it.hasNext()) {
-        sum += it.next();
-      }
-      return List.of(sum).iterator();
-    });
+    return rdd.mapPartitions(
+            it -> {
+              long c = 0;
+              while (it.hasNext()) {
+                it.next();
+                c++;
+              }
+              return List.of(c).iterator();
+            })
+        .coalesce(1)
+        .mapPartitions(
+            it -> {
+              long sum = 0;
+              while (it.hasNext()) {
+                sum += it.next();
+              }
+              return List.of(sum).iterator();
+            });
   }
 
   private static <T> RDD<T> reduceRdd(RDD<T> rdd, Function2<T, T, T> f) {
-    FlatMapFunction<Iterator<T>, T> local = it -> {
-      if (!it.hasNext()) {
-        return Collections.emptyIterator();
-      }
-      T acc = it.next();
-      while (it.hasNext()) {
-        acc = f.call(acc, it.next());
-      }
-      return Collections.singletonList(acc).iterator();
-    };
+    FlatMapFunction<Iterator<T>, T> local =
+        it -> {
+          if (!it.hasNext()) {
+            return Collections.emptyIterator();
+          }
+          T acc = it.next();
+          while (it.hasNext()) {
+            acc = f.call(acc, it.next());
+          }
+          return Collections.singletonList(acc).iterator();
+        };
     return rdd.mapPartitions(local).coalesce(1).mapPartitions(local);
   }
 
@@ -412,8 +443,10 @@ public abstract class DStream<T> {
 
     @Override
     public void remember(DStream<?> stream, Duration duration) {
-      Duration wanted = duration.compareTo(stream.minRememberDuration()) >= 0
-          ? duration : stream.minRememberDuration();
+      Duration wanted =
+          duration.compareTo(stream.minRememberDuration()) >= 0
+              ? duration
+              : stream.minRememberDuration();
       if (wanted.compareTo(stream.rememberDuration) > 0) {
         stream.rememberDuration = wanted;
       }

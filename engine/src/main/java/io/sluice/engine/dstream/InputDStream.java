@@ -7,30 +7,33 @@ import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.rdd.RDD;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.OptionalLong;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The input SPI: a source of batches. For every batch the engine, on its driver threads,
+ *
  * <ol>
- *   <li>calls {@link #plan(long, Instant)} on every input, in registration order, and records the plans
- *       (the batch log, in exactly-once mode, persists them before anything runs);</li>
- *   <li>calls {@link #compute(long, Instant, Object)} to build the batch's RDD from the plan (also for a
- *       batch recovered from the batch log after a restart);</li>
- *   <li>runs one job per output operation;</li>
- *   <li>when all succeeded, calls {@link #commit(Batch, Object)} on every input (or
- *       {@link #committedByOutput} when a transactional output committed its offsets), then marks the batch
- *       committed. A failed batch commits nothing.</li>
+ *   <li>calls {@link #plan(long, Instant)} on every input, in registration order, and records the
+ *       plans (the batch log, in exactly-once mode, persists them before anything runs);
+ *   <li>calls {@link #compute(long, Instant, Object)} to build the batch's RDD from the plan (also
+ *       for a batch recovered from the batch log after a restart);
+ *   <li>runs one job per output operation;
+ *   <li>when all succeeded, calls {@link #commit(Batch, Object)} on every input (or {@link
+ *       #committedByOutput} when a transactional output committed its offsets), then marks the
+ *       batch committed. A failed batch commits nothing.
  * </ol>
+ *
  * Plans must be Jackson-(de)serializable values of {@link #planType()}; a plan fully determines the
  * batch's data, so a replay reads exactly the same records.
  *
- * <p>Threads: {@code plan}, {@code compute}, {@code recover}, {@code resume}, {@code restore}, {@code start} run on the
- * {@code sluice-job-generator} thread; {@code commit}, {@code onRateUpdate}, {@code isExhausted} on the job
- * scheduler thread; {@code stop} on the thread stopping the context. Calls never overlap for one batch and
- * happen in batch order (plan of batch n+1 may run while batch n's jobs run).
+ * <p>Threads: {@code plan}, {@code compute}, {@code recover}, {@code resume}, {@code restore},
+ * {@code start} run on the {@code sluice-job-generator} thread; {@code commit}, {@code
+ * onRateUpdate}, {@code isExhausted} on the job scheduler thread; {@code stop} on the thread
+ * stopping the context. Calls never overlap for one batch and happen in batch order (plan of batch
+ * n+1 may run while batch n's jobs run).
  *
  * @param <T> element type
  * @param <P> plan type
@@ -49,16 +52,15 @@ public abstract class InputDStream<T, P> extends DStream<T> {
    * @param plan this input's plan of the batch
    * @param <P> plan type
    */
-  public record Planned<P>(long batchId, Instant time, P plan) {
-  }
+  public record Planned<P>(long batchId, Instant time, P plan) {}
 
   /**
    * What an input found at start.
    *
-   * @param replayFrom the id of the first planned batch to replay (every later planned batch follows), or
-   *     empty when nothing is to be replayed
-   * @param committedBatchId the last batch id the input's committed progress holds, or empty when it
-   *     keeps none; new batches get ids above it
+   * @param replayFrom the id of the first planned batch to replay (every later planned batch
+   *     follows), or empty when nothing is to be replayed
+   * @param committedBatchId the last batch id the input's committed progress holds, or empty when
+   *     it keeps none; new batches get ids above it
    */
   public record Recovered(OptionalLong replayFrom, OptionalLong committedBatchId) {
 
@@ -82,11 +84,11 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   /**
    * Registers the input with {@code ctx}.
    *
-   * @param ctx      the context
-   * @param name     stable name, unique among the context's inputs (plans are keyed by it)
+   * @param ctx the context
+   * @param name stable name, unique among the context's inputs (plans are keyed by it)
    * @param planType the plan's class, Jackson-(de)serializable
    * @throws IllegalArgumentException if the name is blank or already used by another input
-   * @throws IllegalStateException    if the context has started or stopped
+   * @throws IllegalStateException if the context has started or stopped
    */
   protected InputDStream(StreamingContext ctx, String name, Class<P> planType) {
     super(ctx, requireName(name));
@@ -110,8 +112,9 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   }
 
   /**
-   * Renames the input before start. The name keys the input's plans in the batch log, so a checkpoint written
-   * under the old name is not recovered under the new one; keep it stable across versions of an application.
+   * Renames the input before start. The name keys the input's plans in the batch log, so a
+   * checkpoint written under the old name is not recovered under the new one; keep it stable across
+   * versions of an application.
    *
    * @throws IllegalArgumentException when another input of the context has the name, or it is blank
    * @throws IllegalStateException after start
@@ -159,32 +162,32 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   public abstract P plan(long batchId, Instant batchTime);
 
   /**
-   * Builds the batch's RDD from {@code plan}, for a fresh batch and for one recovered from the batch log.
-   * Must not read anything the plan does not determine.
+   * Builds the batch's RDD from {@code plan}, for a fresh batch and for one recovered from the
+   * batch log. Must not read anything the plan does not determine.
    */
   public abstract RDD<T> compute(long batchId, Instant batchTime, P plan);
 
   /**
-   * Continues after {@code lastPlan}, the plan of batch {@code batchId}: the next plan starts where it
-   * ended. Called by the default {@link #resume(boolean)}. Default: nothing.
+   * Continues after {@code lastPlan}, the plan of batch {@code batchId}: the next plan starts where
+   * it ended. Called by the default {@link #resume(boolean)}. Default: nothing.
    */
-  public void restore(long batchId, P lastPlan) {
-  }
+  public void restore(long batchId, P lastPlan) {}
 
   /**
-   * Reconciles the input with its committed progress, once at start, after {@link #start()} and before any
-   * plan, on the job generator thread. {@code planned} holds every batch of the checkpoint's batch log
-   * that carries a plan of this input, oldest first, whether the checkpoint's commit log marks it committed
-   * or not; {@code checkpointLastCommitted} is the commit log's last id (-1 when none).
+   * Reconciles the input with its committed progress, once at start, after {@link #start()} and
+   * before any plan, on the job generator thread. {@code planned} holds every batch of the
+   * checkpoint's batch log that carries a plan of this input, oldest first, whether the
+   * checkpoint's commit log marks it committed or not; {@code checkpointLastCommitted} is the
+   * commit log's last id (-1 when none).
    *
-   * <p>An input that keeps its position in an offset store must treat that store as the truth: replay a
-   * planned batch only if its plan begins exactly where the store stands, never one the store already
-   * covers, and otherwise continue from the store (see "Where progress lives" in the design). The
-   * default, for inputs that keep no committed position, trusts the checkpoint: it replays every batch
-   * above the commit log's last id.
+   * <p>An input that keeps its position in an offset store must treat that store as the truth:
+   * replay a planned batch only if its plan begins exactly where the store stands, never one the
+   * store already covers, and otherwise continue from the store (see "Where progress lives" in the
+   * design). The default, for inputs that keep no committed position, trusts the checkpoint: it
+   * replays every batch above the commit log's last id.
    *
-   * @return the first planned batch to replay (all later ones follow), or none, and the last batch id the
-   *     input's committed progress holds
+   * @return the first planned batch to replay (all later ones follow), or none, and the last batch
+   *     id the input's committed progress holds
    */
   public Recovered recover(List<Planned<P>> planned, long checkpointLastCommitted) {
     newestPlanned = planned.isEmpty() ? null : planned.get(planned.size() - 1);
@@ -197,11 +200,11 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   }
 
   /**
-   * Called once after {@link #recover}, with the engine's decision: {@code replaying} when the batches
-   * from the input's {@code replayFrom} on are replayed (the engine replays only when every input agreed
-   * on the same first batch), false when nothing is replayed. The next plan must continue after the
-   * newest planned batch when replaying, and from the committed position otherwise. Default: continue
-   * after the newest planned batch through {@link #restore}.
+   * Called once after {@link #recover}, with the engine's decision: {@code replaying} when the
+   * batches from the input's {@code replayFrom} on are replayed (the engine replays only when every
+   * input agreed on the same first batch), false when nothing is replayed. The next plan must
+   * continue after the newest planned batch when replaying, and from the committed position
+   * otherwise. Default: continue after the newest planned batch through {@link #restore}.
    */
   public void resume(boolean replaying) {
     Planned<P> newest = newestPlanned;
@@ -212,21 +215,20 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   }
 
   /**
-   * Where this input commits its offsets, or empty when it keeps no committed position. When an output
-   * commits to the same target inside its transaction, the engine calls {@link #committedByOutput} instead
-   * of {@link #commit}: one committer per batch.
+   * Where this input commits its offsets, or empty when it keeps no committed position. When an
+   * output commits to the same target inside its transaction, the engine calls {@link
+   * #committedByOutput} instead of {@link #commit}: one committer per batch.
    */
   public Optional<CommitTarget> offsetCommitTarget() {
     return Optional.empty();
   }
 
   /**
-   * After every output operation of the batch succeeded, when an output already committed this input's
-   * offsets inside its own transaction; the input must not write them again. Job scheduler thread.
-   * Default: nothing.
+   * After every output operation of the batch succeeded, when an output already committed this
+   * input's offsets inside its own transaction; the input must not write them again. Job scheduler
+   * thread. Default: nothing.
    */
-  public void committedByOutput(Batch batch, P plan) {
-  }
+  public void committedByOutput(Batch batch, P plan) {}
 
   /** Records the plan covers, for listeners, metrics and the rate estimator; -1 when unknown. */
   public long recordCount(P plan) {
@@ -234,29 +236,25 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   }
 
   /**
-   * After every output operation of the batch succeeded, before the batch is marked committed. Must be
-   * idempotent: it is called again when a recovered batch is replayed. Default: nothing.
+   * After every output operation of the batch succeeded, before the batch is marked committed. Must
+   * be idempotent: it is called again when a recovered batch is replayed. Default: nothing.
    */
-  public void commit(Batch batch, P plan) {
-  }
+  public void commit(Batch batch, P plan) {}
 
   /** The rate estimator's latest rate for this input, in records/s (only with backpressure on). */
-  public void onRateUpdate(long recordsPerSecond) {
-  }
+  public void onRateUpdate(long recordsPerSecond) {}
 
   /**
-   * True once the input will never produce records again. When every input is exhausted after a committed
-   * batch, the context stops gracefully by itself.
+   * True once the input will never produce records again. When every input is exhausted after a
+   * committed batch, the context stops gracefully by itself.
    */
   public boolean isExhausted() {
     return false;
   }
 
   /** Called when the context starts, before the first plan. */
-  public void start() {
-  }
+  public void start() {}
 
   /** Called when the context stops, after the last batch ran. Must be idempotent. */
-  public void stop() {
-  }
+  public void stop() {}
 }

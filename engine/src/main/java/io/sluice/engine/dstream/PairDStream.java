@@ -17,10 +17,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A stream of {@link KV} pairs with per-batch key operations (the {@link PairRDD} operations applied to
- * each batch) and keyed windows. A view over the operator that produces the pairs: it shares that
- * operator's RDDs and name. Shuffles use a {@link HashPartitioner} over the context's parallelism unless a
- * number of partitions is given.
+ * A stream of {@link KV} pairs with per-batch key operations (the {@link PairRDD} operations
+ * applied to each batch) and keyed windows. A view over the operator that produces the pairs: it
+ * shares that operator's RDDs and name. Shuffles use a {@link HashPartitioner} over the context's
+ * parallelism unless a number of partitions is given.
  *
  * @param <K> key type
  * @param <V> value type
@@ -62,8 +62,9 @@ public final class PairDStream<K, V> extends DStream<KV<K, V>> {
   }
 
   private <W> PairDStream<K, W> pairOp(String kind, Function<PairRDD<K, V>, RDD<KV<K, W>>> f) {
-    return PairDStream.of(new TransformedDStream<KV<K, V>, KV<K, W>>(this, kind,
-        (rdd, t) -> f.call(PairRDD.of(rdd))));
+    return PairDStream.of(
+        new TransformedDStream<KV<K, V>, KV<K, W>>(
+            this, kind, (rdd, t) -> f.call(PairRDD.of(rdd))));
   }
 
   /** Applies {@code f} to each value. */
@@ -102,14 +103,19 @@ public final class PairDStream<K, V> extends DStream<KV<K, V>> {
   }
 
   /** Per batch, {@link PairRDD#combineByKey(Function, Function2, Function2)}. */
-  public <C> PairDStream<K, C> combineByKey(Function<V, C> create, Function2<C, V, C> mergeValue,
-                        Function2<C, C, C> mergeCombiners) {
+  public <C> PairDStream<K, C> combineByKey(
+      Function<V, C> create, Function2<C, V, C> mergeValue, Function2<C, C, C> mergeCombiners) {
     return combineByKey(create, mergeValue, mergeCombiners, defaultPartitions());
   }
 
-  /** As {@link #combineByKey(Function, Function2, Function2)} into {@code numPartitions} partitions. */
-  public <C> PairDStream<K, C> combineByKey(Function<V, C> create, Function2<C, V, C> mergeValue,
-                        Function2<C, C, C> mergeCombiners, int numPartitions) {
+  /**
+   * As {@link #combineByKey(Function, Function2, Function2)} into {@code numPartitions} partitions.
+   */
+  public <C> PairDStream<K, C> combineByKey(
+      Function<V, C> create,
+      Function2<C, V, C> mergeValue,
+      Function2<C, C, C> mergeCombiners,
+      int numPartitions) {
     Objects.requireNonNull(create, "create");
     Objects.requireNonNull(mergeValue, "mergeValue");
     Objects.requireNonNull(mergeCombiners, "mergeCombiners");
@@ -134,7 +140,8 @@ public final class PairDStream<K, V> extends DStream<KV<K, V>> {
   }
 
   /** As {@link #leftOuterJoin(DStream)} into {@code numPartitions} partitions. */
-  public <W> PairDStream<K, KV<V, Optional<W>>> leftOuterJoin(DStream<KV<K, W>> other, int numPartitions) {
+  public <W> PairDStream<K, KV<V, Optional<W>>> leftOuterJoin(
+      DStream<KV<K, W>> other, int numPartitions) {
     Partitioner p = new HashPartitioner(numPartitions);
     return binary("leftOuterJoin", other, (a, b) -> a.leftOuterJoin(b, p));
   }
@@ -145,16 +152,19 @@ public final class PairDStream<K, V> extends DStream<KV<K, V>> {
   }
 
   /** As {@link #cogroup(DStream)} into {@code numPartitions} partitions. */
-  public <W> PairDStream<K, KV<List<V>, List<W>>> cogroup(DStream<KV<K, W>> other, int numPartitions) {
+  public <W> PairDStream<K, KV<List<V>, List<W>>> cogroup(
+      DStream<KV<K, W>> other, int numPartitions) {
     Partitioner p = new HashPartitioner(numPartitions);
     return binary("cogroup", other, (a, b) -> a.cogroup(b, p));
   }
 
-  private <W, R> PairDStream<K, R> binary(String kind, DStream<KV<K, W>> other,
-                      Function2<PairRDD<K, V>, RDD<KV<K, W>>, RDD<KV<K, R>>> f) {
+  private <W, R> PairDStream<K, R> binary(
+      String kind,
+      DStream<KV<K, W>> other,
+      Function2<PairRDD<K, V>, RDD<KV<K, W>>, RDD<KV<K, R>>> f) {
     Objects.requireNonNull(other, "other");
-    return PairDStream.of(TransformedDStream.binary(this, other, kind,
-        (a, b, t) -> f.call(PairRDD.of(a), b)));
+    return PairDStream.of(
+        TransformedDStream.binary(this, other, kind, (a, b, t) -> f.call(PairRDD.of(a), b)));
   }
 
   // ---------------------------------------------------------------- keyed windows
@@ -165,34 +175,52 @@ public final class PairDStream<K, V> extends DStream<KV<K, V>> {
   }
 
   /** Every {@code slide}, each key's values over the last {@code length} reduced with {@code f}. */
-  public PairDStream<K, V> reduceByKeyAndWindow(Function2<V, V, V> f, Duration length, Duration slide) {
+  public PairDStream<K, V> reduceByKeyAndWindow(
+      Function2<V, V, V> f, Duration length, Duration slide) {
     return reduceByKeyAndWindow(f, length, slide, defaultPartitions());
   }
 
-  /** As {@link #reduceByKeyAndWindow(Function2, Duration, Duration)} into {@code numPartitions} partitions. */
-  public PairDStream<K, V> reduceByKeyAndWindow(Function2<V, V, V> f, Duration length, Duration slide,
-                          int numPartitions) {
+  /**
+   * As {@link #reduceByKeyAndWindow(Function2, Duration, Duration)} into {@code numPartitions}
+   * partitions.
+   */
+  public PairDStream<K, V> reduceByKeyAndWindow(
+      Function2<V, V, V> f, Duration length, Duration slide, int numPartitions) {
     Objects.requireNonNull(f, "f");
-    return reduceByKey(f, numPartitions).window(length, slide).transformToPair(
-        rdd -> PairRDD.of(rdd).reduceByKey(f, numPartitions));
+    return reduceByKey(f, numPartitions)
+        .window(length, slide)
+        .transformToPair(rdd -> PairRDD.of(rdd).reduceByKey(f, numPartitions));
   }
 
   /**
-   * Incremental form: the previous window's values, plus the entering batches reduced with {@code f},
-   * minus the leaving batches with {@code inverse}. A key whose every contribution has left the window is
-   * removed, so the results equal those of the plain form when {@code inverse} undoes {@code f}.
+   * Incremental form: the previous window's values, plus the entering batches reduced with {@code
+   * f}, minus the leaving batches with {@code inverse}. A key whose every contribution has left the
+   * window is removed, so the results equal those of the plain form when {@code inverse} undoes
+   * {@code f}.
    */
-  public PairDStream<K, V> reduceByKeyAndWindow(Function2<V, V, V> f, Function2<V, V, V> inverse,
-                          Duration length, Duration slide) {
+  public PairDStream<K, V> reduceByKeyAndWindow(
+      Function2<V, V, V> f, Function2<V, V, V> inverse, Duration length, Duration slide) {
     return reduceByKeyAndWindow(f, inverse, length, slide, defaultPartitions());
   }
 
-  /** As {@link #reduceByKeyAndWindow(Function2, Function2, Duration, Duration)} into {@code numPartitions}. */
-  public PairDStream<K, V> reduceByKeyAndWindow(Function2<V, V, V> f, Function2<V, V, V> inverse,
-                          Duration length, Duration slide, int numPartitions) {
+  /**
+   * As {@link #reduceByKeyAndWindow(Function2, Function2, Duration, Duration)} into {@code
+   * numPartitions}.
+   */
+  public PairDStream<K, V> reduceByKeyAndWindow(
+      Function2<V, V, V> f,
+      Function2<V, V, V> inverse,
+      Duration length,
+      Duration slide,
+      int numPartitions) {
     Objects.requireNonNull(f, "f");
     Objects.requireNonNull(inverse, "inverse");
-    return ReducedWindowedDStream.create(reduceByKey(f, numPartitions), f, inverse, length, slide,
+    return ReducedWindowedDStream.create(
+        reduceByKey(f, numPartitions),
+        f,
+        inverse,
+        length,
+        slide,
         new HashPartitioner(numPartitions));
   }
 
@@ -202,7 +230,8 @@ public final class PairDStream<K, V> extends DStream<KV<K, V>> {
   }
 
   /** As {@link #groupByKeyAndWindow(Duration, Duration)} into {@code numPartitions} partitions. */
-  public PairDStream<K, List<V>> groupByKeyAndWindow(Duration length, Duration slide, int numPartitions) {
+  public PairDStream<K, List<V>> groupByKeyAndWindow(
+      Duration length, Duration slide, int numPartitions) {
     return PairDStream.of(window(length, slide)).groupByKey(numPartitions);
   }
 

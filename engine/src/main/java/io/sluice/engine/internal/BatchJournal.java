@@ -4,10 +4,10 @@ import io.sluice.engine.Batch;
 import java.util.List;
 
 /**
- * Seam for the exactly-once protocol: the batch log (plans, written before a batch runs) and the commit log
- * (ids of committed batches). The default {@link InMemoryBatchJournal} persists nothing; a durable implementation
- * under {@code checkpointDir} plugs in here. Called on the job generator thread ({@link #planned},
- * {@link #recover}) and the job scheduler thread ({@link #committed}).
+ * Seam for the exactly-once protocol: the batch log (plans, written before a batch runs) and the
+ * commit log (ids of committed batches). The default {@link InMemoryBatchJournal} persists nothing;
+ * a durable implementation under {@code checkpointDir} plugs in here. Called on the job generator
+ * thread ({@link #planned}, {@link #recover}) and the job scheduler thread ({@link #committed}).
  */
 public interface BatchJournal extends AutoCloseable {
 
@@ -18,9 +18,9 @@ public interface BatchJournal extends AutoCloseable {
   void committed(long batchId);
 
   /**
-   * Durably records that the planned batches up to {@code throughBatchId} will never run: the inputs'
-   * committed progress disagreed with them at start, so they continue from their offset stores instead.
-   * Afterwards those batches no longer count as uncommitted.
+   * Durably records that the planned batches up to {@code throughBatchId} will never run: the
+   * inputs' committed progress disagreed with them at start, so they continue from their offset
+   * stores instead. Afterwards those batches no longer count as uncommitted.
    */
   void dropped(long throughBatchId);
 

@@ -8,12 +8,15 @@ import java.util.List;
 /**
  * A planned batch ready to run.
  *
- * @param batch          the batch
- * @param jobs           one job per output operation, in order
- * @param inputRecords   each input's record count (-1 unknown), in input order
- * @param numRecords     the batch's known record total
+ * @param batch the batch
+ * @param jobs one job per output operation, in order
+ * @param inputRecords each input's record count (-1 unknown), in input order
+ * @param numRecords the batch's known record total
  * @param submissionTime when it was queued
  */
-record BatchWork(Batch batch, List<OutputOperation.Job> jobs, long[] inputRecords, long numRecords,
-         Instant submissionTime) {
-}
+record BatchWork(
+    Batch batch,
+    List<OutputOperation.Job> jobs,
+    long[] inputRecords,
+    long numRecords,
+    Instant submissionTime) {}

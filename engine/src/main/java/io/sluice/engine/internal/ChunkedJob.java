@@ -11,25 +11,24 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 
 /**
- * One job whose tasks hand their records, in chunks, to the thread that started it (a sink's job thread,
- * which owns a transaction), while the other partitions are still being computed. See
+ * One job whose tasks hand their records, in chunks, to the thread that started it (a sink's job
+ * thread, which owns a transaction), while the other partitions are still being computed. See
  * {@link RDD#consumePartitions}.
  *
- * <p>Back-pressure without polling: a task takes one of {@code maxQueuedChunks} permits before it queues a
- * chunk and the consumer gives it back once the chunk is consumed, so at most that many chunks wait (plus one
- * being filled per running task). A failure of the consumer or of a task cancels the job: running tasks are
- * interrupted, tasks not yet started do nothing, and {@link #run} returns (throwing) only once no task of the
- * job is left running, so none outlives the caller's transaction.
+ * <p>Back-pressure without polling: a task takes one of {@code maxQueuedChunks} permits before it
+ * queues a chunk and the consumer gives it back once the chunk is consumed, so at most that many
+ * chunks wait (plus one being filled per running task). A failure of the consumer or of a task
+ * cancels the job: running tasks are interrupted, tasks not yet started do nothing, and {@link
+ * #run} returns (throwing) only once no task of the job is left running, so none outlives the
+ * caller's transaction.
  *
  * @param <T> record type
  */
 final class ChunkedJob<T> {
 
-  private record Chunk<T>(int partition, List<T> records) {
-  }
+  private record Chunk<T>(int partition, List<T> records) {}
 
-  private record TaskEnd(int partition, Throwable failure) {
-  }
+  private record TaskEnd(int partition, Throwable failure) {}
 
   private final int chunkSize;
   private final Semaphore permits;
@@ -49,26 +48,37 @@ final class ChunkedJob<T> {
     this.permits = new Semaphore(maxQueuedChunks);
   }
 
-  /** Runs the job on {@code tasks}, consuming on the calling thread; blocks until every task ended. */
+  /**
+   * Runs the job on {@code tasks}, consuming on the calling thread; blocks until every task ended.
+   */
   void run(TaskScheduler tasks, RDD<T> rdd, RDD.ChunkConsumer<T> consumer) throws Exception {
     if (TaskScheduler.SLOT.get() != null) {
-      // Inside a task nobody else would consume: run the partitions inline, straight into the consumer.
+      // Inside a task nobody else would consume: run the partitions inline, straight into the
+      // consumer.
       runInline(tasks, rdd, consumer);
       return;
     }
-    int n = tasks.submitJob(rdd, (it, tc) -> {
-      produce(it, tc.partition());
-      return Boolean.TRUE;
-    }, (partition, failure) -> queue.add(new TaskEnd(partition, failure)));
+    int n =
+        tasks.submitJob(
+            rdd,
+            (it, tc) -> {
+              produce(it, tc.partition());
+              return Boolean.TRUE;
+            },
+            (partition, failure) -> queue.add(new TaskEnd(partition, failure)));
     consume(n, consumer);
   }
 
-  private void runInline(TaskScheduler tasks, RDD<T> rdd, RDD.ChunkConsumer<T> consumer) throws Exception {
-    for (List<T> part : tasks.runJob(rdd, (it, tc) -> {
-      List<T> all = new ArrayList<>();
-      it.forEachRemaining(all::add);
-      return all;
-    })) {
+  private void runInline(TaskScheduler tasks, RDD<T> rdd, RDD.ChunkConsumer<T> consumer)
+      throws Exception {
+    for (List<T> part :
+        tasks.runJob(
+            rdd,
+            (it, tc) -> {
+              List<T> all = new ArrayList<>();
+              it.forEachRemaining(all::add);
+              return all;
+            })) {
       consumer.accept(0, part);
     }
   }
@@ -98,8 +108,13 @@ final class ChunkedJob<T> {
     } catch (Exception e) {
       if (handedOver) {
         // The consumer already has part of this partition: a retry would hand it over twice.
-        throw new TerminalException("partition " + partition + " failed after handing over records; the job is"
-            + " failed instead of retrying it: " + e, e);
+        throw new TerminalException(
+            "partition "
+                + partition
+                + " failed after handing over records; the job is"
+                + " failed instead of retrying it: "
+                + e,
+            e);
       }
       throw e;
     } finally {

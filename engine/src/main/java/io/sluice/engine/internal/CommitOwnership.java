@@ -12,8 +12,9 @@ import java.util.Optional;
 
 /**
  * Who commits each input's offsets, decided once at start: the input itself, or the one output that
- * commits them inside its own transaction. Each input's offsets are written once per batch, to the place
- * the input reads its position from at start; {@link #resolve} refuses a graph where that cannot hold.
+ * commits them inside its own transaction. Each input's offsets are written once per batch, to the
+ * place the input reads its position from at start; {@link #resolve} refuses a graph where that
+ * cannot hold.
  */
 final class CommitOwnership {
 
@@ -31,24 +32,35 @@ final class CommitOwnership {
   /**
    * Decides the committers.
    *
-   * @throws IllegalStateException when two outputs commit the offsets, or an input keeps its progress in
-   *     another place than the output that commits its offsets
+   * @throws IllegalStateException when two outputs commit the offsets, or an input keeps its
+   *     progress in another place than the output that commits its offsets
    */
   static CommitOwnership resolve(StreamingContext ctx, DStreamGraph graph) {
     Map<CommitTarget, String> ownerByTarget = new LinkedHashMap<>();
     for (OutputOperation<?> op : graph.outputs()) {
-      Optional<CommitTarget> target = graph.batchOutputOf(op.name()).flatMap(BatchOutput::offsetCommitTarget);
+      Optional<CommitTarget> target =
+          graph.batchOutputOf(op.name()).flatMap(BatchOutput::offsetCommitTarget);
       if (target.isEmpty()) {
         continue;
       }
       if (!ownerByTarget.isEmpty()) {
         Map.Entry<CommitTarget, String> first = ownerByTarget.entrySet().iterator().next();
         String same = first.getKey().equals(target.get()) ? " (the same place)" : "";
-        throw new IllegalStateException("context '" + ctx.appName() + "': output operations '" + first.getValue()
-            + "' and '" + op.name() + "' both commit the batch's offsets inside their transactions, to "
-            + first.getKey() + " and to " + target.get() + same + "; each input's progress must live in one"
-            + " place and be written once per batch. Write both results through one transactional sink, or make"
-            + " one of them idempotent or at-least-once");
+        throw new IllegalStateException(
+            "context '"
+                + ctx.appName()
+                + "': output operations '"
+                + first.getValue()
+                + "' and '"
+                + op.name()
+                + "' both commit the batch's offsets inside their transactions, to "
+                + first.getKey()
+                + " and to "
+                + target.get()
+                + same
+                + "; each input's progress must live in one"
+                + " place and be written once per batch. Write both results through one transactional sink, or make"
+                + " one of them idempotent or at-least-once");
       }
       ownerByTarget.put(target.get(), op.name());
     }
@@ -63,19 +75,32 @@ final class CommitOwnership {
         continue;
       }
       if (!own.get().equals(owner.getKey())) {
-        throw new IllegalStateException("context '" + ctx.appName() + "': input '" + in.name() + "' keeps its"
-            + " offsets in " + own.get() + ", but output operation '" + owner.getValue() + "' commits them to "
-            + owner.getKey() + " inside its transaction. A stream's progress must live in one place, the one it"
-            + " restarts from: give the stream the same offset store as the sink (DirectStreamOptions"
-            + ".offsetStore(...)), or, for the exactly-once KafkaSink, no offset store or OffsetStores.kafka(...)"
-            + " on the same cluster");
+        throw new IllegalStateException(
+            "context '"
+                + ctx.appName()
+                + "': input '"
+                + in.name()
+                + "' keeps its"
+                + " offsets in "
+                + own.get()
+                + ", but output operation '"
+                + owner.getValue()
+                + "' commits them to "
+                + owner.getKey()
+                + " inside its transaction. A stream's progress must live in one place, the one it"
+                + " restarts from: give the stream the same offset store as the sink (DirectStreamOptions"
+                + ".offsetStore(...)), or, for the exactly-once KafkaSink, no offset store or OffsetStores.kafka(...)"
+                + " on the same cluster");
       }
       committers.put(in.name(), owner.getValue());
     }
     return new CommitOwnership(committers);
   }
 
-  /** The output operation that commits {@code input}'s offsets, or empty when the input commits them. */
+  /**
+   * The output operation that commits {@code input}'s offsets, or empty when the input commits
+   * them.
+   */
   Optional<String> committerOf(InputDStream<?, ?> input) {
     return Optional.ofNullable(committerByInput.get(input.name()));
   }

@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * The graph's view of a DStream's per-run state (zero time, remembered RDDs), installed by
- * {@link DStream}'s static initializer so that these stay out of the public API.
+ * The graph's view of a DStream's per-run state (zero time, remembered RDDs), installed by {@link
+ * DStream}'s static initializer so that these stay out of the public API.
  */
 public interface DStreamAccess {
 
@@ -17,7 +17,9 @@ public interface DStreamAccess {
   /** Checks the stream's durations against the batch interval; throws IllegalArgumentException. */
   void validate(DStream<?> stream, Duration batchInterval);
 
-  /** Makes the stream and, recursively, its parents remember RDDs at least {@code duration} back. */
+  /**
+   * Makes the stream and, recursively, its parents remember RDDs at least {@code duration} back.
+   */
   void remember(DStream<?> stream, Duration duration);
 
   /** How far back the stream remembers. */
@@ -58,7 +60,6 @@ public interface DStreamAccess {
   final class Holder {
     private static volatile DStreamAccess instance;
 
-    private Holder() {
-    }
+    private Holder() {}
   }
 }

@@ -14,12 +14,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The DStream template of a context: its operators, inputs and output operations. Built on the
- * application thread before start (guarded by this object's lock), then read by the job generator only.
+ * application thread before start (guarded by this object's lock), then read by the job generator
+ * only.
  */
 public final class DStreamGraph {
 
@@ -51,14 +52,19 @@ public final class DStreamGraph {
       if (other != input && other.name().equals(input.name())) {
         inputs.remove(input);
         streams.remove(input);
-        throw new IllegalArgumentException("input name '" + input.name()
-            + "' is already used by another input of context '" + context.appName() + "'");
+        throw new IllegalArgumentException(
+            "input name '"
+                + input.name()
+                + "' is already used by another input of context '"
+                + context.appName()
+                + "'");
       }
     }
   }
 
   /**
-   * Checks that {@code input} may take {@code newName}: the graph is still being built and no other input has it.
+   * Checks that {@code input} may take {@code newName}: the graph is still being built and no other
+   * input has it.
    *
    * @throws IllegalArgumentException when another input has the name
    * @throws IllegalStateException after start
@@ -67,18 +73,23 @@ public final class DStreamGraph {
     requireModifiable("rename input '" + input.name() + "'");
     for (InputDStream<?, ?> other : inputs) {
       if (other != input && other.name().equals(newName)) {
-        throw new IllegalArgumentException("input name '" + newName + "' is already used by another input of context '"
-            + context.appName() + "'");
+        throw new IllegalArgumentException(
+            "input name '"
+                + newName
+                + "' is already used by another input of context '"
+                + context.appName()
+                + "'");
       }
     }
   }
 
   /** Registers an output operation. */
-  public synchronized <T> OutputOperation<T> registerOutput(DStream<T> stream, String kind, String name,
-                                VoidFunction2<RDD<T>, Batch> f) {
+  public synchronized <T> OutputOperation<T> registerOutput(
+      DStream<T> stream, String kind, String name, VoidFunction2<RDD<T>, Batch> f) {
     requireModifiable("add output operation '" + (name != null ? name : kind) + "'");
     if (stream.context() != context) {
-      throw new IllegalArgumentException("stream '" + stream.name() + "' belongs to another context");
+      throw new IllegalArgumentException(
+          "stream '" + stream.name() + "' belongs to another context");
     }
     String n = name != null ? name : kind + "-" + nextIndex++;
     OutputOperation<T> op = Outputs.create(stream, n, outputs.size(), f);
@@ -92,7 +103,10 @@ public final class DStreamGraph {
     batchOutputsByOperation.put(operationName, output);
   }
 
-  /** The {@link BatchOutput} behind an output operation, if it was registered through {@code writeTo}. */
+  /**
+   * The {@link BatchOutput} behind an output operation, if it was registered through {@code
+   * writeTo}.
+   */
   public synchronized Optional<BatchOutput<?>> batchOutputOf(String operationName) {
     return Optional.ofNullable(batchOutputsByOperation.get(operationName));
   }
@@ -106,8 +120,14 @@ public final class DStreamGraph {
   public void requireModifiable(String what) {
     StreamingContext.State s = context.state();
     if (s != StreamingContext.State.INITIALIZED) {
-      throw new IllegalStateException("cannot " + what + ": context '" + context.appName() + "' is " + s
-          + "; operators and outputs must be added before start()");
+      throw new IllegalStateException(
+          "cannot "
+              + what
+              + ": context '"
+              + context.appName()
+              + "' is "
+              + s
+              + "; operators and outputs must be added before start()");
     }
   }
 
@@ -128,16 +148,25 @@ public final class DStreamGraph {
    */
   public synchronized void prepare(Instant zeroTime, Duration batchInterval) {
     if (outputs.isEmpty()) {
-      throw new IllegalArgumentException("context '" + context.appName() + "' has no output operations;"
-          + " add print(), foreachBatch(...) or saveAsTextFiles(...) before start()");
+      throw new IllegalArgumentException(
+          "context '"
+              + context.appName()
+              + "' has no output operations;"
+              + " add print(), foreachBatch(...) or saveAsTextFiles(...) before start()");
     }
     DStreamAccess access = DStreamAccess.get();
     Map<String, DStream<?>> names = new HashMap<>();
     for (DStream<?> s : streams) {
       DStream<?> other = names.putIfAbsent(s.name(), s);
       if (other != null) {
-        throw new IllegalArgumentException("two operators are named '" + s.name() + "' (" + other + " and "
-            + s + "); operator names must be unique");
+        throw new IllegalArgumentException(
+            "two operators are named '"
+                + s.name()
+                + "' ("
+                + other
+                + " and "
+                + s
+                + "); operator names must be unique");
       }
     }
     Map<String, OutputOperation<?>> outNames = new HashMap<>();

@@ -11,8 +11,7 @@ public final class EngineAccess {
 
   private static volatile Function<StreamingContext, EngineRuntime> accessor;
 
-  private EngineAccess() {
-  }
+  private EngineAccess() {}
 
   /** Called once by {@link StreamingContext}'s static initializer. */
   public static void install(Function<StreamingContext, EngineRuntime> a) {

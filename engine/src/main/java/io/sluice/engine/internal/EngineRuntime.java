@@ -1,13 +1,13 @@
 package io.sluice.engine.internal;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.engine.BatchFailedException;
 import io.sluice.engine.BatchInfo;
 import io.sluice.engine.BatchOutput;
-import io.sluice.engine.TerminalException;
 import io.sluice.engine.Clock;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.StreamingContext.State;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.engine.TerminalException;
 import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.internal.checkpoint.FileBatchJournal;
 import java.time.Duration;
@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Everything a running context owns: graph, task slots, generator, scheduler, metrics, lifecycle. */
+/**
+ * Everything a running context owns: graph, task slots, generator, scheduler, metrics, lifecycle.
+ */
 public final class EngineRuntime {
 
   private static final Logger LOG = LoggerFactory.getLogger(EngineRuntime.class);
@@ -27,7 +29,10 @@ public final class EngineRuntime {
   /** Reads and writes the plans in the checkpoint's batch log. */
   private static final ObjectMapper CHECKPOINT_JSON = new ObjectMapper();
 
-  /** How long a stopping context waits for the listeners to receive the events queued before the stop. */
+  /**
+   * How long a stopping context waits for the listeners to receive the events queued before the
+   * stop.
+   */
   static final Duration LISTENER_DRAIN_TIMEOUT = Duration.ofSeconds(10);
 
   private final StreamingContext ctx;
@@ -43,6 +48,7 @@ public final class EngineRuntime {
   private JobScheduler scheduler;
   private State state = State.INITIALIZED;
   private volatile BatchFailedException failure;
+
   /** What the stop is doing, for the message of a stop that takes longer than the stop timeout. */
   private volatile String stopPhase = "not stopping";
 
@@ -52,7 +58,8 @@ public final class EngineRuntime {
     this.backpressure = backpressure;
     this.graph = new DStreamGraph(ctx);
     this.metrics = new EngineMetrics(ctx.meterRegistry(), ctx.appName());
-    this.listeners = new ListenerBus(ctx.appName(), ListenerBus.DEFAULT_CAPACITY, metrics.listenerEventsDropped);
+    this.listeners =
+        new ListenerBus(ctx.appName(), ListenerBus.DEFAULT_CAPACITY, metrics.listenerEventsDropped);
     this.tasks = new TaskScheduler(ctx.parallelism(), ctx.maxTaskAttempts(), metrics.taskRetries);
   }
 
@@ -66,9 +73,16 @@ public final class EngineRuntime {
     return tasks;
   }
 
-  /** Runs {@code rdd} as a {@link ChunkedJob} consumed on the calling thread; see {@code RDD.consumePartitions}. */
-  public <T> void consumePartitions(io.sluice.engine.rdd.RDD<T> rdd, int chunkSize, int maxQueuedChunks,
-      io.sluice.engine.rdd.RDD.ChunkConsumer<T> consumer) throws Exception {
+  /**
+   * Runs {@code rdd} as a {@link ChunkedJob} consumed on the calling thread; see {@code
+   * RDD.consumePartitions}.
+   */
+  public <T> void consumePartitions(
+      io.sluice.engine.rdd.RDD<T> rdd,
+      int chunkSize,
+      int maxQueuedChunks,
+      io.sluice.engine.rdd.RDD.ChunkConsumer<T> consumer)
+      throws Exception {
     new ChunkedJob<T>(chunkSize, maxQueuedChunks).run(tasks, rdd, consumer);
   }
 
@@ -117,7 +131,8 @@ public final class EngineRuntime {
    */
   public synchronized void batchJournal(BatchJournal log) {
     if (state != State.INITIALIZED) {
-      throw new IllegalStateException("the batch log can only be set before start(), context is " + state);
+      throw new IllegalStateException(
+          "the batch log can only be set before start(), context is " + state);
     }
     this.batchJournal = Objects.requireNonNull(log, "log");
   }
@@ -139,19 +154,24 @@ public final class EngineRuntime {
   /** Starts generating batches. */
   public synchronized void start() {
     switch (state) {
-      case ACTIVE -> throw new IllegalStateException("context '" + ctx.appName() + "' is already started");
-      case STOPPED -> throw new IllegalStateException("context '" + ctx.appName()
-          + "' is stopped and cannot be restarted; build a new StreamingContext");
-      default -> {
-      }
+      case ACTIVE ->
+          throw new IllegalStateException("context '" + ctx.appName() + "' is already started");
+      case STOPPED ->
+          throw new IllegalStateException(
+              "context '"
+                  + ctx.appName()
+                  + "' is stopped and cannot be restarted; build a new StreamingContext");
+      default -> {}
     }
     commitOwnership = CommitOwnership.resolve(ctx, graph);
     ExactlyOnceCheck.verify(ctx, graph);
-    ctx.checkpointDir().ifPresent(dir -> batchJournal = FileBatchJournal.open(dir, CHECKPOINT_JSON, planTypes()));
+    ctx.checkpointDir()
+        .ifPresent(dir -> batchJournal = FileBatchJournal.open(dir, CHECKPOINT_JSON, planTypes()));
     scheduler = new JobScheduler(this);
     generator = new JobGenerator(this);
     try {
-      // Outputs first: opening a transactional sink aborts what a crashed run left open, and the inputs'
+      // Outputs first: opening a transactional sink aborts what a crashed run left open, and the
+      // inputs'
       // first reads of their groups' offsets would otherwise wait for the broker to time that out.
       openOutputs();
     } catch (RuntimeException e) {
@@ -173,7 +193,10 @@ public final class EngineRuntime {
     listeners.start();
     scheduler.start();
     generator.launch();
-    LOG.info("context '{}' started: batch interval {}, {} task slots", ctx.appName(), ctx.batchInterval(),
+    LOG.info(
+        "context '{}' started: batch interval {}, {} task slots",
+        ctx.appName(),
+        ctx.batchInterval(),
         ctx.parallelism());
   }
 
@@ -182,7 +205,10 @@ public final class EngineRuntime {
     return commitOwnership;
   }
 
-  /** Releases the batch log and its directory lock after a failed start, so a later start can take it. */
+  /**
+   * Releases the batch log and its directory lock after a failed start, so a later start can take
+   * it.
+   */
   private synchronized void closeJournal() {
     try {
       batchJournal.close();
@@ -233,13 +259,13 @@ public final class EngineRuntime {
   }
 
   /**
-   * Stops. Off the engine's threads, waits until the context has terminated, at most the context's stop
-   * timeout, whether this call began the stop or another did (a second caller, a failed batch, exhausted
-   * inputs). On an engine thread (a listener, an output operation, a task), the stop goes on in the
-   * background: waiting there would wait for the caller itself.
+   * Stops. Off the engine's threads, waits until the context has terminated, at most the context's
+   * stop timeout, whether this call began the stop or another did (a second caller, a failed batch,
+   * exhausted inputs). On an engine thread (a listener, an output operation, a task), the stop goes
+   * on in the background: waiting there would wait for the caller itself.
    *
-   * @throws IllegalStateException when the context has not terminated within the stop timeout; it goes on
-   *                               stopping in the background
+   * @throws IllegalStateException when the context has not terminated within the stop timeout; it
+   *     goes on stopping in the background
    */
   public void stop(boolean graceful) {
     State prev = markStopped();
@@ -269,10 +295,16 @@ public final class EngineRuntime {
     Duration timeout = ctx.stopTimeout();
     try {
       if (!terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-        throw new IllegalStateException("context '" + ctx.appName() + "' did not stop within the stop timeout of "
-            + timeout + " (still " + stopPhase + "); it goes on stopping in the background, and awaitTermination()"
-            + " waits for the end. A graceful stop runs every batch already due: raise stopTimeout if they take"
-            + " longer, or stop(false)");
+        throw new IllegalStateException(
+            "context '"
+                + ctx.appName()
+                + "' did not stop within the stop timeout of "
+                + timeout
+                + " (still "
+                + stopPhase
+                + "); it goes on stopping in the background, and awaitTermination()"
+                + " waits for the end. A graceful stop runs every batch already due: raise stopTimeout if they take"
+                + " longer, or stop(false)");
       }
     } catch (InterruptedException e) {
       // The stop goes on; the caller asked not to wait for it.
@@ -284,7 +316,10 @@ public final class EngineRuntime {
     EngineThreads.newThread("sluice-stopper", false, () -> doStop(graceful)).start();
   }
 
-  /** The stop itself, on the {@code sluice-stopper} thread; always terminates the context, even on a bug. */
+  /**
+   * The stop itself, on the {@code sluice-stopper} thread; always terminates the context, even on a
+   * bug.
+   */
   private void doStop(boolean graceful) {
     LOG.info("stopping context '{}' ({})", ctx.appName(), graceful ? "graceful" : "immediate");
     try {
@@ -333,7 +368,8 @@ public final class EngineRuntime {
     } catch (RuntimeException e) {
       LOG.warn("batch log failed to close", e);
     }
-    // Last: every event posted by the stopped threads (a failed batch, its output operations) is delivered
+    // Last: every event posted by the stopped threads (a failed batch, its output operations) is
+    // delivered
     // before awaitTermination() and stop() return.
     stopPhase = "delivering the queued listener events";
     listeners.stop(LISTENER_DRAIN_TIMEOUT);

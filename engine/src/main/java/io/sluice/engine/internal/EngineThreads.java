@@ -17,29 +17,38 @@ public final class EngineThreads {
   /** Which engine role the current thread has; null for application threads. */
   static final ThreadLocal<String> ROLE = new ThreadLocal<>();
 
-  private EngineThreads() {
-  }
+  private EngineThreads() {}
 
   /** A single named thread. */
   public static Thread newThread(String name, boolean daemon, Runnable body) {
-    Thread t = new Thread(() -> {
-      ROLE.set(name);
-      body.run();
-    }, name);
+    Thread t =
+        new Thread(
+            () -> {
+              ROLE.set(name);
+              body.run();
+            },
+            name);
     t.setDaemon(daemon);
     t.setUncaughtExceptionHandler(HANDLER);
     return t;
   }
 
-  /** A factory of threads {@code prefix-0, prefix-1, ...}; {@code onStart} receives the thread index. */
-  public static ThreadFactory factory(String prefix, boolean daemon, java.util.function.IntConsumer onStart) {
+  /**
+   * A factory of threads {@code prefix-0, prefix-1, ...}; {@code onStart} receives the thread
+   * index.
+   */
+  public static ThreadFactory factory(
+      String prefix, boolean daemon, java.util.function.IntConsumer onStart) {
     AtomicInteger next = new AtomicInteger();
     return r -> {
       int index = next.getAndIncrement();
-      return newThread(prefix + "-" + index, daemon, () -> {
-        onStart.accept(index);
-        r.run();
-      });
+      return newThread(
+          prefix + "-" + index,
+          daemon,
+          () -> {
+            onStart.accept(index);
+            r.run();
+          });
     };
   }
 

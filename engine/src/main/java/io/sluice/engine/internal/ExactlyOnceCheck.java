@@ -9,13 +9,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The start-time check of a context built with {@code exactlyOnce(true)}: it names every piece
- * that keeps the pipeline from exactly-once, instead of letting it run with a weaker guarantee.
+ * The start-time check of a context built with {@code exactlyOnce(true)}: it names every piece that
+ * keeps the pipeline from exactly-once, instead of letting it run with a weaker guarantee.
  */
 final class ExactlyOnceCheck {
 
-  private ExactlyOnceCheck() {
-  }
+  private ExactlyOnceCheck() {}
 
   /** Throws {@link IllegalStateException} listing the missing pieces; no-op unless required. */
   static void verify(StreamingContext ctx, DStreamGraph graph) {
@@ -24,26 +23,31 @@ final class ExactlyOnceCheck {
     }
     List<String> gaps = gaps(ctx, graph);
     if (!gaps.isEmpty()) {
-      throw new IllegalStateException("context '" + ctx.appName() + "' requires exactly-once, but: "
-          + String.join("; ", gaps));
+      throw new IllegalStateException(
+          "context '" + ctx.appName() + "' requires exactly-once, but: " + String.join("; ", gaps));
     }
   }
 
   static List<String> gaps(StreamingContext ctx, DStreamGraph graph) {
     List<String> gaps = new ArrayList<>();
     if (ctx.checkpointDir().isEmpty()) {
-      gaps.add("no checkpointDir is set, so a crashed batch cannot be replayed with the same ranges");
+      gaps.add(
+          "no checkpointDir is set, so a crashed batch cannot be replayed with the same ranges");
     }
     for (OutputOperation<?> op : graph.outputs()) {
       Optional<BatchOutput<?>> output = graph.batchOutputOf(op.name());
       if (output.isEmpty()) {
-        gaps.add("output operation '" + op.name() + "' (print/foreachBatch/saveAsTextFiles) declares no"
-            + " guarantee; write through writeTo(sink) with an exactly-once or idempotent sink");
+        gaps.add(
+            "output operation '"
+                + op.name()
+                + "' (print/foreachBatch/saveAsTextFiles) declares no"
+                + " guarantee; write through writeTo(sink) with an exactly-once or idempotent sink");
         continue;
       }
       BatchOutput<?> o = output.get();
       if (o.guarantee() == DeliveryGuarantee.AT_LEAST_ONCE) {
-        gaps.add("output operation '" + op.name() + "' (" + o.describe() + ") is only at-least-once");
+        gaps.add(
+            "output operation '" + op.name() + "' (" + o.describe() + ") is only at-least-once");
       }
       for (String gap : o.exactlyOnceGaps()) {
         gaps.add("output operation '" + op.name() + "': " + gap);

@@ -39,6 +39,5 @@ public final class InMemoryBatchJournal implements BatchJournal {
   }
 
   @Override
-  public void close() {
-  }
+  public void close() {}
 }

@@ -20,9 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code sluice-job-generator} thread: at every batch time of the clock, plans the batch on every
- * input, logs it, instantiates the graph and hands the batch to the job scheduler. It never waits for
- * batches to run, so a slow batch delays the next one's start (scheduling delay) but never skips it.
+ * The {@code sluice-job-generator} thread: at every batch time of the clock, plans the batch on
+ * every input, logs it, instantiates the graph and hands the batch to the job scheduler. It never
+ * waits for batches to run, so a slow batch delays the next one's start (scheduling delay) but
+ * never skips it.
  */
 final class JobGenerator {
 
@@ -49,15 +50,16 @@ final class JobGenerator {
   private List<Batch> replay = List.of();
 
   /**
-   * Recovers, validates and prepares the graph, starts the inputs and reconciles them with their committed
-   * progress. Caller thread.
+   * Recovers, validates and prepares the graph, starts the inputs and reconciles them with their
+   * committed progress. Caller thread.
    */
   void prepare() {
     BatchJournal.Recovery recovery = rt.batchJournal().recover();
     long intervalMs = interval.toMillis();
     long nowMs = clock.now().toEpochMilli();
     // Batch times sit on a grid of the interval since the epoch, across restarts too.
-    Instant first = Instant.ofEpochMilli(Math.floorDiv(nowMs, intervalMs) * intervalMs + intervalMs);
+    Instant first =
+        Instant.ofEpochMilli(Math.floorDiv(nowMs, intervalMs) * intervalMs + intervalMs);
     Instant zero = first.minus(interval);
     List<Batch> uncommitted = recovery.uncommitted();
     if (!uncommitted.isEmpty()) {
@@ -87,9 +89,10 @@ final class JobGenerator {
   }
 
   /**
-   * Asks every input where its committed progress stands and decides what to replay: the planned batches
-   * from the first one every input agrees on, or nothing. Batches that will never run are marked dropped in
-   * the journal; new batch ids continue after the checkpoint's and every input's committed ids.
+   * Asks every input where its committed progress stands and decides what to replay: the planned
+   * batches from the first one every input agrees on, or nothing. Batches that will never run are
+   * marked dropped in the journal; new batch ids continue after the checkpoint's and every input's
+   * committed ids.
    */
   private OptionalLong reconcile(BatchJournal.Recovery recovery) {
     Map<String, OptionalLong> views = new LinkedHashMap<>();
@@ -97,29 +100,38 @@ final class JobGenerator {
       InputDStream.Recovered r = recover(in, recovery);
       views.put(in.name(), r.replayFrom());
       if (r.committedBatchId().isPresent() && r.committedBatchId().getAsLong() >= nextBatchId) {
-        LOG.info("input {} has committed batch {}; new batches continue after it", in.name(),
+        LOG.info(
+            "input {} has committed batch {}; new batches continue after it",
+            in.name(),
             r.committedBatchId().getAsLong());
         nextBatchId = r.committedBatchId().getAsLong() + 1;
       }
     }
     Set<OptionalLong> distinct = new HashSet<>(views.values());
-    OptionalLong replayFrom = distinct.size() == 1 ? distinct.iterator().next() : OptionalLong.empty();
+    OptionalLong replayFrom =
+        distinct.size() == 1 ? distinct.iterator().next() : OptionalLong.empty();
     if (distinct.size() > 1) {
-      LOG.warn("inputs disagree on the first planned batch to replay ({}); no planned batch is replayed and every"
-          + " input continues from its committed position", views);
+      LOG.warn(
+          "inputs disagree on the first planned batch to replay ({}); no planned batch is replayed and every"
+              + " input continues from its committed position",
+          views);
     }
     List<Batch> uncommitted = recovery.uncommitted();
     long dropThrough = replayFrom.isPresent() ? replayFrom.getAsLong() - 1 : recovery.lastId();
     if (!uncommitted.isEmpty() && uncommitted.get(0).id() <= dropThrough) {
-      LOG.warn("planned batches {}..{} of the checkpoint are not replayed: the inputs' committed progress already"
-          + " covers them or does not continue into them", uncommitted.get(0).id(), dropThrough);
+      LOG.warn(
+          "planned batches {}..{} of the checkpoint are not replayed: the inputs' committed progress already"
+              + " covers them or does not continue into them",
+          uncommitted.get(0).id(),
+          dropThrough);
       rt.batchJournal().dropped(dropThrough);
     }
     return replayFrom;
   }
 
   @SuppressWarnings("unchecked")
-  private static <P> InputDStream.Recovered recover(InputDStream<?, P> in, BatchJournal.Recovery recovery) {
+  private static <P> InputDStream.Recovered recover(
+      InputDStream<?, P> in, BatchJournal.Recovery recovery) {
     List<InputDStream.Planned<P>> planned = new ArrayList<>();
     for (Batch b : recovery.planned()) {
       Object plan = b.plans().get(in.name());
@@ -203,8 +215,12 @@ final class JobGenerator {
         throw new BatchFailedException(id, "plan of input '" + in.name() + "'", -1, e);
       }
       if (plan == null) {
-        throw new BatchFailedException(id, "plan of input '" + in.name() + "'", -1,
-            new NullPointerException("input '" + in.name() + "' returned a null plan for batch " + id));
+        throw new BatchFailedException(
+            id,
+            "plan of input '" + in.name() + "'",
+            -1,
+            new NullPointerException(
+                "input '" + in.name() + "' returned a null plan for batch " + id));
       }
       plans.put(in.name(), plan);
     }
@@ -240,7 +256,8 @@ final class JobGenerator {
     }
     Instant now = clock.now();
     BatchWork work = new BatchWork(batch, jobs, counts, total, now);
-    BatchInfo info = new BatchInfo(batch.id(), batch.time(), total, now, Optional.empty(), Optional.empty());
+    BatchInfo info =
+        new BatchInfo(batch.id(), batch.time(), total, now, Optional.empty(), Optional.empty());
     rt.listeners().post(l -> l.onBatchSubmitted(info));
     rt.scheduler().submit(work);
   }
@@ -250,13 +267,16 @@ final class JobGenerator {
     P p = (P) plan;
     RDD<T> rdd = in.compute(batch.id(), batch.time(), p);
     if (rdd == null) {
-      throw new NullPointerException("input '" + in.name() + "' returned a null RDD for batch " + batch.id());
+      throw new NullPointerException(
+          "input '" + in.name() + "' returned a null RDD for batch " + batch.id());
     }
     DStreamAccess.get().put(in, batch.time(), rdd);
     return in.recordCount(p);
   }
 
-  /** Asks the thread to stop; graceful also generates every batch whose time is at or before now. */
+  /**
+   * Asks the thread to stop; graceful also generates every batch whose time is at or before now.
+   */
   void requestStop(boolean gracefully) {
     synchronized (lock) {
       if (!stopRequested) {

@@ -28,17 +28,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs queued batches one at a time, in batch order, on the {@code sluice-job-scheduler} thread: each
- * output operation's job on a {@code sluice-job-N} thread (up to {@code concurrentJobs} at once, started
- * in order; after a failure the jobs not yet started are skipped and the tasks of those still running are
- * cancelled), then, if all succeeded, the inputs' commits, the commit journal, metrics, the rate controller
- * and listeners. A failed batch commits nothing and fails the context.
+ * Runs queued batches one at a time, in batch order, on the {@code sluice-job-scheduler} thread:
+ * each output operation's job on a {@code sluice-job-N} thread (up to {@code concurrentJobs} at
+ * once, started in order; after a failure the jobs not yet started are skipped and the tasks of
+ * those still running are cancelled), then, if all succeeded, the inputs' commits, the commit
+ * journal, metrics, the rate controller and listeners. A failed batch commits nothing and fails the
+ * context.
  */
 final class JobScheduler {
 
   private static final Logger LOG = LoggerFactory.getLogger(JobScheduler.class);
-  private static final BatchWork END = new BatchWork(new Batch(0, Instant.EPOCH, java.util.Map.of()),
-      List.of(), new long[0], 0, Instant.EPOCH);
+  private static final BatchWork END =
+      new BatchWork(
+          new Batch(0, Instant.EPOCH, java.util.Map.of()),
+          List.of(),
+          new long[0],
+          0,
+          Instant.EPOCH);
 
   private final EngineRuntime rt;
   private final Clock clock;
@@ -51,8 +57,9 @@ final class JobScheduler {
   JobScheduler(EngineRuntime rt) {
     this.rt = rt;
     this.clock = rt.clock();
-    this.jobs = Executors.newFixedThreadPool(rt.concurrentJobs(),
-        EngineThreads.factory("sluice-job", false, i -> { }));
+    this.jobs =
+        Executors.newFixedThreadPool(
+            rt.concurrentJobs(), EngineThreads.factory("sluice-job", false, i -> {}));
     this.rateController = rt.backpressure() ? new RateController(rt) : null;
   }
 
@@ -76,7 +83,8 @@ final class JobScheduler {
     aborted = true;
     queue.clear();
     queue.add(END);
-    // shutdownNow hands back the jobs that never started; cancel them, or the scheduler thread would
+    // shutdownNow hands back the jobs that never started; cancel them, or the scheduler thread
+    // would
     // wait forever in runJobs on a future no thread will complete.
     for (Runnable neverStarted : jobs.shutdownNow()) {
       if (neverStarted instanceof Future<?> f) {
@@ -115,16 +123,28 @@ final class JobScheduler {
   private void process(BatchWork w) {
     Batch batch = w.batch();
     Instant start = clock.now();
-    BatchInfo started = new BatchInfo(batch.id(), batch.time(), w.numRecords(), w.submissionTime(),
-        Optional.of(start), Optional.empty());
+    BatchInfo started =
+        new BatchInfo(
+            batch.id(),
+            batch.time(),
+            w.numRecords(),
+            w.submissionTime(),
+            Optional.of(start),
+            Optional.empty());
     rt.listeners().post(l -> l.onBatchStarted(started));
     BatchFailedException failure = runJobs(w);
     if (failure == null) {
       failure = commit(w);
     }
     Instant end = clock.now();
-    BatchInfo done = new BatchInfo(batch.id(), batch.time(), w.numRecords(), w.submissionTime(),
-        Optional.of(start), Optional.of(end));
+    BatchInfo done =
+        new BatchInfo(
+            batch.id(),
+            batch.time(),
+            w.numRecords(),
+            w.submissionTime(),
+            Optional.of(start),
+            Optional.of(end));
     if (failure != null) {
       if (aborted) {
         LOG.info("batch {} abandoned: the context stopped", batch.id());
@@ -147,7 +167,10 @@ final class JobScheduler {
     rt.listeners().post(l -> l.onBatchCompleted(done));
     List<InputDStream<?, ?>> inputs = rt.graph().inputs();
     if (!inputs.isEmpty() && inputs.stream().allMatch(InputDStream::isExhausted)) {
-      LOG.info("every input is exhausted after batch {}; stopping context '{}'", batch.id(), rt.appName());
+      LOG.info(
+          "every input is exhausted after batch {}; stopping context '{}'",
+          batch.id(),
+          rt.appName());
       rt.stopAsync(true);
     }
   }
@@ -158,26 +181,36 @@ final class JobScheduler {
 
   private BatchFailedException runJobs(BatchWork w) {
     Batch batch = w.batch();
-    List<TaskScheduler.JobScope> scopes = w.jobs().stream()
-        .map(job -> new TaskScheduler.JobScope(batch.id(), job.operation().name())).toList();
-    // The first job to fail fails the batch; a failure of a job it cancelled is only the consequence.
+    List<TaskScheduler.JobScope> scopes =
+        w.jobs().stream()
+            .map(job -> new TaskScheduler.JobScope(batch.id(), job.operation().name()))
+            .toList();
+    // The first job to fail fails the batch; a failure of a job it cancelled is only the
+    // consequence.
     AtomicReference<BatchFailedException> first = new AtomicReference<>();
     List<Future<BatchFailedException>> running = new ArrayList<>();
     try {
       for (int i = 0; i < scopes.size(); i++) {
         OutputOperation.Job job = w.jobs().get(i);
         TaskScheduler.JobScope scope = scopes.get(i);
-        running.add(jobs.submit(() -> {
-          if (first.get() != null) {
-            return null;   // the batch will not commit anyway
-          }
-          BatchFailedException f = runJob(batch, job, scope);
-          if (f != null && first.compareAndSet(null, f)) {
-            String reason = "output operation '" + job.operation().name() + "' of batch " + batch.id() + " failed";
-            scopes.forEach(other -> other.tasks().cancel(reason));
-          }
-          return f;
-        }));
+        running.add(
+            jobs.submit(
+                () -> {
+                  if (first.get() != null) {
+                    return null; // the batch will not commit anyway
+                  }
+                  BatchFailedException f = runJob(batch, job, scope);
+                  if (f != null && first.compareAndSet(null, f)) {
+                    String reason =
+                        "output operation '"
+                            + job.operation().name()
+                            + "' of batch "
+                            + batch.id()
+                            + " failed";
+                    scopes.forEach(other -> other.tasks().cancel(reason));
+                  }
+                  return f;
+                }));
       }
     } catch (RejectedExecutionException e) {
       return new BatchFailedException(batch.id(), "scheduling", -1, e);
@@ -200,11 +233,22 @@ final class JobScheduler {
   }
 
   /** Runs one output operation's job on a job thread; returns its failure or null. */
-  private BatchFailedException runJob(Batch batch, OutputOperation.Job job, TaskScheduler.JobScope scope) {
+  private BatchFailedException runJob(
+      Batch batch, OutputOperation.Job job, TaskScheduler.JobScope scope) {
     OutputOperation<?> op = job.operation();
     Instant start = clock.now();
-    rt.listeners().post(l -> l.onOutputOperationStarted(new OutputOperationInfo(batch.id(), batch.time(),
-        op.index(), op.name(), start, Optional.empty(), Optional.empty())));
+    rt.listeners()
+        .post(
+            l ->
+                l.onOutputOperationStarted(
+                    new OutputOperationInfo(
+                        batch.id(),
+                        batch.time(),
+                        op.index(),
+                        op.name(),
+                        start,
+                        Optional.empty(),
+                        Optional.empty())));
     TaskScheduler.SCOPE.set(scope);
     BatchFailedException failure = null;
     try {
@@ -212,14 +256,26 @@ final class JobScheduler {
     } catch (Throwable e) {
       failure = wrap(batch.id(), op.name(), e);
       // Tasks a helper thread of the job still runs are of no use any more.
-      scope.tasks().cancel("output operation '" + op.name() + "' of batch " + batch.id() + " failed");
+      scope
+          .tasks()
+          .cancel("output operation '" + op.name() + "' of batch " + batch.id() + " failed");
     } finally {
       TaskScheduler.SCOPE.remove();
     }
     Instant end = clock.now();
     Optional<String> reason = Optional.ofNullable(failure).map(Throwable::getMessage);
-    rt.listeners().post(l -> l.onOutputOperationCompleted(new OutputOperationInfo(batch.id(), batch.time(),
-        op.index(), op.name(), start, Optional.of(end), reason)));
+    rt.listeners()
+        .post(
+            l ->
+                l.onOutputOperationCompleted(
+                    new OutputOperationInfo(
+                        batch.id(),
+                        batch.time(),
+                        op.index(),
+                        op.name(),
+                        start,
+                        Optional.of(end),
+                        reason)));
     return failure;
   }
 

@@ -16,14 +16,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers events to the listeners off the engine's critical path, like Spark's {@code LiveListenerBus}:
- * {@link #post} queues an event and returns at once; one daemon thread {@code sluice-listener-bus} calls the
- * listeners, one event at a time, in the order the events were posted. At most {@code capacity} events wait;
- * past that, new events are dropped, counted in {@code sluice.listener.events.dropped} and logged once (WARN)
- * per overflow episode (from the first drop until the thread has emptied the queue). A listener's exception
- * is logged and ignored. {@link #stop} delivers what is queued, waiting a bounded time.
+ * Delivers events to the listeners off the engine's critical path, like Spark's {@code
+ * LiveListenerBus}: {@link #post} queues an event and returns at once; one daemon thread {@code
+ * sluice-listener-bus} calls the listeners, one event at a time, in the order the events were
+ * posted. At most {@code capacity} events wait; past that, new events are dropped, counted in
+ * {@code sluice.listener.events.dropped} and logged once (WARN) per overflow episode (from the
+ * first drop until the thread has emptied the queue). A listener's exception is logged and ignored.
+ * {@link #stop} delivers what is queued, waiting a bounded time.
  *
- * <p>Threads: {@link #post} from any thread; {@link #start} and {@link #stop} from the runtime's lifecycle.
+ * <p>Threads: {@link #post} from any thread; {@link #start} and {@link #stop} from the runtime's
+ * lifecycle.
  */
 public final class ListenerBus {
 
@@ -36,13 +38,14 @@ public final class ListenerBus {
   private static final Logger LOG = LoggerFactory.getLogger(ListenerBus.class);
 
   /** Queued after the last event by {@link #stop}: the thread ends when it takes it. */
-  private static final Consumer<StreamingListener> END = l -> { };
+  private static final Consumer<StreamingListener> END = l -> {};
 
   private final String appName;
   private final int capacity;
   private final Counter dropped;
   private final List<StreamingListener> listeners = new CopyOnWriteArrayList<>();
-  // Unbounded, so END always fits; the capacity is enforced by `queued`, which counts the events not yet taken.
+  // Unbounded, so END always fits; the capacity is enforced by `queued`, which counts the events
+  // not yet taken.
   private final BlockingQueue<Consumer<StreamingListener>> queue = new LinkedBlockingQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicBoolean overflowing = new AtomicBoolean();
@@ -54,9 +57,9 @@ public final class ListenerBus {
   /**
    * A bus whose thread starts with {@link #start()}.
    *
-   * @param appName  the application, for logs
+   * @param appName the application, for logs
    * @param capacity events that may wait for delivery (> 0)
-   * @param dropped  counts the events dropped because {@code capacity} events were waiting
+   * @param dropped counts the events dropped because {@code capacity} events were waiting
    */
   public ListenerBus(String appName, int capacity, Counter dropped) {
     if (capacity <= 0) {
@@ -73,12 +76,13 @@ public final class ListenerBus {
   }
 
   /**
-   * Queues {@code event} for every listener; never blocks. Dropped (and counted) when {@code capacity} events
-   * are waiting; ignored once the bus stopped. Any thread.
+   * Queues {@code event} for every listener; never blocks. Dropped (and counted) when {@code
+   * capacity} events are waiting; ignored once the bus stopped. Any thread.
    */
   public void post(Consumer<StreamingListener> event) {
     if (stopped) {
-      LOG.debug("context '{}': listener event posted after the listener bus stopped, ignored", appName);
+      LOG.debug(
+          "context '{}': listener event posted after the listener bus stopped, ignored", appName);
       return;
     }
     if (queued.incrementAndGet() > capacity) {
@@ -93,9 +97,12 @@ public final class ListenerBus {
     dropped.increment();
     droppedInEpisode.incrementAndGet();
     if (overflowing.compareAndSet(false, true)) {
-      LOG.warn("context '{}': {} listener events are waiting for delivery; dropping new events until the listeners"
-          + " catch up (counted in sluice.listener.events.dropped). A listener is slow or blocks: listeners must"
-          + " return quickly", appName, capacity);
+      LOG.warn(
+          "context '{}': {} listener events are waiting for delivery; dropping new events until the listeners"
+              + " catch up (counted in sluice.listener.events.dropped). A listener is slow or blocks: listeners must"
+              + " return quickly",
+          appName,
+          capacity);
     }
   }
 
@@ -117,7 +124,9 @@ public final class ListenerBus {
         queued.decrementAndGet();
         deliver(event);
         if (queue.isEmpty() && overflowing.compareAndSet(true, false)) {
-          LOG.info("context '{}': the listeners caught up; {} events were dropped", appName,
+          LOG.info(
+              "context '{}': the listeners caught up; {} events were dropped",
+              appName,
               droppedInEpisode.getAndSet(0));
         }
       }
@@ -140,10 +149,10 @@ public final class ListenerBus {
   }
 
   /**
-   * Stops taking events and delivers those already queued, waiting at most {@code timeout} for them; if a
-   * listener is still busy then, logs how many events are left undelivered and interrupts the thread, which
-   * ends after the current listener call. Idempotent. Lifecycle thread (a listener calling it would wait for
-   * itself; it then returns without waiting).
+   * Stops taking events and delivers those already queued, waiting at most {@code timeout} for
+   * them; if a listener is still busy then, logs how many events are left undelivered and
+   * interrupts the thread, which ends after the current listener call. Idempotent. Lifecycle thread
+   * (a listener calling it would wait for itself; it then returns without waiting).
    *
    * @return true when every queued event was delivered
    */
@@ -175,8 +184,11 @@ public final class ListenerBus {
       return true;
     }
     abandoned = true;
-    LOG.warn("context '{}': a streaming listener is still busy after {}; {} queued events are not delivered",
-        appName, timeout, queued.get());
+    LOG.warn(
+        "context '{}': a streaming listener is still busy after {}; {} queued events are not delivered",
+        appName,
+        timeout,
+        queued.get());
     t.interrupt();
     return false;
   }

@@ -4,7 +4,10 @@ import io.sluice.engine.RateEstimator;
 import java.time.Duration;
 import java.util.OptionalDouble;
 
-/** PID rate estimator; see {@link io.sluice.engine.RateEstimators#pid(Duration, double, double, double, double)}. */
+/**
+ * PID rate estimator; see {@link io.sluice.engine.RateEstimators#pid(Duration, double, double,
+ * double, double)}.
+ */
 public final class PidRateEstimator implements RateEstimator {
 
   private final long batchIntervalMillis;
@@ -19,8 +22,12 @@ public final class PidRateEstimator implements RateEstimator {
   private double latestError = -1;
 
   /** See the factory for the parameters. */
-  public PidRateEstimator(Duration batchInterval, double proportional, double integral, double derivative,
-              double minRate) {
+  public PidRateEstimator(
+      Duration batchInterval,
+      double proportional,
+      double integral,
+      double derivative,
+      double minRate) {
     if (batchInterval == null || batchInterval.isNegative() || batchInterval.isZero()) {
       throw new IllegalArgumentException("batchInterval must be > 0, was " + batchInterval);
     }
@@ -44,8 +51,8 @@ public final class PidRateEstimator implements RateEstimator {
   }
 
   @Override
-  public OptionalDouble compute(long timeMillis, long records, long processingDelayMillis,
-                  long schedulingDelayMillis) {
+  public OptionalDouble compute(
+      long timeMillis, long records, long processingDelayMillis, long schedulingDelayMillis) {
     // Batches without records or without measurable processing time say nothing about the rate.
     if (timeMillis <= latestTime || records <= 0 || processingDelayMillis <= 0) {
       return OptionalDouble.empty();
@@ -63,8 +70,13 @@ public final class PidRateEstimator implements RateEstimator {
     // The backlog accumulated by scheduling delay, expressed as a rate over one batch interval.
     double historicalError = schedulingDelayMillis * processingRate / batchIntervalMillis;
     double errorSlope = (error - latestError) / secondsSinceUpdate;
-    double rate = Math.max(minRate,
-        latestRate - proportional * error - integral * historicalError - derivative * errorSlope);
+    double rate =
+        Math.max(
+            minRate,
+            latestRate
+                - proportional * error
+                - integral * historicalError
+                - derivative * errorSlope);
     latestRate = rate;
     latestError = error;
     return OptionalDouble.of(rate);

@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
 
-/** Feeds one PID estimator per input on every completed batch and passes new rates to the inputs. */
+/**
+ * Feeds one PID estimator per input on every completed batch and passes new rates to the inputs.
+ */
 final class RateController {
 
   private final EngineRuntime rt;

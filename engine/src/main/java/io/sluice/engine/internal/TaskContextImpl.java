@@ -23,7 +23,8 @@ public final class TaskContextImpl implements TaskContext {
   private final List<Runnable> listeners = new ArrayList<>();
 
   /** Creates the context of one attempt. */
-  public TaskContextImpl(int partition, int attemptNumber, int slotId, long batchId, int stageId, int jobId) {
+  public TaskContextImpl(
+      int partition, int attemptNumber, int slotId, long batchId, int stageId, int jobId) {
     this.partition = partition;
     this.attemptNumber = attemptNumber;
     this.slotId = slotId;
@@ -81,7 +82,18 @@ public final class TaskContextImpl implements TaskContext {
 
   @Override
   public String toString() {
-    return "TaskContext[partition=" + partition + ", attempt=" + attemptNumber + ", slot=" + slotId
-        + ", batch=" + batchId + ", stage=" + stageId + ", job=" + jobId + "]";
+    return "TaskContext[partition="
+        + partition
+        + ", attempt="
+        + attemptNumber
+        + ", slot="
+        + slotId
+        + ", batch="
+        + batchId
+        + ", stage="
+        + stageId
+        + ", job="
+        + jobId
+        + "]";
   }
 }

@@ -24,15 +24,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs jobs on a fixed pool of {@code parallelism} task slots (threads {@code sluice-task-N}). A job first
- * materializes the shuffle stages its RDD's lineage needs (parents first), then runs one result task per
- * partition. A failed task is retried on the same slot, from its lineage, up to {@code maxTaskAttempts}.
+ * Runs jobs on a fixed pool of {@code parallelism} task slots (threads {@code sluice-task-N}). A
+ * job first materializes the shuffle stages its RDD's lineage needs (parents first), then runs one
+ * result task per partition. A failed task is retried on the same slot, from its lineage, up to
+ * {@code maxTaskAttempts}.
  *
- * <p>A task that fails for good (its last attempt, or a failure that is not retriable) fails its stage and
- * cancels the stage's other tasks: those not started are skipped, running ones are interrupted, and none of
- * them is retried or reported as a failure of its own. {@link JobTasks#cancel} does the same for every stage
- * of an output operation's job. {@code runJob} returns, or throws, once every task it started has ended, so
- * the slots are free for the next job.
+ * <p>A task that fails for good (its last attempt, or a failure that is not retriable) fails its
+ * stage and cancels the stage's other tasks: those not started are skipped, running ones are
+ * interrupted, and none of them is retried or reported as a failure of its own. {@link
+ * JobTasks#cancel} does the same for every stage of an output operation's job. {@code runJob}
+ * returns, or throws, once every task it started has ended, so the slots are free for the next job.
  */
 public final class TaskScheduler {
 
@@ -42,18 +43,18 @@ public final class TaskScheduler {
   static final ThreadLocal<Integer> SLOT = new ThreadLocal<>();
 
   /**
-   * The batch and output operation a job thread is running; null outside batches. Not inheritable: task
-   * threads are created lazily by whichever job first needs them and must not keep that job's scope; a job
-   * started inside a task takes the batch from the task's context.
+   * The batch and output operation a job thread is running; null outside batches. Not inheritable:
+   * task threads are created lazily by whichever job first needs them and must not keep that job's
+   * scope; a job started inside a task takes the batch from the task's context.
    */
   public static final ThreadLocal<JobScope> SCOPE = new ThreadLocal<>();
 
   /**
    * What a job thread is working for.
    *
-   * @param batchId         the batch
+   * @param batchId the batch
    * @param outputOperation the output operation's name
-   * @param tasks           the task sets the job runs, to cancel them
+   * @param tasks the task sets the job runs, to cancel them
    */
   public record JobScope(long batchId, String outputOperation, JobTasks tasks) {
 
@@ -64,14 +65,17 @@ public final class TaskScheduler {
   }
 
   /**
-   * The task sets of one output operation's job that are running, on its job thread or on a helper thread
-   * that inherited its scope. Thread-safe.
+   * The task sets of one output operation's job that are running, on its job thread or on a helper
+   * thread that inherited its scope. Thread-safe.
    */
   public static final class JobTasks {
     private final Set<TaskSet> running = Collections.newSetFromMap(new IdentityHashMap<>());
     private String cancelled;
 
-    /** Adds {@code set}; returns the reason the job was cancelled (and {@code set} not added), or null. */
+    /**
+     * Adds {@code set}; returns the reason the job was cancelled (and {@code set} not added), or
+     * null.
+     */
     private synchronized String register(TaskSet set) {
       if (cancelled == null) {
         running.add(set);
@@ -84,8 +88,9 @@ public final class TaskScheduler {
     }
 
     /**
-     * Cancels the job's tasks: running ones are interrupted, the job's later task sets are refused with a
-     * {@link JobInterruptedException}. Idempotent; any thread; does not wait for the tasks to end.
+     * Cancels the job's tasks: running ones are interrupted, the job's later task sets are refused
+     * with a {@link JobInterruptedException}. Idempotent; any thread; does not wait for the tasks
+     * to end.
      */
     public void cancel(String reason) {
       List<TaskSet> sets;
@@ -101,10 +106,10 @@ public final class TaskScheduler {
   }
 
   /**
-   * The tasks of one stage of one job, run on the slots. The first task to fail for good cancels the others;
-   * a failure after the cancellation is its consequence (an interrupted task) and is not reported. A task's
-   * thread is interrupted only between its {@link #begin} and {@link #end}, so no interrupt reaches the next
-   * task of the slot.
+   * The tasks of one stage of one job, run on the slots. The first task to fail for good cancels
+   * the others; a failure after the cancellation is its consequence (an interrupted task) and is
+   * not reported. A task's thread is interrupted only between its {@link #begin} and {@link #end},
+   * so no interrupt reaches the next task of the slot.
    */
   private static final class TaskSet {
     private final Thread[] runners;
@@ -115,7 +120,10 @@ public final class TaskScheduler {
       runners = new Thread[n];
     }
 
-    /** The task of {@code partition} starts on this thread; false when the set is cancelled (skip it). */
+    /**
+     * The task of {@code partition} starts on this thread; false when the set is cancelled (skip
+     * it).
+     */
     synchronized boolean begin(int partition) {
       if (cancelled != null) {
         return false;
@@ -128,7 +136,8 @@ public final class TaskScheduler {
     synchronized void end(int partition) {
       runners[partition] = null;
       if (cancelled != null) {
-        // An interrupt of the cancellation may have arrived after the task's last interruptible call.
+        // An interrupt of the cancellation may have arrived after the task's last interruptible
+        // call.
         Thread.interrupted();
       }
     }
@@ -190,8 +199,14 @@ public final class TaskScheduler {
     this.parallelism = parallelism;
     this.maxAttempts = maxAttempts;
     this.retries = retries;
-    this.pool = new ThreadPoolExecutor(parallelism, parallelism, 0, TimeUnit.MILLISECONDS,
-        new LinkedBlockingQueue<>(), EngineThreads.factory("sluice-task", true, SLOT::set));
+    this.pool =
+        new ThreadPoolExecutor(
+            parallelism,
+            parallelism,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            EngineThreads.factory("sluice-task", true, SLOT::set));
   }
 
   /** The number of slots. */
@@ -208,10 +223,14 @@ public final class TaskScheduler {
     JobScope scope = SCOPE.get();
     prepare(rdd, jobId, scope, Collections.newSetFromMap(new IdentityHashMap<>()));
     int stage = nextStage.getAndIncrement();
-    return runTasks(rdd.numPartitions(), stage, jobId, scope, (p, tc) -> f.apply(rdd.compute(p, tc), tc));
+    return runTasks(
+        rdd.numPartitions(), stage, jobId, scope, (p, tc) -> f.apply(rdd.compute(p, tc), tc));
   }
 
-  /** The batch a job works for: its job scope's, or the running task's for a job started inside a task. */
+  /**
+   * The batch a job works for: its job scope's, or the running task's for a job started inside a
+   * task.
+   */
   private static long batchIdOf(JobScope scope) {
     if (scope != null) {
       return scope.batchId();
@@ -228,9 +247,9 @@ public final class TaskScheduler {
   }
 
   /**
-   * Materializes the shuffle stages {@code rdd} needs (blocking), then submits one task per partition and
-   * returns without waiting for them: every task's end, success or failure after its attempts, is reported
-   * to {@code onEnd} exactly once. Must not be called from a task slot.
+   * Materializes the shuffle stages {@code rdd} needs (blocking), then submits one task per
+   * partition and returns without waiting for them: every task's end, success or failure after its
+   * attempts, is reported to {@code onEnd} exactly once. Must not be called from a task slot.
    *
    * @return the number of tasks submitted (the number of {@code onEnd} calls to expect)
    */
@@ -246,22 +265,32 @@ public final class TaskScheduler {
     int n = rdd.numPartitions();
     for (int p = 0; p < n; p++) {
       int partition = p;
-      Runnable task = () -> {
-        Throwable failure = null;
-        try {
-          runTask(partition, SLOT.get(), stageId, jobId, batchId, (q, tc) -> f.apply(rdd.compute(q, tc), tc),
-              null);
-        } catch (Throwable e) {
-          failure = e;
-        } finally {
-          onEnd.ended(partition, failure);
-        }
-      };
+      Runnable task =
+          () -> {
+            Throwable failure = null;
+            try {
+              runTask(
+                  partition,
+                  SLOT.get(),
+                  stageId,
+                  jobId,
+                  batchId,
+                  (q, tc) -> f.apply(rdd.compute(q, tc), tc),
+                  null);
+            } catch (Throwable e) {
+              failure = e;
+            } finally {
+              onEnd.ended(partition, failure);
+            }
+          };
       try {
         pool.execute(task);
       } catch (RejectedExecutionException e) {
         for (int q = p; q < n; q++) {
-          onEnd.ended(q, new IllegalStateException("cannot run a job: the context's task slots are shut down", e));
+          onEnd.ended(
+              q,
+              new IllegalStateException(
+                  "cannot run a job: the context's task slots are shut down", e));
         }
         break;
       }
@@ -280,8 +309,13 @@ public final class TaskScheduler {
           RDD<?> mapSide = stage.mapSide();
           prepare(mapSide, jobId, scope, visited);
           int stageId = nextStage.getAndIncrement();
-          stage.setMapOutputs(runTasks(mapSide.numPartitions(), stageId, jobId, scope,
-              (p, tc) -> stage.runMapTask(p, tc)));
+          stage.setMapOutputs(
+              runTasks(
+                  mapSide.numPartitions(),
+                  stageId,
+                  jobId,
+                  scope,
+                  (p, tc) -> stage.runMapTask(p, tc)));
         }
       }
       return;
@@ -317,8 +351,8 @@ public final class TaskScheduler {
     }
   }
 
-  private <R> List<Future<R>> submitTasks(int n, TaskSet set, int stageId, int jobId, long batchId,
-      TaskBody<R> body) {
+  private <R> List<Future<R>> submitTasks(
+      int n, TaskSet set, int stageId, int jobId, long batchId, TaskBody<R> body) {
     List<Future<R>> futures = new ArrayList<>(n);
     try {
       for (int p = 0; p < n; p++) {
@@ -328,12 +362,16 @@ public final class TaskScheduler {
     } catch (RejectedExecutionException e) {
       set.cancel("the context's task slots are shut down");
       futures.forEach(f -> f.cancel(false));
-      throw new IllegalStateException("cannot run a job: the context's task slots are shut down", e);
+      throw new IllegalStateException(
+          "cannot run a job: the context's task slots are shut down", e);
     }
     return futures;
   }
 
-  /** Waits for every task of {@code set} to end; throws the first final failure, or the cancellation. */
+  /**
+   * Waits for every task of {@code set} to end; throws the first final failure, or the
+   * cancellation.
+   */
   private <R> List<R> awaitTasks(List<Future<R>> futures, TaskSet set, int stageId, int jobId) {
     List<R> results = new ArrayList<>(futures.size());
     for (int p = 0; p < futures.size(); p++) {
@@ -349,8 +387,11 @@ public final class TaskScheduler {
         set.cancel("the context is stopping");
       } catch (ExecutionException e) {
         // runInSet records its task's failure before it throws; this is anything else that escaped.
-        set.fail(e.getCause() instanceof RuntimeException re ? re : new TaskFailedException(p, stageId, 1,
-            e.getCause()), "task " + p + " of stage " + stageId + " failed");
+        set.fail(
+            e.getCause() instanceof RuntimeException re
+                ? re
+                : new TaskFailedException(p, stageId, 1, e.getCause()),
+            "task " + p + " of stage " + stageId + " failed");
       }
     }
     RuntimeException failure = set.failure();
@@ -363,8 +404,12 @@ public final class TaskScheduler {
     return results;
   }
 
-  /** Runs one task of {@code set} on this slot, unless the set was cancelled before it started (null). */
-  private <R> R runInSet(TaskSet set, int partition, int stageId, int jobId, long batchId, TaskBody<R> body) {
+  /**
+   * Runs one task of {@code set} on this slot, unless the set was cancelled before it started
+   * (null).
+   */
+  private <R> R runInSet(
+      TaskSet set, int partition, int stageId, int jobId, long batchId, TaskBody<R> body) {
     if (!set.begin(partition)) {
       return null;
     }
@@ -378,7 +423,13 @@ public final class TaskScheduler {
     }
   }
 
-  private <R> R runTask(int partition, int slot, int stageId, int jobId, long batchId, TaskBody<R> body,
+  private <R> R runTask(
+      int partition,
+      int slot,
+      int stageId,
+      int jobId,
+      long batchId,
+      TaskBody<R> body,
       TaskSet set) {
     TaskContextImpl outer = TaskContextImpl.CURRENT.get();
     for (int attempt = 0; ; attempt++) {
@@ -394,15 +445,24 @@ public final class TaskScheduler {
         if (e instanceof VirtualMachineError || e instanceof InterruptedException) {
           retriable = false;
         }
-        // A cancelled task is not retried: its failure is the interruption (which some clients swallow).
+        // A cancelled task is not retried: its failure is the interruption (which some clients
+        // swallow).
         boolean cancelled = set != null && set.cancelled();
-        if (!retriable || attempt + 1 >= maxAttempts || closed || cancelled
+        if (!retriable
+            || attempt + 1 >= maxAttempts
+            || closed
+            || cancelled
             || Thread.currentThread().isInterrupted()) {
           throw new TaskFailedException(partition, stageId, attempt + 1, e);
         }
         retries.increment();
-        LOG.warn("task for partition {} of stage {} (batch {}) failed on attempt {}, retrying: {}",
-            partition, stageId, batchId, attempt, e.toString());
+        LOG.warn(
+            "task for partition {} of stage {} (batch {}) failed on attempt {}, retrying: {}",
+            partition,
+            stageId,
+            batchId,
+            attempt,
+            e.toString());
       } finally {
         TaskContextImpl.CURRENT.set(outer);
       }
@@ -425,7 +485,10 @@ public final class TaskScheduler {
     return pool.awaitTermination(millis, TimeUnit.MILLISECONDS);
   }
 
-  /** Thrown when a job is interrupted because the context stops, or cancelled because its batch failed. */
+  /**
+   * Thrown when a job is interrupted because the context stops, or cancelled because its batch
+   * failed.
+   */
   public static final class JobInterruptedException extends SluiceException {
     private static final long serialVersionUID = 1L;
 

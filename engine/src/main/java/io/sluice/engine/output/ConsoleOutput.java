@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Prints the first elements of every batch, like Spark's {@code print()}: a header with the batch time (ms) and
- * id, up to {@code n} elements, one per line, and {@code ...} when the batch held more. Prints on the job
- * thread, so two batches' lines never interleave. At-least-once: a replayed batch is printed again.
+ * Prints the first elements of every batch, like Spark's {@code print()}: a header with the batch
+ * time (ms) and id, up to {@code n} elements, one per line, and {@code ...} when the batch held
+ * more. Prints on the job thread, so two batches' lines never interleave. At-least-once: a replayed
+ * batch is printed again.
  *
  * @param <T> element type
  */
@@ -35,11 +36,22 @@ public final class ConsoleOutput<T> implements BatchOutput<T> {
     this.out = Objects.requireNonNull(out, "out");
   }
 
-  /** Takes the batch's first {@code n + 1} elements (one job) and prints them; returns how many it printed. */
+  /**
+   * Takes the batch's first {@code n + 1} elements (one job) and prints them; returns how many it
+   * printed.
+   */
   public int print(RDD<T> rdd, Batch batch) {
     List<T> first = rdd.take(n + 1);
-    StringBuilder text = new StringBuilder(RULE).append('\n').append("Time: ").append(batch.time().toEpochMilli())
-        .append(" ms (batch ").append(batch.id()).append(")\n").append(RULE).append('\n');
+    StringBuilder text =
+        new StringBuilder(RULE)
+            .append('\n')
+            .append("Time: ")
+            .append(batch.time().toEpochMilli())
+            .append(" ms (batch ")
+            .append(batch.id())
+            .append(")\n")
+            .append(RULE)
+            .append('\n');
     int printed = Math.min(n, first.size());
     for (int i = 0; i < printed; i++) {
       text.append(first.get(i)).append('\n');

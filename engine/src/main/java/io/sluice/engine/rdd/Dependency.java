@@ -3,11 +3,11 @@ package io.sluice.engine.rdd;
 import java.util.Objects;
 
 /**
- * An edge of an RDD's lineage: narrow (each child partition reads a bounded set of parent partitions in
- * the same task, so transformations fuse) or shuffle (a stage boundary: every parent partition is
- * computed and bucketed first).
+ * An edge of an RDD's lineage: narrow (each child partition reads a bounded set of parent
+ * partitions in the same task, so transformations fuse) or shuffle (a stage boundary: every parent
+ * partition is computed and bucketed first).
  *
- * @param rdd  the parent
+ * @param rdd the parent
  * @param kind narrow or shuffle
  */
 public record Dependency(RDD<?> rdd, Kind kind) {

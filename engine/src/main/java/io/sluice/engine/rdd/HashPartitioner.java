@@ -3,7 +3,8 @@ package io.sluice.engine.rdd;
 import java.util.Objects;
 
 /**
- * Partitions by {@code key.hashCode()} modulo the number of partitions (null keys go to partition 0).
+ * Partitions by {@code key.hashCode()} modulo the number of partitions (null keys go to partition
+ * 0).
  *
  * @param numPartitions number of partitions, > 0
  */

@@ -18,9 +18,9 @@ import java.util.Optional;
 
 /**
  * An RDD of {@link KV} pairs with key-based operations. A view: it computes exactly its parent's
- * partitions. Shuffling operations use a {@link HashPartitioner} over the context's parallelism unless a
- * number of partitions or a partitioner is given; they shuffle through memory, combining map-side where
- * the operation allows (reduceByKey, combineByKey).
+ * partitions. Shuffling operations use a {@link HashPartitioner} over the context's parallelism
+ * unless a number of partitions or a partitioner is given; they shuffle through memory, combining
+ * map-side where the operation allows (reduceByKey, combineByKey).
  *
  * @param <K> key type
  * @param <V> value type
@@ -68,18 +68,24 @@ public class PairRDD<K, V> extends RDD<KV<K, V>> {
   /** Applies {@code f} to each value, keeping keys. */
   public <W> PairRDD<K, W> mapValues(Function<V, W> f) {
     Objects.requireNonNull(f, "f");
-    return new PairRDD<>(new MapPartitionsRDD<KV<K, V>, KV<K, W>>(this,
-        (p, it, tc) -> Fn.map(it, kv -> KV.of(kv.key(), Fn.call(f, kv.value())))));
+    return new PairRDD<>(
+        new MapPartitionsRDD<KV<K, V>, KV<K, W>>(
+            this, (p, it, tc) -> Fn.map(it, kv -> KV.of(kv.key(), Fn.call(f, kv.value())))));
   }
 
   /** Applies {@code f} to each value and pairs every result with the key. */
   public <W> PairRDD<K, W> flatMapValues(FlatMapFunction<V, W> f) {
     Objects.requireNonNull(f, "f");
-    return new PairRDD<>(new MapPartitionsRDD<KV<K, V>, KV<K, W>>(this,
-        (p, it, tc) -> Fn.flatMap(it, kv -> Fn.map(Fn.flat(f, kv.value()), w -> KV.of(kv.key(), w)))));
+    return new PairRDD<>(
+        new MapPartitionsRDD<KV<K, V>, KV<K, W>>(
+            this,
+            (p, it, tc) ->
+                Fn.flatMap(it, kv -> Fn.map(Fn.flat(f, kv.value()), w -> KV.of(kv.key(), w)))));
   }
 
-  /** Merges the values of each key with an associative, commutative {@code f}, combining map-side. */
+  /**
+   * Merges the values of each key with an associative, commutative {@code f}, combining map-side.
+   */
   public PairRDD<K, V> reduceByKey(Function2<V, V, V> f) {
     return reduceByKey(f, defaultPartitioner());
   }
@@ -107,54 +113,67 @@ public class PairRDD<K, V> extends RDD<KV<K, V>> {
 
   /** As {@link #groupByKey()} with {@code partitioner}. */
   public PairRDD<K, List<V>> groupByKey(Partitioner partitioner) {
-    return new PairRDD<>(ShuffledRDD.combining(this, partitioner, new Aggregator<V, List<V>>(
-        v -> {
-          List<V> l = new ArrayList<>();
-          l.add(v);
-          return l;
-        },
-        (l, v) -> {
-          l.add(v);
-          return l;
-        },
-        (a, b) -> {
-          a.addAll(b);
-          return a;
-        },
-        false)));
+    return new PairRDD<>(
+        ShuffledRDD.combining(
+            this,
+            partitioner,
+            new Aggregator<V, List<V>>(
+                v -> {
+                  List<V> l = new ArrayList<>();
+                  l.add(v);
+                  return l;
+                },
+                (l, v) -> {
+                  l.add(v);
+                  return l;
+                },
+                (a, b) -> {
+                  a.addAll(b);
+                  return a;
+                },
+                false)));
   }
 
   /**
    * Combines the values of each key: {@code create} turns a key's first value into a combiner,
-   * {@code mergeValue} adds a value, {@code mergeCombiners} merges two combiners; map-side combined.
-   * {@code mergeValue} and {@code mergeCombiners} must return new objects or mutate only their first
-   * argument when it is a combiner they created.
+   * {@code mergeValue} adds a value, {@code mergeCombiners} merges two combiners; map-side
+   * combined. {@code mergeValue} and {@code mergeCombiners} must return new objects or mutate only
+   * their first argument when it is a combiner they created.
    */
-  public <C> PairRDD<K, C> combineByKey(Function<V, C> create, Function2<C, V, C> mergeValue,
-                      Function2<C, C, C> mergeCombiners) {
+  public <C> PairRDD<K, C> combineByKey(
+      Function<V, C> create, Function2<C, V, C> mergeValue, Function2<C, C, C> mergeCombiners) {
     return combineByKey(create, mergeValue, mergeCombiners, defaultPartitioner());
   }
 
-  /** As {@link #combineByKey(Function, Function2, Function2)} into {@code numPartitions} partitions. */
-  public <C> PairRDD<K, C> combineByKey(Function<V, C> create, Function2<C, V, C> mergeValue,
-                      Function2<C, C, C> mergeCombiners, int numPartitions) {
+  /**
+   * As {@link #combineByKey(Function, Function2, Function2)} into {@code numPartitions} partitions.
+   */
+  public <C> PairRDD<K, C> combineByKey(
+      Function<V, C> create,
+      Function2<C, V, C> mergeValue,
+      Function2<C, C, C> mergeCombiners,
+      int numPartitions) {
     return combineByKey(create, mergeValue, mergeCombiners, new HashPartitioner(numPartitions));
   }
 
   /** As {@link #combineByKey(Function, Function2, Function2)} with {@code partitioner}. */
-  public <C> PairRDD<K, C> combineByKey(Function<V, C> create, Function2<C, V, C> mergeValue,
-                      Function2<C, C, C> mergeCombiners, Partitioner partitioner) {
+  public <C> PairRDD<K, C> combineByKey(
+      Function<V, C> create,
+      Function2<C, V, C> mergeValue,
+      Function2<C, C, C> mergeCombiners,
+      Partitioner partitioner) {
     Objects.requireNonNull(create, "create");
     Objects.requireNonNull(mergeValue, "mergeValue");
     Objects.requireNonNull(mergeCombiners, "mergeCombiners");
     Objects.requireNonNull(partitioner, "partitioner");
-    return new PairRDD<>(ShuffledRDD.combining(this, partitioner,
-        new Aggregator<>(create, mergeValue, mergeCombiners, true)));
+    return new PairRDD<>(
+        ShuffledRDD.combining(
+            this, partitioner, new Aggregator<>(create, mergeValue, mergeCombiners, true)));
   }
 
   /**
-   * For each key, the values of this RDD and of {@code other} (empty lists where a side has none). One
-   * shuffle over both sides.
+   * For each key, the values of this RDD and of {@code other} (empty lists where a side has none).
+   * One shuffle over both sides.
    */
   public <W> PairRDD<K, KV<List<V>, List<W>>> cogroup(RDD<KV<K, W>> other) {
     return cogroup(other, defaultPartitioner());
@@ -167,23 +186,27 @@ public class PairRDD<K, V> extends RDD<KV<K, V>> {
 
   /** As {@link #cogroup(RDD)} with {@code partitioner}. */
   @SuppressWarnings("unchecked")
-  public <W> PairRDD<K, KV<List<V>, List<W>>> cogroup(RDD<KV<K, W>> other, Partitioner partitioner) {
+  public <W> PairRDD<K, KV<List<V>, List<W>>> cogroup(
+      RDD<KV<K, W>> other, Partitioner partitioner) {
     Objects.requireNonNull(other, "other");
     RDD<KV<K, Object>> left = map(kv -> KV.of(kv.key(), (Object) new Tagged(0, kv.value())));
     RDD<KV<K, Object>> right = other.map(kv -> KV.of(kv.key(), (Object) new Tagged(1, kv.value())));
-    return PairRDD.of(left.union(right)).groupByKey(partitioner).mapValues(tagged -> {
-      List<V> vs = new ArrayList<>();
-      List<W> ws = new ArrayList<>();
-      for (Object o : tagged) {
-        Tagged t = (Tagged) o;
-        if (t.side() == 0) {
-          vs.add((V) t.value());
-        } else {
-          ws.add((W) t.value());
-        }
-      }
-      return KV.of(vs, ws);
-    });
+    return PairRDD.of(left.union(right))
+        .groupByKey(partitioner)
+        .mapValues(
+            tagged -> {
+              List<V> vs = new ArrayList<>();
+              List<W> ws = new ArrayList<>();
+              for (Object o : tagged) {
+                Tagged t = (Tagged) o;
+                if (t.side() == 0) {
+                  vs.add((V) t.value());
+                } else {
+                  ws.add((W) t.value());
+                }
+              }
+              return KV.of(vs, ws);
+            });
   }
 
   /** Inner join: every pair of values of a key present on both sides. */
@@ -198,18 +221,22 @@ public class PairRDD<K, V> extends RDD<KV<K, V>> {
 
   /** As {@link #join(RDD)} with {@code partitioner}. */
   public <W> PairRDD<K, KV<V, W>> join(RDD<KV<K, W>> other, Partitioner partitioner) {
-    return cogroup(other, partitioner).flatMapValues(g -> {
-      List<KV<V, W>> out = new ArrayList<>(g.key().size() * g.value().size());
-      for (V v : g.key()) {
-        for (W w : g.value()) {
-          out.add(KV.of(v, w));
-        }
-      }
-      return out.iterator();
-    });
+    return cogroup(other, partitioner)
+        .flatMapValues(
+            g -> {
+              List<KV<V, W>> out = new ArrayList<>(g.key().size() * g.value().size());
+              for (V v : g.key()) {
+                for (W w : g.value()) {
+                  out.add(KV.of(v, w));
+                }
+              }
+              return out.iterator();
+            });
   }
 
-  /** Left outer join: every value of this side, with each matching value of {@code other} or empty. */
+  /**
+   * Left outer join: every value of this side, with each matching value of {@code other} or empty.
+   */
   public <W> PairRDD<K, KV<V, Optional<W>>> leftOuterJoin(RDD<KV<K, W>> other) {
     return leftOuterJoin(other, defaultPartitioner());
   }
@@ -220,20 +247,23 @@ public class PairRDD<K, V> extends RDD<KV<K, V>> {
   }
 
   /** As {@link #leftOuterJoin(RDD)} with {@code partitioner}. */
-  public <W> PairRDD<K, KV<V, Optional<W>>> leftOuterJoin(RDD<KV<K, W>> other, Partitioner partitioner) {
-    return cogroup(other, partitioner).flatMapValues(g -> {
-      List<KV<V, Optional<W>>> out = new ArrayList<>();
-      for (V v : g.key()) {
-        if (g.value().isEmpty()) {
-          out.add(KV.of(v, Optional.empty()));
-        } else {
-          for (W w : g.value()) {
-            out.add(KV.of(v, Optional.ofNullable(w)));
-          }
-        }
-      }
-      return out.iterator();
-    });
+  public <W> PairRDD<K, KV<V, Optional<W>>> leftOuterJoin(
+      RDD<KV<K, W>> other, Partitioner partitioner) {
+    return cogroup(other, partitioner)
+        .flatMapValues(
+            g -> {
+              List<KV<V, Optional<W>>> out = new ArrayList<>();
+              for (V v : g.key()) {
+                if (g.value().isEmpty()) {
+                  out.add(KV.of(v, Optional.empty()));
+                } else {
+                  for (W w : g.value()) {
+                    out.add(KV.of(v, Optional.ofNullable(w)));
+                  }
+                }
+              }
+              return out.iterator();
+            });
   }
 
   /** Runs a job and returns the pairs as a map (a later pair wins on duplicate keys). Blocks. */
@@ -249,6 +279,5 @@ public class PairRDD<K, V> extends RDD<KV<K, V>> {
     return new HashPartitioner(context().parallelism());
   }
 
-  private record Tagged(int side, Object value) {
-  }
+  private record Tagged(int side, Object value) {}
 }

@@ -24,12 +24,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An immutable, partitioned, lazily computed collection: Sluice's unit of work for one batch.
  *
  * <p>Subclasses (e.g. an input's RDD in another module) implement {@link #numPartitions()} and
- * {@link #compute(int, TaskContext)}; a source RDD has no {@link #dependencies()}. Transformations build
- * new RDDs without running anything; actions ({@link #collect()}, {@link #count()}, {@link #take(int)},
- * {@link #foreachPartition(VoidFunction)} ...) run a job on the context's task slots and block the
- * calling thread until it ends. Narrow transformations fuse into one task per partition (iterators pull
- * through the chain); a shuffle is a stage boundary. A failed task is re-run from its lineage up to
- * {@code maxTaskAttempts}, so {@code compute} must be repeatable for the same partition.
+ * {@link #compute(int, TaskContext)}; a source RDD has no {@link #dependencies()}. Transformations
+ * build new RDDs without running anything; actions ({@link #collect()}, {@link #count()}, {@link
+ * #take(int)}, {@link #foreachPartition(VoidFunction)} ...) run a job on the context's task slots
+ * and block the calling thread until it ends. Narrow transformations fuse into one task per
+ * partition (iterators pull through the chain); a shuffle is a stage boundary. A failed task is
+ * re-run from its lineage up to {@code maxTaskAttempts}, so {@code compute} must be repeatable for
+ * the same partition.
  *
  * @param <T> element type
  */
@@ -68,11 +69,11 @@ public abstract class RDD<T> {
   }
 
   /**
-   * Computes one partition as a pull iterator. Called on a task thread, possibly several times for the
-   * same partition (retries, several jobs); each call must yield the same elements.
+   * Computes one partition as a pull iterator. Called on a task thread, possibly several times for
+   * the same partition (retries, several jobs); each call must yield the same elements.
    *
    * @param partition the partition, in {@code [0, numPartitions())}
-   * @param ctx       the running task
+   * @param ctx the running task
    */
   public abstract Iterator<T> compute(int partition, TaskContext ctx);
 
@@ -105,16 +106,19 @@ public abstract class RDD<T> {
   /** Applies {@code f} to each partition's index and iterator. */
   public <U> RDD<U> mapPartitionsWithIndex(Function2<Integer, Iterator<T>, Iterator<U>> f) {
     Objects.requireNonNull(f, "f");
-    return new MapPartitionsRDD<T, U>(this, (p, it, tc) -> {
-      Iterator<U> out = Fn.call(f, p, it);
-      return out == null ? java.util.Collections.emptyIterator() : out;
-    });
+    return new MapPartitionsRDD<T, U>(
+        this,
+        (p, it, tc) -> {
+          Iterator<U> out = Fn.call(f, p, it);
+          return out == null ? java.util.Collections.emptyIterator() : out;
+        });
   }
 
   /** Maps each element to a pair. */
   public <K, V> PairRDD<K, V> mapToPair(PairFunction<T, K, V> f) {
     Objects.requireNonNull(f, "f");
-    return new PairRDD<>(new MapPartitionsRDD<T, KV<K, V>>(this, (p, it, tc) -> Fn.map(it, f::call)));
+    return new PairRDD<>(
+        new MapPartitionsRDD<T, KV<K, V>>(this, (p, it, tc) -> Fn.map(it, f::call)));
   }
 
   /** The elements of this RDD then of {@code other} (partitions concatenated, no shuffle). */
@@ -134,11 +138,15 @@ public abstract class RDD<T> {
   /** Redistributes the elements evenly over {@code numPartitions} partitions through a shuffle. */
   public RDD<T> repartition(int numPartitions) {
     requirePositive("numPartitions", numPartitions);
-    RDD<KV<Integer, T>> keyed = new MapPartitionsRDD<T, KV<Integer, T>>(this, (p, it, tc) -> {
-      int[] next = {p};
-      return Fn.map(it, t -> KV.of(next[0]++ % numPartitions, t));
-    });
-    ShuffledRDD<Integer, T, T> shuffled = ShuffledRDD.plain(keyed, new HashPartitioner(numPartitions));
+    RDD<KV<Integer, T>> keyed =
+        new MapPartitionsRDD<T, KV<Integer, T>>(
+            this,
+            (p, it, tc) -> {
+              int[] next = {p};
+              return Fn.map(it, t -> KV.of(next[0]++ % numPartitions, t));
+            });
+    ShuffledRDD<Integer, T, T> shuffled =
+        ShuffledRDD.plain(keyed, new HashPartitioner(numPartitions));
     return shuffled.map(KV::value);
   }
 
@@ -146,11 +154,13 @@ public abstract class RDD<T> {
 
   /** Runs a job and returns every element, partition by partition. Blocks. */
   public List<T> collect() {
-    List<List<T>> parts = runJob((it, tc) -> {
-      List<T> out = new ArrayList<>();
-      it.forEachRemaining(out::add);
-      return out;
-    });
+    List<List<T>> parts =
+        runJob(
+            (it, tc) -> {
+              List<T> out = new ArrayList<>();
+              it.forEachRemaining(out::add);
+              return out;
+            });
     List<T> all = new ArrayList<>();
     parts.forEach(all::addAll);
     return all;
@@ -159,20 +169,25 @@ public abstract class RDD<T> {
   /** Runs a job and returns the number of elements. Blocks. */
   public long count() {
     long total = 0;
-    for (Long n : runJob((it, tc) -> {
-      long c = 0;
-      while (it.hasNext()) {
-        it.next();
-        c++;
-      }
-      return c;
-    })) {
+    for (Long n :
+        runJob(
+            (it, tc) -> {
+              long c = 0;
+              while (it.hasNext()) {
+                it.next();
+                c++;
+              }
+              return c;
+            })) {
       total += n;
     }
     return total;
   }
 
-  /** Runs a job and returns the first {@code n} elements in partition order (each task reads at most n). */
+  /**
+   * Runs a job and returns the first {@code n} elements in partition order (each task reads at most
+   * n).
+   */
   public List<T> take(int n) {
     if (n < 0) {
       throw new IllegalArgumentException("n must be >= 0, was " + n);
@@ -181,13 +196,15 @@ public abstract class RDD<T> {
     if (n == 0) {
       return all;
     }
-    for (List<T> part : runJob((it, tc) -> {
-      List<T> out = new ArrayList<>();
-      while (out.size() < n && it.hasNext()) {
-        out.add(it.next());
-      }
-      return out;
-    })) {
+    for (List<T> part :
+        runJob(
+            (it, tc) -> {
+              List<T> out = new ArrayList<>();
+              while (out.size() < n && it.hasNext()) {
+                out.add(it.next());
+              }
+              return out;
+            })) {
       for (T t : part) {
         if (all.size() == n) {
           return all;
@@ -201,16 +218,18 @@ public abstract class RDD<T> {
   /** Runs a job that reduces all elements with {@code f}; empty when there are none. Blocks. */
   public Optional<T> reduce(Function2<T, T, T> f) {
     Objects.requireNonNull(f, "f");
-    List<Optional<T>> parts = runJob((it, tc) -> {
-      if (!it.hasNext()) {
-        return Optional.<T>empty();
-      }
-      T acc = it.next();
-      while (it.hasNext()) {
-        acc = Fn.call(f, acc, it.next());
-      }
-      return Optional.of(acc);
-    });
+    List<Optional<T>> parts =
+        runJob(
+            (it, tc) -> {
+              if (!it.hasNext()) {
+                return Optional.<T>empty();
+              }
+              T acc = it.next();
+              while (it.hasNext()) {
+                acc = Fn.call(f, acc, it.next());
+              }
+              return Optional.of(acc);
+            });
     Optional<T> result = Optional.empty();
     for (Optional<T> p : parts) {
       if (p.isPresent()) {
@@ -221,15 +240,17 @@ public abstract class RDD<T> {
   }
 
   /**
-   * Runs a job calling {@code f} once per partition on a task thread ({@link TaskContext#current()} gives
-   * the partition and attempt). A retried task calls {@code f} again for the same partition. Blocks.
+   * Runs a job calling {@code f} once per partition on a task thread ({@link TaskContext#current()}
+   * gives the partition and attempt). A retried task calls {@code f} again for the same partition.
+   * Blocks.
    */
   public void foreachPartition(VoidFunction<Iterator<T>> f) {
     Objects.requireNonNull(f, "f");
-    runJob((it, tc) -> {
-      Fn.run(f, it);
-      return Boolean.TRUE;
-    });
+    runJob(
+        (it, tc) -> {
+          Fn.run(f, it);
+          return Boolean.TRUE;
+        });
   }
 
   /** Runs a job calling {@code f} for every element on task threads. Blocks. */
@@ -239,29 +260,32 @@ public abstract class RDD<T> {
   }
 
   /**
-   * Runs a job applying {@code f} to every partition and returns the results in partition order. The
-   * primitive the other actions are built on. Blocks.
+   * Runs a job applying {@code f} to every partition and returns the results in partition order.
+   * The primitive the other actions are built on. Blocks.
    */
   public <R> List<R> runJob(PartitionFunction<T, R> f) {
     return EngineAccess.runtime(context).tasks().runJob(this, f);
   }
 
   /**
-   * Runs a job and hands every partition's elements to {@code consumer} on the calling thread, in chunks of at
-   * most {@code chunkSize} elements, while the tasks are still computing: the action a sink that owns a
-   * transaction on its job thread needs (the JDBC sink binds each chunk into one JDBC batch). Chunks of one
-   * partition arrive in order; partitions interleave in completion order.
+   * Runs a job and hands every partition's elements to {@code consumer} on the calling thread, in
+   * chunks of at most {@code chunkSize} elements, while the tasks are still computing: the action a
+   * sink that owns a transaction on its job thread needs (the JDBC sink binds each chunk into one
+   * JDBC batch). Chunks of one partition arrive in order; partitions interleave in completion
+   * order.
    *
-   * <p>Memory is bounded by the chunks, not the partitions: at most {@code maxQueuedChunks} chunks wait for the
-   * consumer, and a task blocks (back-pressure) until the consumer takes one. A task attempt that fails before
-   * handing over a chunk is retried as usual; once it handed one over, its failure fails the job (a retry would
-   * hand the same elements over twice). A failure of the consumer or of a task cancels the job — running tasks
-   * are interrupted, the others do nothing — and is rethrown once no task of the job is running any more, so
-   * none outlives the caller's transaction. Blocks.
+   * <p>Memory is bounded by the chunks, not the partitions: at most {@code maxQueuedChunks} chunks
+   * wait for the consumer, and a task blocks (back-pressure) until the consumer takes one. A task
+   * attempt that fails before handing over a chunk is retried as usual; once it handed one over,
+   * its failure fails the job (a retry would hand the same elements over twice). A failure of the
+   * consumer or of a task cancels the job — running tasks are interrupted, the others do nothing —
+   * and is rethrown once no task of the job is running any more, so none outlives the caller's
+   * transaction. Blocks.
    *
    * @throws Exception the consumer's failure, or the failure of a task after its attempts
    */
-  public void consumePartitions(int chunkSize, int maxQueuedChunks, ChunkConsumer<T> consumer) throws Exception {
+  public void consumePartitions(int chunkSize, int maxQueuedChunks, ChunkConsumer<T> consumer)
+      throws Exception {
     Objects.requireNonNull(consumer, "consumer");
     EngineAccess.runtime(context).consumePartitions(this, chunkSize, maxQueuedChunks, consumer);
   }
@@ -273,7 +297,10 @@ public abstract class RDD<T> {
    */
   @FunctionalInterface
   public interface ChunkConsumer<T> {
-    /** Consumes up to {@code chunkSize} consecutive elements of {@code partition}; the list is the consumer's. */
+    /**
+     * Consumes up to {@code chunkSize} consecutive elements of {@code partition}; the list is the
+     * consumer's.
+     */
     void accept(int partition, List<T> chunk) throws Exception;
   }
 

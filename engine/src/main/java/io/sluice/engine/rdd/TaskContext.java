@@ -4,12 +4,14 @@ import io.sluice.engine.internal.TaskContextImpl;
 import java.util.Optional;
 
 /**
- * Where a task runs: which partition, which attempt, which slot, for which batch. One instance per task
- * attempt, used by that attempt's thread only.
+ * Where a task runs: which partition, which attempt, which slot, for which batch. One instance per
+ * task attempt, used by that attempt's thread only.
  */
 public interface TaskContext {
 
-  /** The context of the task running on the calling thread, if the calling thread is running a task. */
+  /**
+   * The context of the task running on the calling thread, if the calling thread is running a task.
+   */
   static Optional<TaskContext> current() {
     return Optional.ofNullable(TaskContextImpl.CURRENT.get());
   }

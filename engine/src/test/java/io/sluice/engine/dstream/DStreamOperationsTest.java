@@ -40,7 +40,8 @@ class DStreamOperationsTest {
     return out;
   }
 
-  private static <T> Map<Long, List<T>> expected(List<List<Integer>> in, Function<List<Integer>, List<T>> f) {
+  private static <T> Map<Long, List<T>> expected(
+      List<List<Integer>> in, Function<List<Integer>, List<T>> f) {
     Map<Long, List<T>> out = new HashMap<>();
     for (int b = 0; b < in.size(); b++) {
       out.put((long) b, f.apply(in.get(b)));
@@ -60,11 +61,12 @@ class DStreamOperationsTest {
 
   private static Map<Integer, List<Integer>> sortedValues(List<KV<Integer, List<Integer>>> l) {
     Map<Integer, List<Integer>> m = new HashMap<>();
-    l.forEach(kv -> {
-      List<Integer> v = new ArrayList<>(kv.value());
-      Collections.sort(v);
-      m.put(kv.key(), v);
-    });
+    l.forEach(
+        kv -> {
+          List<Integer> v = new ArrayList<>(kv.value());
+          Collections.sort(v);
+          m.put(kv.key(), v);
+        });
     return m;
   }
 
@@ -78,16 +80,20 @@ class DStreamOperationsTest {
       DStream<Integer> s = h.ctx.queueCollectionStream(q1);
       DStream<Integer> s2 = h.ctx.queueCollectionStream(q2);
       Map<Long, List<Integer>> map = h.collect(s.map(x -> x * 2));
-      Map<Long, List<Integer>> flatMap = h.collect(s.flatMap(x -> Collections.nCopies(x % 3, x).iterator()));
+      Map<Long, List<Integer>> flatMap =
+          h.collect(s.flatMap(x -> Collections.nCopies(x % 3, x).iterator()));
       Map<Long, List<Integer>> filter = h.collect(s.filter(x -> x % 4 == 0));
-      Map<Long, List<Integer>> mapPartitions = h.collect(s.mapPartitions(it -> {
-        List<Integer> l = new ArrayList<>();
-        it.forEachRemaining(x -> l.add(x + 1));
-        return l.iterator();
-      }));
+      Map<Long, List<Integer>> mapPartitions =
+          h.collect(
+              s.mapPartitions(
+                  it -> {
+                    List<Integer> l = new ArrayList<>();
+                    it.forEachRemaining(x -> l.add(x + 1));
+                    return l.iterator();
+                  }));
       Map<Long, List<Integer>> transform = h.collect(s.transform(rdd -> rdd.filter(x -> x > 30)));
-      Map<Long, List<Long>> transformTime = h.collect(s.transform((RDD<Integer> rdd, Instant t) ->
-          rdd.map(x -> t.toEpochMilli())));
+      Map<Long, List<Long>> transformTime =
+          h.collect(s.transform((RDD<Integer> rdd, Instant t) -> rdd.map(x -> t.toEpochMilli())));
       Map<Long, List<Integer>> union = h.collect(s.union(s2));
       Map<Long, List<Integer>> repartition = h.collect(s.repartition(5));
       Map<Long, List<Long>> count = h.collect(s.count());
@@ -99,20 +105,24 @@ class DStreamOperationsTest {
       Map<Long, List<KV<Integer, Integer>>> mapValues = h.collect(pairs.mapValues(v -> v + 100));
       Map<Long, List<KV<Integer, Integer>>> flatMapValues =
           h.collect(pairs.flatMapValues(v -> List.of(v, v).iterator()));
-      Map<Long, List<KV<Integer, Integer>>> reduceByKey = h.collect(pairs.reduceByKey(Integer::sum, 2));
+      Map<Long, List<KV<Integer, Integer>>> reduceByKey =
+          h.collect(pairs.reduceByKey(Integer::sum, 2));
       Map<Long, List<KV<Integer, List<Integer>>>> groupByKey = h.collect(pairs.groupByKey());
-      Map<Long, List<KV<Integer, Integer>>> combineByKey = h.collect(
-          pairs.combineByKey(v -> 1, (c, v) -> c + 1, Integer::sum));
+      Map<Long, List<KV<Integer, Integer>>> combineByKey =
+          h.collect(pairs.combineByKey(v -> 1, (c, v) -> c + 1, Integer::sum));
       Map<Long, List<KV<Integer, KV<Integer, Integer>>>> join = h.collect(pairs.join(pairs2));
       Map<Long, List<KV<Integer, KV<Integer, Optional<Integer>>>>> leftJoin =
           h.collect(pairs.leftOuterJoin(pairs2, 3));
-      Map<Long, List<KV<Integer, KV<List<Integer>, List<Integer>>>>> cogroup = h.collect(pairs.cogroup(pairs2));
+      Map<Long, List<KV<Integer, KV<List<Integer>, List<Integer>>>>> cogroup =
+          h.collect(pairs.cogroup(pairs2));
 
       h.runBatches(BATCHES);
 
       assertSameBags(map, expected(in, b -> b.stream().map(x -> x * 2).toList()));
-      assertSameBags(flatMap, expected(in,
-          b -> b.stream().flatMap(x -> Collections.nCopies(x % 3, x).stream()).toList()));
+      assertSameBags(
+          flatMap,
+          expected(
+              in, b -> b.stream().flatMap(x -> Collections.nCopies(x % 3, x).stream()).toList()));
       assertSameBags(filter, expected(in, b -> b.stream().filter(x -> x % 4 == 0).toList()));
       assertSameBags(mapPartitions, expected(in, b -> b.stream().map(x -> x + 1).toList()));
       assertSameBags(transform, expected(in, b -> b.stream().filter(x -> x > 30).toList()));
@@ -126,22 +136,54 @@ class DStreamOperationsTest {
       assertSameBags(union, unionExpected);
       assertSameBags(repartition, expected(in, b -> b));
       assertSameBags(count, expected(in, b -> List.of((long) b.size())));
-      assertSameBags(countByValue, expected(in, b -> b.stream()
-          .collect(Collectors.groupingBy(x -> x, Collectors.counting()))
-          .entrySet().stream().map(e -> KV.of(e.getKey(), e.getValue())).toList()));
+      assertSameBags(
+          countByValue,
+          expected(
+              in,
+              b ->
+                  b.stream()
+                      .collect(Collectors.groupingBy(x -> x, Collectors.counting()))
+                      .entrySet()
+                      .stream()
+                      .map(e -> KV.of(e.getKey(), e.getValue()))
+                      .toList()));
       assertSameBags(reduce, expected(in, b -> b.stream().reduce(Integer::sum).stream().toList()));
       assertSameBags(mapToPair, expected(in, b -> b.stream().map(x -> KV.of(x % 7, x)).toList()));
-      assertSameBags(mapValues, expected(in, b -> b.stream().map(x -> KV.of(x % 7, x + 100)).toList()));
-      assertSameBags(flatMapValues, expected(in, b -> b.stream()
-          .flatMap(x -> java.util.stream.Stream.of(KV.of(x % 7, x), KV.of(x % 7, x))).toList()));
-      assertSameBags(reduceByKey, expected(in, b -> b.stream()
-          .collect(Collectors.groupingBy(x -> x % 7, Collectors.summingInt(x -> x)))
-          .entrySet().stream().map(e -> KV.of(e.getKey(), e.getValue())).toList()));
-      assertSameBags(combineByKey, expected(in, b -> b.stream()
-          .collect(Collectors.groupingBy(x -> x % 7, Collectors.summingInt(x -> 1)))
-          .entrySet().stream().map(e -> KV.of(e.getKey(), e.getValue())).toList()));
+      assertSameBags(
+          mapValues, expected(in, b -> b.stream().map(x -> KV.of(x % 7, x + 100)).toList()));
+      assertSameBags(
+          flatMapValues,
+          expected(
+              in,
+              b ->
+                  b.stream()
+                      .flatMap(x -> java.util.stream.Stream.of(KV.of(x % 7, x), KV.of(x % 7, x)))
+                      .toList()));
+      assertSameBags(
+          reduceByKey,
+          expected(
+              in,
+              b ->
+                  b.stream()
+                      .collect(Collectors.groupingBy(x -> x % 7, Collectors.summingInt(x -> x)))
+                      .entrySet()
+                      .stream()
+                      .map(e -> KV.of(e.getKey(), e.getValue()))
+                      .toList()));
+      assertSameBags(
+          combineByKey,
+          expected(
+              in,
+              b ->
+                  b.stream()
+                      .collect(Collectors.groupingBy(x -> x % 7, Collectors.summingInt(x -> 1)))
+                      .entrySet()
+                      .stream()
+                      .map(e -> KV.of(e.getKey(), e.getValue()))
+                      .toList()));
       for (int b = 0; b < BATCHES; b++) {
-        Map<Integer, List<Integer>> g = in.get(b).stream().collect(Collectors.groupingBy(x -> x % 7));
+        Map<Integer, List<Integer>> g =
+            in.get(b).stream().collect(Collectors.groupingBy(x -> x % 7));
         g.values().forEach(Collections::sort);
         assertThat(sortedValues(groupByKey.get((long) b))).isEqualTo(g);
 
@@ -168,15 +210,26 @@ class DStreamOperationsTest {
           cg.computeIfAbsent(x % 7, k -> KV.of(new ArrayList<>(), new ArrayList<>())).key().add(x);
         }
         for (int y : other.get(b)) {
-          cg.computeIfAbsent(y % 5, k -> KV.of(new ArrayList<>(), new ArrayList<>())).value().add(-y);
+          cg.computeIfAbsent(y % 5, k -> KV.of(new ArrayList<>(), new ArrayList<>()))
+              .value()
+              .add(-y);
         }
-        cg.values().forEach(kv -> {
-          Collections.sort(kv.key());
-          Collections.sort(kv.value());
-        });
+        cg.values()
+            .forEach(
+                kv -> {
+                  Collections.sort(kv.key());
+                  Collections.sort(kv.value());
+                });
         Map<Integer, KV<List<Integer>, List<Integer>>> actual = new ConcurrentHashMap<>();
-        cogroup.get((long) b).forEach(kv -> actual.put(kv.key(), KV.of(
-            kv.value().key().stream().sorted().toList(), kv.value().value().stream().sorted().toList())));
+        cogroup
+            .get((long) b)
+            .forEach(
+                kv ->
+                    actual.put(
+                        kv.key(),
+                        KV.of(
+                            kv.value().key().stream().sorted().toList(),
+                            kv.value().value().stream().sorted().toList())));
         assertThat(actual).isEqualTo(cg);
       }
     }

@@ -16,9 +16,9 @@ import java.util.Queue;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** Windows over 24 batches, compared with a brute-force recomputation of every window. */
 class WindowOperationsTest {
@@ -50,11 +50,17 @@ class WindowOperationsTest {
   }
 
   static List<KV<String, Long>> counts(List<String> words) {
-    return words.stream().collect(Collectors.groupingBy(w -> w, Collectors.counting()))
-        .entrySet().stream().map(e -> KV.of(e.getKey(), e.getValue())).toList();
+    return words.stream()
+        .collect(Collectors.groupingBy(w -> w, Collectors.counting()))
+        .entrySet()
+        .stream()
+        .map(e -> KV.of(e.getKey(), e.getValue()))
+        .toList();
   }
 
-  /** Batch b is a slide time when (b + 1) is a multiple of slide (batch times are 1..24 intervals). */
+  /**
+   * Batch b is a slide time when (b + 1) is a multiple of slide (batch times are 1..24 intervals).
+   */
   static boolean isSlideTime(int b, int slide) {
     return (b + 1) % slide == 0;
   }
@@ -70,15 +76,19 @@ class WindowOperationsTest {
       Duration sl = I.multipliedBy(slide);
       PairDStream<String, Long> ones = s.mapToPair(w -> KV.of(w, 1L));
       Map<Long, List<String>> window = h.collect(s.window(length, sl));
-      Map<Long, List<KV<String, Long>>> plain = h.collect(ones.reduceByKeyAndWindow(Long::sum, length, sl));
-      Map<Long, List<KV<String, Long>>> inverse = h.collect(
-          ones.reduceByKeyAndWindow(Long::sum, (a, b) -> a - b, length, sl, 2));
+      Map<Long, List<KV<String, Long>>> plain =
+          h.collect(ones.reduceByKeyAndWindow(Long::sum, length, sl));
+      Map<Long, List<KV<String, Long>>> inverse =
+          h.collect(ones.reduceByKeyAndWindow(Long::sum, (a, b) -> a - b, length, sl, 2));
       Map<Long, List<KV<String, Long>>> byValue = h.collect(s.countByValueAndWindow(length, sl));
       Map<Long, List<Long>> count = h.collect(s.countByWindow(length, sl));
-      Map<Long, List<Integer>> reduce = h.collect(s.map(String::length).reduceByWindow(Integer::sum, length, sl));
-      Map<Long, List<Integer>> reduceInv = h.collect(
-          s.map(String::length).reduceByWindow(Integer::sum, (a, b) -> a - b, length, sl));
-      Map<Long, List<KV<String, List<Long>>>> grouped = h.collect(ones.groupByKeyAndWindow(length, sl));
+      Map<Long, List<Integer>> reduce =
+          h.collect(s.map(String::length).reduceByWindow(Integer::sum, length, sl));
+      Map<Long, List<Integer>> reduceInv =
+          h.collect(
+              s.map(String::length).reduceByWindow(Integer::sum, (a, b) -> a - b, length, sl));
+      Map<Long, List<KV<String, List<Long>>>> grouped =
+          h.collect(ones.groupByKeyAndWindow(length, sl));
 
       h.runBatches(BATCHES);
 
@@ -91,11 +101,18 @@ class WindowOperationsTest {
         }
         List<String> w = window(in, b, len);
         assertThat(window.get(id)).as("window at %d", b).containsExactlyInAnyOrderElementsOf(w);
-        assertThat(plain.get(id)).as("plain at %d", b).containsExactlyInAnyOrderElementsOf(counts(w));
-        assertThat(inverse.get(id)).as("inverse at %d", b).containsExactlyInAnyOrderElementsOf(counts(w));
-        assertThat(byValue.get(id)).as("byValue at %d", b).containsExactlyInAnyOrderElementsOf(counts(w));
+        assertThat(plain.get(id))
+            .as("plain at %d", b)
+            .containsExactlyInAnyOrderElementsOf(counts(w));
+        assertThat(inverse.get(id))
+            .as("inverse at %d", b)
+            .containsExactlyInAnyOrderElementsOf(counts(w));
+        assertThat(byValue.get(id))
+            .as("byValue at %d", b)
+            .containsExactlyInAnyOrderElementsOf(counts(w));
         assertThat(count.get(id)).containsExactly((long) w.size());
-        List<Integer> sum = w.isEmpty() ? List.of() : List.of(w.stream().mapToInt(String::length).sum());
+        List<Integer> sum =
+            w.isEmpty() ? List.of() : List.of(w.stream().mapToInt(String::length).sum());
         assertThat(reduce.get(id)).isEqualTo(sum);
         assertThat(reduceInv.get(id)).isEqualTo(sum);
         Map<String, Integer> groupSizes = new HashMap<>();
@@ -104,14 +121,19 @@ class WindowOperationsTest {
         counts(w).forEach(kv -> expectedSizes.put(kv.key(), kv.value().intValue()));
         assertThat(groupSizes).isEqualTo(expectedSizes);
       }
-      assertThat(Collections.frequency(new ArrayList<>(window.keySet()), 0L)).isLessThanOrEqualTo(1);
+      assertThat(Collections.frequency(new ArrayList<>(window.keySet()), 0L))
+          .isLessThanOrEqualTo(1);
     }
   }
 
   @Test
   void windowNotMultipleOfBatchIntervalIsRefusedAtStart() {
-    StreamingContext ctx = StreamingContext.builder().appName("w").batchInterval(Duration.ofMillis(500))
-        .clock(new io.sluice.engine.ManualClock()).build();
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName("w")
+            .batchInterval(Duration.ofMillis(500))
+            .clock(new io.sluice.engine.ManualClock())
+            .build();
     try {
       DStream<Integer> s = ctx.queueCollectionStream(new ConcurrentLinkedQueue<List<Integer>>());
       s.window(Duration.ofMillis(1200), Duration.ofMillis(500)).name("bad-window").print();
@@ -128,12 +150,17 @@ class WindowOperationsTest {
 
   @Test
   void slideNotMultipleOfBatchIntervalIsRefusedAtStart() {
-    StreamingContext ctx = StreamingContext.builder().appName("w").batchInterval(Duration.ofSeconds(1))
-        .clock(new io.sluice.engine.ManualClock()).build();
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName("w")
+            .batchInterval(Duration.ofSeconds(1))
+            .clock(new io.sluice.engine.ManualClock())
+            .build();
     try {
       ctx.queueCollectionStream(new ConcurrentLinkedQueue<List<String>>())
           .mapToPair(w -> KV.of(w, 1L))
-          .reduceByKeyAndWindow(Long::sum, (a, b) -> a - b, Duration.ofSeconds(4), Duration.ofMillis(1500))
+          .reduceByKeyAndWindow(
+              Long::sum, (a, b) -> a - b, Duration.ofSeconds(4), Duration.ofMillis(1500))
           .print();
       assertThatThrownBy(ctx::start)
           .isInstanceOf(IllegalArgumentException.class)

@@ -26,12 +26,16 @@ import org.junit.jupiter.api.io.TempDir;
 /** The durable batch log under {@code checkpointDir}, end to end through a context. */
 class CheckpointRecoveryTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private StreamingContext context(ManualClock clock, boolean exactlyOnce, Path checkpoint) {
-    StreamingContext.Builder b = StreamingContext.builder().appName("checkpointed").batchInterval(Duration.ofSeconds(1))
-        .parallelism(2).clock(clock).exactlyOnce(exactlyOnce);
+    StreamingContext.Builder b =
+        StreamingContext.builder()
+            .appName("checkpointed")
+            .batchInterval(Duration.ofSeconds(1))
+            .parallelism(2)
+            .clock(clock)
+            .exactlyOnce(exactlyOnce);
     return (checkpoint == null ? b : b.checkpointDir(checkpoint)).build();
   }
 
@@ -40,16 +44,18 @@ class CheckpointRecoveryTest {
     Map<Long, List<Long>> firstRun = new ConcurrentHashMap<>();
     StreamingContext first = context(new ManualClock(), false, dir);
     RangeInput in1 = new RangeInput(first);
-    in1.foreachBatch((rdd, batch) -> {
-      if (batch.id() == 2) {
-        throw new IllegalStateException("sink down");
-      }
-      firstRun.put(batch.id(), rdd.collect());
-    });
+    in1.foreachBatch(
+        (rdd, batch) -> {
+          if (batch.id() == 2) {
+            throw new IllegalStateException("sink down");
+          }
+          firstRun.put(batch.id(), rdd.collect());
+        });
     first.start();
     ManualClock clock1 = (ManualClock) first.clock();
     clock1.advance(Duration.ofSeconds(3));
-    assertThatThrownBy(first::awaitTermination).isInstanceOf(BatchFailedException.class)
+    assertThatThrownBy(first::awaitTermination)
+        .isInstanceOf(BatchFailedException.class)
         .hasMessageContaining("batch 2");
     assertThat(firstRun).containsOnlyKeys(0L, 1L);
 
@@ -64,11 +70,17 @@ class CheckpointRecoveryTest {
     await().until(() -> in2.calls.contains("commit 3"));
     second.stop(true);
 
-    assertThat(in2.calls).filteredOn(c -> !c.startsWith("commit")).startsWith(
-        "restore 2 Range[from=20, until=30]", "compute 2 Range[from=20, until=30]", "plan 3",
-        "compute 3 Range[from=30, until=40]");
-    assertThat(secondRun.get(2L)).containsExactlyElementsOf(LongStream.range(20, 30).boxed().toList());
-    assertThat(secondRun.get(3L)).containsExactlyElementsOf(LongStream.range(30, 40).boxed().toList());
+    assertThat(in2.calls)
+        .filteredOn(c -> !c.startsWith("commit"))
+        .startsWith(
+            "restore 2 Range[from=20, until=30]",
+            "compute 2 Range[from=20, until=30]",
+            "plan 3",
+            "compute 3 Range[from=30, until=40]");
+    assertThat(secondRun.get(2L))
+        .containsExactlyElementsOf(LongStream.range(20, 30).boxed().toList());
+    assertThat(secondRun.get(3L))
+        .containsExactlyElementsOf(LongStream.range(30, 40).boxed().toList());
     assertThat(Files.readAllLines(dir.resolve("commits.log"))).hasSize(4);
   }
 
@@ -91,8 +103,12 @@ class CheckpointRecoveryTest {
     await().until(() -> in2.calls.contains("commit 2"));
     second.stop(true);
 
-    assertThat(in2.calls).containsExactly("restore 1 Range[from=10, until=20]", "plan 2",
-        "compute 2 Range[from=20, until=30]", "commit 2");
+    assertThat(in2.calls)
+        .containsExactly(
+            "restore 1 Range[from=10, until=20]",
+            "plan 2",
+            "compute 2 Range[from=20, until=30]",
+            "commit 2");
   }
 
   @Test
@@ -100,9 +116,11 @@ class CheckpointRecoveryTest {
     StreamingContext ctx = context(new ManualClock(), true, null);
     RangeInput in = new RangeInput(ctx);
     in.foreachBatch("audit", (rdd, batch) -> rdd.count());
-    in.writeTo(new TestOutput(DeliveryGuarantee.AT_LEAST_ONCE, List.of("TestOutput has no offset store")));
+    in.writeTo(
+        new TestOutput(DeliveryGuarantee.AT_LEAST_ONCE, List.of("TestOutput has no offset store")));
 
-    assertThatThrownBy(ctx::start).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(ctx::start)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("requires exactly-once")
         .hasMessageContaining("no checkpointDir")
         .hasMessageContaining("'audit'")
@@ -128,9 +146,11 @@ class CheckpointRecoveryTest {
     in.writeTo(new TargetOutput("offset store jdbc(db)"));
     in.writeTo(new TargetOutput("offset store jdbc(db)"));
 
-    assertThatThrownBy(ctx::start).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("both commit the batch's offsets inside their transactions, to offset store jdbc(db)"
-            + " and to offset store jdbc(db) (the same place)");
+    assertThatThrownBy(ctx::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(
+            "both commit the batch's offsets inside their transactions, to offset store jdbc(db)"
+                + " and to offset store jdbc(db) (the same place)");
   }
 
   @Test
@@ -140,7 +160,8 @@ class CheckpointRecoveryTest {
     in.writeTo(new TargetOutput("offset store jdbc(db)"));
     in.writeTo(new TargetOutput("kafka groups"));
 
-    assertThatThrownBy(ctx::start).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(ctx::start)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("to offset store jdbc(db) and to kafka groups;");
   }
 
@@ -150,8 +171,10 @@ class CheckpointRecoveryTest {
     RangeInput in = new TargetInput(ctx, "offset store file(/x)");
     in.writeTo(new TargetOutput("offset store jdbc(db)"));
 
-    assertThatThrownBy(ctx::start).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("input 'numbers' keeps its offsets in offset store file(/x), but output operation")
+    assertThatThrownBy(ctx::start)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining(
+            "input 'numbers' keeps its offsets in offset store file(/x), but output operation")
         .hasMessageContaining("commits them to offset store jdbc(db) inside its transaction");
   }
 
@@ -163,11 +186,13 @@ class CheckpointRecoveryTest {
     in.writeTo(new TargetOutput("offset store jdbc(db)"));
     ctx.start();
     clock.advance(Duration.ofSeconds(2));
-    await().until(() -> in.calls.stream().filter(c -> c.startsWith("committedByOutput")).count() == 2);
+    await()
+        .until(() -> in.calls.stream().filter(c -> c.startsWith("committedByOutput")).count() == 2);
     ctx.stop(true);
 
-    assertThat(in.calls).filteredOn(c -> c.startsWith("commit")).containsExactly("committedByOutput 0",
-        "committedByOutput 1");
+    assertThat(in.calls)
+        .filteredOn(c -> c.startsWith("commit"))
+        .containsExactly("committedByOutput 0", "committedByOutput 1");
   }
 
   @Test
@@ -178,7 +203,8 @@ class CheckpointRecoveryTest {
     try {
       StreamingContext second = context(new ManualClock(), false, dir);
       new RangeInput(second).foreachBatch((rdd, batch) -> rdd.count());
-      assertThatThrownBy(second::start).hasMessageContaining("checkpoint directory " + dir)
+      assertThatThrownBy(second::start)
+          .hasMessageContaining("checkpoint directory " + dir)
           .hasMessageContaining("is already used by a running context");
       assertThat(second.state()).isEqualTo(StreamingContext.State.INITIALIZED);
     } finally {
@@ -198,7 +224,8 @@ class CheckpointRecoveryTest {
     StreamingContext ctx = context(new ManualClock(), false, dir);
     RangeInput in = new RangeInput(ctx);
     in.foreachBatch((rdd, batch) -> rdd.count());
-    assertThatThrownBy(ctx::start).hasMessageContaining("checkpoint file " + dir.resolve("batches.log"))
+    assertThatThrownBy(ctx::start)
+        .hasMessageContaining("checkpoint file " + dir.resolve("batches.log"))
         .hasMessageContaining("is not writable");
     assertThat(in.calls).isEmpty();
 
@@ -206,8 +233,9 @@ class CheckpointRecoveryTest {
     Files.writeString(notADirectory, "x");
     StreamingContext other = context(new ManualClock(), false, notADirectory.resolve("checkpoint"));
     new RangeInput(other).foreachBatch((rdd, batch) -> rdd.count());
-    assertThatThrownBy(other::start).hasMessageContaining("cannot create checkpoint directory "
-        + notADirectory.resolve("checkpoint"));
+    assertThatThrownBy(other::start)
+        .hasMessageContaining(
+            "cannot create checkpoint directory " + notADirectory.resolve("checkpoint"));
   }
 
   private static final class TargetInput extends RangeInput {
@@ -246,7 +274,8 @@ class CheckpointRecoveryTest {
     }
   }
 
-  private record TestOutput(DeliveryGuarantee guarantee, List<String> exactlyOnceGaps) implements BatchOutput<Long> {
+  private record TestOutput(DeliveryGuarantee guarantee, List<String> exactlyOnceGaps)
+      implements BatchOutput<Long> {
     @Override
     public void write(RDD<Long> rdd, Batch batch) {
       rdd.count();

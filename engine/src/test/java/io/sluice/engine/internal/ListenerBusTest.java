@@ -62,7 +62,8 @@ class ListenerBusTest {
 
     post(bus, 0);
     assertThat(listener.inFirst.await(20, TimeUnit.SECONDS)).isTrue();
-    // Batch 0 is being delivered: two events may wait, the next three are dropped; post never blocks.
+    // Batch 0 is being delivered: two events may wait, the next three are dropped; post never
+    // blocks.
     for (long id = 1; id <= 5; id++) {
       post(bus, id);
     }
@@ -83,13 +84,14 @@ class ListenerBusTest {
     BlockingListener listener = new BlockingListener();
     List<Long> second = new CopyOnWriteArrayList<>();
     bus.add(listener);
-    bus.add(new StreamingListener() {
-      @Override
-      public void onBatchCompleted(BatchInfo b) {
-        second.add(b.batchId());
-        throw new IllegalStateException("a failing listener is logged and ignored");
-      }
-    });
+    bus.add(
+        new StreamingListener() {
+          @Override
+          public void onBatchCompleted(BatchInfo b) {
+            second.add(b.batchId());
+            throw new IllegalStateException("a failing listener is logged and ignored");
+          }
+        });
     bus.start();
     for (long id = 0; id < 50; id++) {
       post(bus, id);

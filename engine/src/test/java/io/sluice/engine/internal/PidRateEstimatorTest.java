@@ -20,7 +20,8 @@ class PidRateEstimatorTest {
     assertThat(pid.compute(1_000, 1_000, 500, 0)).isEmpty();
     // 1000 records in 1 s -> processing rate 1000; error 2000 - 1000 = 1000 -> 2000 - 1000 = 1000
     assertThat(pid.compute(2_000, 1_000, 1_000, 0)).hasValue(1_000.0);
-    // rate 2000; error 1000 - 2000 = -1000; backlog 2 s * 2000 / 1 s = 4000 -> 1000 + 1000 - 800 = 1200
+    // rate 2000; error 1000 - 2000 = -1000; backlog 2 s * 2000 / 1 s = 4000 -> 1000 + 1000 - 800 =
+    // 1200
     assertThat(pid.compute(3_000, 1_000, 500, 2_000)).hasValue(1_200.0);
     // rate 10; error 1190 -> 1200 - 1190 = 10, floored at the minimum rate 100
     assertThat(pid.compute(4_000, 10, 1_000, 0)).hasValue(100.0);
@@ -47,9 +48,11 @@ class PidRateEstimatorTest {
 
   @Test
   void invalidParametersAreRefused() {
-    assertThatThrownBy(() -> RateEstimators.pid(Duration.ZERO)).hasMessage("batchInterval must be > 0, was PT0S");
+    assertThatThrownBy(() -> RateEstimators.pid(Duration.ZERO))
+        .hasMessage("batchInterval must be > 0, was PT0S");
     assertThatThrownBy(() -> RateEstimators.pid(SECOND, -1, 0.2, 0, 100))
         .hasMessage("proportional must be >= 0, was -1.0");
-    assertThatThrownBy(() -> RateEstimators.pid(SECOND, 1, 0.2, 0, 0)).hasMessage("minRate must be > 0, was 0.0");
+    assertThatThrownBy(() -> RateEstimators.pid(SECOND, 1, 0.2, 0, 0))
+        .hasMessage("minRate must be > 0, was 0.0");
   }
 }

@@ -23,8 +23,7 @@ import org.junit.jupiter.api.Test;
 
 class RecoveryAndMemoryTest {
 
-  record Range(long from, long until) {
-  }
+  record Range(long from, long until) {}
 
   static class RangeInput extends InputDStream<Long, Range> {
     final List<String> calls = new CopyOnWriteArrayList<>();
@@ -62,9 +61,10 @@ class RecoveryAndMemoryTest {
 
   /** A journal that pretends batches 3 and 4 were planned but not committed before a crash. */
   static final class CrashedJournal implements BatchJournal {
-    final List<Batch> uncommitted = List.of(
-        new Batch(3, Instant.ofEpochMilli(4_000), Map.of("numbers", new Range(30, 40))),
-        new Batch(4, Instant.ofEpochMilli(5_000), Map.of("numbers", new Range(40, 50))));
+    final List<Batch> uncommitted =
+        List.of(
+            new Batch(3, Instant.ofEpochMilli(4_000), Map.of("numbers", new Range(30, 40))),
+            new Batch(4, Instant.ofEpochMilli(5_000), Map.of("numbers", new Range(40, 50))));
     final List<String> log = new CopyOnWriteArrayList<>();
 
     @Override
@@ -88,24 +88,29 @@ class RecoveryAndMemoryTest {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
   }
 
   @Test
   void replaysUncommittedBatchesWithSameIdsAndPlansBeforePlanningNewOnes() {
     ManualClock clock = new ManualClock(Instant.ofEpochMilli(5_000));
-    StreamingContext ctx = StreamingContext.builder().appName("recover").batchInterval(Duration.ofSeconds(1))
-        .parallelism(2).clock(clock).build();
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName("recover")
+            .batchInterval(Duration.ofSeconds(1))
+            .parallelism(2)
+            .clock(clock)
+            .build();
     CrashedJournal journal = new CrashedJournal();
     EngineAccess.runtime(ctx).batchJournal(journal);
     RangeInput in = new RangeInput(ctx);
     Map<Long, List<Long>> out = new ConcurrentHashMap<>();
     Map<Long, Instant> times = new ConcurrentHashMap<>();
-    in.foreachBatch((rdd, batch) -> {
-      out.put(batch.id(), rdd.collect());
-      times.put(batch.id(), batch.time());
-    });
+    in.foreachBatch(
+        (rdd, batch) -> {
+          out.put(batch.id(), rdd.collect());
+          times.put(batch.id(), batch.time());
+        });
     ctx.start();
     org.awaitility.Awaitility.await().until(() -> journal.log.contains("committed 4"));
     clock.advance(Duration.ofSeconds(1));
@@ -113,14 +118,24 @@ class RecoveryAndMemoryTest {
     ctx.stop(true);
 
     // The generator instantiates replayed batches without waiting for earlier ones to run.
-    assertThat(in.calls).filteredOn(c -> !c.startsWith("commit")).containsExactly(
-        "restore 4 Range[from=40, until=50]", "compute 3 Range[from=30, until=40]",
-        "compute 4 Range[from=40, until=50]", "plan 5", "compute 5 Range[from=50, until=60]");
-    assertThat(in.calls).filteredOn(c -> c.startsWith("commit")).containsExactly("commit 3", "commit 4", "commit 5");
+    assertThat(in.calls)
+        .filteredOn(c -> !c.startsWith("commit"))
+        .containsExactly(
+            "restore 4 Range[from=40, until=50]",
+            "compute 3 Range[from=30, until=40]",
+            "compute 4 Range[from=40, until=50]",
+            "plan 5",
+            "compute 5 Range[from=50, until=60]");
+    assertThat(in.calls)
+        .filteredOn(c -> c.startsWith("commit"))
+        .containsExactly("commit 3", "commit 4", "commit 5");
     assertThat(in.calls.indexOf("commit 4")).isLessThan(in.calls.indexOf("plan 5"));
-    assertThat(journal.log).containsExactly("committed 3", "committed 4", "planned 5", "committed 5");
+    assertThat(journal.log)
+        .containsExactly("committed 3", "committed 4", "planned 5", "committed 5");
     assertThat(out.get(3L)).containsExactlyElementsOf(LongStream.range(30, 40).boxed().toList());
-    assertThat(times).containsEntry(3L, Instant.ofEpochMilli(4_000)).containsEntry(5L, Instant.ofEpochMilli(6_000));
+    assertThat(times)
+        .containsEntry(3L, Instant.ofEpochMilli(4_000))
+        .containsEntry(5L, Instant.ofEpochMilli(6_000));
   }
 
   @Test
@@ -132,8 +147,10 @@ class RecoveryAndMemoryTest {
       }
       DStream<String> in = h.ctx.queueCollectionStream(q);
       DStream<String> mapped = in.map(s -> s);
-      mapped.mapToPair(w -> KV.of(w, 1L))
-          .reduceByKeyAndWindow(Long::sum, (a, b) -> a - b, Duration.ofSeconds(4), Duration.ofSeconds(2))
+      mapped
+          .mapToPair(w -> KV.of(w, 1L))
+          .reduceByKeyAndWindow(
+              Long::sum, (a, b) -> a - b, Duration.ofSeconds(4), Duration.ofSeconds(2))
           .foreachBatch((rdd, b) -> rdd.count());
       mapped.count().foreachBatch((rdd, b) -> rdd.collect());
       h.runBatches(30);

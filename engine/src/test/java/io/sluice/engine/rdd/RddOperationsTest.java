@@ -33,8 +33,12 @@ class RddOperationsTest {
 
   @BeforeAll
   static void context() {
-    ctx = StreamingContext.builder().appName("rdd-test").batchInterval(Duration.ofSeconds(1)).parallelism(3)
-        .build();
+    ctx =
+        StreamingContext.builder()
+            .appName("rdd-test")
+            .batchInterval(Duration.ofSeconds(1))
+            .parallelism(3)
+            .build();
   }
 
   @AfterAll
@@ -61,16 +65,19 @@ class RddOperationsTest {
   }
 
   static List<Integer> uniform(Random r, int n, int bound) {
-    return IntStream.range(0, n).mapToObj(i -> r.nextInt(bound) - bound / 4).collect(Collectors.toList());
+    return IntStream.range(0, n)
+        .mapToObj(i -> r.nextInt(bound) - bound / 4)
+        .collect(Collectors.toList());
   }
 
   private static <K, V> Map<K, List<V>> sortedGroups(Map<K, List<V>> m) {
     Map<K, List<V>> out = new HashMap<>();
-    m.forEach((k, v) -> {
-      List<V> copy = new ArrayList<>(v);
-      copy.sort(null);
-      out.put(k, copy);
-    });
+    m.forEach(
+        (k, v) -> {
+          List<V> copy = new ArrayList<>(v);
+          copy.sort(null);
+          out.put(k, copy);
+        });
     return out;
   }
 
@@ -84,20 +91,33 @@ class RddOperationsTest {
     assertThat(rdd.filter(x -> x % 2 == 0).collect())
         .containsExactlyElementsOf(data.stream().filter(x -> x % 2 == 0).toList());
     assertThat(rdd.flatMap(x -> Collections.nCopies(Math.floorMod(x, 3), x).iterator()).collect())
-        .containsExactlyElementsOf(data.stream()
-            .flatMap(x -> Collections.nCopies(Math.floorMod(x, 3), x).stream()).toList());
-    assertThat(rdd.mapPartitions(it -> {
-      long sum = 0;
-      while (it.hasNext()) {
-        sum += it.next();
-      }
-      return List.of(sum).iterator();
-    }).collect().stream().mapToLong(Long::longValue).sum())
+        .containsExactlyElementsOf(
+            data.stream()
+                .flatMap(x -> Collections.nCopies(Math.floorMod(x, 3), x).stream())
+                .toList());
+    assertThat(
+            rdd
+                .mapPartitions(
+                    it -> {
+                      long sum = 0;
+                      while (it.hasNext()) {
+                        sum += it.next();
+                      }
+                      return List.of(sum).iterator();
+                    })
+                .collect()
+                .stream()
+                .mapToLong(Long::longValue)
+                .sum())
         .isEqualTo(data.stream().mapToLong(Integer::longValue).sum());
-    List<KV<Integer, Integer>> indexed = rdd.mapPartitionsWithIndex(
-        (i, it) -> { List<KV<Integer, Integer>> l = new ArrayList<>();
-          it.forEachRemaining(x -> l.add(KV.of(i, x)));
-          return l.iterator(); }).collect();
+    List<KV<Integer, Integer>> indexed =
+        rdd.mapPartitionsWithIndex(
+                (i, it) -> {
+                  List<KV<Integer, Integer>> l = new ArrayList<>();
+                  it.forEachRemaining(x -> l.add(KV.of(i, x)));
+                  return l.iterator();
+                })
+            .collect();
     List<KV<Integer, Integer>> expectedIndexed = new ArrayList<>();
     for (int p = 0; p < slices; p++) {
       for (int j = p * data.size() / slices; j < (p + 1) * data.size() / slices; j++) {
@@ -117,13 +137,15 @@ class RddOperationsTest {
     RDD<Integer> repartitioned = rdd.repartition(4);
     assertThat(repartitioned.numPartitions()).isEqualTo(4);
     assertThat(repartitioned.collect()).containsExactlyInAnyOrderElementsOf(data);
-    List<Long> sizes = repartitioned.runJob((it, tc) -> {
-      long c = 0;
-      for (; it.hasNext(); it.next()) {
-        c++;
-      }
-      return c;
-    });
+    List<Long> sizes =
+        repartitioned.runJob(
+            (it, tc) -> {
+              long c = 0;
+              for (; it.hasNext(); it.next()) {
+                c++;
+              }
+              return c;
+            });
     assertThat(Collections.max(sizes) - Collections.min(sizes)).isLessThanOrEqualTo(slices);
   }
 
@@ -146,10 +168,12 @@ class RddOperationsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("inputs")
   void pairOperationsMatchStreams(String name, List<Integer> data, int slices) {
-    PairRDD<Integer, Integer> pairs = ctx.parallelize(data, slices).mapToPair(x -> KV.of(Math.floorMod(x, 17), x));
+    PairRDD<Integer, Integer> pairs =
+        ctx.parallelize(data, slices).mapToPair(x -> KV.of(Math.floorMod(x, 17), x));
     Function<Integer, Integer> key = x -> Math.floorMod(x, 17);
 
-    Map<Integer, Integer> sums = data.stream().collect(Collectors.groupingBy(key, Collectors.summingInt(x -> x)));
+    Map<Integer, Integer> sums =
+        data.stream().collect(Collectors.groupingBy(key, Collectors.summingInt(x -> x)));
     assertThat(pairs.reduceByKey(Integer::sum).collectAsMap()).isEqualTo(sums);
     assertThat(pairs.reduceByKey(Integer::sum, 2).numPartitions()).isEqualTo(2);
     assertThat(pairs.reduceByKey(Integer::sum).collect()).hasSize(sums.size());
@@ -157,18 +181,27 @@ class RddOperationsTest {
     Map<Integer, List<Integer>> groups = data.stream().collect(Collectors.groupingBy(key));
     assertThat(sortedGroups(pairs.groupByKey(5).collectAsMap())).isEqualTo(sortedGroups(groups));
 
-    Map<Integer, Double> averages = data.stream().collect(Collectors.groupingBy(key, Collectors.averagingInt(x -> x)));
-    Map<Integer, Double> combined = pairs.<long[]>combineByKey(v -> new long[] {v, 1},
-            (c, v) -> new long[] {c[0] + v, c[1] + 1},
-            (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]})
-        .mapValues(c -> (double) c[0] / c[1]).collectAsMap();
+    Map<Integer, Double> averages =
+        data.stream().collect(Collectors.groupingBy(key, Collectors.averagingInt(x -> x)));
+    Map<Integer, Double> combined =
+        pairs
+            .<long[]>combineByKey(
+                v -> new long[] {v, 1},
+                (c, v) -> new long[] {c[0] + v, c[1] + 1},
+                (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]})
+            .mapValues(c -> (double) c[0] / c[1])
+            .collectAsMap();
     assertThat(combined).isEqualTo(averages);
 
-    assertThat(pairs.mapValues(v -> v * 2).collect()).containsExactlyElementsOf(
-        data.stream().map(x -> KV.of(key.apply(x), x * 2)).toList());
-    assertThat(pairs.flatMapValues(v -> List.of(v, -v).iterator()).collect()).containsExactlyElementsOf(
-        data.stream().flatMap(x -> java.util.stream.Stream.of(KV.of(key.apply(x), x), KV.of(key.apply(x), -x)))
-            .toList());
+    assertThat(pairs.mapValues(v -> v * 2).collect())
+        .containsExactlyElementsOf(data.stream().map(x -> KV.of(key.apply(x), x * 2)).toList());
+    assertThat(pairs.flatMapValues(v -> List.of(v, -v).iterator()).collect())
+        .containsExactlyElementsOf(
+            data.stream()
+                .flatMap(
+                    x ->
+                        java.util.stream.Stream.of(KV.of(key.apply(x), x), KV.of(key.apply(x), -x)))
+                .toList());
     assertThat(pairs.keys().collect()).containsExactlyElementsOf(data.stream().map(key).toList());
     assertThat(pairs.values().collect()).containsExactlyElementsOf(data);
   }
@@ -176,9 +209,13 @@ class RddOperationsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("inputs")
   void joinsAndCogroupMatchNestedLoops(String name, List<Integer> data, int slices) {
-    List<KV<Integer, Integer>> left = data.stream().map(x -> KV.of(Math.floorMod(x, 11), x)).toList();
-    List<KV<Integer, String>> right = IntStream.range(0, 15).filter(i -> i % 3 != 0)
-        .mapToObj(i -> KV.of(i % 8, "r" + i)).toList();
+    List<KV<Integer, Integer>> left =
+        data.stream().map(x -> KV.of(Math.floorMod(x, 11), x)).toList();
+    List<KV<Integer, String>> right =
+        IntStream.range(0, 15)
+            .filter(i -> i % 3 != 0)
+            .mapToObj(i -> KV.of(i % 8, "r" + i))
+            .toList();
     PairRDD<Integer, Integer> l = PairRDD.of(ctx.parallelize(left, slices));
     RDD<KV<Integer, String>> r = ctx.parallelize(right, 2);
 
@@ -206,13 +243,22 @@ class RddOperationsTest {
     right.forEach(kv -> keys.add(kv.key()));
     Map<Integer, KV<List<Integer>, List<String>>> cogroupExpected = new HashMap<>();
     for (Integer k : keys) {
-      List<Integer> vs = left.stream().filter(kv -> kv.key().equals(k)).map(KV::value).sorted().toList();
-      List<String> ws = right.stream().filter(kv -> kv.key().equals(k)).map(KV::value).sorted().toList();
+      List<Integer> vs =
+          left.stream().filter(kv -> kv.key().equals(k)).map(KV::value).sorted().toList();
+      List<String> ws =
+          right.stream().filter(kv -> kv.key().equals(k)).map(KV::value).sorted().toList();
       cogroupExpected.put(k, KV.of(vs, ws));
     }
     Map<Integer, KV<List<Integer>, List<String>>> cogrouped = new HashMap<>();
-    l.cogroup(r).collect().forEach(kv -> cogrouped.put(kv.key(), KV.of(
-        kv.value().key().stream().sorted().toList(), kv.value().value().stream().sorted().toList())));
+    l.cogroup(r)
+        .collect()
+        .forEach(
+            kv ->
+                cogrouped.put(
+                    kv.key(),
+                    KV.of(
+                        kv.value().key().stream().sorted().toList(),
+                        kv.value().value().stream().sorted().toList())));
     assertThat(cogrouped).isEqualTo(cogroupExpected);
   }
 
@@ -220,53 +266,77 @@ class RddOperationsTest {
   @MethodSource("inputs")
   void reduceByKeyCombinesMapSide(String name, List<Integer> data, int slices) {
     AtomicInteger creates = new AtomicInteger();
-    PairRDD<Integer, Integer> pairs = ctx.parallelize(data, slices).mapToPair(x -> KV.of(Math.floorMod(x, 5), 1));
-    pairs.combineByKey(v -> {
-      creates.incrementAndGet();
-      return v;
-    }, Integer::sum, Integer::sum).collect();
+    PairRDD<Integer, Integer> pairs =
+        ctx.parallelize(data, slices).mapToPair(x -> KV.of(Math.floorMod(x, 5), 1));
+    pairs
+        .combineByKey(
+            v -> {
+              creates.incrementAndGet();
+              return v;
+            },
+            Integer::sum,
+            Integer::sum)
+        .collect();
     int distinctPerPartition = 0;
     for (int p = 0; p < slices; p++) {
-      distinctPerPartition += (int) data.subList(p * data.size() / slices, (p + 1) * data.size() / slices)
-          .stream().map(x -> Math.floorMod(x, 5)).distinct().count();
+      distinctPerPartition +=
+          (int)
+              data.subList(p * data.size() / slices, (p + 1) * data.size() / slices).stream()
+                  .map(x -> Math.floorMod(x, 5))
+                  .distinct()
+                  .count();
     }
     assertThat(creates.get()).isEqualTo(distinctPerPartition);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("inputs")
-  void narrowChainRunsAsOneTaskPerPartitionAndShuffleAddsAStage(String name, List<Integer> data, int slices) {
+  void narrowChainRunsAsOneTaskPerPartitionAndShuffleAddsAStage(
+      String name, List<Integer> data, int slices) {
     Map<String, Set<Integer>> stagesByOp = new ConcurrentHashMap<>();
     Set<String> threads = ConcurrentHashMap.newKeySet();
-    RDD<Integer> chain = ctx.parallelize(data, slices)
-        .map(x -> {
-          TaskContext tc = TaskContext.current().orElseThrow();
-          stagesByOp.computeIfAbsent("map", k -> ConcurrentHashMap.newKeySet()).add(tc.stageId());
-          threads.add(Thread.currentThread().getName());
-          return x + 1;
-        })
-        .filter(x -> {
-          stagesByOp.computeIfAbsent("filter", k -> ConcurrentHashMap.newKeySet())
-              .add(TaskContext.current().orElseThrow().stageId());
-          return true;
-        });
-    List<Integer> tasks = chain.runJob((it, tc) -> {
-      it.forEachRemaining(x -> { });
-      assertThat(tc.batchId()).isEqualTo(-1);
-      assertThat(tc.attemptNumber()).isZero();
-      assertThat(tc.slotId()).isBetween(0, 2);
-      return tc.partition();
-    });
+    RDD<Integer> chain =
+        ctx.parallelize(data, slices)
+            .map(
+                x -> {
+                  TaskContext tc = TaskContext.current().orElseThrow();
+                  stagesByOp
+                      .computeIfAbsent("map", k -> ConcurrentHashMap.newKeySet())
+                      .add(tc.stageId());
+                  threads.add(Thread.currentThread().getName());
+                  return x + 1;
+                })
+            .filter(
+                x -> {
+                  stagesByOp
+                      .computeIfAbsent("filter", k -> ConcurrentHashMap.newKeySet())
+                      .add(TaskContext.current().orElseThrow().stageId());
+                  return true;
+                });
+    List<Integer> tasks =
+        chain.runJob(
+            (it, tc) -> {
+              it.forEachRemaining(x -> {});
+              assertThat(tc.batchId()).isEqualTo(-1);
+              assertThat(tc.attemptNumber()).isZero();
+              assertThat(tc.slotId()).isBetween(0, 2);
+              return tc.partition();
+            });
     assertThat(tasks).containsExactlyElementsOf(IntStream.range(0, slices).boxed().toList());
     if (!data.isEmpty()) {
       assertThat(stagesByOp.get("map")).hasSize(1).isEqualTo(stagesByOp.get("filter"));
       assertThat(threads).allMatch(t -> t.matches("sluice-task-[0-2]"));
     }
     Set<Integer> stages = ConcurrentHashMap.newKeySet();
-    PairRDD.of(ctx.parallelize(data, slices).map(x -> {
-      stages.add(TaskContext.current().orElseThrow().stageId());
-      return KV.of(x, 1);
-    })).reduceByKey(Integer::sum).runJob((it, tc) -> stages.add(tc.stageId()));
+    PairRDD.of(
+            ctx.parallelize(data, slices)
+                .map(
+                    x -> {
+                      stages.add(TaskContext.current().orElseThrow().stageId());
+                      return KV.of(x, 1);
+                    }))
+        .reduceByKey(Integer::sum)
+        .runJob((it, tc) -> stages.add(tc.stageId()));
     assertThat(stages).hasSize(data.isEmpty() ? 1 : 2);
   }
 }

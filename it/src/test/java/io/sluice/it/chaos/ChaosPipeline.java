@@ -46,27 +46,29 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * The pipeline the fault-injection suite runs in a separate JVM and kills: reads a topic of numbered
- * records with the Kafka direct stream and writes every record, exactly once, either to PostgreSQL through
- * the {@link JdbcSink} (offsets in a {@link JdbcOffsetStore} in the same database) or to an output topic
- * through the exactly-once {@link KafkaSink}, which commits the offsets to the Kafka consumer group in its
- * transaction; the stream's own offset store is chosen by {@code --offsetStore=kafka|none} (none: the stream
- * reads its position from the consumer group). Either way the KafkaSink is the one committer of the input's
- * offsets; a file store is not offered, since {@code start()} refuses an input whose offset store is another
- * place than the one its transactional sink commits to.
+ * The pipeline the fault-injection suite runs in a separate JVM and kills: reads a topic of
+ * numbered records with the Kafka direct stream and writes every record, exactly once, either to
+ * PostgreSQL through the {@link JdbcSink} (offsets in a {@link JdbcOffsetStore} in the same
+ * database) or to an output topic through the exactly-once {@link KafkaSink}, which commits the
+ * offsets to the Kafka consumer group in its transaction; the stream's own offset store is chosen
+ * by {@code --offsetStore=kafka|none} (none: the stream reads its position from the consumer
+ * group). Either way the KafkaSink is the one committer of the input's offsets; a file store is not
+ * offered, since {@code start()} refuses an input whose offset store is another place than the one
+ * its transactional sink commits to.
  *
- * <p>Arguments are {@code --name=value}; see {@link Args}. {@code --stopFile=PATH} stops the context
- * gracefully once that file exists (every planned batch runs and commits first). Exit codes: 0 when the
- * context stopped by itself, 1 when {@code start()} or a batch failed, 2 on bad arguments. Prints one line per
- * batch event ({@code BATCH_STARTED <id>}, {@code BATCH_COMPLETED <id>}, {@code BATCH_FAILED <id>}) so the
- * test can tell where a kill landed.
+ * <p>Arguments are {@code --name=value}; see {@link Args}. {@code --stopFile=PATH} stops the
+ * context gracefully once that file exists (every planned batch runs and commits first). Exit
+ * codes: 0 when the context stopped by itself, 1 when {@code start()} or a batch failed, 2 on bad
+ * arguments. Prints one line per batch event ({@code BATCH_STARTED <id>}, {@code BATCH_COMPLETED
+ * <id>}, {@code BATCH_FAILED <id>}) so the test can tell where a kill landed.
  *
- * <p>Fault switches, each firing once across restarts thanks to a marker file created atomically when it
- * fires: {@code --failTaskBatch=K} fails one task attempt mid-partition in the first batch with id >= K
- * (the engine retries it); {@code --failSinkBatch=K --failSinkMode=during|after} makes the output fail
- * the first batch with id >= K, either while the sink's transaction is open (a task of the sink's job
- * fails terminally: the transaction is rolled back / aborted) or right after the sink committed (the engine
- * sees a failed batch although its output and offsets are committed; the restart must not run it again).
+ * <p>Fault switches, each firing once across restarts thanks to a marker file created atomically
+ * when it fires: {@code --failTaskBatch=K} fails one task attempt mid-partition in the first batch
+ * with id >= K (the engine retries it); {@code --failSinkBatch=K --failSinkMode=during|after} makes
+ * the output fail the first batch with id >= K, either while the sink's transaction is open (a task
+ * of the sink's job fails terminally: the transaction is rolled back / aborted) or right after the
+ * sink committed (the engine sees a failed batch although its output and offsets are committed; the
+ * restart must not run it again).
  */
 public final class ChaosPipeline {
 
@@ -79,8 +81,7 @@ public final class ChaosPipeline {
   /** Printed when the context stopped by itself (a graceful stop), before the JVM exits with 0. */
   static final String STOPPED = "CHAOS_PIPELINE_STOPPED";
 
-  private ChaosPipeline() {
-  }
+  private ChaosPipeline() {}
 
   /** Runs the pipeline until it fails or is killed. */
   public static void main(String[] argv) throws Exception {
@@ -100,12 +101,13 @@ public final class ChaosPipeline {
 
   private static int run(Args a) throws Exception {
     PrintStream out = System.out;
-    StreamingContext ctx = StreamingContext.builder()
-        .appName(a.appName)
-        .batchInterval(Duration.ofMillis(a.batchIntervalMs))
-        .parallelism(a.parallelism)
-        .checkpointDir(Path.of(a.checkpointDir))
-        .build();
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName(a.appName)
+            .batchInterval(Duration.ofMillis(a.batchIntervalMs))
+            .parallelism(a.parallelism)
+            .checkpointDir(Path.of(a.checkpointDir))
+            .build();
     ctx.addStreamingListener(new BatchPrinter(out));
 
     HikariDataSource pool = null;
@@ -114,10 +116,11 @@ public final class ChaosPipeline {
       pool = pool(a);
       store = OffsetStores.jdbc(pool);
     } else {
-      store = switch (a.offsetStore) {
-        case "kafka" -> OffsetStores.kafka(Map.of("bootstrap.servers", a.bootstrap));
-        default -> null; // the stream commits to the Kafka consumer group itself
-      };
+      store =
+          switch (a.offsetStore) {
+            case "kafka" -> OffsetStores.kafka(Map.of("bootstrap.servers", a.bootstrap));
+            default -> null; // the stream commits to the Kafka consumer group itself
+          };
     }
 
     Map<String, Object> params = new HashMap<>();
@@ -126,17 +129,19 @@ public final class ChaosPipeline {
     params.put("key.deserializer", StringDeserializer.class);
     params.put("value.deserializer", StringDeserializer.class);
     params.put("isolation.level", "read_committed");
-    DirectStreamOptions.Builder options = DirectStreamOptions.builder()
-        .name("numbers")
-        .maxRatePerPartition(a.maxRatePerPartition);
+    DirectStreamOptions.Builder options =
+        DirectStreamOptions.builder().name("numbers").maxRatePerPartition(a.maxRatePerPartition);
     if (store != null) {
       options.offsetStore(store);
     }
-    DStream<ConsumerRecord<String, String>> input = KafkaDirect.createDirectStream(ctx,
-        ConsumerStrategies.subscribe(List.of(a.inputTopic), params), options.build());
+    DStream<ConsumerRecord<String, String>> input =
+        KafkaDirect.createDirectStream(
+            ctx, ConsumerStrategies.subscribe(List.of(a.inputTopic), params), options.build());
 
-    DStream<Item> items = input.map(r -> new Item(Long.parseLong(r.value()), r.partition(), r.offset(), -1));
-    BatchOutput<Item> sink = a.pipeline.equals("jdbc") ? jdbcSink(a, pool, (JdbcOffsetStore) store) : kafkaSink(a);
+    DStream<Item> items =
+        input.map(r -> new Item(Long.parseLong(r.value()), r.partition(), r.offset(), -1));
+    BatchOutput<Item> sink =
+        a.pipeline.equals("jdbc") ? jdbcSink(a, pool, (JdbcOffsetStore) store) : kafkaSink(a);
     sink = new FaultyOutput(sink, a);
     items.writeTo(sink);
 
@@ -170,23 +175,30 @@ public final class ChaosPipeline {
   }
 
   /**
-   * Stops the context gracefully once {@code stopFile} exists: every batch already planned or due runs and
-   * commits, then the JVM exits with 0.
+   * Stops the context gracefully once {@code stopFile} exists: every batch already planned or due
+   * runs and commits, then the JVM exits with 0.
    */
-  private static ScheduledExecutorService watchStopFile(StreamingContext ctx, Path stopFile, PrintStream out) {
-    ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "chaos-stop-watcher");
-      t.setDaemon(true);
-      return t;
-    });
+  private static ScheduledExecutorService watchStopFile(
+      StreamingContext ctx, Path stopFile, PrintStream out) {
+    ScheduledExecutorService watcher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "chaos-stop-watcher");
+              t.setDaemon(true);
+              return t;
+            });
     AtomicBoolean stopping = new AtomicBoolean();
-    watcher.scheduleWithFixedDelay(() -> {
-      if (Files.exists(stopFile) && stopping.compareAndSet(false, true)) {
-        out.println(STOPPING);
-        out.flush();
-        ctx.stop(true);
-      }
-    }, 10, 10, TimeUnit.MILLISECONDS);
+    watcher.scheduleWithFixedDelay(
+        () -> {
+          if (Files.exists(stopFile) && stopping.compareAndSet(false, true)) {
+            out.println(STOPPING);
+            out.flush();
+            ctx.stop(true);
+          }
+        },
+        10,
+        10,
+        TimeUnit.MILLISECONDS);
     return watcher;
   }
 
@@ -204,14 +216,18 @@ public final class ChaosPipeline {
     long run = ProcessHandle.current().pid();
     return JdbcSink.<Item>builder()
         .dataSource(pool)
-        .sql("INSERT INTO " + a.table + " (n, kafka_partition, kafka_offset, batch_id, run) VALUES (?, ?, ?, ?, ?)")
-        .binder((ps, item) -> {
-          ps.setLong(1, item.n());
-          ps.setInt(2, item.partition());
-          ps.setLong(3, item.offset());
-          ps.setLong(4, item.batchId());
-          ps.setLong(5, run);
-        })
+        .sql(
+            "INSERT INTO "
+                + a.table
+                + " (n, kafka_partition, kafka_offset, batch_id, run) VALUES (?, ?, ?, ?, ?)")
+        .binder(
+            (ps, item) -> {
+              ps.setLong(1, item.n());
+              ps.setInt(2, item.partition());
+              ps.setLong(3, item.offset());
+              ps.setLong(4, item.batchId());
+              ps.setLong(5, run);
+            })
         .offsetStore(store)
         .name("chaos-jdbc")
         .build();
@@ -223,20 +239,26 @@ public final class ChaosPipeline {
         .producerConfig(Map.of("bootstrap.servers", a.bootstrap))
         .keySerializer(new StringSerializer())
         .valueSerializer(new StringSerializer())
-        .record(item -> {
-          RecordHeaders headers = new RecordHeaders();
-          headers.add("batch", Long.toString(item.batchId()).getBytes(StandardCharsets.UTF_8));
-          headers.add("run", run);
-          headers.add("source", (item.partition() + "@" + item.offset()).getBytes(StandardCharsets.UTF_8));
-          String n = Long.toString(item.n());
-          return new ProducerRecord<>(a.outputTopic, item.partition(), n, n, headers);
-        })
+        .record(
+            item -> {
+              RecordHeaders headers = new RecordHeaders();
+              headers.add("batch", Long.toString(item.batchId()).getBytes(StandardCharsets.UTF_8));
+              headers.add("run", run);
+              headers.add(
+                  "source",
+                  (item.partition() + "@" + item.offset()).getBytes(StandardCharsets.UTF_8));
+              String n = Long.toString(item.n());
+              return new ProducerRecord<>(a.outputTopic, item.partition(), n, n, headers);
+            })
         .exactlyOnce()
         .name("chaos-kafka")
         .build();
   }
 
-  /** One input record as the pipeline carries it: its number, where it came from and which batch wrote it. */
+  /**
+   * One input record as the pipeline carries it: its number, where it came from and which batch
+   * wrote it.
+   */
   record Item(long n, int partition, long offset, long batchId) {
     Item inBatch(long id) {
       return new Item(n, partition, offset, id);
@@ -256,8 +278,9 @@ public final class ChaosPipeline {
   }
 
   /**
-   * Passes a partition through and, when {@code armed} and the task computes partition 0, throws once after
-   * 100 records (or at the partition's end when it is shorter), so the failure lands mid-partition.
+   * Passes a partition through and, when {@code armed} and the task computes partition 0, throws
+   * once after 100 records (or at the partition's end when it is shorter), so the failure lands
+   * mid-partition.
    */
   static final class FailOnceIterator<T> implements Iterator<T> {
     private final Iterator<T> in;
@@ -268,10 +291,17 @@ public final class ChaosPipeline {
     private final String message;
     private int seen;
 
-    FailOnceIterator(Iterator<T> in, boolean armed, long batchId, Path marker, boolean terminal, String message) {
+    FailOnceIterator(
+        Iterator<T> in,
+        boolean armed,
+        long batchId,
+        Path marker,
+        boolean terminal,
+        String message) {
       this.in = in;
       this.batchId = batchId;
-      this.armed = armed && TaskContext.current().orElseThrow().partition() == 0 && !Files.exists(marker);
+      this.armed =
+          armed && TaskContext.current().orElseThrow().partition() == 0 && !Files.exists(marker);
       this.marker = marker;
       this.terminal = terminal;
       this.message = message;
@@ -301,8 +331,17 @@ public final class ChaosPipeline {
     private void maybeFail() {
       if (armed && seen > 0 && fireOnce(marker)) {
         TaskContext tc = TaskContext.current().orElseThrow();
-        String what = message + " in batch " + batchId + ", partition " + tc.partition() + ", attempt "
-            + tc.attemptNumber() + ", after " + seen + " records";
+        String what =
+            message
+                + " in batch "
+                + batchId
+                + ", partition "
+                + tc.partition()
+                + ", attempt "
+                + tc.attemptNumber()
+                + ", after "
+                + seen
+                + " records";
         System.out.println("INJECTED " + what);
         System.out.flush();
         if (terminal) {
@@ -314,11 +353,12 @@ public final class ChaosPipeline {
   }
 
   /**
-   * Wraps the real sink: stamps every item with the id of the batch writing it (the sink's own tasks may
-   * not see the batch in their TaskContext) and injects the faults the arguments ask for. A failing task
-   * ({@code --failTaskBatch}) throws a retriable exception in the first attempt of partition 0; the sink
-   * failure ({@code --failSinkBatch}) either fails a task of the sink's job terminally while its transaction
-   * is open ({@code during}) or throws once the sink has committed ({@code after}).
+   * Wraps the real sink: stamps every item with the id of the batch writing it (the sink's own
+   * tasks may not see the batch in their TaskContext) and injects the faults the arguments ask for.
+   * A failing task ({@code --failTaskBatch}) throws a retriable exception in the first attempt of
+   * partition 0; the sink failure ({@code --failSinkBatch}) either fails a task of the sink's job
+   * terminally while its transaction is open ({@code during}) or throws once the sink has committed
+   * ({@code after}).
    */
   static final class FaultyOutput implements BatchOutput<Item> {
     private final BatchOutput<Item> delegate;
@@ -335,19 +375,26 @@ public final class ChaosPipeline {
       RDD<Item> out = rdd.map(item -> item.inBatch(id));
       if (a.failTaskBatch >= 0 && id >= a.failTaskBatch) {
         Path marker = Path.of(a.failTaskMarker);
-        out = out.mapPartitions(it -> new FailOnceIterator<>(it, true, id, marker, false, "injected task failure"));
+        out =
+            out.mapPartitions(
+                it -> new FailOnceIterator<>(it, true, id, marker, false, "injected task failure"));
       }
-      boolean sinkArmed = a.failSinkBatch >= 0 && id >= a.failSinkBatch && !Files.exists(Path.of(a.failSinkMarker));
+      boolean sinkArmed =
+          a.failSinkBatch >= 0 && id >= a.failSinkBatch && !Files.exists(Path.of(a.failSinkMarker));
       if (sinkArmed && a.failSinkMode.equals("during")) {
         Path marker = Path.of(a.failSinkMarker);
-        out = out.mapPartitions(it -> new FailOnceIterator<>(it, true, id, marker, true,
-            "injected sink failure (during)"));
+        out =
+            out.mapPartitions(
+                it ->
+                    new FailOnceIterator<>(
+                        it, true, id, marker, true, "injected sink failure (during)"));
       }
       delegate.write(out, batch);
       if (sinkArmed && a.failSinkMode.equals("after") && fireOnce(Path.of(a.failSinkMarker))) {
         System.out.println("INJECTED sink failure (after commit) in batch " + id);
         System.out.flush();
-        throw new IllegalStateException("injected sink failure after the sink committed batch " + id);
+        throw new IllegalStateException(
+            "injected sink failure after the sink committed batch " + id);
       }
     }
 
@@ -363,7 +410,8 @@ public final class ChaosPipeline {
 
     @Override
     public Optional<CommitTarget> offsetCommitTarget() {
-      // The wrapped sink commits the input's offsets in its transaction: the engine must know, or it
+      // The wrapped sink commits the input's offsets in its transaction: the engine must know, or
+      // it
       // commits them a second time after the batch.
       return delegate.offsetCommitTarget();
     }
@@ -443,7 +491,8 @@ public final class ChaosPipeline {
       Args a = new Args();
       a.pipeline = required(m, "pipeline");
       if (!a.pipeline.equals("jdbc") && !a.pipeline.equals("kafka")) {
-        throw new IllegalArgumentException("pipeline must be jdbc or kafka, was '" + a.pipeline + "'");
+        throw new IllegalArgumentException(
+            "pipeline must be jdbc or kafka, was '" + a.pipeline + "'");
       }
       a.bootstrap = required(m, "bootstrap");
       a.inputTopic = required(m, "inputTopic");
@@ -458,8 +507,11 @@ public final class ChaosPipeline {
         a.outputTopic = required(m, "outputTopic");
         a.offsetStore = m.getOrDefault("offsetStore", "kafka");
         if (!List.of("kafka", "none").contains(a.offsetStore)) {
-          throw new IllegalArgumentException("offsetStore must be kafka or none (the KafkaSink commits the offsets"
-              + " to the consumer group), was '" + a.offsetStore + "'");
+          throw new IllegalArgumentException(
+              "offsetStore must be kafka or none (the KafkaSink commits the offsets"
+                  + " to the consumer group), was '"
+                  + a.offsetStore
+                  + "'");
         }
       }
       a.stopFile = m.get("stopFile");
@@ -475,7 +527,8 @@ public final class ChaosPipeline {
         a.failSinkMarker = required(m, "failSinkMarker");
         a.failSinkMode = m.getOrDefault("failSinkMode", "during");
         if (!a.failSinkMode.equals("during") && !a.failSinkMode.equals("after")) {
-          throw new IllegalArgumentException("failSinkMode must be during or after, was '" + a.failSinkMode + "'");
+          throw new IllegalArgumentException(
+              "failSinkMode must be during or after, was '" + a.failSinkMode + "'");
         }
       }
       return a;

@@ -31,15 +31,18 @@ import org.apache.kafka.common.TopicPartition;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
- * One pipeline under test: its names, its child JVM runs, how far it got, and the exactly-once check.
- * Kills, restarts and the final check run on the test thread.
+ * One pipeline under test: its names, its child JVM runs, how far it got, and the exactly-once
+ * check. Kills, restarts and the final check run on the test thread.
  */
 final class ChaosRun {
 
   /** Input partitions. */
   static final int PARTITIONS = 4;
 
-  enum Kind { JDBC, KAFKA }
+  enum Kind {
+    JDBC,
+    KAFKA
+  }
 
   private final Kind kind;
   private final EmbeddedKafka kafka;
@@ -55,13 +58,21 @@ final class ChaosRun {
 
   /** Kill outcomes: where each kill landed. */
   final Map<String, Integer> killPositions = new TreeMap<>();
+
   /** Runs that ended by themselves (exit code, position), not by a kill. */
   final List<String> selfExits = new ArrayList<>();
+
   int kills;
   int stalls;
   int launches;
 
-  ChaosRun(Kind kind, EmbeddedKafka kafka, EmbeddedPostgresDatabase pg, String inputTopic, long n, String name,
+  ChaosRun(
+      Kind kind,
+      EmbeddedKafka kafka,
+      EmbeddedPostgresDatabase pg,
+      String inputTopic,
+      long n,
+      String name,
       Path dir) {
     this.kind = kind;
     this.kafka = kafka;
@@ -77,14 +88,20 @@ final class ChaosRun {
       throw new UncheckedIOException(e);
     }
     if (kind == Kind.JDBC) {
-      sql("CREATE TABLE " + table() + " (n BIGINT NOT NULL, kafka_partition INT NOT NULL, kafka_offset BIGINT NOT NULL,"
-          + " batch_id BIGINT NOT NULL, run BIGINT NOT NULL)");
+      sql(
+          "CREATE TABLE "
+              + table()
+              + " (n BIGINT NOT NULL, kafka_partition INT NOT NULL, kafka_offset BIGINT NOT NULL,"
+              + " batch_id BIGINT NOT NULL, run BIGINT NOT NULL)");
     } else {
       kafka.createTopic(outputTopic(), PARTITIONS);
     }
   }
 
-  /** Produces {@code n} records numbered 0 .. n-1 (value = key = the number) round-robin over the partitions. */
+  /**
+   * Produces {@code n} records numbered 0 .. n-1 (value = key = the number) round-robin over the
+   * partitions.
+   */
   static void produceInput(EmbeddedKafka kafka, String topic, long n) {
     kafka.createTopic(topic, PARTITIONS);
     int chunk = 50_000;
@@ -164,8 +181,9 @@ final class ChaosRun {
   // ---------------------------------------------------------------- progress
 
   /**
-   * How much output exists: committed rows in PostgreSQL; for Kafka the output topic's end offsets, which
-   * also count records of open or aborted transactions, so a threshold on it lands inside transactions.
+   * How much output exists: committed rows in PostgreSQL; for Kafka the output topic's end offsets,
+   * which also count records of open or aborted transactions, so a threshold on it lands inside
+   * transactions.
    */
   long progress() {
     if (kind == Kind.JDBC) {
@@ -175,11 +193,11 @@ final class ChaosRun {
   }
 
   /**
-   * Brings the stopped pipeline's state to the one a crash leaves right after a batch's output and offsets
-   * were committed and before the engine appended its commit record: if the sink's offsets (the store for
-   * JDBC, the consumer group's Sluice metadata for Kafka) stand at the commit log's newest batch, that
-   * record is removed; if they stand one batch ahead, the kill already left exactly that state. Returns a
-   * description of what was found and done.
+   * Brings the stopped pipeline's state to the one a crash leaves right after a batch's output and
+   * offsets were committed and before the engine appended its commit record: if the sink's offsets
+   * (the store for JDBC, the consumer group's Sluice metadata for Kafka) stand at the commit log's
+   * newest batch, that record is removed; if they stand one batch ahead, the kill already left
+   * exactly that state. Returns a description of what was found and done.
    */
   String loseNewestCommitRecord() {
     Path commits = dir.resolve("checkpoint").resolve("commits.log");
@@ -195,31 +213,41 @@ final class ChaosRun {
       long logged = Long.parseLong(m.group(1));
       long stored = sinkBatchId();
       if (stored < 0 && kind == Kind.KAFKA) {
-        // No Sluice metadata in the group (a plain commit replaced it): every batch so far was full, so the
+        // No Sluice metadata in the group (a plain commit replaced it): every batch so far was
+        // full, so the
         // committed offsets tell the batch.
         long perBatch = PARTITIONS * maxRatePerPartition * batchIntervalMs / 1000;
         long committed = committedInput();
-        assertThat(committed % perBatch).as("committed %d is a whole number of full batches", committed).isZero();
+        assertThat(committed % perBatch)
+            .as("committed %d is a whole number of full batches", committed)
+            .isZero();
         stored = committed / perBatch - 1;
       }
       if (stored == logged + 1) {
         return "the kill left batch " + stored + " committed by the sink without a commit record";
       }
-      assertThat(stored).as("batch id of the sink's offsets vs the newest commit record %d", logged)
+      assertThat(stored)
+          .as("batch id of the sink's offsets vs the newest commit record %d", logged)
           .isEqualTo(logged);
       lines.remove(lines.size() - 1);
-      Files.writeString(commits, lines.isEmpty() ? "" : String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+      Files.writeString(
+          commits, lines.isEmpty() ? "" : String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
       return "removed the commit record of batch " + logged + ", which the sink had committed";
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** The batch id the sink committed with its offsets: the JDBC store's, or the consumer group's metadata. */
+  /**
+   * The batch id the sink committed with its offsets: the JDBC store's, or the consumer group's
+   * metadata.
+   */
   long sinkBatchId() {
     if (kind == Kind.JDBC) {
-      return queryLong("SELECT coalesce(max(last_batch_id), -1) FROM sluice_offset_groups WHERE group_id = '" + name
-          + "'");
+      return queryLong(
+          "SELECT coalesce(max(last_batch_id), -1) FROM sluice_offset_groups WHERE group_id = '"
+              + name
+              + "'");
     }
     long last = -1;
     for (OffsetAndMetadata om : kafka.committedOffsets(name).values()) {
@@ -237,8 +265,12 @@ final class ChaosRun {
 
   long committedInput() {
     if (kind == Kind.JDBC) {
-      return queryLong("SELECT coalesce(sum(next_offset), 0) FROM sluice_offsets WHERE group_id = '" + name
-          + "' AND topic = '" + inputTopic + "'");
+      return queryLong(
+          "SELECT coalesce(sum(next_offset), 0) FROM sluice_offsets WHERE group_id = '"
+              + name
+              + "' AND topic = '"
+              + inputTopic
+              + "'");
     }
     long sum = 0;
     for (Map.Entry<TopicPartition, OffsetAndMetadata> e : kafka.committedOffsets(name).entrySet()) {
@@ -252,17 +284,19 @@ final class ChaosRun {
   // ---------------------------------------------------------------- kills
 
   /**
-   * Starts the pipeline {@code count} times and SIGKILLs each run at a moment chosen by {@code random}: a
-   * quarter of the kills after a random delay of up to 4 s from launch (JVM start, recovery, replay, first
-   * batches), the others once the output grew past a random threshold, plus a random fraction of a batch
-   * interval. The thresholds (which also cut the random delays short) spread the kills over the input.
+   * Starts the pipeline {@code count} times and SIGKILLs each run at a moment chosen by {@code
+   * random}: a quarter of the kills after a random delay of up to 4 s from launch (JVM start,
+   * recovery, replay, first batches), the others once the output grew past a random threshold, plus
+   * a random fraction of a batch interval. The thresholds (which also cut the random delays short)
+   * spread the kills over the input.
    */
   void killRepeatedly(int count, Random random) {
     for (int i = 0; i < count; i++) {
       int killsLeft = count - i;
       PipelineProcess p = launch();
       try {
-        // Spread the kills over the input still to commit: a run may add at most a random share of it to
+        // Spread the kills over the input still to commit: a run may add at most a random share of
+        // it to
         // the output (for Kafka the output also counts records of aborted transactions).
         long room = Math.max(1, (long) (0.8 * Math.max(0, n - committedInput()) / killsLeft));
         long target = progress() + 1 + (long) (random.nextDouble() * room);
@@ -270,29 +304,39 @@ final class ChaosRun {
           // A random moment from launch: JVM start, recovery, replay or the first batches.
           long delay = 1 + random.nextInt(4000);
           try {
-            await().atMost(Duration.ofMillis(delay)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+            await()
+                .atMost(Duration.ofMillis(delay))
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(20))
                 .until(() -> !p.isAlive() || progress() >= target);
           } catch (ConditionTimeoutException e) {
             // the delay passed first: kill now
           }
         } else {
           try {
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+            await()
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
                 .until(() -> !p.isAlive() || progress() >= target || complete());
           } catch (ConditionTimeoutException e) {
             stalls++;
-            System.out.printf("[%s] kill %d: output stalled below %d for 60 s; killing anyway%n", name, i, target);
+            System.out.printf(
+                "[%s] kill %d: output stalled below %d for 60 s; killing anyway%n",
+                name, i, target);
           }
           pause(random.nextInt((int) batchIntervalMs));
         }
         if (!p.isAlive()) {
           selfExits.add("exit " + p.exitValue() + " " + p.position());
-          System.out.printf("[%s] run %d ended by itself with %d at %s:%n%s%n", name, i, p.exitValue(),
-              p.position(), p.tail(40));
+          System.out.printf(
+              "[%s] run %d ended by itself with %d at %s:%n%s%n",
+              name, i, p.exitValue(), p.position(), p.tail(40));
           continue;
         }
         int code = p.kill();
-        assertThat(code).as("exit code of SIGKILLed pipeline %d", p.pid()).isEqualTo(PipelineProcess.SIGKILL_EXIT);
+        assertThat(code)
+            .as("exit code of SIGKILLed pipeline %d", p.pid())
+            .isEqualTo(PipelineProcess.SIGKILL_EXIT);
         kills++;
         killPositions.merge(kindOf(p.position()), 1, Integer::sum);
       } finally {
@@ -308,13 +352,16 @@ final class ChaosRun {
   /** Waits {@code millis} without a bare sleep. */
   static void pause(long millis) {
     AtomicBoolean done = new AtomicBoolean(true);
-    await().pollDelay(Duration.ofMillis(millis)).atMost(Duration.ofMillis(millis + 10_000)).untilTrue(done);
+    await()
+        .pollDelay(Duration.ofMillis(millis))
+        .atMost(Duration.ofMillis(millis + 10_000))
+        .untilTrue(done);
   }
 
   /**
    * Runs the pipeline until its group's committed offsets reach the end of the input, restarting it
-   * whenever it exits by itself (at most {@code maxRestarts} times), then kills it. {@code whileRunning}
-   * runs once on the test thread after the first launch (e.g. to restart the broker).
+   * whenever it exits by itself (at most {@code maxRestarts} times), then kills it. {@code
+   * whileRunning} runs once on the test thread after the first launch (e.g. to restart the broker).
    */
   void runToCompletion(Duration timeout, int maxRestarts, Runnable whileRunning) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -329,21 +376,41 @@ final class ChaosRun {
         }
         long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
         try {
-          await().atMost(Duration.ofMillis(left)).pollInterval(Duration.ofMillis(50))
+          await()
+              .atMost(Duration.ofMillis(left))
+              .pollInterval(Duration.ofMillis(50))
               .until(() -> !p.isAlive() || complete());
         } catch (ConditionTimeoutException e) {
-          throw new AssertionError("[" + name + "] not complete within " + timeout + ": committed " + committedInput()
-              + " of " + n + ", output " + progress() + "; log tail:\n" + p.tail(60), e);
+          throw new AssertionError(
+              "["
+                  + name
+                  + "] not complete within "
+                  + timeout
+                  + ": committed "
+                  + committedInput()
+                  + " of "
+                  + n
+                  + ", output "
+                  + progress()
+                  + "; log tail:\n"
+                  + p.tail(60),
+              e);
         }
         if (complete()) {
           return;
         }
         selfExits.add("exit " + p.exitValue() + " " + p.position());
-        System.out.printf("[%s] run ended by itself with %d at %s; restarting. Tail:%n%s%n", name, p.exitValue(),
-            p.position(), p.tail(30));
+        System.out.printf(
+            "[%s] run ended by itself with %d at %s; restarting. Tail:%n%s%n",
+            name, p.exitValue(), p.position(), p.tail(30));
         if (++restarts > maxRestarts) {
-          throw new AssertionError("[" + name + "] exited " + restarts + " times without completing; log tail:\n"
-              + p.tail(80));
+          throw new AssertionError(
+              "["
+                  + name
+                  + "] exited "
+                  + restarts
+                  + " times without completing; log tail:\n"
+                  + p.tail(80));
         }
       } finally {
         p.close();
@@ -365,12 +432,25 @@ final class ChaosRun {
   private void assertJdbcExactlyOnce() {
     long count = queryLong("SELECT count(*) FROM " + table());
     long distinct = queryLong("SELECT count(DISTINCT n) FROM " + table());
-    long inRange = queryLong("SELECT count(DISTINCT n) FROM " + table() + " WHERE n >= 0 AND n < " + n);
-    List<String> duplicates = queryStrings("SELECT n || ' x' || count(*) || ' batches ' || string_agg(batch_id::text"
-        + " || '/run ' || run::text, ',') FROM " + table() + " GROUP BY n HAVING count(*) > 1 ORDER BY n LIMIT 20");
-    List<String> missing = queryStrings("SELECT g::text FROM generate_series(0, " + (n - 1) + ") g WHERE NOT EXISTS"
-        + " (SELECT 1 FROM " + table() + " t WHERE t.n = g) ORDER BY g LIMIT 20");
-    assertThat(duplicates).as("[%s] duplicated numbers (n xcount batches batch/run)", name).isEmpty();
+    long inRange =
+        queryLong("SELECT count(DISTINCT n) FROM " + table() + " WHERE n >= 0 AND n < " + n);
+    List<String> duplicates =
+        queryStrings(
+            "SELECT n || ' x' || count(*) || ' batches ' || string_agg(batch_id::text"
+                + " || '/run ' || run::text, ',') FROM "
+                + table()
+                + " GROUP BY n HAVING count(*) > 1 ORDER BY n LIMIT 20");
+    List<String> missing =
+        queryStrings(
+            "SELECT g::text FROM generate_series(0, "
+                + (n - 1)
+                + ") g WHERE NOT EXISTS"
+                + " (SELECT 1 FROM "
+                + table()
+                + " t WHERE t.n = g) ORDER BY g LIMIT 20");
+    assertThat(duplicates)
+        .as("[%s] duplicated numbers (n xcount batches batch/run)", name)
+        .isEmpty();
     assertThat(missing).as("[%s] missing numbers", name).isEmpty();
     assertThat(count).as("[%s] rows", name).isEqualTo(n);
     assertThat(distinct).as("[%s] distinct numbers", name).isEqualTo(n);
@@ -393,8 +473,17 @@ final class ChaosRun {
         duplicateCount++;
       }
       if (seen[(int) v] == 2 && duplicates.size() < 20) {
-        duplicates.add(v + " (again at " + r.partition() + "@" + r.offset() + " batch " + header(r, "batch") + " run "
-            + header(r, "run") + ")");
+        duplicates.add(
+            v
+                + " (again at "
+                + r.partition()
+                + "@"
+                + r.offset()
+                + " batch "
+                + header(r, "batch")
+                + " run "
+                + header(r, "run")
+                + ")");
       }
     }
     List<Long> missing = new ArrayList<>();
@@ -404,10 +493,16 @@ final class ChaosRun {
         missing.add((long) i);
       }
     }
-    assertThat(duplicates).as("[%s] duplicated numbers in the read_committed output (%d extra records of %d; first 20)",
-        name, duplicateCount, out.size()).isEmpty();
-    assertThat(missing).as("[%s] missing numbers in the read_committed output (%d missing; first 20)", name,
-        missingCount).isEmpty();
+    assertThat(duplicates)
+        .as(
+            "[%s] duplicated numbers in the read_committed output (%d extra records of %d; first 20)",
+            name, duplicateCount, out.size())
+        .isEmpty();
+    assertThat(missing)
+        .as(
+            "[%s] missing numbers in the read_committed output (%d missing; first 20)",
+            name, missingCount)
+        .isEmpty();
     assertThat(strays).as("[%s] values outside [0, n)", name).isEmpty();
     assertThat(out).as("[%s] read_committed output records", name).hasSize((int) n);
   }
@@ -419,14 +514,16 @@ final class ChaosRun {
 
   /** A summary line for the report. */
   String summary() {
-    return String.format("[%s] launches=%d kills=%d (all exit 137) positions=%s stalls=%d selfExits=%s",
+    return String.format(
+        "[%s] launches=%d kills=%d (all exit 137) positions=%s stalls=%d selfExits=%s",
         name, launches, kills, killPositions, stalls, selfExits);
   }
 
   // ---------------------------------------------------------------- SQL
 
   private void sql(String statement) {
-    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement()) {
       s.execute(statement);
     } catch (SQLException e) {
       throw new IllegalStateException(statement, e);
@@ -434,7 +531,8 @@ final class ChaosRun {
   }
 
   private long queryLong(String query) {
-    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement();
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(query)) {
       rs.next();
       return rs.getLong(1);
@@ -448,7 +546,8 @@ final class ChaosRun {
 
   private List<String> queryStrings(String query) {
     List<String> out = new ArrayList<>();
-    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement();
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(query)) {
       while (rs.next()) {
         out.add(rs.getString(1));

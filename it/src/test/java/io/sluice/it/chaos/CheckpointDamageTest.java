@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -33,13 +32,13 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A damaged checkpoint never costs exactly-once, nor a manual repair: the pipeline JVM (JDBC sink with the
- * JDBC offset store, or the exactly-once KafkaSink committing to the consumer group) runs over part of the
- * input and is SIGKILLed (or, where the damage needs the newest batch committed, stopped gracefully), its
- * checkpoint directory is damaged, and one restart must process the rest by
- * itself: every input number exactly once in PostgreSQL, or in the output topic read with read_committed.
- * The offset store is the one truth for where the stream stands, so a checkpoint that lost entries, lost
- * files or went back in time only costs WARNs.
+ * A damaged checkpoint never costs exactly-once, nor a manual repair: the pipeline JVM (JDBC sink
+ * with the JDBC offset store, or the exactly-once KafkaSink committing to the consumer group) runs
+ * over part of the input and is SIGKILLed (or, where the damage needs the newest batch committed,
+ * stopped gracefully), its checkpoint directory is damaged, and one restart must process the rest
+ * by itself: every input number exactly once in PostgreSQL, or in the output topic read with
+ * read_committed. The offset store is the one truth for where the stream stands, so a checkpoint
+ * that lost entries, lost files or went back in time only costs WARNs.
  *
  * <p>N is small ({@code -Dsluice.it.damageRecords}, default 800) and batches are rate-limited to 80
  * records, so every case stops mid-input and the suite stays short.
@@ -50,14 +49,15 @@ class CheckpointDamageTest {
   static final long N = Long.getLong("sluice.it.damageRecords", 800);
   static final String INPUT = "chaos-damage-input";
   static final long INTERVAL_MS = 200;
+
   /** Records per second and partition: 20 per partition and 80 per batch of 200 ms. */
   static final long RATE = 100;
+
   static final long PER_BATCH = ChaosRun.PARTITIONS * RATE * INTERVAL_MS / 1000;
 
   private static final Pattern BATCH_ID = Pattern.compile("\"batchId\":(\\d+)");
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @BeforeAll
   static void produceInput(EmbeddedKafka kafka) {
@@ -66,9 +66,14 @@ class CheckpointDamageTest {
 
   /** What is done to the checkpoint directory of the killed pipeline. */
   enum Damage {
-    /** The newest batches.log line cut mid-line, after its batch committed (store and commits.log). */
+    /**
+     * The newest batches.log line cut mid-line, after its batch committed (store and commits.log).
+     */
     TORN_LAST_BATCH_LINE(true),
-    /** One byte of the newest batches.log line flipped, after its batch committed: its checksum fails. */
+    /**
+     * One byte of the newest batches.log line flipped, after its batch committed: its checksum
+     * fails.
+     */
     FLIPPED_BYTE_IN_LAST_BATCH_LINE(true),
     /** The directory replaced by a copy taken a few batches before the kill. */
     OLDER_COPY(false),
@@ -91,71 +96,102 @@ class CheckpointDamageTest {
     }
   }
 
-  /** Every pipeline with every damage; {@code -Dsluice.it.damageCases=JDBC:OLDER_COPY,KAFKA} selects some. */
+  /**
+   * Every pipeline with every damage; {@code -Dsluice.it.damageCases=JDBC:OLDER_COPY,KAFKA} selects
+   * some.
+   */
   static Stream<Arguments> cases() {
-    List<String> only = Arrays.stream(System.getProperty("sluice.it.damageCases", "").split(","))
-        .map(String::trim).filter(x -> !x.isEmpty()).toList();
-    return Arrays.stream(Kind.values()).flatMap(k -> Arrays.stream(Damage.values())
-        .filter(d -> only.isEmpty() || only.contains(k.name()) || only.contains(k.name() + ":" + d.name()))
-        .map(d -> Arguments.of(k, d)));
+    List<String> only =
+        Arrays.stream(System.getProperty("sluice.it.damageCases", "").split(","))
+            .map(String::trim)
+            .filter(x -> !x.isEmpty())
+            .toList();
+    return Arrays.stream(Kind.values())
+        .flatMap(
+            k ->
+                Arrays.stream(Damage.values())
+                    .filter(
+                        d ->
+                            only.isEmpty()
+                                || only.contains(k.name())
+                                || only.contains(k.name() + ":" + d.name()))
+                    .map(d -> Arguments.of(k, d)));
   }
 
   @ParameterizedTest(name = "{0} pipeline, {1}")
   @MethodSource("cases")
-  void restartAfterADamagedCheckpointIsExactlyOnceAndNeedsNoRepair(Kind kind, Damage damage, EmbeddedKafka kafka,
-      EmbeddedPostgresDatabase pg) {
+  void restartAfterADamagedCheckpointIsExactlyOnceAndNeedsNoRepair(
+      Kind kind, Damage damage, EmbeddedKafka kafka, EmbeddedPostgresDatabase pg) {
     // Short names: the JDBC table and the consumer group derive from them.
     String name = "dmg-" + kind.name().toLowerCase(Locale.ROOT) + "-" + damage.ordinal();
-    ChaosRun run = new ChaosRun(kind, kafka, pg, INPUT, N, name, tmp.resolve("run")).rate(INTERVAL_MS, RATE);
+    ChaosRun run =
+        new ChaosRun(kind, kafka, pg, INPUT, N, name, tmp.resolve("run")).rate(INTERVAL_MS, RATE);
     Path checkpoint = run.dir().resolve("checkpoint");
     Path backup = tmp.resolve("older-copy");
     Path stopFile = tmp.resolve("stop");
     run.arg("stopFile", stopFile);
     long t0 = System.nanoTime();
-    Faults.withLogOnFailure(run, () -> {
-      String stopped = runThenStop(run, damage, checkpoint, backup, stopFile);
-      assertThat(run.committedInput()).as("[%s] input committed when the checkpoint is damaged", name)
-          .isLessThan(N);
-      String damaged = damage(damage, checkpoint, backup, run);
-      System.out.printf("[%s] %s: %s; %s%n", name, damage, stopped, damaged);
+    Faults.withLogOnFailure(
+        run,
+        () -> {
+          String stopped = runThenStop(run, damage, checkpoint, backup, stopFile);
+          assertThat(run.committedInput())
+              .as("[%s] input committed when the checkpoint is damaged", name)
+              .isLessThan(N);
+          String damaged = damage(damage, checkpoint, backup, run);
+          System.out.printf("[%s] %s: %s; %s%n", name, damage, stopped, damaged);
 
-      long restart = System.nanoTime();
-      run.runToCompletion(Duration.ofSeconds(90), 0, null);
-      run.assertExactlyOnce();
-      Faults.assertNoSelfExits(run);
-      String restartLog = lastRun(run.log());
-      assertThat(restartLog).as("[%s] the restarted run's log", name)
-          .contains(ChaosPipeline.STARTED)
-          .doesNotContain("CHAOS_PIPELINE_FAILED")
-          .doesNotContain("BATCH_FAILED");
-      if (damage == Damage.TORN_LAST_BATCH_LINE || damage == Damage.FLIPPED_BYTE_IN_LAST_BATCH_LINE) {
-        assertThat(restartLog).as("[%s] the bad last line is noticed and cut off", name)
-            .contains("Ignoring a torn or corrupt last entry in " + checkpoint.resolve("batches.log"));
-      }
-      System.out.printf("%s; damage %s, restart to completion %.1f s, case %.1f s%n", run.summary(), damage,
-          (System.nanoTime() - restart) / 1e9, (System.nanoTime() - t0) / 1e9);
-      System.out.printf("[%s] restart log lines of interest:%n%s%n", name, linesOfInterest(restartLog));
-    });
+          long restart = System.nanoTime();
+          run.runToCompletion(Duration.ofSeconds(90), 0, null);
+          run.assertExactlyOnce();
+          Faults.assertNoSelfExits(run);
+          String restartLog = lastRun(run.log());
+          assertThat(restartLog)
+              .as("[%s] the restarted run's log", name)
+              .contains(ChaosPipeline.STARTED)
+              .doesNotContain("CHAOS_PIPELINE_FAILED")
+              .doesNotContain("BATCH_FAILED");
+          if (damage == Damage.TORN_LAST_BATCH_LINE
+              || damage == Damage.FLIPPED_BYTE_IN_LAST_BATCH_LINE) {
+            assertThat(restartLog)
+                .as("[%s] the bad last line is noticed and cut off", name)
+                .contains(
+                    "Ignoring a torn or corrupt last entry in "
+                        + checkpoint.resolve("batches.log"));
+          }
+          System.out.printf(
+              "%s; damage %s, restart to completion %.1f s, case %.1f s%n",
+              run.summary(),
+              damage,
+              (System.nanoTime() - restart) / 1e9,
+              (System.nanoTime() - t0) / 1e9);
+          System.out.printf(
+              "[%s] restart log lines of interest:%n%s%n", name, linesOfInterest(restartLog));
+        });
   }
 
   /**
-   * Runs the pipeline over part of the input and stops it. For a damage of the newest batches.log line after
-   * its batch committed, the pipeline is stopped gracefully once batch 2 is planned (a stop file; every
-   * planned batch runs and commits, the JVM exits with 0), and the test checks that the store and commits.log
-   * hold the newest planned batch. Otherwise it is SIGKILLed once three batches committed, wherever the
-   * batches in flight stand; for {@link Damage#OLDER_COPY} the checkpoint is copied after the first committed
-   * batch. Returns what the stop left.
+   * Runs the pipeline over part of the input and stops it. For a damage of the newest batches.log
+   * line after its batch committed, the pipeline is stopped gracefully once batch 2 is planned (a
+   * stop file; every planned batch runs and commits, the JVM exits with 0), and the test checks
+   * that the store and commits.log hold the newest planned batch. Otherwise it is SIGKILLed once
+   * three batches committed, wherever the batches in flight stand; for {@link Damage#OLDER_COPY}
+   * the checkpoint is copied after the first committed batch. Returns what the stop left.
    */
-  private static String runThenStop(ChaosRun run, Damage damage, Path checkpoint, Path backup, Path stopFile) {
+  private static String runThenStop(
+      ChaosRun run, Damage damage, Path checkpoint, Path backup, Path stopFile) {
     Path batches = checkpoint.resolve("batches.log");
     Path commits = checkpoint.resolve("commits.log");
     String how;
     try (PipelineProcess p = run.launch()) {
       if (damage.needsCommittedTail) {
-        // Once batch 2 is planned: the graceful stop runs every planned batch, and a cold JVM plans several
+        // Once batch 2 is planned: the graceful stop runs every planned batch, and a cold JVM plans
+        // several
         // while it runs its first one, so waiting for commits could leave no input for the restart.
         try {
-          await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .pollInterval(Duration.ofMillis(10))
               .until(() -> !p.isAlive() || lastId(batches, false) >= 2);
         } catch (ConditionTimeoutException e) {
           throw new AssertionError("[" + run.appName() + "] batch 2 not planned within 60 s", e);
@@ -163,11 +199,17 @@ class CheckpointDamageTest {
         assertThat(p.isAlive()).as("[%s] pipeline running", run.appName()).isTrue();
         create(stopFile);
         try {
-          await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10)).until(() -> !p.isAlive());
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .pollInterval(Duration.ofMillis(10))
+              .until(() -> !p.isAlive());
         } catch (ConditionTimeoutException e) {
-          throw new AssertionError("[" + run.appName() + "] no graceful stop within 30 s of the stop file", e);
+          throw new AssertionError(
+              "[" + run.appName() + "] no graceful stop within 30 s of the stop file", e);
         }
-        assertThat(p.exitValue()).as("[%s] exit code of the gracefully stopped pipeline", run.appName()).isZero();
+        assertThat(p.exitValue())
+            .as("[%s] exit code of the gracefully stopped pipeline", run.appName())
+            .isZero();
         assertThat(p.output()).contains(ChaosPipeline.STOPPING).contains(ChaosPipeline.STOPPED);
         delete(stopFile);
         how = "stopped gracefully";
@@ -176,14 +218,19 @@ class CheckpointDamageTest {
         if (damage == Damage.OLDER_COPY) {
           awaitCommitted(run, p, 1);
           copyTree(checkpoint, backup);
-          // Until the store is past every batch the copy planned (a cold JVM plans a few ahead), so that
+          // Until the store is past every batch the copy planned (a cold JVM plans a few ahead), so
+          // that
           // the copy is behind in plans too; input is left for the restart.
           long copiedPlanned = lastId(backup.resolve("batches.log"), false);
-          target = Math.min(Math.max(run.committedInput() + 3 * PER_BATCH, (copiedPlanned + 3) * PER_BATCH),
-              N - 2 * PER_BATCH);
+          target =
+              Math.min(
+                  Math.max(run.committedInput() + 3 * PER_BATCH, (copiedPlanned + 3) * PER_BATCH),
+                  N - 2 * PER_BATCH);
         }
         awaitCommitted(run, p, target);
-        assertThat(p.kill()).as("exit code of the SIGKILLed pipeline").isEqualTo(PipelineProcess.SIGKILL_EXIT);
+        assertThat(p.kill())
+            .as("exit code of the SIGKILLed pipeline")
+            .isEqualTo(PipelineProcess.SIGKILL_EXIT);
         run.kills++;
         how = "killed at " + p.position();
       }
@@ -192,23 +239,40 @@ class CheckpointDamageTest {
     long logged = lastId(commits, true);
     long stored = run.sinkBatchId();
     if (damage.needsCommittedTail) {
-      assertThat(List.of(logged, stored)).as("[%s] commits.log's and the store's batch after the graceful stop, vs"
-          + " the newest planned batch %d", run.appName(), planned).allSatisfy(id -> assertThat(id).isEqualTo(planned));
+      assertThat(List.of(logged, stored))
+          .as(
+              "[%s] commits.log's and the store's batch after the graceful stop, vs"
+                  + " the newest planned batch %d",
+              run.appName(), planned)
+          .allSatisfy(id -> assertThat(id).isEqualTo(planned));
     }
-    return String.format("%s with batches.log at batch %d, commits.log at %d, the store at batch %d (%d of %d input"
-        + " records committed)", how, planned, logged, stored, run.committedInput(), N);
+    return String.format(
+        "%s with batches.log at batch %d, commits.log at %d, the store at batch %d (%d of %d input"
+            + " records committed)",
+        how, planned, logged, stored, run.committedInput(), N);
   }
 
   private static void awaitCommitted(ChaosRun run, PipelineProcess p, long atLeast) {
     try {
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(10))
           .until(() -> !p.isAlive() || run.committedInput() >= atLeast);
     } catch (ConditionTimeoutException e) {
-      throw new AssertionError("[" + run.appName() + "] committed input stayed below " + atLeast + " for 60 s: "
-          + run.committedInput(), e);
+      throw new AssertionError(
+          "["
+              + run.appName()
+              + "] committed input stayed below "
+              + atLeast
+              + " for 60 s: "
+              + run.committedInput(),
+          e);
     }
-    assertThat(p.isAlive()).as("[%s] pipeline running (exit code %s)", run.appName(),
-        p.isAlive() ? "-" : p.exitValue()).isTrue();
+    assertThat(p.isAlive())
+        .as(
+            "[%s] pipeline running (exit code %s)",
+            run.appName(), p.isAlive() ? "-" : p.exitValue())
+        .isTrue();
   }
 
   private static void create(Path file) {
@@ -238,8 +302,13 @@ class CheckpointDamageTest {
           int start = lastLineStart(bytes);
           int cut = start + (bytes.length - start) / 2;
           Files.write(batches, Arrays.copyOf(bytes, cut));
-          return "cut batches.log's last line (batch " + idOf(bytes, start) + ") after " + (cut - start) + " of its "
-              + (bytes.length - start) + " bytes";
+          return "cut batches.log's last line (batch "
+              + idOf(bytes, start)
+              + ") after "
+              + (cut - start)
+              + " of its "
+              + (bytes.length - start)
+              + " bytes";
         }
         case FLIPPED_BYTE_IN_LAST_BATCH_LINE -> {
           byte[] bytes = Files.readAllBytes(batches);
@@ -250,20 +319,32 @@ class CheckpointDamageTest {
           byte before = bytes[at];
           bytes[at] ^= 0x01;
           Files.write(batches, bytes);
-          return String.format("flipped byte %d of batches.log (in the line of batch %d) from '%c' to '%c'", at, id,
-              (char) before, (char) bytes[at]);
+          return String.format(
+              "flipped byte %d of batches.log (in the line of batch %d) from '%c' to '%c'",
+              at, id, (char) before, (char) bytes[at]);
         }
         case OLDER_COPY -> {
           long copiedPlanned = lastId(backup.resolve("batches.log"), false);
           long copiedCommitted = lastId(backup.resolve("commits.log"), true);
           long stored = run.sinkBatchId();
-          assertThat(copiedCommitted).as("commits.log of the older copy vs the store's batch").isLessThan(stored - 1);
-          String was = "planned through batch " + lastId(batches, false) + ", committed through "
-              + lastId(commits, true);
+          assertThat(copiedCommitted)
+              .as("commits.log of the older copy vs the store's batch")
+              .isLessThan(stored - 1);
+          String was =
+              "planned through batch "
+                  + lastId(batches, false)
+                  + ", committed through "
+                  + lastId(commits, true);
           deleteTree(checkpoint);
           copyTree(backup, checkpoint);
-          return "replaced the checkpoint (" + was + ") by the copy taken after the first commit (planned through"
-              + " batch " + copiedPlanned + ", committed through " + copiedCommitted + ")";
+          return "replaced the checkpoint ("
+              + was
+              + ") by the copy taken after the first commit (planned through"
+              + " batch "
+              + copiedPlanned
+              + ", committed through "
+              + copiedCommitted
+              + ")";
         }
         case COMMITS_LOG_DELETED -> {
           Files.delete(commits);
@@ -288,7 +369,9 @@ class CheckpointDamageTest {
   /** Where the file's last complete line starts; the file must end with a newline. */
   private static int lastLineStart(byte[] bytes) {
     assertThat(bytes.length).as("batches.log size").isGreaterThan(10);
-    assertThat(bytes[bytes.length - 1]).as("batches.log ends with a complete line").isEqualTo((byte) '\n');
+    assertThat(bytes[bytes.length - 1])
+        .as("batches.log ends with a complete line")
+        .isEqualTo((byte) '\n');
     int i = bytes.length - 2;
     while (i >= 0 && bytes[i] != '\n') {
       i--;
@@ -297,13 +380,15 @@ class CheckpointDamageTest {
   }
 
   private static long idOf(byte[] bytes, int lineStart) {
-    Matcher m = BATCH_ID.matcher(new String(bytes, lineStart, bytes.length - lineStart, StandardCharsets.UTF_8));
+    Matcher m =
+        BATCH_ID.matcher(
+            new String(bytes, lineStart, bytes.length - lineStart, StandardCharsets.UTF_8));
     return m.find() ? Long.parseLong(m.group(1)) : -1;
   }
 
   /**
-   * The batch id of the last complete line of a checkpoint log ({@code max}: the highest id of all its
-   * lines), -1 when it has none or does not exist.
+   * The batch id of the last complete line of a checkpoint log ({@code max}: the highest id of all
+   * its lines), -1 when it has none or does not exist.
    */
   static long lastId(Path log, boolean max) {
     if (!Files.exists(log)) {
@@ -371,10 +456,18 @@ class CheckpointDamageTest {
   }
 
   private static String linesOfInterest(String log) {
-    return String.join("\n", log.lines()
-        .filter(l -> l.contains(" WARN ") || l.contains("replays") || l.contains("replaying")
-            || l.contains("continues") || l.contains("starts at") || l.contains("new batches continue"))
-        .map(l -> "  " + l)
-        .toList());
+    return String.join(
+        "\n",
+        log.lines()
+            .filter(
+                l ->
+                    l.contains(" WARN ")
+                        || l.contains("replays")
+                        || l.contains("replaying")
+                        || l.contains("continues")
+                        || l.contains("starts at")
+                        || l.contains("new batches continue"))
+            .map(l -> "  " + l)
+            .toList());
   }
 }

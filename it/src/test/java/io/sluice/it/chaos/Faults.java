@@ -5,16 +5,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Shared assertions of the fault-injection tests. */
 final class Faults {
 
-  private Faults() {
-  }
+  private Faults() {}
 
-  /** Runs {@code body}; on an assertion failure or error, adds the tail of the pipeline's log to the message. */
+  /**
+   * Runs {@code body}; on an assertion failure or error, adds the tail of the pipeline's log to the
+   * message.
+   */
   static void withLogOnFailure(ChaosRun run, Runnable body) {
     try {
       body.run();
     } catch (AssertionError | RuntimeException e) {
-      AssertionError wrapped = new AssertionError(e.getMessage() + "\n" + run.summary()
-          + "\n----- pipeline log tail (" + run.log() + ") -----\n" + PipelineProcess.tail(run.log(), 80), e);
+      AssertionError wrapped =
+          new AssertionError(
+              e.getMessage()
+                  + "\n"
+                  + run.summary()
+                  + "\n----- pipeline log tail ("
+                  + run.log()
+                  + ") -----\n"
+                  + PipelineProcess.tail(run.log(), 80),
+              e);
       throw wrapped;
     }
   }

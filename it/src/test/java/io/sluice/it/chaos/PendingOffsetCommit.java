@@ -10,15 +10,14 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * A committer that dies inside its transaction: begins a transaction with the given transactional id,
- * adds offsets of a consumer group to it, prints {@code READY} and waits to be SIGKILLed, leaving the group's
- * offsets pending until the broker times the transaction out. Arguments: bootstrap servers, transactional
- * id, group, then {@code topic:partition:offset} entries.
+ * A committer that dies inside its transaction: begins a transaction with the given transactional
+ * id, adds offsets of a consumer group to it, prints {@code READY} and waits to be SIGKILLed,
+ * leaving the group's offsets pending until the broker times the transaction out. Arguments:
+ * bootstrap servers, transactional id, group, then {@code topic:partition:offset} entries.
  */
 public final class PendingOffsetCommit {
 
-  private PendingOffsetCommit() {
-  }
+  private PendingOffsetCommit() {}
 
   /** Runs until killed. */
   public static void main(String[] args) throws Exception {
@@ -30,7 +29,9 @@ public final class PendingOffsetCommit {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (int i = 3; i < args.length; i++) {
       String[] p = args[i].split(":");
-      offsets.put(new TopicPartition(p[0], Integer.parseInt(p[1])), new OffsetAndMetadata(Long.parseLong(p[2])));
+      offsets.put(
+          new TopicPartition(p[0], Integer.parseInt(p[1])),
+          new OffsetAndMetadata(Long.parseLong(p[2])));
     }
     KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config);
     producer.initTransactions();

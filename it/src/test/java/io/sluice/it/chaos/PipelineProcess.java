@@ -12,16 +12,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One run of {@link ChaosPipeline} in a child JVM started from this JVM's own java executable and class
- * path, with a small heap, its stdout and stderr appended to a log file. Not thread-safe: one test thread
- * owns it.
+ * One run of {@link ChaosPipeline} in a child JVM started from this JVM's own java executable and
+ * class path, with a small heap, its stdout and stderr appended to a log file. Not thread-safe: one
+ * test thread owns it.
  */
 final class PipelineProcess implements AutoCloseable {
 
   /** Exit code of a JVM killed by SIGKILL (128 + 9). */
   static final int SIGKILL_EXIT = 137;
 
-  private static final Pattern BATCH_EVENT = Pattern.compile("^BATCH_(STARTED|COMPLETED|FAILED) (\\d+)");
+  private static final Pattern BATCH_EVENT =
+      Pattern.compile("^BATCH_(STARTED|COMPLETED|FAILED) (\\d+)");
 
   private final Process process;
   private final Path log;
@@ -38,7 +39,9 @@ final class PipelineProcess implements AutoCloseable {
     return start(ChaosPipeline.class, args, log);
   }
 
-  /** Starts {@code mainClass} with {@code args} in a child JVM, appending its output to {@code log}. */
+  /**
+   * Starts {@code mainClass} with {@code args} in a child JVM, appending its output to {@code log}.
+   */
   static PipelineProcess start(Class<?> mainClass, List<String> args, Path log) {
     List<String> command = new ArrayList<>();
     command.add(javaExecutable());
@@ -51,12 +54,17 @@ final class PipelineProcess implements AutoCloseable {
     command.addAll(args);
     try {
       long start = Files.exists(log) ? Files.size(log) : 0;
-      Files.writeString(log, "===== start " + String.join(" ", args) + "\n", StandardCharsets.UTF_8,
-          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-      Process p = new ProcessBuilder(command)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-          .start();
+      Files.writeString(
+          log,
+          "===== start " + String.join(" ", args) + "\n",
+          StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
       return new PipelineProcess(p, log, start);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the pipeline JVM", e);
@@ -64,7 +72,9 @@ final class PipelineProcess implements AutoCloseable {
   }
 
   private static String javaExecutable() {
-    return ProcessHandle.current().info().command()
+    return ProcessHandle.current()
+        .info()
+        .command()
         .orElseGet(() -> Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 
@@ -86,7 +96,8 @@ final class PipelineProcess implements AutoCloseable {
     process.destroyForcibly();
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("pipeline " + process.pid() + " did not die within 30 s of SIGKILL");
+        throw new IllegalStateException(
+            "pipeline " + process.pid() + " did not die within 30 s of SIGKILL");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -107,8 +118,9 @@ final class PipelineProcess implements AutoCloseable {
   }
 
   /**
-   * Where this run stood when it ended: {@code "mid-batch <id>"} when the last batch event printed is a
-   * start, {@code "between batches (after <id>)"} after a completion, {@code "before the first batch"}.
+   * Where this run stood when it ended: {@code "mid-batch <id>"} when the last batch event printed
+   * is a start, {@code "between batches (after <id>)"} after a completion, {@code "before the first
+   * batch"}.
    */
   String position() {
     String last = null;

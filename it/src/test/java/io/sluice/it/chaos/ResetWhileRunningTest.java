@@ -48,17 +48,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * {@code sluice offsets reset --execute} while the stream runs, for every store and every committer of the
- * offsets: the running driver is fenced. Its next commit is refused ({@link OffsetFencedException}: the
- * batch's ranges no longer begin at the committed position), the context stops with that failure, the reset
- * position stays in the store, and a restart on the same checkpoint continues from the reset. The reset runs
- * through the command line's in-process entry point {@link SluiceCli#run}, as an operator would run it.
+ * {@code sluice offsets reset --execute} while the stream runs, for every store and every committer
+ * of the offsets: the running driver is fenced. Its next commit is refused ({@link
+ * OffsetFencedException}: the batch's ranges no longer begin at the committed position), the
+ * context stops with that failure, the reset position stays in the store, and a restart on the same
+ * checkpoint continues from the reset. The reset runs through the command line's in-process entry
+ * point {@link SluiceCli#run}, as an operator would run it.
  *
- * <p>Each case: batch 0 reads offsets [0, 10) of both partitions and commits; the reset moves the group to
- * partition 0 at 3 and partition 1 at 4; five more records per partition arrive; batch 1 (ranges from 10) must
- * be refused; the restart's first batch reads [3, 15) and [4, 15).
+ * <p>Each case: batch 0 reads offsets [0, 10) of both partitions and commits; the reset moves the
+ * group to partition 0 at 3 and partition 1 at 4; five more records per partition arrive; batch 1
+ * (ranges from 10) must be refused; the restart's first batch reads [3, 15) and [4, 15).
  */
-@ExtendWith({EmbeddedKafkaExtension.class, EmbeddedZooKeeperExtension.class, EmbeddedPostgresExtension.class})
+@ExtendWith({
+  EmbeddedKafkaExtension.class,
+  EmbeddedZooKeeperExtension.class,
+  EmbeddedPostgresExtension.class
+})
 class ResetWhileRunningTest {
 
   static final int FIRST = 10;
@@ -66,8 +71,7 @@ class ResetWhileRunningTest {
   static final long RESET_P0 = 3;
   static final long RESET_P1 = 4;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   /** Where the stream's offsets live and who commits them. */
   enum Committer {
@@ -81,7 +85,10 @@ class ResetWhileRunningTest {
     JDBC_STORE("jdbc"),
     /** The JdbcSink commits rows and offsets to the JDBC store in one transaction. */
     JDBC_SINK("jdbc"),
-    /** The exactly-once KafkaSink commits records and offsets to the consumer group in one transaction. */
+    /**
+     * The exactly-once KafkaSink commits records and offsets to the consumer group in one
+     * transaction.
+     */
     KAFKA_SINK("kafka"),
     /** No store: the stream commits to its Kafka consumer group. */
     KAFKA_GROUP("kafka");
@@ -107,7 +114,11 @@ class ResetWhileRunningTest {
     final String group;
     final Path fileStoreDir;
 
-    Case(Committer committer, EmbeddedKafka kafka, EmbeddedZooKeeper zk, EmbeddedPostgresDatabase pg) {
+    Case(
+        Committer committer,
+        EmbeddedKafka kafka,
+        EmbeddedZooKeeper zk,
+        EmbeddedPostgresDatabase pg) {
       this.committer = committer;
       this.kafka = kafka;
       this.zk = zk;
@@ -125,10 +136,14 @@ class ResetWhileRunningTest {
       return topic + "-out";
     }
 
-    /** A new store of the case's kind, or null for the Kafka sink and group (the consumer group is the place). */
+    /**
+     * A new store of the case's kind, or null for the Kafka sink and group (the consumer group is
+     * the place).
+     */
     OffsetStore store() {
       return switch (committer) {
-        case KAFKA_STORE -> OffsetStores.kafka(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+        case KAFKA_STORE ->
+            OffsetStores.kafka(Map.of("bootstrap.servers", kafka.bootstrapServers()));
         case ZOOKEEPER_STORE -> OffsetStores.zookeeper(zk.connectString());
         case FILE_STORE -> OffsetStores.file(fileStoreDir);
         case JDBC_STORE, JDBC_SINK -> OffsetStores.jdbc(pg.dataSource());
@@ -136,12 +151,16 @@ class ResetWhileRunningTest {
       };
     }
 
-    /** The group's committed positions in the case's store (for Kafka: the consumer group), read afresh. */
+    /**
+     * The group's committed positions in the case's store (for Kafka: the consumer group), read
+     * afresh.
+     */
     Map<TopicPartition, Long> committed() {
       Map<TopicPartition, Long> out = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
       OffsetStore store = store();
       if (store == null) {
-        for (Map.Entry<TopicPartition, OffsetAndMetadata> e : kafka.committedOffsets(group).entrySet()) {
+        for (Map.Entry<TopicPartition, OffsetAndMetadata> e :
+            kafka.committedOffsets(group).entrySet()) {
           if (e.getValue() != null) {
             out.put(e.getKey(), e.getValue().offset());
           }
@@ -160,8 +179,15 @@ class ResetWhileRunningTest {
         case "kafka" -> a.addAll(List.of("--bootstrap-servers", kafka.bootstrapServers()));
         case "zookeeper" -> a.addAll(List.of("--zookeeper", zk.connectString()));
         case "file" -> a.addAll(List.of("--dir", fileStoreDir.toString()));
-        case "jdbc" -> a.addAll(List.of("--jdbc-url", pg.jdbcUrl(), "--jdbc-user", pg.user(), "--jdbc-password",
-            pg.password()));
+        case "jdbc" ->
+            a.addAll(
+                List.of(
+                    "--jdbc-url",
+                    pg.jdbcUrl(),
+                    "--jdbc-user",
+                    pg.user(),
+                    "--jdbc-password",
+                    pg.password()));
         default -> throw new IllegalArgumentException(committer.cliStore);
       }
       return a;
@@ -203,25 +229,31 @@ class ResetWhileRunningTest {
       if (store != null) {
         options.offsetStore(store);
       }
-      DStream<ConsumerRecord<String, String>> stream = KafkaDirect.createDirectStream(pipeline.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(c.topic), params), options.build());
+      DStream<ConsumerRecord<String, String>> stream =
+          KafkaDirect.createDirectStream(
+              pipeline.ctx,
+              ConsumerStrategies.<String, String>subscribe(List.of(c.topic), params),
+              options.build());
       if (c.committer == Committer.JDBC_SINK) {
-        stream.writeTo(JdbcSink.<ConsumerRecord<String, String>>builder()
-            .dataSource(c.pg.dataSource())
-            .sql("INSERT INTO " + c.table() + " (v) VALUES (?)")
-            .binder((ps, r) -> ps.setString(1, r.value()))
-            .offsetStore((JdbcOffsetStore) store)
-            .name("reset-rows")
-            .build());
+        stream.writeTo(
+            JdbcSink.<ConsumerRecord<String, String>>builder()
+                .dataSource(c.pg.dataSource())
+                .sql("INSERT INTO " + c.table() + " (v) VALUES (?)")
+                .binder((ps, r) -> ps.setString(1, r.value()))
+                .offsetStore((JdbcOffsetStore) store)
+                .name("reset-rows")
+                .build());
       } else if (c.committer == Committer.KAFKA_SINK) {
-        stream.writeTo(KafkaSink.<ConsumerRecord<String, String>>builder()
-            .producerConfig(Map.of("bootstrap.servers", c.kafka.bootstrapServers()))
-            .keySerializer(new StringSerializer())
-            .valueSerializer(new StringSerializer())
-            .record(r -> new ProducerRecord<>(c.outputTopic(), r.partition(), r.key(), r.value()))
-            .exactlyOnce()
-            .name("reset-out")
-            .build());
+        stream.writeTo(
+            KafkaSink.<ConsumerRecord<String, String>>builder()
+                .producerConfig(Map.of("bootstrap.servers", c.kafka.bootstrapServers()))
+                .keySerializer(new StringSerializer())
+                .valueSerializer(new StringSerializer())
+                .record(
+                    r -> new ProducerRecord<>(c.outputTopic(), r.partition(), r.key(), r.value()))
+                .exactlyOnce()
+                .name("reset-out")
+                .build());
       }
       pipeline.record(stream);
       pipeline.ctx.start();
@@ -255,8 +287,9 @@ class ResetWhileRunningTest {
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(Committer.class)
-  void aResetWhileRunningFencesTheDriverKeepsTheResetAndTheRestartContinuesFromIt(Committer committer,
-      EmbeddedKafka kafka, EmbeddedZooKeeper zk, EmbeddedPostgresDatabase pg) throws Exception {
+  void aResetWhileRunningFencesTheDriverKeepsTheResetAndTheRestartContinuesFromIt(
+      Committer committer, EmbeddedKafka kafka, EmbeddedZooKeeper zk, EmbeddedPostgresDatabase pg)
+      throws Exception {
     Case c = new Case(committer, kafka, zk, pg);
     kafka.createTopic(c.topic, 2);
     if (committer == Committer.JDBC_SINK) {
@@ -271,41 +304,60 @@ class ResetWhileRunningTest {
 
     try (Run first = start(c, checkpoint)) {
       Seen batch0 = first.pipeline.runBatch();
-      assertThat(batch0.ranges()).containsExactlyInAnyOrder(new OffsetRange(c.topic, 0, 0, FIRST),
-          new OffsetRange(c.topic, 1, 0, FIRST));
-      assertThat(c.committed()).containsExactlyInAnyOrderEntriesOf(Map.of(c.p(0), (long) FIRST, c.p(1), (long) FIRST));
+      assertThat(batch0.ranges())
+          .containsExactlyInAnyOrder(
+              new OffsetRange(c.topic, 0, 0, FIRST), new OffsetRange(c.topic, 1, 0, FIRST));
+      assertThat(c.committed())
+          .containsExactlyInAnyOrderEntriesOf(Map.of(c.p(0), (long) FIRST, c.p(1), (long) FIRST));
 
       List<String> args = new ArrayList<>(List.of("offsets", "reset"));
       args.addAll(c.cliStoreArgs());
-      args.addAll(List.of("--group", c.group, "--topic", c.topic, "--to-offset", "0:" + RESET_P0 + ",1:" + RESET_P1,
-          "--execute"));
+      args.addAll(
+          List.of(
+              "--group",
+              c.group,
+              "--topic",
+              c.topic,
+              "--to-offset",
+              "0:" + RESET_P0 + ",1:" + RESET_P1,
+              "--execute"));
       StringWriter out = new StringWriter();
       StringWriter err = new StringWriter();
-      int code = SluiceCli.run(new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
-      assertThat(code).as("exit code of sluice %s; stdout:%n%s%nstderr:%n%s", String.join(" ", args), out, err)
+      int code =
+          SluiceCli.run(new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
+      assertThat(code)
+          .as("exit code of sluice %s; stdout:%n%s%nstderr:%n%s", String.join(" ", args), out, err)
           .isZero();
-      assertThat(c.committed()).as("positions right after the reset").containsExactlyInAnyOrderEntriesOf(reset);
+      assertThat(c.committed())
+          .as("positions right after the reset")
+          .containsExactlyInAnyOrderEntriesOf(reset);
 
       produce(c, FIRST, FIRST + MORE);
       failure = first.pipeline.failBatch();
       StreamingContext ctx = first.pipeline.ctx;
       assertThatThrownBy(() -> ctx.awaitTermination(Duration.ofSeconds(30)))
-          .as("the context stops with the batch's failure").isInstanceOf(BatchFailedException.class);
+          .as("the context stops with the batch's failure")
+          .isInstanceOf(BatchFailedException.class);
       assertThat(ctx.state()).isEqualTo(StreamingContext.State.STOPPED);
     }
-    assertThat(c.committed()).as("the reset is not overwritten by the fenced driver")
+    assertThat(c.committed())
+        .as("the reset is not overwritten by the fenced driver")
         .containsExactlyInAnyOrderEntriesOf(reset);
 
     try (Run second = start(c, checkpoint)) {
       Seen next = second.pipeline.runBatch();
-      assertThat(next.ranges()).as("the restart's first batch").containsExactlyInAnyOrder(
-          new OffsetRange(c.topic, 0, RESET_P0, FIRST + MORE), new OffsetRange(c.topic, 1, RESET_P1, FIRST + MORE));
+      assertThat(next.ranges())
+          .as("the restart's first batch")
+          .containsExactlyInAnyOrder(
+              new OffsetRange(c.topic, 0, RESET_P0, FIRST + MORE),
+              new OffsetRange(c.topic, 1, RESET_P1, FIRST + MORE));
       List<String> expected = new ArrayList<>(values(0, (int) RESET_P0, FIRST + MORE));
       expected.addAll(values(1, (int) RESET_P1, FIRST + MORE));
       assertThat(next.values()).containsExactlyInAnyOrderElementsOf(expected);
     }
-    assertThat(c.committed()).containsExactlyInAnyOrderEntriesOf(
-        Map.of(c.p(0), (long) FIRST + MORE, c.p(1), (long) FIRST + MORE));
+    assertThat(c.committed())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(c.p(0), (long) FIRST + MORE, c.p(1), (long) FIRST + MORE));
 
     // The transactional sinks wrote batch 0 and the restart's batch, nothing of the fenced batch.
     List<String> written = new ArrayList<>(values(0, 0, FIRST));
@@ -313,13 +365,16 @@ class ResetWhileRunningTest {
     written.addAll(values(0, (int) RESET_P0, FIRST + MORE));
     written.addAll(values(1, (int) RESET_P1, FIRST + MORE));
     if (committer == Committer.JDBC_SINK) {
-      assertThat(strings(pg, "SELECT v FROM " + c.table())).containsExactlyInAnyOrderElementsOf(written);
+      assertThat(strings(pg, "SELECT v FROM " + c.table()))
+          .containsExactlyInAnyOrderElementsOf(written);
     } else if (committer == Committer.KAFKA_SINK) {
-      assertThat(kafka.consumeAll(c.outputTopic(), true)).extracting(ConsumerRecord::value)
+      assertThat(kafka.consumeAll(c.outputTopic(), true))
+          .extracting(ConsumerRecord::value)
           .containsExactlyInAnyOrderElementsOf(written);
     }
 
-    // Last, so that a store that refuses the commit for another reason (a batch id the reset took) still
+    // Last, so that a store that refuses the commit for another reason (a batch id the reset took)
+    // still
     // shows that everything else holds: the fence is by offsets, with its own message.
     OffsetFencedException fenced = causeOfType(failure, OffsetFencedException.class);
     assertThat(fenced).as("the refused commit").hasMessageContaining("another driver or a reset");
@@ -338,14 +393,17 @@ class ResetWhileRunningTest {
   }
 
   private static void sql(EmbeddedPostgresDatabase pg, String statement) throws SQLException {
-    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement()) {
       s.execute(statement);
     }
   }
 
-  private static List<String> strings(EmbeddedPostgresDatabase pg, String query) throws SQLException {
+  private static List<String> strings(EmbeddedPostgresDatabase pg, String query)
+      throws SQLException {
     List<String> out = new ArrayList<>();
-    try (Connection c = pg.dataSource().getConnection(); Statement s = c.createStatement();
+    try (Connection c = pg.dataSource().getConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(query)) {
       while (rs.next()) {
         out.add(rs.getString(1));

@@ -3,8 +3,8 @@ package io.sluice.kafka.direct;
 import io.sluice.engine.TerminalException;
 
 /**
- * A record's key or value could not be deserialized and the stream's {@link ErrorPolicy} is
- * {@link ErrorPolicy#fail()}. The message names topic, partition and offset, so the record can be
+ * A record's key or value could not be deserialized and the stream's {@link ErrorPolicy} is {@link
+ * ErrorPolicy#fail()}. The message names topic, partition and offset, so the record can be
  * inspected or skipped by restarting after it. Terminal: a retry would fail the same way.
  */
 public class BadRecordException extends TerminalException {
@@ -17,8 +17,17 @@ public class BadRecordException extends TerminalException {
 
   /** Creates the exception for the record at {@code topic-partition@offset}. */
   public BadRecordException(String topic, int partition, long offset, Throwable cause) {
-    super("cannot deserialize the record at " + topic + "-" + partition + " offset " + offset + ": " + cause
-        + " (use onBadRecord(ErrorPolicy.skip()) or ErrorPolicy.deadLetter(topic) to route bad records)", cause);
+    super(
+        "cannot deserialize the record at "
+            + topic
+            + "-"
+            + partition
+            + " offset "
+            + offset
+            + ": "
+            + cause
+            + " (use onBadRecord(ErrorPolicy.skip()) or ErrorPolicy.deadLetter(topic) to route bad records)",
+        cause);
     this.topic = topic;
     this.partition = partition;
     this.offset = offset;

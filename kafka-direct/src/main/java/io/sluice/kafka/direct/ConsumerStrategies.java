@@ -19,10 +19,11 @@ public final class ConsumerStrategies {
   private ConsumerStrategies() {}
 
   /**
-   * Every partition of the named topics. A topic that does not exist yet is read from its
-   * earliest offset once it appears; meanwhile the stream warns at start and once a minute.
+   * Every partition of the named topics. A topic that does not exist yet is read from its earliest
+   * offset once it appears; meanwhile the stream warns at start and once a minute.
    */
-  public static <K, V> ConsumerStrategy<K, V> subscribe(Collection<String> topics, Map<String, Object> kafkaParams) {
+  public static <K, V> ConsumerStrategy<K, V> subscribe(
+      Collection<String> topics, Map<String, Object> kafkaParams) {
     Set<String> names = Set.copyOf(Objects.requireNonNull(topics, "topics must not be null"));
     if (names.isEmpty()) {
       throw new IllegalArgumentException("topics must not be empty");
@@ -44,18 +45,23 @@ public final class ConsumerStrategies {
     };
   }
 
-  /** Every partition of every topic whose whole name matches {@code pattern}, including topics created later. */
-  public static <K, V> ConsumerStrategy<K, V> subscribePattern(Pattern pattern, Map<String, Object> kafkaParams) {
+  /**
+   * Every partition of every topic whose whole name matches {@code pattern}, including topics
+   * created later.
+   */
+  public static <K, V> ConsumerStrategy<K, V> subscribePattern(
+      Pattern pattern, Map<String, Object> kafkaParams) {
     Objects.requireNonNull(pattern, "pattern must not be null");
     return new Strategy<>("subscribePattern[" + pattern.pattern() + "]", kafkaParams) {
       @Override
       public Set<TopicPartition> select(Map<String, List<PartitionInfo>> all) {
         Set<TopicPartition> out = new HashSet<>();
-        all.forEach((topic, infos) -> {
-          if (pattern.matcher(topic).matches()) {
-            addPartitions(out, infos);
-          }
-        });
+        all.forEach(
+            (topic, infos) -> {
+              if (pattern.matcher(topic).matches()) {
+                addPartitions(out, infos);
+              }
+            });
         return out;
       }
     };
@@ -65,8 +71,10 @@ public final class ConsumerStrategies {
    * Exactly these partitions; a named partition that does not exist yet is read once it appears.
    * The stream warns at start and once a minute while a named topic does not exist.
    */
-  public static <K, V> ConsumerStrategy<K, V> assign(Collection<TopicPartition> partitions, Map<String, Object> kafkaParams) {
-    Set<TopicPartition> fixed = new LinkedHashSet<>(Objects.requireNonNull(partitions, "partitions must not be null"));
+  public static <K, V> ConsumerStrategy<K, V> assign(
+      Collection<TopicPartition> partitions, Map<String, Object> kafkaParams) {
+    Set<TopicPartition> fixed =
+        new LinkedHashSet<>(Objects.requireNonNull(partitions, "partitions must not be null"));
     if (fixed.isEmpty()) {
       throw new IllegalArgumentException("partitions must not be empty");
     }
@@ -109,7 +117,8 @@ public final class ConsumerStrategies {
       this.description = description;
       Objects.requireNonNull(params, "kafkaParams must not be null");
       if (params.get("bootstrap.servers") == null) {
-        throw new IllegalArgumentException("kafkaParams must set bootstrap.servers, were " + params.keySet());
+        throw new IllegalArgumentException(
+            "kafkaParams must set bootstrap.servers, were " + params.keySet());
       }
       this.params = Map.copyOf(params);
     }

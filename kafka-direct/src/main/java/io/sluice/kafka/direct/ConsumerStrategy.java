@@ -7,8 +7,8 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Which topic-partitions a direct stream reads, and the Kafka parameters it reads them with.
- * Built through {@link ConsumerStrategies}. The stream asks again at every batch, so topics and
+ * Which topic-partitions a direct stream reads, and the Kafka parameters it reads them with. Built
+ * through {@link ConsumerStrategies}. The stream asks again at every batch, so topics and
  * partitions created later are picked up at the next batch (and started at their earliest offset).
  *
  * @param <K> the key type the stream's {@code key.deserializer} produces

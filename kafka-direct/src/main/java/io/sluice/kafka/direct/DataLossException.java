@@ -4,9 +4,9 @@ import io.sluice.engine.TerminalException;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Offsets a stream had to read are not in the partition's log, and the stream's {@link DataLossPolicy}
- * is {@link DataLossPolicy#FAIL}. Terminal (no task retry). The {@link #reason()} and the message
- * tell the cases apart, because the way out differs:
+ * Offsets a stream had to read are not in the partition's log, and the stream's {@link
+ * DataLossPolicy} is {@link DataLossPolicy#FAIL}. Terminal (no task retry). The {@link #reason()}
+ * and the message tell the cases apart, because the way out differs:
  *
  * <ul>
  *   <li>{@link Reason#BEFORE_LOG_START}: retention or {@code deleteRecords} removed the offsets;
@@ -23,9 +23,14 @@ public class DataLossException extends TerminalException {
 
   /** Where the expected offset lies relative to the partition's log. */
   public enum Reason {
-    /** The expected offset is below the log start: deleted by retention or {@code deleteRecords}. */
+    /**
+     * The expected offset is below the log start: deleted by retention or {@code deleteRecords}.
+     */
     BEFORE_LOG_START,
-    /** The expected offset is above the log end: the topic was recreated or truncated, or a reset went past the end. */
+    /**
+     * The expected offset is above the log end: the topic was recreated or truncated, or a reset
+     * went past the end.
+     */
     AFTER_LOG_END,
     /** The partition disappeared. */
     PARTITION_GONE
@@ -37,10 +42,12 @@ public class DataLossException extends TerminalException {
   private final long availableUntil;
 
   /**
-   * Creates the exception; {@code availableFrom} and {@code availableUntil} are -1 for a partition that is gone. An
-   * expected offset at or above {@code availableFrom} is taken to be past the log end.
+   * Creates the exception; {@code availableFrom} and {@code availableUntil} are -1 for a partition
+   * that is gone. An expected offset at or above {@code availableFrom} is taken to be past the log
+   * end.
    */
-  public DataLossException(TopicPartition topicPartition, long expectedOffset, long availableFrom, long availableUntil) {
+  public DataLossException(
+      TopicPartition topicPartition, long expectedOffset, long availableFrom, long availableUntil) {
     super(message(topicPartition, expectedOffset, availableFrom, availableUntil));
     this.topicPartition = topicPartition;
     this.expectedOffset = expectedOffset;
@@ -56,17 +63,49 @@ public class DataLossException extends TerminalException {
   }
 
   private static String message(TopicPartition tp, long expected, long from, long until) {
-    String holds = "data loss on " + tp + ": expected offset " + expected + " next, but the log holds only offsets ["
-        + from + ", " + until + "): offset " + expected;
+    String holds =
+        "data loss on "
+            + tp
+            + ": expected offset "
+            + expected
+            + " next, but the log holds only offsets ["
+            + from
+            + ", "
+            + until
+            + "): offset "
+            + expected;
     return switch (reason(expected, from)) {
-      case PARTITION_GONE -> "data loss on " + tp + ": the partition disappeared while the stream expected offset "
-          + expected + " next; set dataLossPolicy(SKIP) to continue without it";
-      case BEFORE_LOG_START -> holds + " is before the log start " + from + " (retention or deleteRecords removed"
-          + " offsets [" + expected + ", " + from + ")); set dataLossPolicy(SKIP) to skip to " + from
-          + ", or restart from a valid position";
-      case AFTER_LOG_END -> holds + " is after the log end " + until + " (the topic was recreated or truncated, or a"
-          + " reset went past the end); check the topic, then restart from a valid position (dataLossPolicy(SKIP)"
-          + " would continue at the log end " + until + " without reading offsets [" + from + ", " + until + "))";
+      case PARTITION_GONE ->
+          "data loss on "
+              + tp
+              + ": the partition disappeared while the stream expected offset "
+              + expected
+              + " next; set dataLossPolicy(SKIP) to continue without it";
+      case BEFORE_LOG_START ->
+          holds
+              + " is before the log start "
+              + from
+              + " (retention or deleteRecords removed"
+              + " offsets ["
+              + expected
+              + ", "
+              + from
+              + ")); set dataLossPolicy(SKIP) to skip to "
+              + from
+              + ", or restart from a valid position";
+      case AFTER_LOG_END ->
+          holds
+              + " is after the log end "
+              + until
+              + " (the topic was recreated or truncated, or a"
+              + " reset went past the end); check the topic, then restart from a valid position (dataLossPolicy(SKIP)"
+              + " would continue at the log end "
+              + until
+              + " without reading offsets ["
+              + from
+              + ", "
+              + until
+              + "))";
     };
   }
 
@@ -90,7 +129,9 @@ public class DataLossException extends TerminalException {
     return availableFrom;
   }
 
-  /** The log end (or last stable) offset when the loss was found, or -1 when the partition is gone. */
+  /**
+   * The log end (or last stable) offset when the loss was found, or -1 when the partition is gone.
+   */
   public long availableUntil() {
     return availableUntil;
   }

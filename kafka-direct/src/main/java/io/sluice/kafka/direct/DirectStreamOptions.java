@@ -9,15 +9,21 @@ import java.util.OptionalLong;
 
 /**
  * Immutable settings of one direct stream, built with {@link #builder()} and validated once in
- * {@link Builder#build()}. Changing a builder after {@code build()} does not reach a running stream.
+ * {@link Builder#build()}. Changing a builder after {@code build()} does not reach a running
+ * stream.
  */
 public final class DirectStreamOptions {
 
   /** The default {@link Builder#pollTimeout(Duration)}: 10 seconds. */
   public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofSeconds(10);
+
   /** The default {@link Builder#consumerIdleTimeout(Duration)}: 2 minutes. */
   public static final Duration DEFAULT_CONSUMER_IDLE_TIMEOUT = Duration.ofMinutes(2);
-  /** The first batches' total rate under backpressure when no {@link Builder#initialRate(long)} is set, records/s. */
+
+  /**
+   * The first batches' total rate under backpressure when no {@link Builder#initialRate(long)} is
+   * set, records/s.
+   */
   public static final long DEFAULT_BACKPRESSURE_INITIAL_RATE = 10_000;
 
   private final String name;
@@ -71,7 +77,10 @@ public final class DirectStreamOptions {
     return Optional.ofNullable(startingOffsets);
   }
 
-  /** The store committed at the end of every successful batch, or empty to commit to the Kafka consumer group. */
+  /**
+   * The store committed at the end of every successful batch, or empty to commit to the Kafka
+   * consumer group.
+   */
   public Optional<OffsetStore> offsetStore() {
     return Optional.ofNullable(offsetStore);
   }
@@ -81,19 +90,24 @@ public final class DirectStreamOptions {
     return maxRatePerPartition > 0 ? OptionalLong.of(maxRatePerPartition) : OptionalLong.empty();
   }
 
-  /** The fewest records per second granted to a partition with lag under backpressure (at least one per batch). */
+  /**
+   * The fewest records per second granted to a partition with lag under backpressure (at least one
+   * per batch).
+   */
   public long minRatePerPartition() {
     return minRatePerPartition;
   }
 
-  /** The total rate (records/s) of batches planned before the first backpressure update, or empty. */
+  /**
+   * The total rate (records/s) of batches planned before the first backpressure update, or empty.
+   */
   public OptionalLong initialRate() {
     return initialRate > 0 ? OptionalLong.of(initialRate) : OptionalLong.empty();
   }
 
   /**
-   * Whether the stream follows the context's rate estimator: empty follows the context
-   * (updates are applied when the context sends them), {@code false} ignores them.
+   * Whether the stream follows the context's rate estimator: empty follows the context (updates are
+   * applied when the context sends them), {@code false} ignores them.
    */
   public Optional<Boolean> backpressure() {
     return Optional.ofNullable(backpressure);
@@ -111,8 +125,8 @@ public final class DirectStreamOptions {
 
   /**
    * How long a task may make no progress reading its range before it fails; also how long each of
-   * the driver's metadata, offset and commit calls may block, and so how long the context's
-   * {@code start()} waits for an unreachable cluster before it fails with a {@link StreamStartException}.
+   * the driver's metadata, offset and commit calls may block, and so how long the context's {@code
+   * start()} waits for an unreachable cluster before it fails with a {@link StreamStartException}.
    */
   public Duration pollTimeout() {
     return pollTimeout;
@@ -125,11 +139,27 @@ public final class DirectStreamOptions {
 
   @Override
   public String toString() {
-    return "DirectStreamOptions[name=" + name + ", startingOffsets=" + startingOffsets + ", offsetStore="
-        + (offsetStore == null ? null : offsetStore.describe()) + ", maxRatePerPartition=" + maxRatePerPartition
-        + ", minRatePerPartition=" + minRatePerPartition + ", initialRate=" + initialRate + ", backpressure="
-        + backpressure + ", dataLossPolicy=" + dataLossPolicy + ", errorPolicy=" + errorPolicy + ", pollTimeout="
-        + pollTimeout + "]";
+    return "DirectStreamOptions[name="
+        + name
+        + ", startingOffsets="
+        + startingOffsets
+        + ", offsetStore="
+        + (offsetStore == null ? null : offsetStore.describe())
+        + ", maxRatePerPartition="
+        + maxRatePerPartition
+        + ", minRatePerPartition="
+        + minRatePerPartition
+        + ", initialRate="
+        + initialRate
+        + ", backpressure="
+        + backpressure
+        + ", dataLossPolicy="
+        + dataLossPolicy
+        + ", errorPolicy="
+        + errorPolicy
+        + ", pollTimeout="
+        + pollTimeout
+        + "]";
   }
 
   /** Collects settings; not thread-safe. Every setting is checked in {@link #build()}. */
@@ -156,7 +186,10 @@ public final class DirectStreamOptions {
       return this;
     }
 
-    /** Where a stream without a batch of its own starts; see {@link DirectStreamOptions#startingOffsets()}. */
+    /**
+     * Where a stream without a batch of its own starts; see {@link
+     * DirectStreamOptions#startingOffsets()}.
+     */
     public Builder startingOffsets(StartingOffsets startingOffsets) {
       this.startingOffsets = startingOffsets;
       return this;
@@ -168,27 +201,39 @@ public final class DirectStreamOptions {
       return this;
     }
 
-    /** Caps each partition to {@code recordsPerSecond} × batch interval offsets per batch; must be > 0. */
+    /**
+     * Caps each partition to {@code recordsPerSecond} × batch interval offsets per batch; must be >
+     * 0.
+     */
     public Builder maxRatePerPartition(long recordsPerSecond) {
       this.maxRatePerPartition = recordsPerSecond;
       this.maxRateSet = true;
       return this;
     }
 
-    /** Under backpressure, the least rate each partition with lag gets; must be >= 0 and <= maxRatePerPartition. */
+    /**
+     * Under backpressure, the least rate each partition with lag gets; must be >= 0 and <=
+     * maxRatePerPartition.
+     */
     public Builder minRatePerPartition(long recordsPerSecond) {
       this.minRatePerPartition = recordsPerSecond;
       return this;
     }
 
-    /** Bounds the first batch (and all batches before the first backpressure update) to this total rate; must be > 0. */
+    /**
+     * Bounds the first batch (and all batches before the first backpressure update) to this total
+     * rate; must be > 0.
+     */
     public Builder initialRate(long recordsPerSecond) {
       this.initialRate = recordsPerSecond;
       this.initialRateSet = true;
       return this;
     }
 
-    /** {@code true} follows the context's rate estimator; {@code false} ignores it. Default: follow the context. */
+    /**
+     * {@code true} follows the context's rate estimator; {@code false} ignores it. Default: follow
+     * the context.
+     */
     public Builder backpressure(boolean enabled) {
       this.backpressure = enabled;
       return this;
@@ -206,7 +251,10 @@ public final class DirectStreamOptions {
       return this;
     }
 
-    /** How long a task, or a driver call, may make no progress before it fails; default 10 s, must be > 0. */
+    /**
+     * How long a task, or a driver call, may make no progress before it fails; default 10 s, must
+     * be > 0.
+     */
     public Builder pollTimeout(Duration timeout) {
       this.pollTimeout = timeout;
       return this;
@@ -228,14 +276,19 @@ public final class DirectStreamOptions {
         throw new IllegalArgumentException("name must not be blank, was '" + name + "'");
       }
       if (maxRateSet && maxRatePerPartition <= 0) {
-        throw new IllegalArgumentException("maxRatePerPartition must be > 0, was " + maxRatePerPartition);
+        throw new IllegalArgumentException(
+            "maxRatePerPartition must be > 0, was " + maxRatePerPartition);
       }
       if (minRatePerPartition < 0) {
-        throw new IllegalArgumentException("minRatePerPartition must be >= 0, was " + minRatePerPartition);
+        throw new IllegalArgumentException(
+            "minRatePerPartition must be >= 0, was " + minRatePerPartition);
       }
       if (maxRateSet && minRatePerPartition > maxRatePerPartition) {
-        throw new IllegalArgumentException("minRatePerPartition must be <= maxRatePerPartition (" + maxRatePerPartition
-            + "), was " + minRatePerPartition);
+        throw new IllegalArgumentException(
+            "minRatePerPartition must be <= maxRatePerPartition ("
+                + maxRatePerPartition
+                + "), was "
+                + minRatePerPartition);
       }
       if (initialRateSet && initialRate <= 0) {
         throw new IllegalArgumentException("initialRate must be > 0, was " + initialRate);

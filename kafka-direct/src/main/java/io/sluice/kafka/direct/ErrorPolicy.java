@@ -9,7 +9,10 @@ import java.util.Objects;
  */
 public sealed interface ErrorPolicy {
 
-  /** Fail the task, and so the batch, with a {@link BadRecordException} naming topic, partition and offset. The default. */
+  /**
+   * Fail the task, and so the batch, with a {@link BadRecordException} naming topic, partition and
+   * offset. The default.
+   */
   static ErrorPolicy fail() {
     return new Fail();
   }
@@ -22,8 +25,8 @@ public sealed interface ErrorPolicy {
   /**
    * Send the record's raw key and value bytes and original headers to {@code topic}, with headers
    * {@code sluice.dlq.topic}, {@code .partition}, {@code .offset}, {@code .exception.class} and
-   * {@code .exception.message} added. The producer uses the stream's {@code bootstrap.servers}
-   * and security settings. A task completes only after its dead letters are acknowledged.
+   * {@code .exception.message} added. The producer uses the stream's {@code bootstrap.servers} and
+   * security settings. A task completes only after its dead letters are acknowledged.
    *
    * <p>The context's {@code start()} fails with a {@link StreamStartException} when the topic does
    * not exist (unless the cluster creates topics on first use). A send waits at most 5 s for the
@@ -34,7 +37,10 @@ public sealed interface ErrorPolicy {
     return new DeadLetter(topic, Map.of());
   }
 
-  /** Like {@link #deadLetter(String)}, with extra producer settings (e.g. another cluster's {@code bootstrap.servers}). */
+  /**
+   * Like {@link #deadLetter(String)}, with extra producer settings (e.g. another cluster's {@code
+   * bootstrap.servers}).
+   */
   static ErrorPolicy deadLetter(String topic, Map<String, Object> producerConfig) {
     return new DeadLetter(topic, producerConfig);
   }
@@ -56,9 +62,11 @@ public sealed interface ErrorPolicy {
     public DeadLetter {
       Objects.requireNonNull(topic, "dead-letter topic must not be null");
       if (topic.isBlank()) {
-        throw new IllegalArgumentException("dead-letter topic must not be blank, was '" + topic + "'");
+        throw new IllegalArgumentException(
+            "dead-letter topic must not be blank, was '" + topic + "'");
       }
-      producerConfig = Map.copyOf(Objects.requireNonNull(producerConfig, "producerConfig must not be null"));
+      producerConfig =
+          Map.copyOf(Objects.requireNonNull(producerConfig, "producerConfig must not be null"));
     }
   }
 }

@@ -3,9 +3,9 @@ package io.sluice.kafka.direct;
 import io.sluice.engine.RetriableException;
 
 /**
- * A task made no progress reading its offset range for the stream's {@code pollTimeout}: the
- * broker is unreachable or the range's offsets cannot be fetched. The message names topic,
- * partition, the range and the position reached. Retriable: the engine may re-run the task.
+ * A task made no progress reading its offset range for the stream's {@code pollTimeout}: the broker
+ * is unreachable or the range's offsets cannot be fetched. The message names topic, partition, the
+ * range and the position reached. Retriable: the engine may re-run the task.
  */
 public class FetchTimeoutException extends RetriableException {
 

@@ -25,8 +25,12 @@ public final class KafkaDirect {
 
   private KafkaDirect() {}
 
-  /** {@link #createDirectStream(StreamingContext, ConsumerStrategy, DirectStreamOptions)} with default options. */
-  public static <K, V> DStream<ConsumerRecord<K, V>> createDirectStream(StreamingContext ctx, ConsumerStrategy<K, V> strategy) {
+  /**
+   * {@link #createDirectStream(StreamingContext, ConsumerStrategy, DirectStreamOptions)} with
+   * default options.
+   */
+  public static <K, V> DStream<ConsumerRecord<K, V>> createDirectStream(
+      StreamingContext ctx, ConsumerStrategy<K, V> strategy) {
     return createDirectStream(ctx, strategy, DirectStreamOptions.defaults());
   }
 
@@ -35,14 +39,14 @@ public final class KafkaDirect {
    * read the batch's ranges); the returned stream also implements {@link CanCommitOffsets}. The
    * strategy's parameters must set {@code bootstrap.servers}, {@code group.id} and the key and
    * value deserializers. Call before {@code ctx.start()}; connects to nothing until then. The
-   * context's {@code start()} then checks, within the options' {@code pollTimeout}, that the cluster
-   * answers and the dead-letter topic exists (else a {@link StreamStartException}), and warns of
-   * named topics that do not exist.
+   * context's {@code start()} then checks, within the options' {@code pollTimeout}, that the
+   * cluster answers and the dead-letter topic exists (else a {@link StreamStartException}), and
+   * warns of named topics that do not exist.
    *
    * @throws IllegalArgumentException when {@code group.id} is missing or the input name is taken
    */
-  public static <K, V> DStream<ConsumerRecord<K, V>> createDirectStream(StreamingContext ctx, ConsumerStrategy<K, V> strategy,
-      DirectStreamOptions options) {
+  public static <K, V> DStream<ConsumerRecord<K, V>> createDirectStream(
+      StreamingContext ctx, ConsumerStrategy<K, V> strategy, DirectStreamOptions options) {
     Objects.requireNonNull(ctx, "ctx must not be null");
     Objects.requireNonNull(strategy, "strategy must not be null");
     Objects.requireNonNull(options, "options must not be null");
@@ -54,25 +58,44 @@ public final class KafkaDirect {
    * saved batch). Each task reads with its own consumer, closed when the task ends; no group is
    * joined, nothing is committed, deserialization failures fail the job.
    *
-   * @param kafkaParams {@code bootstrap.servers}, the key and value deserializers, optionally {@code isolation.level}
+   * @param kafkaParams {@code bootstrap.servers}, the key and value deserializers, optionally
+   *     {@code isolation.level}
    */
-  public static <K, V> KafkaRDD<K, V> createRDD(StreamingContext ctx, Map<String, Object> kafkaParams, List<OffsetRange> ranges) {
+  public static <K, V> KafkaRDD<K, V> createRDD(
+      StreamingContext ctx, Map<String, Object> kafkaParams, List<OffsetRange> ranges) {
     Objects.requireNonNull(ctx, "ctx must not be null");
-    Map<String, Object> params = Map.copyOf(Objects.requireNonNull(kafkaParams, "kafkaParams must not be null"));
+    Map<String, Object> params =
+        Map.copyOf(Objects.requireNonNull(kafkaParams, "kafkaParams must not be null"));
     if (params.get("bootstrap.servers") == null) {
-      throw new IllegalArgumentException("kafkaParams must set bootstrap.servers, were " + params.keySet());
+      throw new IllegalArgumentException(
+          "kafkaParams must set bootstrap.servers, were " + params.keySet());
     }
-    List<OffsetRange> sorted = ranges.stream()
-        .sorted(Comparator.comparing(OffsetRange::topic).thenComparingInt(OffsetRange::partition)).toList();
+    List<OffsetRange> sorted =
+        ranges.stream()
+            .sorted(
+                Comparator.comparing(OffsetRange::topic).thenComparingInt(OffsetRange::partition))
+            .toList();
     if (sorted.stream().map(OffsetRange::topicPartition).distinct().count() != sorted.size()) {
-      throw new IllegalArgumentException("ranges must hold at most one range per topic-partition, were " + ranges);
+      throw new IllegalArgumentException(
+          "ranges must hold at most one range per topic-partition, were " + ranges);
     }
     boolean deserializes = KafkaParams.consumerCanDeserialize(params, ErrorPolicy.fail());
     Map<String, Object> consumerConfig = KafkaParams.taskConsumer(params, deserializes);
-    ConsumerCache uncached = new ConsumerCache(() -> new KafkaConsumer<>(consumerConfig),
-        DataLossPolicy.FAIL, DirectStreamOptions.DEFAULT_CONSUMER_IDLE_TIMEOUT, false);
-    ReadSupport support = new ReadSupport(params, uncached, deserializes, ErrorPolicy.fail(), null,
-        DirectStreamOptions.DEFAULT_POLL_TIMEOUT, new KafkaMetrics(ctx.meterRegistry(), "rdd"));
+    ConsumerCache uncached =
+        new ConsumerCache(
+            () -> new KafkaConsumer<>(consumerConfig),
+            DataLossPolicy.FAIL,
+            DirectStreamOptions.DEFAULT_CONSUMER_IDLE_TIMEOUT,
+            false);
+    ReadSupport support =
+        new ReadSupport(
+            params,
+            uncached,
+            deserializes,
+            ErrorPolicy.fail(),
+            null,
+            DirectStreamOptions.DEFAULT_POLL_TIMEOUT,
+            new KafkaMetrics(ctx.meterRegistry(), "rdd"));
     return new KafkaRDDImpl<>(ctx, sorted, support);
   }
 }

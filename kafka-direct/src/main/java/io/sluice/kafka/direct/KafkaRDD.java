@@ -9,11 +9,11 @@ import java.util.Objects;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * An RDD whose partitions are pinned Kafka offset ranges, one partition per range, in
- * {@link #offsetRanges()} order. A partition yields exactly the records of its range that the
- * consumer's isolation level lets through, in offset order; computing it again (a retried task,
- * a second output operation) yields the same records. As in Spark, cast a batch's RDD to
- * {@link HasOffsetRanges} (or to this class) to see what it read.
+ * An RDD whose partitions are pinned Kafka offset ranges, one partition per range, in {@link
+ * #offsetRanges()} order. A partition yields exactly the records of its range that the consumer's
+ * isolation level lets through, in offset order; computing it again (a retried task, a second
+ * output operation) yields the same records. As in Spark, cast a batch's RDD to {@link
+ * HasOffsetRanges} (or to this class) to see what it read.
  *
  * @param <K> key type
  * @param <V> value type

@@ -27,7 +27,12 @@ class DirectStreamOptionsTest {
         .hasMessage("maxRatePerPartition must be > 0, was -5");
     assertThatThrownBy(() -> DirectStreamOptions.builder().minRatePerPartition(-1).build())
         .hasMessage("minRatePerPartition must be >= 0, was -1");
-    assertThatThrownBy(() -> DirectStreamOptions.builder().maxRatePerPartition(10).minRatePerPartition(20).build())
+    assertThatThrownBy(
+            () ->
+                DirectStreamOptions.builder()
+                    .maxRatePerPartition(10)
+                    .minRatePerPartition(20)
+                    .build())
         .hasMessage("minRatePerPartition must be <= maxRatePerPartition (10), was 20");
     assertThatThrownBy(() -> DirectStreamOptions.builder().initialRate(0).build())
         .hasMessage("initialRate must be > 0, was 0");
@@ -42,8 +47,10 @@ class DirectStreamOptionsTest {
   @Test
   void strategiesRequireBootstrapServers() {
     assertThatThrownBy(() -> ConsumerStrategies.subscribe(List.of("t"), Map.of("group.id", "g")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bootstrap.servers");
-    assertThatThrownBy(() -> ConsumerStrategies.subscribe(List.of(), Map.of("bootstrap.servers", "x")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("bootstrap.servers");
+    assertThatThrownBy(
+            () -> ConsumerStrategies.subscribe(List.of(), Map.of("bootstrap.servers", "x")))
         .hasMessage("topics must not be empty");
   }
 }

@@ -4,10 +4,9 @@ import static io.sluice.kafka.direct.internal.TestSupport.records;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.sluice.engine.dstream.DStream;
 import io.sluice.kafka.direct.internal.MemoryOffsetStore;
 import io.sluice.kafka.direct.internal.TestSupport;
-import io.sluice.engine.dstream.DStream;
-import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.HasOffsetRanges;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.StartingOffsets;
@@ -67,22 +66,39 @@ class DirectStreamTest {
     kafka.produce(records(b, 0, "b0", 6));
     String group = "g-" + a;
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(a, b), TestSupport.params(kafka, group, false)),
-          DirectStreamOptions.builder()
-              .startingOffsets(StartingOffsets.specific(Map.of(new TopicPartition(b, 0), 2L))).build()));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(a, b), TestSupport.params(kafka, group, false)),
+              DirectStreamOptions.builder()
+                  .startingOffsets(StartingOffsets.specific(Map.of(new TopicPartition(b, 0), 2L)))
+                  .build()));
       h.ctx.start();
       StreamHarness.Seen first = h.runBatch();
-      List<OffsetRange> expected = new ArrayList<>(List.of(range(a, 0, 0, 5), range(a, 1, 0, 7), range(b, 0, 2, 6)));
-      expected.sort(java.util.Comparator.comparing(OffsetRange::topic).thenComparingInt(OffsetRange::partition));
+      List<OffsetRange> expected =
+          new ArrayList<>(List.of(range(a, 0, 0, 5), range(a, 1, 0, 7), range(b, 0, 2, 6)));
+      expected.sort(
+          java.util.Comparator.comparing(OffsetRange::topic)
+              .thenComparingInt(OffsetRange::partition));
       assertThat(first.ranges()).isEqualTo(expected);
       for (OffsetRange r : first.ranges()) {
-        assertThat(first.count(r.topic(), r.partition())).as("records of %s", r).isEqualTo(r.count());
+        assertThat(first.count(r.topic(), r.partition()))
+            .as("records of %s", r)
+            .isEqualTo(r.count());
       }
-      assertThat(first.values()).containsExactlyInAnyOrderElementsOf(
-          concat(values("a0", 0, 5), values("a1", 0, 7), values("b0", 2, 6)));
-      assertThat(committed(kafka, group)).isEqualTo(Map.of(new TopicPartition(a, 0), 5L,
-          new TopicPartition(a, 1), 7L, new TopicPartition(b, 0), 6L));
+      assertThat(first.values())
+          .containsExactlyInAnyOrderElementsOf(
+              concat(values("a0", 0, 5), values("a1", 0, 7), values("b0", 2, 6)));
+      assertThat(committed(kafka, group))
+          .isEqualTo(
+              Map.of(
+                  new TopicPartition(a, 0),
+                  5L,
+                  new TopicPartition(a, 1),
+                  7L,
+                  new TopicPartition(b, 0),
+                  6L));
 
       kafka.produce(records(a, 0, "more", 3));
       StreamHarness.Seen second = h.runBatch();
@@ -93,14 +109,18 @@ class DirectStreamTest {
   }
 
   @Test
-  void newRunWithoutCheckpointContinuesBatchIdsAfterTheGroupsCommittedMetadata(EmbeddedKafka kafka) {
+  void newRunWithoutCheckpointContinuesBatchIdsAfterTheGroupsCommittedMetadata(
+      EmbeddedKafka kafka) {
     String a = TestSupport.topic("ids");
     kafka.createTopic(a, 1);
     kafka.produce(records(a, 0, "x", 4));
     String group = "g-" + a;
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(a), TestSupport.params(kafka, group, false))));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(a), TestSupport.params(kafka, group, false))));
       h.ctx.start();
       assertThat(h.runBatch().batchId()).isZero();
       assertThat(h.runBatch().batchId()).isEqualTo(1);
@@ -110,8 +130,11 @@ class DirectStreamTest {
 
     kafka.produce(records(a, 0, "y", 2));
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(a), TestSupport.params(kafka, group, false))));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(a), TestSupport.params(kafka, group, false))));
       h.ctx.start();
       StreamHarness.Seen next = h.runBatch();
       assertThat(next.batchId()).isEqualTo(2);
@@ -134,15 +157,20 @@ class DirectStreamTest {
     kafka.createTopic(prefix + "-x", 1);
     kafka.produce(records(prefix + "-x", 0, "x", 2));
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx, ConsumerStrategies.<String, String>subscribePattern(
-          Pattern.compile(Pattern.quote(prefix) + "-.*"), TestSupport.params(kafka, "g-" + prefix, false))));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribePattern(
+                  Pattern.compile(Pattern.quote(prefix) + "-.*"),
+                  TestSupport.params(kafka, "g-" + prefix, false))));
       h.ctx.start();
       assertThat(h.runBatch().values()).containsExactly("x-0", "x-1");
       kafka.createTopic(prefix + "-y", 1);
       kafka.produce(records(prefix + "-y", 0, "y", 3));
       StreamHarness.Seen second = h.runBatch();
       assertThat(second.values()).containsExactly("y-0", "y-1", "y-2");
-      assertThat(second.ranges()).containsExactly(range(prefix + "-x", 0, 2, 2), range(prefix + "-y", 0, 0, 3));
+      assertThat(second.ranges())
+          .containsExactly(range(prefix + "-x", 0, 2, 2), range(prefix + "-y", 0, 0, 3));
     }
   }
 
@@ -153,15 +181,19 @@ class DirectStreamTest {
     kafka.produce(records(topic, 0, "p", 250));
     kafka.produce(records(topic, 1, "q", 250));
     try (StreamHarness h = new StreamHarness(Duration.ofMillis(500), false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
-          DirectStreamOptions.builder().maxRatePerPartition(200).build()));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
+              DirectStreamOptions.builder().maxRatePerPartition(200).build()));
       h.ctx.start();
       for (int batch = 0; batch < 3; batch++) {
         StreamHarness.Seen seen = h.runBatch();
         long from = batch * 100L;
         long until = Math.min(250, from + 100);
-        assertThat(seen.ranges()).containsExactly(range(topic, 0, from, until), range(topic, 1, from, until));
+        assertThat(seen.ranges())
+            .containsExactly(range(topic, 0, from, until), range(topic, 1, from, until));
         assertThat(seen.count(topic, 0)).isEqualTo(until - from);
         assertThat(seen.count(topic, 1)).isEqualTo(until - from);
       }
@@ -176,9 +208,12 @@ class DirectStreamTest {
     kafka.produce(records(topic, 0, "p", 90));
     kafka.produce(records(topic, 1, "q", 30));
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
-          DirectStreamOptions.builder().initialRate(60).build()));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
+              DirectStreamOptions.builder().initialRate(60).build()));
       h.ctx.start();
       StreamHarness.Seen first = h.runBatch();
       assertThat(first.ranges()).containsExactly(range(topic, 0, 0, 45), range(topic, 1, 0, 15));
@@ -194,17 +229,23 @@ class DirectStreamTest {
     List<Long> planned = new CopyOnWriteArrayList<>();
     StreamHarness h = new StreamHarness(SECOND, true);
     try (h) {
-      DStream<ConsumerRecord<String, String>> stream = KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
-          DirectStreamOptions.builder().initialRate(1000).build());
-      stream.foreachBatch((rdd, batch) -> {
-        planned.add(rdd.count());
-        // Processing takes twice the batch interval: the estimator must lower the rate.
-        h.clock.advance(Duration.ofSeconds(2));
-      });
+      DStream<ConsumerRecord<String, String>> stream =
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
+              DirectStreamOptions.builder().initialRate(1000).build());
+      stream.foreachBatch(
+          (rdd, batch) -> {
+            planned.add(rdd.count());
+            // Processing takes twice the batch interval: the estimator must lower the rate.
+            h.clock.advance(Duration.ofSeconds(2));
+          });
       h.ctx.start();
       h.clock.advance(SECOND);
-      await().atMost(Duration.ofSeconds(60)).until(() -> planned.stream().anyMatch(n -> n < 1000) || h.failure.get() != null);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> planned.stream().anyMatch(n -> n < 1000) || h.failure.get() != null);
     }
     assertThat(h.failure.get()).isNull();
     assertThat(planned.get(0)).isEqualTo(1000L);
@@ -218,23 +259,29 @@ class DirectStreamTest {
     kafka.produce(records(topic, 0, "v", 10));
     List<List<String>> attempts = new CopyOnWriteArrayList<>();
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      KafkaDirect.<String, String>createDirectStream(h.ctx,
-          ConsumerStrategies.subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, false)))
-          .foreachBatch((rdd, batch) -> {
-            rdd.runJob((it, tc) -> {
-              List<String> read = new ArrayList<>();
-              while (it.hasNext()) {
-                read.add(it.next().value());
-                if (tc.attemptNumber() == 0 && read.size() == 4) {
-                  attempts.add(List.copyOf(read));
-                  throw new IllegalStateException("injected failure after 4 records");
-                }
-              }
-              attempts.add(read);
-              return read.size();
-            });
-            h.seen.add(new StreamHarness.Seen(batch.id(), ((HasOffsetRanges) rdd).offsetRanges(), List.of()));
-          });
+      KafkaDirect.<String, String>createDirectStream(
+              h.ctx,
+              ConsumerStrategies.subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, false)))
+          .foreachBatch(
+              (rdd, batch) -> {
+                rdd.runJob(
+                    (it, tc) -> {
+                      List<String> read = new ArrayList<>();
+                      while (it.hasNext()) {
+                        read.add(it.next().value());
+                        if (tc.attemptNumber() == 0 && read.size() == 4) {
+                          attempts.add(List.copyOf(read));
+                          throw new IllegalStateException("injected failure after 4 records");
+                        }
+                      }
+                      attempts.add(read);
+                      return read.size();
+                    });
+                h.seen.add(
+                    new StreamHarness.Seen(
+                        batch.id(), ((HasOffsetRanges) rdd).offsetRanges(), List.of()));
+              });
       h.ctx.start();
       StreamHarness.Seen seen = h.runBatch();
       assertThat(seen.ranges()).containsExactly(range(topic, 0, 0, 10));
@@ -248,10 +295,15 @@ class DirectStreamTest {
     kafka.createTopic(topic, 1);
     kafka.produce(records(topic, 0, "v", 20));
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
-          DirectStreamOptions.builder().maxRatePerPartition(4)
-              .startingOffsets(StartingOffsets.bounded(List.of(range(topic, 0, 2, 8)))).build()));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
+              DirectStreamOptions.builder()
+                  .maxRatePerPartition(4)
+                  .startingOffsets(StartingOffsets.bounded(List.of(range(topic, 0, 2, 8))))
+                  .build()));
       h.ctx.start();
       assertThat(h.runBatch().values()).isEqualTo(values("v", 2, 6));
       assertThat(h.runBatch().values()).isEqualTo(values("v", 6, 8));
@@ -269,15 +321,20 @@ class DirectStreamTest {
     MemoryOffsetStore store = new MemoryOffsetStore();
     TopicPartition tp = new TopicPartition(topic, 0);
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      DStream<ConsumerRecord<String, String>> stream = KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, group, false)),
-          DirectStreamOptions.builder().offsetStore(store).build());
+      DStream<ConsumerRecord<String, String>> stream =
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, group, false)),
+              DirectStreamOptions.builder().offsetStore(store).build());
       h.record(stream);
-      stream.foreachBatch((rdd, batch) -> {
-        List<OffsetRange> ranges = ((HasOffsetRanges) rdd).offsetRanges();
-        ((CanCommitOffsets) stream).commitAsync(ranges);
-        assertThat(committed(kafka, group)).doesNotContainEntry(tp, ranges.get(0).untilOffset());
-      });
+      stream.foreachBatch(
+          (rdd, batch) -> {
+            List<OffsetRange> ranges = ((HasOffsetRanges) rdd).offsetRanges();
+            ((CanCommitOffsets) stream).commitAsync(ranges);
+            assertThat(committed(kafka, group))
+                .doesNotContainEntry(tp, ranges.get(0).untilOffset());
+          });
       h.ctx.start();
       h.runBatch();
       assertThat(store.committed(group)).isEqualTo(Map.of(tp, 5L));
@@ -301,9 +358,12 @@ class DirectStreamTest {
     // Transaction markers are written after the commit or abort returns.
     await().until(() -> kafka.endOffsets(topic).get(new TopicPartition(topic, 0)) == 10L);
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, true)),
-          DirectStreamOptions.builder().pollTimeout(Duration.ofSeconds(3)).build()));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, true)),
+              DirectStreamOptions.builder().pollTimeout(Duration.ofSeconds(3)).build()));
       h.ctx.start();
       StreamHarness.Seen seen = h.runBatch();
       assertThat(seen.ranges()).containsExactly(range(topic, 0, 0, 10));
@@ -315,17 +375,20 @@ class DirectStreamTest {
   void aPoisonPillFailsTheBatchNamingTopicPartitionAndOffset(EmbeddedKafka kafka) {
     String topic = TestSupport.topic("stream-poison");
     kafka.createTopic(topic, 1);
-    kafka.produceBytes(List.of(
-        new ProducerRecord<>(topic, 0, null, ByteBuffer.allocate(4).putInt(7).array()),
-        new ProducerRecord<>(topic, 0, null, new byte[] {1})));
+    kafka.produceBytes(
+        List.of(
+            new ProducerRecord<>(topic, 0, null, ByteBuffer.allocate(4).putInt(7).array()),
+            new ProducerRecord<>(topic, 0, null, new byte[] {1})));
     Map<String, Object> params = TestSupport.params(kafka, "g-" + topic, false);
     params.put("value.deserializer", IntegerDeserializer.class);
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      KafkaDirect.<String, Integer>createDirectStream(h.ctx, ConsumerStrategies.subscribe(List.of(topic), params))
+      KafkaDirect.<String, Integer>createDirectStream(
+              h.ctx, ConsumerStrategies.subscribe(List.of(topic), params))
           .foreachBatch((rdd, batch) -> rdd.collect());
       h.ctx.start();
       Throwable failure = h.failBatch();
-      assertThat(rootOf(failure, BadRecordException.class)).hasMessageContaining(topic + "-0 offset 1");
+      assertThat(rootOf(failure, BadRecordException.class))
+          .hasMessageContaining(topic + "-0 offset 1");
       assertThat(kafka.committedOffsets("g-" + topic)).isEmpty();
     }
   }
@@ -336,16 +399,19 @@ class DirectStreamTest {
     kafka.createTopic(topic, 1);
     kafka.produce(records(topic, 0, "v", 10));
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
-          DirectStreamOptions.builder().maxRatePerPartition(3).build()));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
+              DirectStreamOptions.builder().maxRatePerPartition(3).build()));
       h.ctx.start();
       assertThat(h.runBatch().values()).isEqualTo(values("v", 0, 3));
       kafka.deleteRecordsBefore(new TopicPartition(topic, 0), 7);
       Throwable failure = h.failBatch();
       assertThat(rootOf(failure, DataLossException.class))
-          .hasMessageContaining(topic + "-0: expected offset 3 next, but the log holds only offsets [7, 10)");
+          .hasMessageContaining(
+              topic + "-0: expected offset 3 next, but the log holds only offsets [7, 10)");
     }
   }
-
 }

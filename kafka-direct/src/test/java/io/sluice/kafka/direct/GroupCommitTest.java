@@ -40,10 +40,11 @@ class GroupCommitTest {
   static final Map<String, Gate> GATES = new ConcurrentHashMap<>();
 
   /**
-   * Blocks in {@code onCommit}, which Kafka calls on the committing thread inside {@code commitSync}: the
-   * consumer that commits stays busy for as long as the gate is closed.
+   * Blocks in {@code onCommit}, which Kafka calls on the committing thread inside {@code
+   * commitSync}: the consumer that commits stays busy for as long as the gate is closed.
    */
-  public static final class BlockingCommitInterceptor implements ConsumerInterceptor<Object, Object> {
+  public static final class BlockingCommitInterceptor
+      implements ConsumerInterceptor<Object, Object> {
     private Gate gate;
 
     @Override
@@ -58,7 +59,8 @@ class GroupCommitTest {
 
     @Override
     public void onCommit(Map<TopicPartition, OffsetAndMetadata> offsets) {
-      if (gate == null || !Thread.currentThread().getName().equals("sluice-job-scheduler")
+      if (gate == null
+          || !Thread.currentThread().getName().equals("sluice-job-scheduler")
           || !gate.armed.compareAndSet(true, false)) {
         return;
       }
@@ -73,12 +75,12 @@ class GroupCommitTest {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
   }
 
   @Test
-  void nextBatchIsPlannedWhileTheGroupCommitOfThePreviousOneWaits(EmbeddedKafka kafka) throws Exception {
+  void nextBatchIsPlannedWhileTheGroupCommitOfThePreviousOneWaits(EmbeddedKafka kafka)
+      throws Exception {
     String topic = TestSupport.topic("slow-commit");
     kafka.createTopic(topic, 1);
     kafka.produce(records(topic, 0, "a", 5));
@@ -86,18 +88,21 @@ class GroupCommitTest {
     Gate gate = new Gate();
     GATES.put(group, gate);
     Map<String, Object> params = TestSupport.params(kafka, group, false);
-    params.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, BlockingCommitInterceptor.class.getName());
+    params.put(
+        ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, BlockingCommitInterceptor.class.getName());
     List<Long> submitted = new CopyOnWriteArrayList<>();
     TopicPartition tp = new TopicPartition(topic, 0);
     try (StreamHarness h = new StreamHarness(Duration.ofSeconds(1), false)) {
-      h.ctx.addStreamingListener(new StreamingListener() {
-        @Override
-        public void onBatchSubmitted(BatchInfo batch) {
-          submitted.add(batch.batchId());
-        }
-      });
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), params)));
+      h.ctx.addStreamingListener(
+          new StreamingListener() {
+            @Override
+            public void onBatchSubmitted(BatchInfo batch) {
+              submitted.add(batch.batchId());
+            }
+          });
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx, ConsumerStrategies.<String, String>subscribe(List.of(topic), params)));
       h.ctx.start();
 
       h.clock.advance(h.interval);
@@ -105,17 +110,22 @@ class GroupCommitTest {
       kafka.produce(records(topic, 0, "b", 3));
       h.clock.advance(h.interval);
 
-      // Planning batch 1 reads the partitions and their end offsets on the driver consumer, while batch 0's
+      // Planning batch 1 reads the partitions and their end offsets on the driver consumer, while
+      // batch 0's
       // commit is still held inside commitSync.
       await().atMost(Duration.ofSeconds(30)).until(() -> submitted.contains(1L));
       assertThat(h.completed).hasValue(0);
       assertThat(gate.release.getCount()).isEqualTo(1);
 
       gate.release.countDown();
-      await().atMost(Duration.ofSeconds(30)).until(() -> h.completed.get() == 2 || h.failure.get() != null);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> h.completed.get() == 2 || h.failure.get() != null);
       assertThat(h.failure).hasNullValue();
-      assertThat(h.seen).extracting(StreamHarness.Seen::ranges)
-          .containsExactly(List.of(new OffsetRange(topic, 0, 0, 5)), List.of(new OffsetRange(topic, 0, 5, 8)));
+      assertThat(h.seen)
+          .extracting(StreamHarness.Seen::ranges)
+          .containsExactly(
+              List.of(new OffsetRange(topic, 0, 0, 5)), List.of(new OffsetRange(topic, 0, 5, 8)));
       assertThat(kafka.committedOffsets(group).get(tp).offset()).isEqualTo(8L);
       assertThat(kafka.committedOffsets(group).get(tp).metadata()).startsWith("sluice:v1:batch=1;");
     } finally {

@@ -34,21 +34,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The offset store is the one truth for where a stream stands: a checkpoint behind or ahead of it, a lost
- * commit log, a reset while running and a start position that differs from it never duplicate or lose a
- * record, and never need the checkpoint removed by hand.
+ * The offset store is the one truth for where a stream stands: a checkpoint behind or ahead of it,
+ * a lost commit log, a reset while running and a start position that differs from it never
+ * duplicate or lose a record, and never need the checkpoint removed by hand.
  */
 @ExtendWith(EmbeddedKafkaExtension.class)
 class ProgressTruthTest {
 
   private static final Duration SECOND = Duration.ofSeconds(1);
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private int runs;
 
-  /** Each run of a pipeline gets a clock past the previous run's batch times, as real time would be. */
+  /**
+   * Each run of a pipeline gets a clock past the previous run's batch times, as real time would be.
+   */
   private ManualClock nextClock() {
     return new ManualClock(java.time.Instant.ofEpochSecond(1_000L * ++runs));
   }
@@ -57,7 +58,12 @@ class ProgressTruthTest {
     return IntStream.range(from, until).mapToObj(i -> prefix + "-" + i).toList();
   }
 
-  private StreamHarness harness(EmbeddedKafka kafka, String topic, String group, OffsetStore store, Path checkpoint,
+  private StreamHarness harness(
+      EmbeddedKafka kafka,
+      String topic,
+      String group,
+      OffsetStore store,
+      Path checkpoint,
       StartingOffsets start) {
     StreamHarness h = new StreamHarness(SECOND, false, checkpoint, nextClock());
     DirectStreamOptions.Builder options = DirectStreamOptions.builder();
@@ -67,9 +73,12 @@ class ProgressTruthTest {
     if (start != null) {
       options.startingOffsets(start);
     }
-    h.record(KafkaDirect.createDirectStream(h.ctx,
-        ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, group, false)),
-        options.build()));
+    h.record(
+        KafkaDirect.createDirectStream(
+            h.ctx,
+            ConsumerStrategies.<String, String>subscribe(
+                List.of(topic), TestSupport.params(kafka, group, false)),
+            options.build()));
     h.ctx.start();
     return h;
   }
@@ -156,7 +165,8 @@ class ProgressTruthTest {
       assertThat(next.batchId()).isEqualTo(2);
       assertThat(next.values()).containsExactlyElementsOf(values("c", 0, 2));
     }
-    assertThat(store.committed(group)).containsEntry(new TopicPartition(topic, 0), 6L)
+    assertThat(store.committed(group))
+        .containsEntry(new TopicPartition(topic, 0), 6L)
         .containsEntry(new TopicPartition(topic, 1), 3L);
   }
 
@@ -179,7 +189,9 @@ class ProgressTruthTest {
     kafka.produce(records(topic, 0, "c", 2));
     try (StreamHarness h = harness(kafka, topic, group, store, checkpoint, null)) {
       // Batch 1 is replayed by start() itself, before the clock moves.
-      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> h.completed.get() == 1);
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> h.completed.get() == 1);
       assertThat(h.seen.get(0).batchId()).isEqualTo(1);
       assertThat(h.seen.get(0).ranges()).containsExactly(new OffsetRange(topic, 0, 4, 7));
       StreamHarness.Seen next = h.runBatch();
@@ -189,7 +201,8 @@ class ProgressTruthTest {
   }
 
   @Test
-  void aResetWhileRunningFencesTheDriverAndTheRestartContinuesFromTheReset(EmbeddedKafka kafka) throws Exception {
+  void aResetWhileRunningFencesTheDriverAndTheRestartContinuesFromTheReset(EmbeddedKafka kafka)
+      throws Exception {
     String topic = TestSupport.topic("truth-reset");
     kafka.createTopic(topic, 1);
     String group = "g-" + topic;
@@ -225,10 +238,15 @@ class ProgressTruthTest {
     String group = "g-" + topic;
     TopicPartition tp = new TopicPartition(topic, 0);
     try (StreamHarness h = harness(kafka, topic, group, null, null, null);
-         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        Admin admin =
+            Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
       kafka.produce(records(topic, 0, "a", 5));
       h.runBatch();
-      admin.alterConsumerGroupOffsets(group, Map.of(tp, new OffsetAndMetadata(1L))).all().get(30, TimeUnit.SECONDS);
+      admin
+          .alterConsumerGroupOffsets(group, Map.of(tp, new OffsetAndMetadata(1L)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
       kafka.produce(records(topic, 0, "b", 2));
       OffsetFencedException fenced = rootCause(h.failBatch(), OffsetFencedException.class);
       assertThat(fenced.fromOffset()).isEqualTo(5);
@@ -238,8 +256,8 @@ class ProgressTruthTest {
   }
 
   @Test
-  void aStartPositionThatDiffersFromTheStoreIsRecordedAsAResetOnAFreshCheckpoint(EmbeddedKafka kafka)
-      throws Exception {
+  void aStartPositionThatDiffersFromTheStoreIsRecordedAsAResetOnAFreshCheckpoint(
+      EmbeddedKafka kafka) throws Exception {
     String topic = TestSupport.topic("truth-start");
     kafka.createTopic(topic, 1);
     String group = "g-" + topic;
@@ -251,23 +269,27 @@ class ProgressTruthTest {
     }
     assertThat(store.committed(group)).containsEntry(tp, 5L);
 
-    try (StreamHarness h = harness(kafka, topic, group, store, tmp.resolve("two"), StartingOffsets.earliest())) {
+    try (StreamHarness h =
+        harness(kafka, topic, group, store, tmp.resolve("two"), StartingOffsets.earliest())) {
       StreamHarness.Seen replayed = h.runBatch();
       assertThat(replayed.values()).containsExactlyElementsOf(values("a", 0, 5));
       assertThat(replayed.batchId()).isEqualTo(2);
     }
     assertThat(store.history(group, 3)).extracting(c -> c.batchId()).containsExactly(2L, 1L, 0L);
-    assertThat(store.history(group, 3).get(1).ranges()).containsExactly(new OffsetRange(topic, 0, 0, 0));
+    assertThat(store.history(group, 3).get(1).ranges())
+        .containsExactly(new OffsetRange(topic, 0, 0, 0));
 
     // With a checkpoint, the store decides: startingOffsets no longer apply.
     kafka.produce(records(topic, 0, "b", 1));
-    try (StreamHarness h = harness(kafka, topic, group, store, tmp.resolve("two"), StartingOffsets.earliest())) {
+    try (StreamHarness h =
+        harness(kafka, topic, group, store, tmp.resolve("two"), StartingOffsets.earliest())) {
       assertThat(h.runBatch().values()).containsExactly("b-0");
     }
   }
 
   @Test
-  void offsetsSkippedUnderTheDataLossPolicyAreCommittedThroughTheOffsetFence(EmbeddedKafka kafka) throws Exception {
+  void offsetsSkippedUnderTheDataLossPolicyAreCommittedThroughTheOffsetFence(EmbeddedKafka kafka)
+      throws Exception {
     String topic = TestSupport.topic("truth-skip");
     kafka.createTopic(topic, 1);
     String group = "g-" + topic;
@@ -277,10 +299,16 @@ class ProgressTruthTest {
     Path checkpoint = tmp.resolve("checkpoint");
     StreamHarness h = new StreamHarness(SECOND, false, checkpoint, nextClock());
     try (h) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, group, false)),
-          DirectStreamOptions.builder().offsetStore(store).maxRatePerPartition(3)
-              .dataLossPolicy(DataLossPolicy.SKIP).build()));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, group, false)),
+              DirectStreamOptions.builder()
+                  .offsetStore(store)
+                  .maxRatePerPartition(3)
+                  .dataLossPolicy(DataLossPolicy.SKIP)
+                  .build()));
       h.ctx.start();
       assertThat(h.runBatch().values()).containsExactlyElementsOf(values("v", 0, 3));
       kafka.deleteRecordsBefore(tp, 7);
@@ -300,15 +328,29 @@ class ProgressTruthTest {
     MemoryOffsetStore store = new MemoryOffsetStore();
     kafka.produce(records(topic, 0, "v", 3));
     try (StreamHarness h = new StreamHarness(SECOND, false, null, nextClock())) {
-      var stream = KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, group, false)),
-          DirectStreamOptions.builder().offsetStore(store).build());
-      stream.foreachBatch((rdd, batch) -> store.commit(new io.sluice.offsets.BatchCommit(group, batch.id(),
-          batch.time(), ((io.sluice.offsets.HasOffsetRanges) rdd).offsetRanges())));
+      var stream =
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, group, false)),
+              DirectStreamOptions.builder().offsetStore(store).build());
+      stream.foreachBatch(
+          (rdd, batch) ->
+              store.commit(
+                  new io.sluice.offsets.BatchCommit(
+                      group,
+                      batch.id(),
+                      batch.time(),
+                      ((io.sluice.offsets.HasOffsetRanges) rdd).offsetRanges())));
       h.ctx.start();
-      assertThat(h.failBatch()).hasRootCauseInstanceOf(IllegalStateException.class)
-          .rootCause().hasMessageContaining("batch 0 of group '" + group + "' is already committed to memory by an"
-              + " output of this context that does not declare it");
+      assertThat(h.failBatch())
+          .hasRootCauseInstanceOf(IllegalStateException.class)
+          .rootCause()
+          .hasMessageContaining(
+              "batch 0 of group '"
+                  + group
+                  + "' is already committed to memory by an"
+                  + " output of this context that does not declare it");
     }
   }
 
@@ -323,16 +365,25 @@ class ProgressTruthTest {
 
   /** A recorded stream whose output fails batch {@code failAt} once. */
   private static final class DStreamRef {
-    static void failing(StreamHarness h, EmbeddedKafka kafka, String topic, String group, OffsetStore store,
+    static void failing(
+        StreamHarness h,
+        EmbeddedKafka kafka,
+        String topic,
+        String group,
+        OffsetStore store,
         long failAt) {
-      var stream = KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, group, false)),
-          DirectStreamOptions.builder().offsetStore(store).build());
-      stream.foreachBatch((rdd, batch) -> {
-        if (batch.id() == failAt) {
-          throw new IllegalStateException("output down");
-        }
-      });
+      var stream =
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, group, false)),
+              DirectStreamOptions.builder().offsetStore(store).build());
+      stream.foreachBatch(
+          (rdd, batch) -> {
+            if (batch.id() == failAt) {
+              throw new IllegalStateException("output down");
+            }
+          });
       h.record(stream);
     }
   }
@@ -343,8 +394,11 @@ class ProgressTruthTest {
     kafka.createTopic(topic, 1);
     Path checkpoint = tmp.resolve("checkpoint");
     StreamHarness h = new StreamHarness(SECOND, false, checkpoint, nextClock());
-    KafkaDirect.createDirectStream(h.ctx, ConsumerStrategies.<String, String>subscribe(List.of(topic),
-        TestSupport.params(kafka, "g-" + topic, false)), DirectStreamOptions.builder().build());
+    KafkaDirect.createDirectStream(
+        h.ctx,
+        ConsumerStrategies.<String, String>subscribe(
+            List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
+        DirectStreamOptions.builder().build());
     // No output operation: start() fails after taking the lock.
     assertThatThrownBy(h.ctx::start).hasMessageContaining("has no output operations");
     try (StreamHarness again = harness(kafka, topic, "g-" + topic, null, checkpoint, null)) {

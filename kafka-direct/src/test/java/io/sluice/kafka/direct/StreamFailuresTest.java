@@ -50,7 +50,9 @@ class StreamFailuresTest {
     throw new AssertionError("no " + type.getSimpleName() + " in the cause chain", t);
   }
 
-  /** Parameters whose value deserializer rejects the one-byte values of {@link #produceBadRecords}. */
+  /**
+   * Parameters whose value deserializer rejects the one-byte values of {@link #produceBadRecords}.
+   */
   private static Map<String, Object> intParams(EmbeddedKafka kafka, String group) {
     Map<String, Object> params = TestSupport.params(kafka, group, false);
     params.put("value.deserializer", IntegerDeserializer.class);
@@ -69,53 +71,67 @@ class StreamFailuresTest {
     kafka.createTopic(topic, 1);
     String dlq = topic + "-dlq";
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      KafkaDirect.<String, Integer>createDirectStream(h.ctx,
+      KafkaDirect.<String, Integer>createDirectStream(
+              h.ctx,
               ConsumerStrategies.subscribe(List.of(topic), intParams(kafka, "g-" + topic)),
               DirectStreamOptions.builder().onBadRecord(ErrorPolicy.deadLetter(dlq)).build())
           .foreachBatch((rdd, batch) -> rdd.count());
       long started = System.nanoTime();
-      assertThatThrownBy(h.ctx::start).isInstanceOf(StreamStartException.class)
+      assertThatThrownBy(h.ctx::start)
+          .isInstanceOf(StreamStartException.class)
           .hasMessageContaining("dead-letter topic '" + dlq + "' does not exist")
           .hasMessageContaining(kafka.bootstrapServers())
           .satisfies(e -> assertThat(((StreamStartException) e).retriable()).isFalse());
       long elapsed = millisSince(started);
-      System.out.printf("MEASURED missing dead-letter topic: start() failed after %d ms%n", elapsed);
+      System.out.printf(
+          "MEASURED missing dead-letter topic: start() failed after %d ms%n", elapsed);
       assertThat(elapsed).isLessThan(5_000);
     }
   }
 
   @Test
   void aMissingDeadLetterTopicPassesStartWhenTheClusterCreatesTopicsOnFirstUse() {
-    try (EmbeddedKafka autoCreating = EmbeddedKafka.builder().brokerProperty("auto.create.topics.enable", "true")
-        .start()) {
+    try (EmbeddedKafka autoCreating =
+        EmbeddedKafka.builder().brokerProperty("auto.create.topics.enable", "true").start()) {
       String topic = TestSupport.topic("fail-dlq-auto");
       autoCreating.createTopic(topic, 1);
       produceBadRecords(autoCreating, topic, 1);
       try (StreamHarness h = new StreamHarness(SECOND, false)) {
-        KafkaDirect.<String, Integer>createDirectStream(h.ctx,
+        KafkaDirect.<String, Integer>createDirectStream(
+                h.ctx,
                 ConsumerStrategies.subscribe(List.of(topic), intParams(autoCreating, "g-" + topic)),
-                DirectStreamOptions.builder().onBadRecord(ErrorPolicy.deadLetter(topic + "-dlq")).build())
-            .foreachBatch((rdd, batch) -> {
-              assertThat(rdd.count()).isZero();
-              h.seen.add(new StreamHarness.Seen(batch.id(), List.of(), List.of()));
-            });
+                DirectStreamOptions.builder()
+                    .onBadRecord(ErrorPolicy.deadLetter(topic + "-dlq"))
+                    .build())
+            .foreachBatch(
+                (rdd, batch) -> {
+                  assertThat(rdd.count()).isZero();
+                  h.seen.add(new StreamHarness.Seen(batch.id(), List.of(), List.of()));
+                });
         h.ctx.start();
         h.runBatch();
-        // The auto-created topic's metadata reaches the testkit's Admin a moment after the producer's write.
-        await().ignoreExceptions().untilAsserted(
-            () -> assertThat(autoCreating.endOffsets(topic + "-dlq").values()).containsExactly(1L));
+        // The auto-created topic's metadata reaches the testkit's Admin a moment after the
+        // producer's write.
+        await()
+            .ignoreExceptions()
+            .untilAsserted(
+                () ->
+                    assertThat(autoCreating.endOffsets(topic + "-dlq").values())
+                        .containsExactly(1L));
       }
     }
   }
 
   @Test
-  void aDeadLetterTopicDeletedAfterStartFailsTheBatchAfterOneBoundedSend(EmbeddedKafka kafka) throws Exception {
+  void aDeadLetterTopicDeletedAfterStartFailsTheBatchAfterOneBoundedSend(EmbeddedKafka kafka)
+      throws Exception {
     String topic = TestSupport.topic("fail-dlq-deleted");
     String dlq = topic + "-dlq";
     kafka.createTopic(topic, 1);
     kafka.createTopic(dlq, 1);
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      KafkaDirect.<String, Integer>createDirectStream(h.ctx,
+      KafkaDirect.<String, Integer>createDirectStream(
+              h.ctx,
               ConsumerStrategies.subscribe(List.of(topic), intParams(kafka, "g-" + topic)),
               DirectStreamOptions.builder().onBadRecord(ErrorPolicy.deadLetter(dlq)).build())
           .foreachBatch((rdd, batch) -> rdd.count());
@@ -128,7 +144,8 @@ class StreamFailuresTest {
       long started = System.nanoTime();
       Throwable failure = h.failBatch();
       long elapsed = millisSince(started);
-      System.out.printf("MEASURED dead-letter topic deleted after start: batch with 2 bad records failed after %d ms%n",
+      System.out.printf(
+          "MEASURED dead-letter topic deleted after start: batch with 2 bad records failed after %d ms%n",
           elapsed);
       assertThat(causeOf(failure, TerminalException.class))
           .hasMessageContaining("dead-letter topic '" + dlq + "' does not exist");
@@ -147,23 +164,35 @@ class StreamFailuresTest {
   }
 
   @Test
-  void anUnreachableClusterFailsStartWithinThePollTimeoutNamingServersAndGroup() throws IOException {
+  void anUnreachableClusterFailsStartWithinThePollTimeoutNamingServersAndGroup()
+      throws IOException {
     String servers = "127.0.0.1:" + closedPort();
-    Map<String, Object> params = Map.of("bootstrap.servers", servers, "group.id", "g-unreachable",
-        "key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer",
-        "value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+    Map<String, Object> params =
+        Map.of(
+            "bootstrap.servers",
+            servers,
+            "group.id",
+            "g-unreachable",
+            "key.deserializer",
+            "org.apache.kafka.common.serialization.StringDeserializer",
+            "value.deserializer",
+            "org.apache.kafka.common.serialization.StringDeserializer");
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of("orders"), params),
-          DirectStreamOptions.builder().pollTimeout(Duration.ofSeconds(3)).build()));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(List.of("orders"), params),
+              DirectStreamOptions.builder().pollTimeout(Duration.ofSeconds(3)).build()));
       long started = System.nanoTime();
-      assertThatThrownBy(h.ctx::start).isInstanceOf(StreamStartException.class)
+      assertThatThrownBy(h.ctx::start)
+          .isInstanceOf(StreamStartException.class)
           .hasMessageContaining("bootstrap.servers=" + servers)
           .hasMessageContaining("group 'g-unreachable'")
           .hasMessageContaining("within 3000 ms")
           .satisfies(e -> assertThat(((StreamStartException) e).retriable()).isTrue());
       long elapsed = millisSince(started);
-      System.out.printf("MEASURED unreachable cluster, pollTimeout 3 s: start() failed after %d ms%n", elapsed);
+      System.out.printf(
+          "MEASURED unreachable cluster, pollTimeout 3 s: start() failed after %d ms%n", elapsed);
       assertThat(elapsed).isBetween(3_000L, 5_000L);
     }
   }
@@ -185,8 +214,11 @@ class StreamFailuresTest {
     appender.start();
     logger.addAppender(appender);
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx, ConsumerStrategies.<String, String>subscribe(List.of(topic, missing),
-          TestSupport.params(kafka, "g-" + topic, false))));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic, missing), TestSupport.params(kafka, "g-" + topic, false))));
       h.ctx.start();
       assertThat(warningsNaming(appender, missing)).hasSize(1);
       assertThat(warningsNaming(appender, missing).get(0)).contains("topic(s) [" + missing + "]");
@@ -199,18 +231,25 @@ class StreamFailuresTest {
   }
 
   private static List<String> warningsNaming(ListAppender<ILoggingEvent> appender, String topic) {
-    return appender.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
-        .filter(m -> m.contains(topic)).toList();
+    return appender.list.stream()
+        .filter(e -> e.getLevel() == Level.WARN)
+        .map(ILoggingEvent::getFormattedMessage)
+        .filter(m -> m.contains(topic))
+        .toList();
   }
 
   @Test
-  void aRecreatedTopicFailsTheBatchAsOffsetsPastTheLogEndWithoutAdvisingSkip(EmbeddedKafka kafka) throws Exception {
+  void aRecreatedTopicFailsTheBatchAsOffsetsPastTheLogEndWithoutAdvisingSkip(EmbeddedKafka kafka)
+      throws Exception {
     String topic = TestSupport.topic("fail-recreated");
     kafka.createTopic(topic, 1);
     kafka.produce(records(topic, 0, "v", 10));
     try (StreamHarness h = new StreamHarness(SECOND, false)) {
-      h.record(KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.<String, String>subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, false))));
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, false))));
       h.ctx.start();
       assertThat(h.runBatch().records()).hasSize(10);
       try (Admin admin = kafka.admin()) {
@@ -222,7 +261,8 @@ class StreamFailuresTest {
       Throwable failure = h.failBatch();
       DataLossException loss = (DataLossException) causeOf(failure, DataLossException.class);
       assertThat(loss.reason()).isEqualTo(DataLossException.Reason.AFTER_LOG_END);
-      assertThat(loss).hasMessageContaining("expected offset 10 next, but the log holds only offsets [0, 2)")
+      assertThat(loss)
+          .hasMessageContaining("expected offset 10 next, but the log holds only offsets [0, 2)")
           .hasMessageContaining("the topic was recreated or truncated");
       assertThat(loss.getMessage()).doesNotContain("set dataLossPolicy(SKIP)");
     }
@@ -237,25 +277,35 @@ class StreamFailuresTest {
     produceBadRecords(kafka, topic, 1);
     StreamHarness h = new StreamHarness(SECOND, false);
     try {
-      DStream<ConsumerRecord<String, Integer>> stream = KafkaDirect.createDirectStream(h.ctx,
-          ConsumerStrategies.subscribe(List.of(topic), intParams(kafka, "g-" + topic)),
-          DirectStreamOptions.builder().onBadRecord(ErrorPolicy.deadLetter(dlq))
-              .pollTimeout(Duration.ofSeconds(3)).build());
-      stream.foreachBatch((rdd, batch) -> h.seen.add(new StreamHarness.Seen(batch.id(),
-          ((HasOffsetRanges) rdd).offsetRanges(), List.of())));
+      DStream<ConsumerRecord<String, Integer>> stream =
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.subscribe(List.of(topic), intParams(kafka, "g-" + topic)),
+              DirectStreamOptions.builder()
+                  .onBadRecord(ErrorPolicy.deadLetter(dlq))
+                  .pollTimeout(Duration.ofSeconds(3))
+                  .build());
+      stream.foreachBatch(
+          (rdd, batch) ->
+              h.seen.add(
+                  new StreamHarness.Seen(
+                      batch.id(), ((HasOffsetRanges) rdd).offsetRanges(), List.of())));
       stream.foreachBatch((rdd, batch) -> rdd.count());
       h.ctx.start();
       StreamHarness.Seen first = h.runBatch();
       assertThat(kafka.endOffsets(dlq).values()).containsExactly(1L);
-      // Offsets queued for the next batch's commit, then a batch whose planning meets the dead broker.
+      // Offsets queued for the next batch's commit, then a batch whose planning meets the dead
+      // broker.
       ((CanCommitOffsets) stream).commitAsync(first.ranges());
       kafka.stop();
       h.clock.advance(SECOND);
       long started = System.nanoTime();
       h.ctx.stop(false);
       long elapsed = millisSince(started);
-      System.out.printf("MEASURED stop() with the broker down (plan in flight, queued commitAsync, dead-letter"
-          + " producer open), pollTimeout 3 s: %d ms%n", elapsed);
+      System.out.printf(
+          "MEASURED stop() with the broker down (plan in flight, queued commitAsync, dead-letter"
+              + " producer open), pollTimeout 3 s: %d ms%n",
+          elapsed);
       assertThat(elapsed).isLessThan(10_000);
     } finally {
       h.ctx.stop(false);

@@ -21,9 +21,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 final class StreamHarness implements AutoCloseable {
 
   /** One completed batch as the output saw it. */
-  record Seen(long batchId, List<OffsetRange> ranges, List<ConsumerRecord<String, String>> records) {
+  record Seen(
+      long batchId, List<OffsetRange> ranges, List<ConsumerRecord<String, String>> records) {
     long count(String topic, int partition) {
-      return records.stream().filter(r -> r.topic().equals(topic) && r.partition() == partition).count();
+      return records.stream()
+          .filter(r -> r.topic().equals(topic) && r.partition() == partition)
+          .count();
     }
 
     List<String> values() {
@@ -43,49 +46,64 @@ final class StreamHarness implements AutoCloseable {
   }
 
   /**
-   * A harness whose context keeps its batch log in {@code checkpointDir} (null: none), on {@code clock}; a
-   * restarted run needs a clock past the previous run's batch times.
+   * A harness whose context keeps its batch log in {@code checkpointDir} (null: none), on {@code
+   * clock}; a restarted run needs a clock past the previous run's batch times.
    */
-  StreamHarness(Duration interval, boolean backpressure, java.nio.file.Path checkpointDir, ManualClock clock) {
+  StreamHarness(
+      Duration interval,
+      boolean backpressure,
+      java.nio.file.Path checkpointDir,
+      ManualClock clock) {
     this.interval = interval;
     this.clock = clock;
-    StreamingContext.Builder b = StreamingContext.builder().appName("kafka-direct-test").batchInterval(interval)
-        .parallelism(2).clock(clock).backpressure(backpressure);
+    StreamingContext.Builder b =
+        StreamingContext.builder()
+            .appName("kafka-direct-test")
+            .batchInterval(interval)
+            .parallelism(2)
+            .clock(clock)
+            .backpressure(backpressure);
     this.ctx = (checkpointDir == null ? b : b.checkpointDir(checkpointDir)).build();
-    ctx.addStreamingListener(new StreamingListener() {
-      @Override
-      public void onBatchCompleted(BatchInfo batch) {
-        completed.incrementAndGet();
-      }
+    ctx.addStreamingListener(
+        new StreamingListener() {
+          @Override
+          public void onBatchCompleted(BatchInfo batch) {
+            completed.incrementAndGet();
+          }
 
-      @Override
-      public void onBatchFailed(BatchInfo batch, Throwable cause) {
-        failure.compareAndSet(null, cause);
-      }
+          @Override
+          public void onBatchFailed(BatchInfo batch, Throwable cause) {
+            failure.compareAndSet(null, cause);
+          }
 
-      @Override
-      public void onError(Throwable error) {
-        failure.compareAndSet(null, error);
-      }
-    });
+          @Override
+          public void onError(Throwable error) {
+            failure.compareAndSet(null, error);
+          }
+        });
   }
 
   /** Records every batch of {@code stream}, checking each batch RDD is a KafkaRDD. */
   void record(DStream<ConsumerRecord<String, String>> stream) {
-    stream.foreachBatch((rdd, batch) -> {
-      List<OffsetRange> ranges = ((HasOffsetRanges) rdd).offsetRanges();
-      if (!(rdd instanceof KafkaRDD<?, ?>)) {
-        throw new AssertionError("batch RDD is not a KafkaRDD: " + rdd);
-      }
-      seen.add(new Seen(batch.id(), ranges, new ArrayList<>(rdd.collect())));
-    });
+    stream.foreachBatch(
+        (rdd, batch) -> {
+          List<OffsetRange> ranges = ((HasOffsetRanges) rdd).offsetRanges();
+          if (!(rdd instanceof KafkaRDD<?, ?>)) {
+            throw new AssertionError("batch RDD is not a KafkaRDD: " + rdd);
+          }
+          seen.add(new Seen(batch.id(), ranges, new ArrayList<>(rdd.collect())));
+        });
   }
 
-  /** Advances the clock one interval and waits for that batch to complete; rethrows a batch failure. */
+  /**
+   * Advances the clock one interval and waits for that batch to complete; rethrows a batch failure.
+   */
   Seen runBatch() {
     int before = completed.get();
     clock.advance(interval);
-    await().atMost(Duration.ofSeconds(30)).until(() -> completed.get() > before || failure.get() != null);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> completed.get() > before || failure.get() != null);
     if (failure.get() != null) {
       throw new AssertionError("batch failed", failure.get());
     }

@@ -1,4 +1,2 @@
-/**
- * Kafka receivers on the engine's receiver framework.
- */
+/** Kafka receivers on the engine's receiver framework. */
 package io.sluice.kafka.receiver;

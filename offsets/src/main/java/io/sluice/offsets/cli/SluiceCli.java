@@ -11,8 +11,12 @@ import picocli.CommandLine.Command;
  * Failures print one line on stderr and exit non-zero (2 for usage errors, 1 for everything else);
  * {@code --verbose} adds the stack trace.
  */
-@Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice 0.1.0",
-    description = "Sluice tools.", subcommands = OffsetsCommand.class)
+@Command(
+    name = "sluice",
+    mixinStandardHelpOptions = true,
+    version = "sluice 0.1.0",
+    description = "Sluice tools.",
+    subcommands = OffsetsCommand.class)
 public final class SluiceCli {
 
   private SluiceCli() {}
@@ -33,23 +37,29 @@ public final class SluiceCli {
     CommandLine cli = new CommandLine(new SluiceCli());
     cli.setOut(out);
     cli.setErr(err);
-    cli.setParameterExceptionHandler((ex, arguments) -> {
-      err.println("sluice: " + ex.getMessage() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName()
-          + " --help')");
-      if (verbose) {
-        ex.printStackTrace(err);
-      }
-      err.flush();
-      return 2;
-    });
-    cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-      err.println("sluice: " + oneLine(ex));
-      if (verbose) {
-        ex.printStackTrace(err);
-      }
-      err.flush();
-      return 1;
-    });
+    cli.setParameterExceptionHandler(
+        (ex, arguments) -> {
+          err.println(
+              "sluice: "
+                  + ex.getMessage()
+                  + " (see '"
+                  + ex.getCommandLine().getCommandSpec().qualifiedName()
+                  + " --help')");
+          if (verbose) {
+            ex.printStackTrace(err);
+          }
+          err.flush();
+          return 2;
+        });
+    cli.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          err.println("sluice: " + oneLine(ex));
+          if (verbose) {
+            ex.printStackTrace(err);
+          }
+          err.flush();
+          return 1;
+        });
     int code = cli.execute(args);
     out.flush();
     return code;

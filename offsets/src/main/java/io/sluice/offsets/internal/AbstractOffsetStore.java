@@ -73,7 +73,10 @@ public abstract class AbstractOffsetStore implements OffsetStore {
     return result;
   }
 
-  /** Checks the commit and the store state, then commits with the offset check; see {@link OffsetStore#commit}. */
+  /**
+   * Checks the commit and the store state, then commits with the offset check; see {@link
+   * OffsetStore#commit}.
+   */
   @Override
   public final void commit(BatchCommit commit) {
     doCommit(checkCommit(commit), true);
@@ -103,38 +106,52 @@ public abstract class AbstractOffsetStore implements OffsetStore {
         last = e;
       }
     }
-    throw new OffsetStoreException("reset of group '" + group + "' in " + describe()
-        + " lost the race for a batch id " + RESET_ATTEMPTS + " times: another driver is committing, stop it first", last);
+    throw new OffsetStoreException(
+        "reset of group '"
+            + group
+            + "' in "
+            + describe()
+            + " lost the race for a batch id "
+            + RESET_ATTEMPTS
+            + " times: another driver is committing, stop it first",
+        last);
   }
 
   /**
-   * Writes one commit atomically: refuses it with {@link StaleBatchException} when the group holds a
-   * batch id at or above it, then, when {@code fenceOffsets}, with {@link OffsetFencedException}
+   * Writes one commit atomically: refuses it with {@link StaleBatchException} when the group holds
+   * a batch id at or above it, then, when {@code fenceOffsets}, with {@link OffsetFencedException}
    * (see {@link #checkOffsets}) when a range does not begin at its partition's stored next offset.
-   * Both checks and the write are one atomic step. {@code fenceOffsets} is false only for
-   * {@link #reset}. Called with a validated commit on an open store.
+   * Both checks and the write are one atomic step. {@code fenceOffsets} is false only for {@link
+   * #reset}. Called with a validated commit on an open store.
    */
   protected abstract void doCommit(BatchCommit commit, boolean fenceOffsets);
 
   /**
    * Refuses {@code commit} with {@link OffsetFencedException} naming the first partition, by topic
-   * then partition, that {@code stored} holds at a next offset other than its range's
-   * {@code fromOffset}. Partitions absent from {@code stored} (never committed) are accepted.
+   * then partition, that {@code stored} holds at a next offset other than its range's {@code
+   * fromOffset}. Partitions absent from {@code stored} (never committed) are accepted.
    *
    * @param stored the group's next offsets, read in the same atomic step as the write that follows
    */
   protected final void checkOffsets(BatchCommit commit, Map<TopicPartition, Long> stored) {
     commit.ranges().stream()
         .sorted(Comparator.comparing(OffsetRange::topicPartition, PARTITION_ORDER))
-        .filter(r -> {
-          Long next = stored.get(r.topicPartition());
-          return next != null && next != commit.expectedFrom(r);
-        })
+        .filter(
+            r -> {
+              Long next = stored.get(r.topicPartition());
+              return next != null && next != commit.expectedFrom(r);
+            })
         .findFirst()
-        .ifPresent(r -> {
-          throw new OffsetFencedException(describe(), commit.group(), commit.batchId(), r.topicPartition(),
-              commit.expectedFrom(r), stored.get(r.topicPartition()));
-        });
+        .ifPresent(
+            r -> {
+              throw new OffsetFencedException(
+                  describe(),
+                  commit.group(),
+                  commit.batchId(),
+                  r.topicPartition(),
+                  commit.expectedFrom(r),
+                  stored.get(r.topicPartition()));
+            });
   }
 
   /** Validates a commit and the store state. */

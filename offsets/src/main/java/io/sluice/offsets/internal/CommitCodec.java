@@ -28,7 +28,8 @@ public final class CommitCodec {
   /** Shared mapper; ObjectMapper is thread-safe once configured. */
   public static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private static final Pattern KAFKA_METADATA = Pattern.compile("^sluice:v(\\d+):batch=(\\d+);time=([^;]*)$");
+  private static final Pattern KAFKA_METADATA =
+      Pattern.compile("^sluice:v(\\d+):batch=(\\d+);time=([^;]*)$");
 
   private CommitCodec() {}
 
@@ -41,7 +42,8 @@ public final class CommitCodec {
     node.put("time", commit.batchTime().toString());
     ArrayNode ranges = node.putArray("ranges");
     for (OffsetRange r : commit.ranges()) {
-      ranges.addObject()
+      ranges
+          .addObject()
           .put("topic", r.topic())
           .put("partition", r.partition())
           .put("from", r.fromOffset())
@@ -73,8 +75,13 @@ public final class CommitCodec {
   public static BatchCommit fromJson(JsonNode node, String where) {
     int version = node.path("v").asInt(-1);
     if (version > FORMAT_VERSION) {
-      throw new UnsupportedFormatException(where + " holds offsets format version " + version
-          + ", this Sluice reads up to version " + FORMAT_VERSION + ": upgrade Sluice to read it");
+      throw new UnsupportedFormatException(
+          where
+              + " holds offsets format version "
+              + version
+              + ", this Sluice reads up to version "
+              + FORMAT_VERSION
+              + ": upgrade Sluice to read it");
     }
     if (version < 1) {
       throw new IllegalArgumentException(where + " holds no offsets format version field 'v'");
@@ -82,16 +89,24 @@ public final class CommitCodec {
     try {
       List<OffsetRange> ranges = new ArrayList<>();
       for (JsonNode r : required(node, "ranges", where)) {
-        ranges.add(new OffsetRange(required(r, "topic", where).asText(), required(r, "partition", where).asInt(),
-            required(r, "from", where).asLong(), required(r, "until", where).asLong()));
+        ranges.add(
+            new OffsetRange(
+                required(r, "topic", where).asText(),
+                required(r, "partition", where).asInt(),
+                required(r, "from", where).asLong(),
+                required(r, "until", where).asLong()));
       }
-      return new BatchCommit(required(node, "group", where).asText(), required(node, "batchId", where).asLong(),
-          Instant.parse(required(node, "time", where).asText()), ranges);
+      return new BatchCommit(
+          required(node, "group", where).asText(),
+          required(node, "batchId", where).asLong(),
+          Instant.parse(required(node, "time", where).asText()),
+          ranges);
     } catch (RuntimeException e) {
       if (e instanceof UnsupportedFormatException) {
         throw e;
       }
-      throw new IllegalArgumentException(where + " holds a malformed batch commit: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          where + " holds a malformed batch commit: " + e.getMessage(), e);
     }
   }
 

@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  * history, it is rewritten (snapshot of positions plus retained history) to a temp file and
  * atomically renamed; the new generation tells other processes to reload.
  *
- * <p>Writers serialise on a per-directory lock inside the JVM and on a {@link FileLock} of
- * {@code offsets.lock} across processes; every operation first reads what other writers appended.
+ * <p>Writers serialise on a per-directory lock inside the JVM and on a {@link FileLock} of {@code
+ * offsets.lock} across processes; every operation first reads what other writers appended.
  */
 public final class FileOffsetStore extends AbstractOffsetStore {
 
@@ -103,14 +103,17 @@ public final class FileOffsetStore extends AbstractOffsetStore {
     return new FileOffsetStore(dir, historyRetention, clock, CommitHook.NONE, true);
   }
 
-  private FileOffsetStore(Path dir, int historyRetention, Clock clock, CommitHook hook, boolean readOnly) {
+  private FileOffsetStore(
+      Path dir, int historyRetention, Clock clock, CommitHook hook, boolean readOnly) {
     super(clock);
     this.historyRetention = historyRetention;
     this.hook = hook;
     this.readOnly = readOnly;
     if (readOnly && !Files.isDirectory(dir)) {
-      throw new OffsetStoreException("the offsets directory " + dir
-          + (Files.exists(dir) ? " is not a directory" : " does not exist"));
+      throw new OffsetStoreException(
+          "the offsets directory "
+              + dir
+              + (Files.exists(dir) ? " is not a directory" : " does not exist"));
     }
     try {
       if (!readOnly) {
@@ -118,8 +121,9 @@ public final class FileOffsetStore extends AbstractOffsetStore {
       }
       this.dir = dir.toRealPath();
     } catch (IOException e) {
-      throw new OffsetStoreException("cannot " + (readOnly ? "open" : "create") + " the offsets directory " + dir
-          + ": " + e, e);
+      throw new OffsetStoreException(
+          "cannot " + (readOnly ? "open" : "create") + " the offsets directory " + dir + ": " + e,
+          e);
     }
     this.logFile = this.dir.resolve(LOG_FILE);
     this.lockFile = this.dir.resolve(LOCK_FILE);
@@ -136,20 +140,26 @@ public final class FileOffsetStore extends AbstractOffsetStore {
   public Map<TopicPartition, Long> committed(String group) {
     checkGroup(group);
     ensureOpen();
-    return locked(false, () -> {
-      GroupState g = groups.get(group);
-      return g == null ? Map.of() : Map.copyOf(g.positions);
-    });
+    return locked(
+        false,
+        () -> {
+          GroupState g = groups.get(group);
+          return g == null ? Map.of() : Map.copyOf(g.positions);
+        });
   }
 
   @Override
   public OptionalLong lastBatchId(String group) {
     checkGroup(group);
     ensureOpen();
-    return locked(false, () -> {
-      GroupState g = groups.get(group);
-      return g == null || g.lastBatchId < 0 ? OptionalLong.empty() : OptionalLong.of(g.lastBatchId);
-    });
+    return locked(
+        false,
+        () -> {
+          GroupState g = groups.get(group);
+          return g == null || g.lastBatchId < 0
+              ? OptionalLong.empty()
+              : OptionalLong.of(g.lastBatchId);
+        });
   }
 
   @Override
@@ -157,22 +167,26 @@ public final class FileOffsetStore extends AbstractOffsetStore {
     checkGroup(group);
     checkLimit(limit);
     ensureOpen();
-    return locked(false, () -> {
-      GroupState g = groups.get(group);
-      List<BatchCommit> result = new ArrayList<>();
-      if (g != null) {
-        Iterator<BatchCommit> newestFirst = g.history.descendingIterator();
-        while (newestFirst.hasNext() && result.size() < limit) {
-          result.add(newestFirst.next());
-        }
-      }
-      return result;
-    });
+    return locked(
+        false,
+        () -> {
+          GroupState g = groups.get(group);
+          List<BatchCommit> result = new ArrayList<>();
+          if (g != null) {
+            Iterator<BatchCommit> newestFirst = g.history.descendingIterator();
+            while (newestFirst.hasNext() && result.size() < limit) {
+              result.add(newestFirst.next());
+            }
+          }
+          return result;
+        });
   }
 
   @Override
   public Optional<BatchCommit> batch(String group, long batchId) {
-    return history(group, Integer.MAX_VALUE).stream().filter(c -> c.batchId() == batchId).findFirst();
+    return history(group, Integer.MAX_VALUE).stream()
+        .filter(c -> c.batchId() == batchId)
+        .findFirst();
   }
 
   /**
@@ -185,26 +199,34 @@ public final class FileOffsetStore extends AbstractOffsetStore {
   @Override
   protected void doCommit(BatchCommit commit, boolean fenceOffsets) {
     if (readOnly) {
-      throw new OffsetStoreException(describe() + " was opened read-only: cannot commit batch " + commit.batchId()
-          + " of group '" + commit.group() + "'");
+      throw new OffsetStoreException(
+          describe()
+              + " was opened read-only: cannot commit batch "
+              + commit.batchId()
+              + " of group '"
+              + commit.group()
+              + "'");
     }
-    locked(true, () -> {
-      GroupState g = groups.get(commit.group());
-      // Offsets first: they say what moved the group (a reset, another driver), batch ids only that something did.
-      if (fenceOffsets) {
-        checkOffsets(commit, g == null ? Map.of() : g.positions);
-      }
-      if (g != null && g.lastBatchId >= commit.batchId()) {
-        throw new StaleBatchException(commit.group(), commit.batchId(), g.lastBatchId);
-      }
-      ObjectNode payload = CommitCodec.toJson(commit);
-      payload.put("type", "commit");
-      append(commit, encode(payload));
-      apply(commit);
-      entriesInFile++;
-      compactIfLarge();
-      return null;
-    });
+    locked(
+        true,
+        () -> {
+          GroupState g = groups.get(commit.group());
+          // Offsets first: they say what moved the group (a reset, another driver), batch ids only
+          // that something did.
+          if (fenceOffsets) {
+            checkOffsets(commit, g == null ? Map.of() : g.positions);
+          }
+          if (g != null && g.lastBatchId >= commit.batchId()) {
+            throw new StaleBatchException(commit.group(), commit.batchId(), g.lastBatchId);
+          }
+          ObjectNode payload = CommitCodec.toJson(commit);
+          payload.put("type", "commit");
+          append(commit, encode(payload));
+          apply(commit);
+          entriesInFile++;
+          compactIfLarge();
+          return null;
+        });
   }
 
   @Override
@@ -222,8 +244,10 @@ public final class FileOffsetStore extends AbstractOffsetStore {
         refresh(false);
         return action.get();
       }
-      try (FileChannel lockChannel = readOnly ? FileChannel.open(lockFile, StandardOpenOption.READ)
-          : FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      try (FileChannel lockChannel =
+          readOnly
+              ? FileChannel.open(lockFile, StandardOpenOption.READ)
+              : FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
         // Shared for a read-only store: it only needs writers out while it reads.
         FileLock fileLock = lockChannel.lock(0, Long.MAX_VALUE, readOnly);
         try {
@@ -286,17 +310,26 @@ public final class FileOffsetStore extends AbstractOffsetStore {
     header.flip();
     byte[] magic = new byte[MAGIC.length];
     if (header.remaining() < HEADER_SIZE) {
-      throw new OffsetStoreException(logFile + " is not a Sluice offsets log: it is shorter than its "
-          + HEADER_SIZE + "-byte header");
+      throw new OffsetStoreException(
+          logFile
+              + " is not a Sluice offsets log: it is shorter than its "
+              + HEADER_SIZE
+              + "-byte header");
     }
     header.get(magic);
     if (!java.util.Arrays.equals(magic, MAGIC)) {
-      throw new OffsetStoreException(logFile + " is not a Sluice offsets log: bad magic at offset 0");
+      throw new OffsetStoreException(
+          logFile + " is not a Sluice offsets log: bad magic at offset 0");
     }
     int version = header.getInt();
     if (version > CommitCodec.FORMAT_VERSION) {
-      throw new OffsetStoreException(logFile + " has offsets log format version " + version
-          + ", this Sluice reads up to version " + CommitCodec.FORMAT_VERSION + ": upgrade Sluice to read it");
+      throw new OffsetStoreException(
+          logFile
+              + " has offsets log format version "
+              + version
+              + ", this Sluice reads up to version "
+              + CommitCodec.FORMAT_VERSION
+              + ": upgrade Sluice to read it");
     }
     return header.getLong();
   }
@@ -304,9 +337,17 @@ public final class FileOffsetStore extends AbstractOffsetStore {
   private void createLog() throws IOException {
     Path tmp = dir.resolve(LOG_FILE + ".tmp");
     ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
-    header.put(MAGIC).putInt(CommitCodec.FORMAT_VERSION).putLong(ThreadLocalRandom.current().nextLong()).flip();
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
+    header
+        .put(MAGIC)
+        .putInt(CommitCodec.FORMAT_VERSION)
+        .putLong(ThreadLocalRandom.current().nextLong())
+        .flip();
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       while (header.hasRemaining()) {
         ch.write(header);
       }
@@ -341,14 +382,24 @@ public final class FileOffsetStore extends AbstractOffsetStore {
       if (length < 0) {
         int next = findValidEntry(buf, pos + 1);
         if (next >= 0) {
-          throw new OffsetStoreException("offsets log " + logFile + " is corrupt at byte offset " + (base + pos)
-              + " (a valid entry follows at byte offset " + (base + next) + "): the damage is in the middle of the"
-              + " log, not a torn last write; restore the file from a backup or move it away to start empty");
+          throw new OffsetStoreException(
+              "offsets log "
+                  + logFile
+                  + " is corrupt at byte offset "
+                  + (base + pos)
+                  + " (a valid entry follows at byte offset "
+                  + (base + next)
+                  + "): the damage is in the middle of the"
+                  + " log, not a torn last write; restore the file from a backup or move it away to start empty");
         }
         if (warnedTornAt != base + pos) {
           warnedTornAt = base + pos;
-          LOG.warn("Ignoring a torn or corrupt last entry in {} at byte offset {} ({} bytes): a commit was"
-              + " interrupted; earlier entries are intact", logFile, base + pos, buf.limit() - pos);
+          LOG.warn(
+              "Ignoring a torn or corrupt last entry in {} at byte offset {} ({} bytes): a commit was"
+                  + " interrupted; earlier entries are intact",
+              logFile,
+              base + pos,
+              buf.limit() - pos);
         }
         break;
       }
@@ -391,7 +442,8 @@ public final class FileOffsetStore extends AbstractOffsetStore {
     try {
       node = CommitCodec.MAPPER.readTree(payload);
     } catch (IOException e) {
-      throw new OffsetStoreException(where + " holds malformed JSON despite a valid checksum: " + e.getMessage(), e);
+      throw new OffsetStoreException(
+          where + " holds malformed JSON despite a valid checksum: " + e.getMessage(), e);
     }
     try {
       String type = node.path("type").asText("commit");
@@ -400,7 +452,8 @@ public final class FileOffsetStore extends AbstractOffsetStore {
       } else if ("commit".equals(type)) {
         apply(CommitCodec.fromJson(node, where));
       } else {
-        throw new OffsetStoreException(where + " has unknown entry type '" + type + "': written by a newer Sluice?");
+        throw new OffsetStoreException(
+            where + " has unknown entry type '" + type + "': written by a newer Sluice?");
       }
     } catch (IllegalArgumentException e) {
       throw new OffsetStoreException(e.getMessage(), e);
@@ -422,13 +475,19 @@ public final class FileOffsetStore extends AbstractOffsetStore {
   private void applySnapshot(JsonNode node, String where) {
     int version = node.path("v").asInt(-1);
     if (version > CommitCodec.FORMAT_VERSION) {
-      throw new OffsetStoreException(where + " holds offsets format version " + version
-          + ", this Sluice reads up to version " + CommitCodec.FORMAT_VERSION + ": upgrade Sluice to read it");
+      throw new OffsetStoreException(
+          where
+              + " holds offsets format version "
+              + version
+              + ", this Sluice reads up to version "
+              + CommitCodec.FORMAT_VERSION
+              + ": upgrade Sluice to read it");
     }
     GroupState g = groups.computeIfAbsent(node.path("group").asText(), k -> new GroupState());
     g.positions.clear();
     for (JsonNode p : node.path("positions")) {
-      g.positions.put(new TopicPartition(p.path("topic").asText(), p.path("partition").asInt()),
+      g.positions.put(
+          new TopicPartition(p.path("topic").asText(), p.path("partition").asInt()),
           p.path("offset").asLong());
     }
     g.lastBatchId = Math.max(g.lastBatchId, node.path("lastBatchId").asLong(-1));
@@ -469,8 +528,15 @@ public final class FileOffsetStore extends AbstractOffsetStore {
     } catch (OffsetStoreException e) {
       throw e;
     } catch (Exception e) {
-      throw new OffsetStoreException(describe() + ": commit of batch " + commit.batchId() + " for group '"
-          + commit.group() + "' failed, nothing was written: " + e, e);
+      throw new OffsetStoreException(
+          describe()
+              + ": commit of batch "
+              + commit.batchId()
+              + " for group '"
+              + commit.group()
+              + "' failed, nothing was written: "
+              + e,
+          e);
     }
     validEnd += entry.length;
   }
@@ -502,8 +568,12 @@ public final class FileOffsetStore extends AbstractOffsetStore {
     long newGeneration = ThreadLocalRandom.current().nextLong();
     long count = 0;
     long end;
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
       header.put(MAGIC).putInt(CommitCodec.FORMAT_VERSION).putLong(newGeneration).flip();
       long pos = writeFully(ch, header, 0);
@@ -529,11 +599,18 @@ public final class FileOffsetStore extends AbstractOffsetStore {
 
   private static ObjectNode snapshot(String group, GroupState g) {
     ObjectNode node = CommitCodec.MAPPER.createObjectNode();
-    node.put("v", CommitCodec.FORMAT_VERSION).put("type", "snapshot").put("group", group)
+    node.put("v", CommitCodec.FORMAT_VERSION)
+        .put("type", "snapshot")
+        .put("group", group)
         .put("lastBatchId", g.lastBatchId);
     ArrayNode positions = node.putArray("positions");
-    g.positions.forEach((tp, offset) ->
-        positions.addObject().put("topic", tp.topic()).put("partition", tp.partition()).put("offset", offset));
+    g.positions.forEach(
+        (tp, offset) ->
+            positions
+                .addObject()
+                .put("topic", tp.topic())
+                .put("partition", tp.partition())
+                .put("offset", offset));
     return node;
   }
 
@@ -567,5 +644,4 @@ public final class FileOffsetStore extends AbstractOffsetStore {
   public Path logFile() {
     return logFile;
   }
-
 }

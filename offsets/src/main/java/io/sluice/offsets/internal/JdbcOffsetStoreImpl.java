@@ -22,7 +22,9 @@ import java.util.OptionalLong;
 import javax.sql.DataSource;
 import org.apache.kafka.common.TopicPartition;
 
-/** The JDBC store; see {@link JdbcOffsetStore}. Thread-safe: each call borrows its own connection. */
+/**
+ * The JDBC store; see {@link JdbcOffsetStore}. Thread-safe: each call borrows its own connection.
+ */
 public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements JdbcOffsetStore {
 
   private static final String UNIQUE_VIOLATION = "23505";
@@ -41,8 +43,13 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
    *
    * @throws OffsetStoreException when the database cannot be reached or the tables not created
    */
-  public JdbcOffsetStoreImpl(DataSource dataSource, String schema, String tablePrefix, int historyRetention,
-      Clock clock, CommitHook hook) {
+  public JdbcOffsetStoreImpl(
+      DataSource dataSource,
+      String schema,
+      String tablePrefix,
+      int historyRetention,
+      Clock clock,
+      CommitHook hook) {
     super(clock);
     this.dataSource = dataSource;
     this.schema = schema;
@@ -73,7 +80,8 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
   }
 
   private void createTables() {
-    try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement()) {
       if (schema != null) {
         st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
       }
@@ -86,7 +94,8 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
         c.commit();
       }
     } catch (SQLException e) {
-      throw new OffsetStoreException(describe() + ": cannot create the offset tables: " + e.getMessage(), e);
+      throw new OffsetStoreException(
+          describe() + ": cannot create the offset tables: " + e.getMessage(), e);
     }
   }
 
@@ -107,8 +116,11 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
   public Map<TopicPartition, Long> committed(Connection connection, String group) {
     checkGroup(group);
     Map<TopicPartition, Long> result = new LinkedHashMap<>();
-    try (PreparedStatement ps = connection.prepareStatement("SELECT topic, kafka_partition, next_offset FROM "
-        + offsetsTable + " WHERE group_id = ? ORDER BY topic, kafka_partition")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT topic, kafka_partition, next_offset FROM "
+                + offsetsTable
+                + " WHERE group_id = ? ORDER BY topic, kafka_partition")) {
       ps.setString(1, group);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -135,8 +147,9 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
   @Override
   public OptionalLong lastBatchId(Connection connection, String group) {
     checkGroup(group);
-    try (PreparedStatement ps = connection.prepareStatement(
-        "SELECT last_batch_id FROM " + groupsTable + " WHERE group_id = ?")) {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT last_batch_id FROM " + groupsTable + " WHERE group_id = ?")) {
       ps.setString(1, group);
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next() && rs.getLong(1) >= 0) {
@@ -154,8 +167,12 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
     checkGroup(group);
     checkLimit(limit);
     ensureOpen();
-    try (Connection c = connection(); PreparedStatement ps = c.prepareStatement("SELECT commit_json FROM "
-        + historyTable + " WHERE group_id = ? ORDER BY batch_id DESC LIMIT ?")) {
+    try (Connection c = connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT commit_json FROM "
+                    + historyTable
+                    + " WHERE group_id = ? ORDER BY batch_id DESC LIMIT ?")) {
       ps.setString(1, group);
       ps.setInt(2, limit);
       List<BatchCommit> result = new ArrayList<>();
@@ -174,8 +191,12 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
   public Optional<BatchCommit> batch(String group, long batchId) {
     checkGroup(group);
     ensureOpen();
-    try (Connection c = connection(); PreparedStatement ps = c.prepareStatement(
-        "SELECT commit_json FROM " + historyTable + " WHERE group_id = ? AND batch_id = ?")) {
+    try (Connection c = connection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT commit_json FROM "
+                    + historyTable
+                    + " WHERE group_id = ? AND batch_id = ?")) {
       ps.setString(1, group);
       ps.setLong(2, batchId);
       try (ResultSet rs = ps.executeQuery()) {
@@ -216,8 +237,15 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
     } catch (SQLException e) {
       throw failure("commit batch " + commit.batchId() + " of group '" + commit.group() + "'", e);
     } catch (Exception e) {
-      throw new OffsetStoreException(describe() + ": commit of batch " + commit.batchId() + " of group '"
-          + commit.group() + "' failed and was rolled back: " + e, e);
+      throw new OffsetStoreException(
+          describe()
+              + ": commit of batch "
+              + commit.batchId()
+              + " of group '"
+              + commit.group()
+              + "' failed and was rolled back: "
+              + e,
+          e);
     }
   }
 
@@ -226,7 +254,8 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
     checkCommit(commit);
     try {
       if (txConnection.getAutoCommit()) {
-        throw new IllegalArgumentException("txConnection must have auto-commit off to join its transaction");
+        throw new IllegalArgumentException(
+            "txConnection must have auto-commit off to join its transaction");
       }
       write(txConnection, commit, true);
     } catch (SQLException e) {
@@ -238,22 +267,29 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
     long last = lockGroup(c, commit.group());
     if (fenceOffsets) {
       // Every writer of the group holds its row lock, so the offsets cannot change until we commit.
-      // Offsets first: they say what moved the group (a reset, another driver), batch ids only that something did.
+      // Offsets first: they say what moved the group (a reset, another driver), batch ids only that
+      // something did.
       checkOffsets(commit, committed(c, commit.group()));
     }
     if (last >= commit.batchId()) {
       throw new StaleBatchException(commit.group(), commit.batchId(), last);
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "UPDATE " + groupsTable + " SET last_batch_id = ?, last_batch_time = ? WHERE group_id = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "UPDATE "
+                + groupsTable
+                + " SET last_batch_id = ?, last_batch_time = ? WHERE group_id = ?")) {
       ps.setLong(1, commit.batchId());
       ps.setObject(2, commit.batchTime().atOffset(ZoneOffset.UTC));
       ps.setString(3, commit.group());
       ps.executeUpdate();
     }
     writeOffsets(c, commit);
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + historyTable
-        + " (group_id, batch_id, batch_time, commit_json) VALUES (?, ?, ?, ?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO "
+                + historyTable
+                + " (group_id, batch_id, batch_time, commit_json) VALUES (?, ?, ?, ?)")) {
       ps.setString(1, commit.group());
       ps.setLong(2, commit.batchId());
       ps.setObject(3, commit.batchTime().atOffset(ZoneOffset.UTC));
@@ -266,8 +302,9 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
   /** Locks the group's row, creating it if absent, and returns its last batch id (-1 for none). */
   private long lockGroup(Connection c, String group) throws SQLException {
     for (int attempt = 0; attempt < 2; attempt++) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT last_batch_id FROM " + groupsTable + " WHERE group_id = ? FOR UPDATE")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT last_batch_id FROM " + groupsTable + " WHERE group_id = ? FOR UPDATE")) {
         ps.setString(1, group);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
@@ -278,8 +315,9 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
       // A concurrent first commit may insert the row too: the savepoint keeps our transaction
       // usable when ours loses, and the loop then locks the winner's row.
       Savepoint sp = c.setSavepoint();
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO " + groupsTable + " (group_id, last_batch_id) VALUES (?, -1)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO " + groupsTable + " (group_id, last_batch_id) VALUES (?, -1)")) {
         ps.setString(1, group);
         ps.executeUpdate();
         c.releaseSavepoint(sp);
@@ -295,10 +333,16 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
   }
 
   private void writeOffsets(Connection c, BatchCommit commit) throws SQLException {
-    try (PreparedStatement update = c.prepareStatement("UPDATE " + offsetsTable
-            + " SET next_offset = ?, batch_id = ? WHERE group_id = ? AND topic = ? AND kafka_partition = ?");
-         PreparedStatement insert = c.prepareStatement("INSERT INTO " + offsetsTable
-            + " (group_id, topic, kafka_partition, next_offset, batch_id) VALUES (?, ?, ?, ?, ?)")) {
+    try (PreparedStatement update =
+            c.prepareStatement(
+                "UPDATE "
+                    + offsetsTable
+                    + " SET next_offset = ?, batch_id = ? WHERE group_id = ? AND topic = ? AND kafka_partition = ?");
+        PreparedStatement insert =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + offsetsTable
+                    + " (group_id, topic, kafka_partition, next_offset, batch_id) VALUES (?, ?, ?, ?, ?)")) {
       for (OffsetRange r : commit.ranges()) {
         update.setLong(1, r.untilOffset());
         update.setLong(2, commit.batchId());
@@ -320,8 +364,11 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
 
   private void pruneHistory(Connection c, String group) throws SQLException {
     long oldestKept;
-    try (PreparedStatement ps = c.prepareStatement("SELECT batch_id FROM " + historyTable
-        + " WHERE group_id = ? ORDER BY batch_id DESC LIMIT 1 OFFSET ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT batch_id FROM "
+                + historyTable
+                + " WHERE group_id = ? ORDER BY batch_id DESC LIMIT 1 OFFSET ?")) {
       ps.setString(1, group);
       ps.setInt(2, historyRetention - 1);
       try (ResultSet rs = ps.executeQuery()) {
@@ -331,8 +378,9 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
         oldestKept = rs.getLong(1);
       }
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "DELETE FROM " + historyTable + " WHERE group_id = ? AND batch_id < ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "DELETE FROM " + historyTable + " WHERE group_id = ? AND batch_id < ?")) {
       ps.setString(1, group);
       ps.setLong(2, oldestKept);
       ps.executeUpdate();

@@ -43,24 +43,24 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The Kafka store: offsets in the consumer group ({@code __consumer_offsets}), so that
- * {@code kafka-consumer-groups} shows the stream's lag, and the batch history in a topic.
+ * The Kafka store: offsets in the consumer group ({@code __consumer_offsets}), so that {@code
+ * kafka-consumer-groups} shows the stream's lag, and the batch history in a topic.
  *
  * <p>A commit is one transaction of the group's {@link TransactionalProducer} (the one owner of
- * transactional producers, shared with the Kafka sink), whose {@code transactional.id} is derived from
- * the group: it appends the commit to the history topic and sends the offsets, with
- * {@code sluice:v1:batch=<id>;time=<instant>} as each partition's metadata, to the transaction;
- * the transaction coordinator makes both visible together or not at all. Starting a producer with
- * the same transactional id (another driver, or {@code sluice offsets reset}) fences this one: its
- * next commit fails, so a zombie driver cannot move the group. Inside every commit's transaction the
- * group's stable offsets are read from the broker ({@link KafkaGroupOffsets}) and both checks run on
- * that read: the batch id against the highest one in the group's metadata and the last one this
- * committer wrote or found in the history topic when it started (an empty batch leaves its id in the
- * history only), then the ranges against the offsets, because tools outside Sluice move a group
+ * transactional producers, shared with the Kafka sink), whose {@code transactional.id} is derived
+ * from the group: it appends the commit to the history topic and sends the offsets, with {@code
+ * sluice:v1:batch=<id>;time=<instant>} as each partition's metadata, to the transaction; the
+ * transaction coordinator makes both visible together or not at all. Starting a producer with the
+ * same transactional id (another driver, or {@code sluice offsets reset}) fences this one: its next
+ * commit fails, so a zombie driver cannot move the group. Inside every commit's transaction the
+ * group's stable offsets are read from the broker ({@link KafkaGroupOffsets}) and both checks run
+ * on that read: the batch id against the highest one in the group's metadata and the last one this
+ * committer wrote or found in the history topic when it started (an empty batch leaves its id in
+ * the history only), then the ranges against the offsets, because tools outside Sluice move a group
  * without the transactional id.
  *
- * <p>Thread-safe: commits of one group serialise on a lock; history reads share one consumer
- * under another lock.
+ * <p>Thread-safe: commits of one group serialise on a lock; history reads share one consumer under
+ * another lock.
  */
 public final class KafkaOffsetStore extends AbstractOffsetStore {
 
@@ -79,11 +79,19 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
   private volatile int historyPartitions = -1;
 
   /** Creates the store; nothing connects until the first call. */
-  public KafkaOffsetStore(Map<String, Object> clientConfig, String historyTopic, Optional<Short> historyReplicationFactor,
-      Duration historyRetention, String transactionalIdPrefix, Duration timeout, Clock clock, CommitHook hook) {
+  public KafkaOffsetStore(
+      Map<String, Object> clientConfig,
+      String historyTopic,
+      Optional<Short> historyReplicationFactor,
+      Duration historyRetention,
+      String transactionalIdPrefix,
+      Duration timeout,
+      Clock clock,
+      CommitHook hook) {
     super(clock);
     this.clientConfig = Map.copyOf(clientConfig);
-    this.bootstrapServers = String.valueOf(clientConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
+    this.bootstrapServers =
+        String.valueOf(clientConfig.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
     this.historyTopic = historyTopic;
     this.historyReplicationFactor = historyReplicationFactor;
     this.historyRetention = historyRetention;
@@ -92,7 +100,8 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     this.hook = hook;
     Map<String, Object> adminConfig = new HashMap<>(this.clientConfig);
     adminConfig.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-    adminConfig.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 30_000));
+    adminConfig.put(
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 30_000));
     adminConfig.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "sluice-offsets-admin");
     this.admin = Admin.create(adminConfig);
   }
@@ -115,8 +124,10 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     ensureOpen();
     Map<TopicPartition, Long> result = new LinkedHashMap<>();
     groupOffsets(group).entrySet().stream()
-        .sorted(Map.Entry.comparingByKey(Comparator.comparing(TopicPartition::topic)
-            .thenComparingInt(TopicPartition::partition)))
+        .sorted(
+            Map.Entry.comparingByKey(
+                Comparator.comparing(TopicPartition::topic)
+                    .thenComparingInt(TopicPartition::partition)))
         .forEach(e -> result.put(e.getKey(), e.getValue().offset()));
     return result;
   }
@@ -126,7 +137,8 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     try {
       return KafkaGroupOffsets.readStable(admin, group, timeout);
     } catch (OffsetStoreException e) {
-      throw new OffsetStoreException(describe() + ": " + e.getMessage(), e.getCause() != null ? e.getCause() : e);
+      throw new OffsetStoreException(
+          describe() + ": " + e.getMessage(), e.getCause() != null ? e.getCause() : e);
     }
   }
 
@@ -140,29 +152,42 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     }
   }
 
-  /** Waits until the commit's offsets are readable as stable, so that a commit reads its own writes. */
+  /**
+   * Waits until the commit's offsets are readable as stable, so that a commit reads its own writes.
+   */
   private void awaitStable(String group, BatchCommit commit) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       Map<TopicPartition, OffsetAndMetadata> stable = readGroupOffsets(group, true);
-      boolean visible = commit.ranges().stream().allMatch(r -> stable.get(r.topicPartition()) != null
-          && stable.get(r.topicPartition()).offset() == r.untilOffset());
+      boolean visible =
+          commit.ranges().stream()
+              .allMatch(
+                  r ->
+                      stable.get(r.topicPartition()) != null
+                          && stable.get(r.topicPartition()).offset() == r.untilOffset());
       if (visible) {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new OffsetStoreException(describe() + ": committed offsets of group '" + group
-            + "' did not become readable within " + timeout.toMillis() + " ms");
+        throw new OffsetStoreException(
+            describe()
+                + ": committed offsets of group '"
+                + group
+                + "' did not become readable within "
+                + timeout.toMillis()
+                + " ms");
       }
       pause();
     }
   }
 
-  private Map<TopicPartition, OffsetAndMetadata> readGroupOffsets(String group, boolean requireStable) {
+  private Map<TopicPartition, OffsetAndMetadata> readGroupOffsets(
+      String group, boolean requireStable) {
     try {
       return KafkaGroupOffsets.read(admin, group, requireStable, timeout);
     } catch (OffsetStoreException e) {
-      throw new OffsetStoreException(describe() + ": " + e.getMessage(), e.getCause() != null ? e.getCause() : e);
+      throw new OffsetStoreException(
+          describe() + ": " + e.getMessage(), e.getCause() != null ? e.getCause() : e);
     }
   }
 
@@ -209,10 +234,14 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
 
   @Override
   public Optional<BatchCommit> batch(String group, long batchId) {
-    return history(group, Integer.MAX_VALUE).stream().filter(c -> c.batchId() == batchId).findFirst();
+    return history(group, Integer.MAX_VALUE).stream()
+        .filter(c -> c.batchId() == batchId)
+        .findFirst();
   }
 
-  /** Reads the group's history partition backwards in growing chunks until {@code limit} are found. */
+  /**
+   * Reads the group's history partition backwards in growing chunks until {@code limit} are found.
+   */
   private List<BatchCommit> readHistory(String group, int limit) {
     KafkaConsumer<byte[], byte[]> consumer = historyConsumer();
     TopicPartition tp = new TopicPartition(historyTopic, historyPartition(group));
@@ -234,16 +263,27 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     return found.size() > limit ? List.copyOf(found.subList(0, limit)) : found;
   }
 
-  private List<BatchCommit> readRange(KafkaConsumer<byte[], byte[]> consumer, TopicPartition tp, long from,
-      long until, String group) {
+  private List<BatchCommit> readRange(
+      KafkaConsumer<byte[], byte[]> consumer,
+      TopicPartition tp,
+      long from,
+      long until,
+      String group) {
     consumer.seek(tp, from);
     byte[] key = group.getBytes(StandardCharsets.UTF_8);
     List<BatchCommit> result = new ArrayList<>();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (consumer.position(tp, timeout) < until) {
       if (System.nanoTime() > deadline) {
-        throw new OffsetStoreException(describe() + ": reading the history topic " + historyTopic
-            + " did not reach offset " + until + " within " + timeout.toMillis() + " ms");
+        throw new OffsetStoreException(
+            describe()
+                + ": reading the history topic "
+                + historyTopic
+                + " did not reach offset "
+                + until
+                + " within "
+                + timeout.toMillis()
+                + " ms");
       }
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
         if (r.offset() < until && java.util.Arrays.equals(r.key(), key) && r.value() != null) {
@@ -256,8 +296,9 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
 
   private BatchCommit parse(ConsumerRecord<byte[], byte[]> r) {
     try {
-      return CommitCodec.fromBytes(r.value(), describe() + " history record " + r.topic() + "-" + r.partition()
-          + "@" + r.offset());
+      return CommitCodec.fromBytes(
+          r.value(),
+          describe() + " history record " + r.topic() + "-" + r.partition() + "@" + r.offset());
     } catch (IllegalArgumentException e) {
       throw new OffsetStoreException(e.getMessage(), e);
     }
@@ -282,14 +323,20 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     return (group.hashCode() & 0x7fffffff) % historyPartitions;
   }
 
-  /** Whether the history topic exists, creating it when {@code create}; caches the partition count. */
+  /**
+   * Whether the history topic exists, creating it when {@code create}; caches the partition count.
+   */
   private boolean historyTopicExists(boolean create) {
     if (historyPartitions > 0) {
       return true;
     }
     try {
-      TopicDescription d = admin.describeTopics(List.of(historyTopic)).allTopicNames()
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(historyTopic);
+      TopicDescription d =
+          admin
+              .describeTopics(List.of(historyTopic))
+              .allTopicNames()
+              .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+              .get(historyTopic);
       historyPartitions = d.partitions().size();
       return true;
     } catch (ExecutionException e) {
@@ -302,9 +349,14 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     if (!create) {
       return false;
     }
-    NewTopic topic = new NewTopic(historyTopic, Optional.of(1), historyReplicationFactor).configs(Map.of(
-        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-        TopicConfig.RETENTION_MS_CONFIG, Long.toString(historyRetention.toMillis())));
+    NewTopic topic =
+        new NewTopic(historyTopic, Optional.of(1), historyReplicationFactor)
+            .configs(
+                Map.of(
+                    TopicConfig.CLEANUP_POLICY_CONFIG,
+                    TopicConfig.CLEANUP_POLICY_DELETE,
+                    TopicConfig.RETENTION_MS_CONFIG,
+                    Long.toString(historyRetention.toMillis())));
     try {
       admin.createTopics(List.of(topic)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
@@ -334,13 +386,14 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
   }
 
   /**
-   * One group's committer: its {@link TransactionalProducer} (transactional id {@code <prefix><group>}) and
-   * the last batch id it committed or found in the history when it started.
+   * One group's committer: its {@link TransactionalProducer} (transactional id {@code
+   * <prefix><group>}) and the last batch id it committed or found in the history when it started.
    */
   private final class GroupCommitter {
     private final String group;
     private final ReentrantLock lock = new ReentrantLock();
-    private TransactionalProducer<byte[], byte[]> producer; // guarded by lock; kept once fenced, to refuse
+    private TransactionalProducer<byte[], byte[]>
+        producer; // guarded by lock; kept once fenced, to refuse
     private volatile long lastBatchId = -1;
 
     GroupCommitter(String group) {
@@ -384,8 +437,14 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "sluice-offsets-" + group);
       TransactionalProducer<byte[], byte[]> p;
       try {
-        p = TransactionalProducer.start(transactionalIdPrefix + group, config, new ByteArraySerializer(),
-            new ByteArraySerializer(), admin, timeout);
+        p =
+            TransactionalProducer.start(
+                transactionalIdPrefix + group,
+                config,
+                new ByteArraySerializer(),
+                new ByteArraySerializer(),
+                admin,
+                timeout);
       } catch (TransactionalProducerException e) {
         throw failure("start the transactional producer of group '" + group + "'", e.getCause());
       }
@@ -399,12 +458,19 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       producer = p;
     }
 
-    /** One transaction: the history record, then the group check and the offsets, then the commit. */
+    /**
+     * One transaction: the history record, then the group check and the offsets, then the commit.
+     */
     private void send(BatchCommit commit, boolean fenceOffsets) {
       try {
         producer.begin();
-        producer.send(new ProducerRecord<>(historyTopic, historyPartition(group),
-            group.getBytes(StandardCharsets.UTF_8), CommitCodec.toBytes(commit)), null);
+        producer.send(
+            new ProducerRecord<>(
+                historyTopic,
+                historyPartition(group),
+                group.getBytes(StandardCharsets.UTF_8),
+                CommitCodec.toBytes(commit)),
+            null);
         hook.midway(commit);
         producer.commit(List.of(commit), (c, stored) -> checkGroup(c, stored, fenceOffsets));
       } catch (Exception e) {
@@ -415,15 +481,16 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     }
 
     /**
-     * Refuses a batch id the group already holds (in its offsets' metadata, or committed here), then, when
-     * {@code fenceOffsets}, ranges that do not begin where the group stands. Runs inside the transaction on
-     * the group's offsets as the broker holds them now, not as remembered: tools outside Sluice
-     * ({@code kafka-consumer-groups --reset-offsets}) move the group without our transactional id. Kafka
-     * offers no conditional offset commit, so a change by such a tool between this read and the commit is
-     * not caught; a Sluice reset is, since it takes the transactional id and fences this producer.
+     * Refuses a batch id the group already holds (in its offsets' metadata, or committed here),
+     * then, when {@code fenceOffsets}, ranges that do not begin where the group stands. Runs inside
+     * the transaction on the group's offsets as the broker holds them now, not as remembered: tools
+     * outside Sluice ({@code kafka-consumer-groups --reset-offsets}) move the group without our
+     * transactional id. Kafka offers no conditional offset commit, so a change by such a tool
+     * between this read and the commit is not caught; a Sluice reset is, since it takes the
+     * transactional id and fences this producer.
      */
-    private void checkGroup(BatchCommit commit, Map<TopicPartition, OffsetAndMetadata> stored,
-        boolean fenceOffsets) {
+    private void checkGroup(
+        BatchCommit commit, Map<TopicPartition, OffsetAndMetadata> stored, boolean fenceOffsets) {
       long held = Math.max(lastBatchId, KafkaGroupOffsets.lastBatchId(stored).orElse(-1));
       if (commit.batchId() <= held) {
         throw new StaleBatchException(group, commit.batchId(), held);
@@ -441,16 +508,19 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       if (e instanceof OffsetFencedException || e instanceof StaleBatchException) {
         return (OffsetStoreException) e;
       }
-      String what = describe() + ": commit of batch " + commit.batchId() + " of group '" + group + "' failed";
+      String what =
+          describe() + ": commit of batch " + commit.batchId() + " of group '" + group + "' failed";
       return e instanceof TransactionalProducerException t
           ? new OffsetStoreException(what + ": " + t.getMessage(), t)
           : new OffsetStoreException(what + " and its transaction was aborted: " + e, e);
     }
 
     private OffsetStoreException fencedFailure(BatchCommit commit, Exception cause) {
-      // A reset (sluice offsets reset/import) takes the transactional id and moves the offsets: say so by offsets.
+      // A reset (sluice offsets reset/import) takes the transactional id and moves the offsets: say
+      // so by offsets.
       try {
-        TransactionalProducer.GroupCheck.rangesStartAt(describe()).check(commit, groupOffsets(group));
+        TransactionalProducer.GroupCheck.rangesStartAt(describe())
+            .check(commit, groupOffsets(group));
       } catch (OffsetFencedException moved) {
         if (cause != null) {
           moved.addSuppressed(cause);
@@ -468,10 +538,18 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       if (now >= commit.batchId()) {
         return new StaleBatchException(group, commit.batchId(), now);
       }
-      return new OffsetStoreException(describe() + ": batch " + commit.batchId() + " of group '" + group
-          + "' refused: another committer took over this group (transactional id " + transactionalIdPrefix + group
-          + ": another driver, or a reset by sluice offsets reset/import); this store can no longer commit for"
-          + " it. Stop the other driver; a restart continues from the committed position", cause);
+      return new OffsetStoreException(
+          describe()
+              + ": batch "
+              + commit.batchId()
+              + " of group '"
+              + group
+              + "' refused: another committer took over this group (transactional id "
+              + transactionalIdPrefix
+              + group
+              + ": another driver, or a reset by sluice offsets reset/import); this store can no longer commit for"
+              + " it. Stop the other driver; a restart continues from the committed position",
+          cause);
     }
 
     void close() {
@@ -494,9 +572,11 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     if (e instanceof InterruptedException) {
       Thread.currentThread().interrupt();
     }
-    String reason = e instanceof TimeoutException || e instanceof org.apache.kafka.common.errors.TimeoutException
-        ? "no answer within " + timeout.toMillis() + " ms (is the broker reachable?)"
-        : e.toString();
+    String reason =
+        e instanceof TimeoutException
+                || e instanceof org.apache.kafka.common.errors.TimeoutException
+            ? "no answer within " + timeout.toMillis() + " ms (is the broker reachable?)"
+            : e.toString();
     return new OffsetStoreException(describe() + ": cannot " + what + ": " + reason, e);
   }
 

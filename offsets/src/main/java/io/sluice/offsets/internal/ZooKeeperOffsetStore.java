@@ -34,15 +34,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The ZooKeeper store, through Curator. Offsets live where Kafka 0.8-era tools and the reliable
  * receiver keep them, {@code /consumers/<group>/offsets/<topic>/<partition>} (the next offset as a
- * decimal string); the last batch id lives in {@code <root>/<group>/last} and the history in
- * {@code <root>/<group>/batches/<batchId, 19 digits>} (the commit as JSON).
+ * decimal string); the last batch id lives in {@code <root>/<group>/last} and the history in {@code
+ * <root>/<group>/batches/<batchId, 19 digits>} (the commit as JSON).
  *
  * <p>A commit is ONE ZooKeeper multi-op: set {@code last} at the version read before (or create
  * it), set every partition's offset at the version whose value was checked against the range's
  * {@code from} (or create it), create the batch node. ZooKeeper applies all or none, and the
  * version checks fence a concurrent committer or reset: the loser's multi fails as a whole, and its
- * next attempt reads and checks again.
- * Thread-safe; Curator's client is shared by all calls.
+ * next attempt reads and checks again. Thread-safe; Curator's client is shared by all calls.
  */
 public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
 
@@ -64,32 +63,54 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
    *
    * @throws OffsetStoreException when ZooKeeper cannot be reached in time
    */
-  public static ZooKeeperOffsetStore connect(String connectString, String root, Duration sessionTimeout,
-      Duration connectionTimeout, int historyRetention, Clock clock, CommitHook hook) {
-    CuratorFramework client = CuratorFrameworkFactory.builder()
-        .connectString(connectString)
-        .sessionTimeoutMs((int) sessionTimeout.toMillis())
-        .connectionTimeoutMs((int) connectionTimeout.toMillis())
-        .retryPolicy(new ExponentialBackoffRetry(100, 3))
-        .build();
+  public static ZooKeeperOffsetStore connect(
+      String connectString,
+      String root,
+      Duration sessionTimeout,
+      Duration connectionTimeout,
+      int historyRetention,
+      Clock clock,
+      CommitHook hook) {
+    CuratorFramework client =
+        CuratorFrameworkFactory.builder()
+            .connectString(connectString)
+            .sessionTimeoutMs((int) sessionTimeout.toMillis())
+            .connectionTimeoutMs((int) connectionTimeout.toMillis())
+            .retryPolicy(new ExponentialBackoffRetry(100, 3))
+            .build();
     client.start();
     try {
       if (!client.blockUntilConnected((int) connectionTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         client.close();
-        throw new OffsetStoreException("cannot connect to ZooKeeper at " + connectString + " within "
-            + connectionTimeout.toMillis() + " ms");
+        throw new OffsetStoreException(
+            "cannot connect to ZooKeeper at "
+                + connectString
+                + " within "
+                + connectionTimeout.toMillis()
+                + " ms");
       }
     } catch (InterruptedException e) {
       client.close();
       Thread.currentThread().interrupt();
-      throw new OffsetStoreException("interrupted while connecting to ZooKeeper at " + connectString, e);
+      throw new OffsetStoreException(
+          "interrupted while connecting to ZooKeeper at " + connectString, e);
     }
-    return new ZooKeeperOffsetStore(client, true, connectString, root, historyRetention, clock, hook);
+    return new ZooKeeperOffsetStore(
+        client, true, connectString, root, historyRetention, clock, hook);
   }
 
-  /** Creates the store on a started client; {@code ownsClient} says whether {@link #close()} closes it. */
-  public ZooKeeperOffsetStore(CuratorFramework client, boolean ownsClient, String connectString, String root,
-      int historyRetention, Clock clock, CommitHook hook) {
+  /**
+   * Creates the store on a started client; {@code ownsClient} says whether {@link #close()} closes
+   * it.
+   */
+  public ZooKeeperOffsetStore(
+      CuratorFramework client,
+      boolean ownsClient,
+      String connectString,
+      String root,
+      int historyRetention,
+      Clock clock,
+      CommitHook hook) {
     super(clock);
     this.client = client;
     this.ownsClient = ownsClient;
@@ -153,7 +174,8 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     Map<TopicPartition, Long> result = new LinkedHashMap<>();
     try {
       for (TopicPartition tp : partitions) {
-        readOffset(offsetPath(group, tp.topic(), tp.partition()), null).ifPresent(o -> result.put(tp, o));
+        readOffset(offsetPath(group, tp.topic(), tp.partition()), null)
+            .ifPresent(o -> result.put(tp, o));
       }
       return result;
     } catch (Exception e) {
@@ -161,7 +183,10 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     }
   }
 
-  /** The offset in znode {@code path}, storing its stat in {@code stat} unless null; empty when absent. */
+  /**
+   * The offset in znode {@code path}, storing its stat in {@code stat} unless null; empty when
+   * absent.
+   */
   private Optional<Long> readOffset(String path, Stat stat) throws Exception {
     byte[] data = getData(path, stat);
     if (data == null) {
@@ -171,8 +196,8 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     try {
       return Optional.of(Long.parseLong(text));
     } catch (NumberFormatException e) {
-      throw new OffsetStoreException(describe() + ": znode " + path + " holds '" + text
-          + "', not a decimal offset");
+      throw new OffsetStoreException(
+          describe() + ": znode " + path + " holds '" + text + "', not a decimal offset");
     }
   }
 
@@ -260,9 +285,16 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
       int attempt = 1;
       while (!tryCommit(commit, fenceOffsets)) {
         if (attempt++ >= COMMIT_ATTEMPTS) {
-          throw new OffsetStoreException(describe() + ": batch " + commit.batchId() + " of group '" + group
-              + "' lost the race with concurrent commits " + COMMIT_ATTEMPTS + " times (the group's znodes kept"
-              + " changing between read and write): another driver is committing for this group, stop it");
+          throw new OffsetStoreException(
+              describe()
+                  + ": batch "
+                  + commit.batchId()
+                  + " of group '"
+                  + group
+                  + "' lost the race with concurrent commits "
+                  + COMMIT_ATTEMPTS
+                  + " times (the group's znodes kept"
+                  + " changing between read and write): another driver is committing for this group, stop it");
         }
       }
     } catch (OffsetStoreException e) {
@@ -276,11 +308,12 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
   }
 
   /**
-   * One attempt: reads {@code last} and every range's offset znode with their versions, checks them,
-   * and writes everything in one multi-op conditional on those versions (a znode read as absent is
-   * created, which fails if it appeared meanwhile). Returns false when the multi failed because a
-   * znode changed after the read; the next attempt reads again, so a concurrent commit or reset ends
-   * in {@link StaleBatchException} or {@link OffsetFencedException} there, never in a write over it.
+   * One attempt: reads {@code last} and every range's offset znode with their versions, checks
+   * them, and writes everything in one multi-op conditional on those versions (a znode read as
+   * absent is created, which fails if it appeared meanwhile). Returns false when the multi failed
+   * because a znode changed after the read; the next attempt reads again, so a concurrent commit or
+   * reset ends in {@link StaleBatchException} or {@link OffsetFencedException} there, never in a
+   * write over it.
    */
   private boolean tryCommit(BatchCommit commit, boolean fenceOffsets) throws Exception {
     String group = commit.group();
@@ -288,9 +321,14 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     OptionalLong last = readLast(group, lastStat);
     byte[] id = Long.toString(commit.batchId()).getBytes(StandardCharsets.UTF_8);
     List<CuratorOp> ops = new ArrayList<>();
-    ops.add(last.isPresent()
-        ? client.transactionOp().setData().withVersion(lastStat.getVersion()).forPath(lastPath(group), id)
-        : client.transactionOp().create().forPath(lastPath(group), id));
+    ops.add(
+        last.isPresent()
+            ? client
+                .transactionOp()
+                .setData()
+                .withVersion(lastStat.getVersion())
+                .forPath(lastPath(group), id)
+            : client.transactionOp().create().forPath(lastPath(group), id));
     Map<TopicPartition, Long> stored = new HashMap<>();
     for (OffsetRange r : commit.ranges()) {
       String path = offsetPath(group, r.topic(), r.partition());
@@ -299,19 +337,25 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
       byte[] offset = Long.toString(r.untilOffset()).getBytes(StandardCharsets.UTF_8);
       if (current.isPresent()) {
         stored.put(r.topicPartition(), current.get());
-        ops.add(client.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, offset));
+        ops.add(
+            client.transactionOp().setData().withVersion(stat.getVersion()).forPath(path, offset));
       } else {
         ops.add(client.transactionOp().create().forPath(path, offset));
       }
     }
-    // Offsets first: they say what moved the group (a reset, another driver), batch ids only that something did.
+    // Offsets first: they say what moved the group (a reset, another driver), batch ids only that
+    // something did.
     if (fenceOffsets) {
       checkOffsets(commit, stored);
     }
     if (last.isPresent() && last.getAsLong() >= commit.batchId()) {
       throw new StaleBatchException(group, commit.batchId(), last.getAsLong());
     }
-    ops.add(client.transactionOp().create().forPath(batchPath(group, commit.batchId()), CommitCodec.toBytes(commit)));
+    ops.add(
+        client
+            .transactionOp()
+            .create()
+            .forPath(batchPath(group, commit.batchId()), CommitCodec.toBytes(commit)));
     Exception injected = null;
     try {
       hook.midway(commit);
@@ -323,13 +367,22 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     try {
       client.transaction().forOperations(ops);
     } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
-      LOG.debug("Commit of batch {} of group '{}' in {} met a concurrent change ({}); reading again",
-          commit.batchId(), group, describe(), e.toString());
+      LOG.debug(
+          "Commit of batch {} of group '{}' in {} met a concurrent change ({}); reading again",
+          commit.batchId(),
+          group,
+          describe(),
+          e.toString());
       return false;
     } catch (KeeperException e) {
       if (injected != null) {
-        throw new OffsetStoreException(describe() + ": commit of batch " + commit.batchId()
-            + " aborted, nothing was written: " + injected, injected);
+        throw new OffsetStoreException(
+            describe()
+                + ": commit of batch "
+                + commit.batchId()
+                + " aborted, nothing was written: "
+                + injected,
+            injected);
       }
       throw e;
     }
@@ -348,7 +401,11 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
       }
     } catch (Exception e) {
       // History retention is best effort; the commit itself has succeeded.
-      LOG.warn("Could not prune the batch history of group '{}' in {}: {}", group, describe(), e.toString());
+      LOG.warn(
+          "Could not prune the batch history of group '{}' in {}: {}",
+          group,
+          describe(),
+          e.toString());
     }
   }
 
@@ -366,7 +423,9 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
 
   private byte[] getData(String path, Stat stat) throws Exception {
     try {
-      return stat == null ? client.getData().forPath(path) : client.getData().storingStatIn(stat).forPath(path);
+      return stat == null
+          ? client.getData().forPath(path)
+          : client.getData().storingStatIn(stat).forPath(path);
     } catch (KeeperException.NoNodeException e) {
       return null;
     }

@@ -18,56 +18,65 @@ import java.util.List;
  */
 public final class ConsoleSinkImpl<T> implements ConsoleSink<T> {
 
-    private final int n;
-    private final PrintStream out;
-    /** The engine's console output, which {@code DStream.print} uses too: one format for both. */
-    private final ConsoleOutput<T> console;
-    private volatile SinkMetrics metrics;
+  private final int n;
+  private final PrintStream out;
 
-    /** A sink printing up to {@code n} records per batch to {@code out}. */
-    public ConsoleSinkImpl(int n, PrintStream out) {
-        this.n = n;
-        this.out = out;
-        this.console = new ConsoleOutput<>(n, out);
-        this.metrics = SinkMetrics.detached(describe());
-    }
+  /** The engine's console output, which {@code DStream.print} uses too: one format for both. */
+  private final ConsoleOutput<T> console;
 
-    @Override
-    public String describe() {
-        return "ConsoleSink";
-    }
+  private volatile SinkMetrics metrics;
 
-    @Override
-    public DeliveryGuarantee guarantee() {
-        return DeliveryGuarantee.AT_LEAST_ONCE;
-    }
+  /** A sink printing up to {@code n} records per batch to {@code out}. */
+  public ConsoleSinkImpl(int n, PrintStream out) {
+    this.n = n;
+    this.out = out;
+    this.console = new ConsoleOutput<>(n, out);
+    this.metrics = SinkMetrics.detached(describe());
+  }
 
-    @Override
-    public List<String> exactlyOnceGaps() {
-        return List.of("ConsoleSink prints a replayed batch again");
-    }
+  @Override
+  public String describe() {
+    return "ConsoleSink";
+  }
 
-    @Override
-    public void open(StreamingContext context) {
-        metrics = SinkMetrics.of(context.meterRegistry(), context.appName(), describe());
-    }
+  @Override
+  public DeliveryGuarantee guarantee() {
+    return DeliveryGuarantee.AT_LEAST_ONCE;
+  }
 
-    @Override
-    public void write(RDD<T> rdd, Batch batch) {
-        long start = System.nanoTime();
-        metrics.batchWritten(start, console.print(rdd, batch));
-    }
+  @Override
+  public List<String> exactlyOnceGaps() {
+    return List.of("ConsoleSink prints a replayed batch again");
+  }
 
-    /** Prints one partition's first records under a header naming the batch and partition. Task thread. */
-    @Override
-    public void write(Batch batch, int partition, Iterator<T> records) {
-        StringBuilder text = new StringBuilder("Batch: ").append(batch.id()).append(" partition ").append(partition)
-                .append('\n');
-        for (int i = 0; i < n && records.hasNext(); i++) {
-            text.append(records.next()).append('\n');
-        }
-        synchronized (out) {
-            out.print(text);
-        }
+  @Override
+  public void open(StreamingContext context) {
+    metrics = SinkMetrics.of(context.meterRegistry(), context.appName(), describe());
+  }
+
+  @Override
+  public void write(RDD<T> rdd, Batch batch) {
+    long start = System.nanoTime();
+    metrics.batchWritten(start, console.print(rdd, batch));
+  }
+
+  /**
+   * Prints one partition's first records under a header naming the batch and partition. Task
+   * thread.
+   */
+  @Override
+  public void write(Batch batch, int partition, Iterator<T> records) {
+    StringBuilder text =
+        new StringBuilder("Batch: ")
+            .append(batch.id())
+            .append(" partition ")
+            .append(partition)
+            .append('\n');
+    for (int i = 0; i < n && records.hasNext(); i++) {
+      text.append(records.next()).append('\n');
     }
+    synchronized (out) {
+      out.print(text);
+    }
+  }
 }

@@ -34,203 +34,261 @@ import org.slf4j.LoggerFactory;
  */
 public final class JdbcSinkImpl<T> implements JdbcSink<T> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(JdbcSinkImpl.class);
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcSinkImpl.class);
 
-    /** Chunks that may wait for the job thread per task slot: enough to keep the slots busy while it writes. */
-    private static final int QUEUED_CHUNKS_PER_SLOT = 2;
+  /**
+   * Chunks that may wait for the job thread per task slot: enough to keep the slots busy while it
+   * writes.
+   */
+  private static final int QUEUED_CHUNKS_PER_SLOT = 2;
 
-    /** The validated builder settings. */
-    public record Settings<T>(DataSource dataSource, String jdbcUrl, String user, String password, String sql,
-            RowBinder<T> binder, JdbcOffsetStore offsetStore, int batchSize, String name, Copy<T> copy) {
+  /** The validated builder settings. */
+  public record Settings<T>(
+      DataSource dataSource,
+      String jdbcUrl,
+      String user,
+      String password,
+      String sql,
+      RowBinder<T> binder,
+      JdbcOffsetStore offsetStore,
+      int batchSize,
+      String name,
+      Copy<T> copy) {}
+
+  /** The COPY mode's settings; see {@link JdbcSink.Builder#copyVia}. */
+  public record Copy<T>(String stagingTable, String columns, CopyRow<T> row) {}
+
+  private final Settings<T> settings;
+  private volatile DataSource dataSource;
+  private volatile HikariDataSource ownedPool;
+  private volatile SinkMetrics metrics;
+  private volatile boolean warnedNoOffsets;
+
+  /** Creates the sink from validated settings; connects at {@link #open} (or first write). */
+  public JdbcSinkImpl(Settings<T> settings) {
+    this.settings = settings;
+    this.dataSource = settings.dataSource();
+    this.metrics = SinkMetrics.detached(describe());
+  }
+
+  @Override
+  public String describe() {
+    return "JdbcSink[" + settings.name() + "]";
+  }
+
+  @Override
+  public DeliveryGuarantee guarantee() {
+    return settings.offsetStore() != null
+        ? DeliveryGuarantee.EXACTLY_ONCE
+        : DeliveryGuarantee.AT_LEAST_ONCE;
+  }
+
+  @Override
+  public Optional<CommitTarget> offsetCommitTarget() {
+    return Optional.ofNullable(settings.offsetStore())
+        .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()));
+  }
+
+  @Override
+  public List<String> exactlyOnceGaps() {
+    if (settings.offsetStore() != null) {
+      return List.of();
     }
+    return List.of(
+        describe()
+            + " has no offset store: rows and offsets cannot commit together"
+            + " (set offsetStore(OffsetStores.jdbc(...)) on the sink's database)");
+  }
 
-    /** The COPY mode's settings; see {@link JdbcSink.Builder#copyVia}. */
-    public record Copy<T>(String stagingTable, String columns, CopyRow<T> row) {
+  @Override
+  public synchronized void open(StreamingContext context) {
+    metrics = SinkMetrics.of(context.meterRegistry(), context.appName(), describe());
+    dataSource();
+    if (settings.copy() != null) {
+      PgCopy.requirePostgres(describe(), dataSource());
     }
+  }
 
-    private final Settings<T> settings;
-    private volatile DataSource dataSource;
-    private volatile HikariDataSource ownedPool;
-    private volatile SinkMetrics metrics;
-    private volatile boolean warnedNoOffsets;
-
-    /** Creates the sink from validated settings; connects at {@link #open} (or first write). */
-    public JdbcSinkImpl(Settings<T> settings) {
-        this.settings = settings;
-        this.dataSource = settings.dataSource();
-        this.metrics = SinkMetrics.detached(describe());
+  private synchronized DataSource dataSource() {
+    if (dataSource == null) {
+      HikariConfig config = new HikariConfig();
+      config.setJdbcUrl(settings.jdbcUrl());
+      config.setUsername(settings.user());
+      config.setPassword(settings.password());
+      config.setAutoCommit(false);
+      // One batch writes at a time per sink; a second connection covers a replay racing a close.
+      config.setMaximumPoolSize(2);
+      config.setPoolName("sluice-jdbc-sink-" + settings.name());
+      ownedPool = new HikariDataSource(config);
+      dataSource = ownedPool;
     }
+    return dataSource;
+  }
 
-    @Override
-    public String describe() {
-        return "JdbcSink[" + settings.name() + "]";
+  @Override
+  public void write(RDD<T> rdd, Batch batch) throws Exception {
+    long start = System.nanoTime();
+    List<BatchCommit> commits =
+        settings.offsetStore() == null ? List.of() : TransactionalSink.batchCommits(batch);
+    if (settings.offsetStore() != null && commits.isEmpty() && !warnedNoOffsets) {
+      warnedNoOffsets = true;
+      LOG.warn(
+          "{}: batch {} has no Kafka input offsets to commit: a replay of such batches writes its rows"
+              + " again",
+          describe(),
+          batch.id());
     }
-
-    @Override
-    public DeliveryGuarantee guarantee() {
-        return settings.offsetStore() != null ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE;
-    }
-
-    @Override
-    public Optional<CommitTarget> offsetCommitTarget() {
-        return Optional.ofNullable(settings.offsetStore())
-                .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()));
-    }
-
-    @Override
-    public List<String> exactlyOnceGaps() {
-        if (settings.offsetStore() != null) {
-            return List.of();
+    try (Connection c = dataSource().getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        long rows =
+            settings.copy() != null
+                ? PgCopy.write(
+                    c,
+                    rdd,
+                    settings.copy(),
+                    settings.sql(),
+                    settings.batchSize(),
+                    QUEUED_CHUNKS_PER_SLOT * rdd.context().parallelism(),
+                    describe(),
+                    batch)
+                : writeRows(c, rdd, batch);
+        for (BatchCommit commit : commits) {
+          settings.offsetStore().commit(c, commit);
         }
-        return List.of(describe() + " has no offset store: rows and offsets cannot commit together"
-                + " (set offsetStore(OffsetStores.jdbc(...)) on the sink's database)");
+        c.commit();
+        metrics.batchWritten(start, rows);
+        LOG.debug(
+            "{}: batch {} committed {} rows and offsets of {}",
+            describe(),
+            batch.id(),
+            rows,
+            groups(commits));
+      } catch (Exception e) {
+        rollback(c, e);
+        throw failure(batch, e);
+      } catch (Error e) {
+        rollback(c, e);
+        throw e;
+      } finally {
+        // A pool the application owns may hand the connection out again as it was lent.
+        restoreAutoCommit(c, autoCommit);
+      }
+    } catch (SQLException e) {
+      throw failure(batch, e);
     }
+  }
 
-    @Override
-    public synchronized void open(StreamingContext context) {
-        metrics = SinkMetrics.of(context.meterRegistry(), context.appName(), describe());
-        dataSource();
-        if (settings.copy() != null) {
-            PgCopy.requirePostgres(describe(), dataSource());
-        }
-    }
-
-    private synchronized DataSource dataSource() {
-        if (dataSource == null) {
-            HikariConfig config = new HikariConfig();
-            config.setJdbcUrl(settings.jdbcUrl());
-            config.setUsername(settings.user());
-            config.setPassword(settings.password());
-            config.setAutoCommit(false);
-            // One batch writes at a time per sink; a second connection covers a replay racing a close.
-            config.setMaximumPoolSize(2);
-            config.setPoolName("sluice-jdbc-sink-" + settings.name());
-            ownedPool = new HikariDataSource(config);
-            dataSource = ownedPool;
-        }
-        return dataSource;
-    }
-
-    @Override
-    public void write(RDD<T> rdd, Batch batch) throws Exception {
-        long start = System.nanoTime();
-        List<BatchCommit> commits = settings.offsetStore() == null ? List.of() : TransactionalSink.batchCommits(batch);
-        if (settings.offsetStore() != null && commits.isEmpty() && !warnedNoOffsets) {
-            warnedNoOffsets = true;
-            LOG.warn("{}: batch {} has no Kafka input offsets to commit: a replay of such batches writes its rows"
-                    + " again", describe(), batch.id());
-        }
-        try (Connection c = dataSource().getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                long rows = settings.copy() != null ? PgCopy.write(c, rdd, settings.copy(), settings.sql(),
-                        settings.batchSize(), QUEUED_CHUNKS_PER_SLOT * rdd.context().parallelism(), describe(), batch)
-                        : writeRows(c, rdd, batch);
-                for (BatchCommit commit : commits) {
-                    settings.offsetStore().commit(c, commit);
-                }
-                c.commit();
-                metrics.batchWritten(start, rows);
-                LOG.debug("{}: batch {} committed {} rows and offsets of {}", describe(), batch.id(), rows,
-                        groups(commits));
-            } catch (Exception e) {
-                rollback(c, e);
-                throw failure(batch, e);
-            } catch (Error e) {
-                rollback(c, e);
-                throw e;
-            } finally {
-                // A pool the application owns may hand the connection out again as it was lent.
-                restoreAutoCommit(c, autoCommit);
+  /**
+   * Streams the batch's rows into the statement: the tasks hand over chunks of {@code batchSize}
+   * rows, each bound and sent as one JDBC batch on this (the job) thread, so memory is bounded by a
+   * few chunks, not by the partitions' size.
+   */
+  private long writeRows(Connection c, RDD<T> rdd, Batch batch) throws Exception {
+    long[] rows = {0};
+    try (PreparedStatement ps = c.prepareStatement(settings.sql())) {
+      rdd.consumePartitions(
+          settings.batchSize(),
+          QUEUED_CHUNKS_PER_SLOT * rdd.context().parallelism(),
+          (partition, chunk) -> {
+            for (T record : chunk) {
+              bind(ps, record, batch, partition);
+              ps.addBatch();
             }
-        } catch (SQLException e) {
-            throw failure(batch, e);
-        }
+            ps.executeBatch();
+            rows[0] += chunk.size();
+          });
     }
+    return rows[0];
+  }
 
-    /**
-     * Streams the batch's rows into the statement: the tasks hand over chunks of {@code batchSize} rows, each
-     * bound and sent as one JDBC batch on this (the job) thread, so memory is bounded by a few chunks, not by
-     * the partitions' size.
-     */
-    private long writeRows(Connection c, RDD<T> rdd, Batch batch) throws Exception {
-        long[] rows = {0};
-        try (PreparedStatement ps = c.prepareStatement(settings.sql())) {
-            rdd.consumePartitions(settings.batchSize(), QUEUED_CHUNKS_PER_SLOT * rdd.context().parallelism(),
-                    (partition, chunk) -> {
-                        for (T record : chunk) {
-                            bind(ps, record, batch, partition);
-                            ps.addBatch();
-                        }
-                        ps.executeBatch();
-                        rows[0] += chunk.size();
-                    });
-        }
-        return rows[0];
+  private void bind(PreparedStatement ps, T record, Batch batch, int partition) {
+    try {
+      settings.binder().bind(ps, record);
+    } catch (Exception e) {
+      throw new SinkException(
+          describe()
+              + ": the binder failed on a record of partition "
+              + partition
+              + " of batch "
+              + batch.id()
+              + ": "
+              + e,
+          e);
     }
+  }
 
-    private void bind(PreparedStatement ps, T record, Batch batch, int partition) {
-        try {
-            settings.binder().bind(ps, record);
-        } catch (Exception e) {
-            throw new SinkException(describe() + ": the binder failed on a record of partition " + partition
-                    + " of batch " + batch.id() + ": " + e, e);
-        }
+  private static void rollback(Connection c, Throwable cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      cause.addSuppressed(e);
     }
+  }
 
-    private static void rollback(Connection c, Throwable cause) {
-        try {
-            c.rollback();
-        } catch (SQLException e) {
-            cause.addSuppressed(e);
-        }
+  private static void restoreAutoCommit(Connection c, boolean autoCommit) {
+    try {
+      if (autoCommit) {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      LOG.debug("cannot restore auto-commit on a connection: {}", e.toString());
     }
+  }
 
-    private static void restoreAutoCommit(Connection c, boolean autoCommit) {
-        try {
-            if (autoCommit) {
-                c.setAutoCommit(true);
-            }
-        } catch (SQLException e) {
-            LOG.debug("cannot restore auto-commit on a connection: {}", e.toString());
-        }
+  private SinkException failure(Batch batch, Throwable e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
     }
+    if (e instanceof OffsetFencedException fenced) {
+      return new SinkException(
+          describe()
+              + ": batch "
+              + batch.id()
+              + " rolled back (no rows, no offsets): "
+              + fenced.getMessage(),
+          e);
+    }
+    if (e instanceof StaleBatchException stale) {
+      return new SinkException(
+          describe()
+              + ": batch "
+              + batch.id()
+              + " of group '"
+              + stale.group()
+              + "' was committed by another writer while this one wrote it (store holds batch "
+              + stale.lastCommittedBatchId()
+              + "); rolled back: is a second driver running?",
+          e);
+    }
+    if (e instanceof SinkException se) {
+      return se;
+    }
+    String detail = e.toString();
+    if (e instanceof BatchUpdateException bue && bue.getNextException() != null) {
+      detail += " / " + bue.getNextException().getMessage();
+    }
+    return new SinkException(
+        describe()
+            + ": batch "
+            + batch.id()
+            + " failed and was rolled back (no rows, no"
+            + " offsets): "
+            + detail,
+        e);
+  }
 
-    private SinkException failure(Batch batch, Throwable e) {
-        if (e instanceof InterruptedException) {
-            Thread.currentThread().interrupt();
-        }
-        if (e instanceof OffsetFencedException fenced) {
-            return new SinkException(describe() + ": batch " + batch.id() + " rolled back (no rows, no offsets): "
-                    + fenced.getMessage(), e);
-        }
-        if (e instanceof StaleBatchException stale) {
-            return new SinkException(describe() + ": batch " + batch.id() + " of group '" + stale.group()
-                    + "' was committed by another writer while this one wrote it (store holds batch "
-                    + stale.lastCommittedBatchId() + "); rolled back: is a second driver running?", e);
-        }
-        if (e instanceof SinkException se) {
-            return se;
-        }
-        String detail = e.toString();
-        if (e instanceof BatchUpdateException bue && bue.getNextException() != null) {
-            detail += " / " + bue.getNextException().getMessage();
-        }
-        return new SinkException(describe() + ": batch " + batch.id() + " failed and was rolled back (no rows, no"
-                + " offsets): " + detail, e);
-    }
+  private static List<String> groups(List<BatchCommit> commits) {
+    return commits.stream().map(BatchCommit::group).toList();
+  }
 
-    private static List<String> groups(List<BatchCommit> commits) {
-        return commits.stream().map(BatchCommit::group).toList();
+  @Override
+  public synchronized void close() {
+    if (ownedPool != null) {
+      ownedPool.close();
+      ownedPool = null;
+      dataSource = null;
     }
-
-    @Override
-    public synchronized void close() {
-        if (ownedPool != null) {
-            ownedPool.close();
-            ownedPool = null;
-            dataSource = null;
-        }
-    }
+  }
 }

@@ -19,8 +19,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,302 +34,380 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * The Kafka sink; see {@link KafkaSink}. Exactly-once, the transaction is the {@link TransactionalProducer}'s
- * (the one owner of transactional producers, shared with the Kafka offset store): the job thread begins,
- * commits and aborts under {@code lock}; task threads only send, which the owner allows concurrently while a
- * transaction is open. At-least-once, a plain idempotent producer, shared the same way.
+ * The Kafka sink; see {@link KafkaSink}. Exactly-once, the transaction is the {@link
+ * TransactionalProducer}'s (the one owner of transactional producers, shared with the Kafka offset
+ * store): the job thread begins, commits and aborts under {@code lock}; task threads only send,
+ * which the owner allows concurrently while a transaction is open. At-least-once, a plain
+ * idempotent producer, shared the same way.
  *
  * @param <T> record type
  */
 public final class KafkaSinkImpl<T> implements KafkaSink<T> {
 
-    private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
+  private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
-    /** The validated builder settings. */
-    public record Settings<T>(Map<String, Object> producerConfig, Function<T, ? extends ProducerRecord<?, ?>> record,
-            Serializer<?> keySerializer, Serializer<?> valueSerializer, boolean exactlyOnce, String name,
-            Duration transactionTimeout, Duration timeout) {
+  /** The validated builder settings. */
+  public record Settings<T>(
+      Map<String, Object> producerConfig,
+      Function<T, ? extends ProducerRecord<?, ?>> record,
+      Serializer<?> keySerializer,
+      Serializer<?> valueSerializer,
+      boolean exactlyOnce,
+      String name,
+      Duration transactionTimeout,
+      Duration timeout) {}
+
+  private final Settings<T> settings;
+  private final ReentrantLock lock = new ReentrantLock();
+  private volatile SinkMetrics metrics;
+  private volatile String transactionalId;
+  private StreamingContext context; // guarded by lock
+  private TransactionalProducer<Object, Object> transactional; // guarded by lock; exactly-once
+  private KafkaProducer<Object, Object> plain; // guarded by lock; at-least-once
+  private Admin admin; // guarded by lock
+  private boolean closed; // guarded by lock
+
+  /** Creates the sink from validated settings; connects at {@link #open}. */
+  public KafkaSinkImpl(Settings<T> settings) {
+    this.settings = settings;
+    this.metrics = SinkMetrics.detached(describe());
+  }
+
+  @Override
+  public String describe() {
+    return "KafkaSink[" + settings.name() + "]";
+  }
+
+  @Override
+  public String transactionalId() {
+    return transactionalId;
+  }
+
+  @Override
+  public DeliveryGuarantee guarantee() {
+    return settings.exactlyOnce()
+        ? DeliveryGuarantee.EXACTLY_ONCE
+        : DeliveryGuarantee.AT_LEAST_ONCE;
+  }
+
+  @Override
+  public Optional<CommitTarget> offsetCommitTarget() {
+    if (!settings.exactlyOnce()) {
+      return Optional.empty();
     }
+    Object servers = settings.producerConfig().get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG);
+    return Optional.of(
+        new CommitTarget(
+            KafkaGroupOffsets.clusterKey(servers),
+            "the consumer groups of the Kafka cluster at " + servers));
+  }
 
-    private final Settings<T> settings;
-    private final ReentrantLock lock = new ReentrantLock();
-    private volatile SinkMetrics metrics;
-    private volatile String transactionalId;
-    private StreamingContext context; // guarded by lock
-    private TransactionalProducer<Object, Object> transactional; // guarded by lock; exactly-once
-    private KafkaProducer<Object, Object> plain; // guarded by lock; at-least-once
-    private Admin admin; // guarded by lock
-    private boolean closed; // guarded by lock
+  @Override
+  public List<String> exactlyOnceGaps() {
+    return settings.exactlyOnce()
+        ? List.of()
+        : List.of(
+            describe()
+                + " is at-least-once: a replayed batch is sent again (build it with exactlyOnce())");
+  }
 
-    /** Creates the sink from validated settings; connects at {@link #open}. */
-    public KafkaSinkImpl(Settings<T> settings) {
-        this.settings = settings;
-        this.metrics = SinkMetrics.detached(describe());
+  private long transactionTimeoutMs() {
+    if (settings.transactionTimeout() != null) {
+      return settings.transactionTimeout().toMillis();
     }
+    Object configured = settings.producerConfig().get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG);
+    return configured == null
+        ? DEFAULT_TRANSACTION_TIMEOUT_MS
+        : Long.parseLong(configured.toString());
+  }
 
-    @Override
-    public String describe() {
-        return "KafkaSink[" + settings.name() + "]";
+  // ---------------------------------------------------------------- lifecycle
+
+  @Override
+  public void open(StreamingContext ctx) {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException(describe() + " is closed");
+      }
+      context = ctx;
+      metrics = SinkMetrics.of(ctx.meterRegistry(), ctx.appName(), describe());
+      if (settings.exactlyOnce()) {
+        transactionalId = ctx.appName() + "-" + settings.name();
+        admin = Admin.create(adminConfig());
+        TransactionTimeoutCheck.check(
+            describe(), transactionTimeoutMs(), ctx.batchInterval(), admin, settings.timeout());
+        transactional = startTransactional();
+      } else {
+        plain = newPlainProducer();
+      }
+    } catch (RuntimeException e) {
+      releaseClients();
+      throw e;
+    } finally {
+      lock.unlock();
     }
+  }
 
-    @Override
-    public String transactionalId() {
-        return transactionalId;
-    }
-
-    @Override
-    public DeliveryGuarantee guarantee() {
-        return settings.exactlyOnce() ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE;
-    }
-
-    @Override
-    public Optional<CommitTarget> offsetCommitTarget() {
-        if (!settings.exactlyOnce()) {
-            return Optional.empty();
-        }
-        Object servers = settings.producerConfig().get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG);
-        return Optional.of(new CommitTarget(KafkaGroupOffsets.clusterKey(servers),
-                "the consumer groups of the Kafka cluster at " + servers));
-    }
-
-    @Override
-    public List<String> exactlyOnceGaps() {
-        return settings.exactlyOnce() ? List.of()
-                : List.of(describe() + " is at-least-once: a replayed batch is sent again (build it with exactlyOnce())");
-    }
-
-    private long transactionTimeoutMs() {
-        if (settings.transactionTimeout() != null) {
-            return settings.transactionTimeout().toMillis();
-        }
-        Object configured = settings.producerConfig().get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG);
-        return configured == null ? DEFAULT_TRANSACTION_TIMEOUT_MS : Long.parseLong(configured.toString());
-    }
-
-    // ---------------------------------------------------------------- lifecycle
-
-    @Override
-    public void open(StreamingContext ctx) {
-        lock.lock();
-        try {
-            if (closed) {
-                throw new IllegalStateException(describe() + " is closed");
-            }
-            context = ctx;
-            metrics = SinkMetrics.of(ctx.meterRegistry(), ctx.appName(), describe());
-            if (settings.exactlyOnce()) {
-                transactionalId = ctx.appName() + "-" + settings.name();
-                admin = Admin.create(adminConfig());
-                TransactionTimeoutCheck.check(describe(), transactionTimeoutMs(), ctx.batchInterval(), admin,
-                        settings.timeout());
-                transactional = startTransactional();
-            } else {
-                plain = newPlainProducer();
-            }
-        } catch (RuntimeException e) {
-            releaseClients();
-            throw e;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private Map<String, Object> adminConfig() {
-        Map<String, Object> config = new HashMap<>();
-        settings.producerConfig().forEach((k, v) -> {
-            if (AdminClientConfig.configNames().contains(k) && !k.equals(AdminClientConfig.CLIENT_ID_CONFIG)) {
+  private Map<String, Object> adminConfig() {
+    Map<String, Object> config = new HashMap<>();
+    settings
+        .producerConfig()
+        .forEach(
+            (k, v) -> {
+              if (AdminClientConfig.configNames().contains(k)
+                  && !k.equals(AdminClientConfig.CLIENT_ID_CONFIG)) {
                 config.put(k, v);
-            }
-        });
-        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "sluice-sink-admin-" + settings.name());
-        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeout().toMillis());
-        return config;
+              }
+            });
+    config.put(AdminClientConfig.CLIENT_ID_CONFIG, "sluice-sink-admin-" + settings.name());
+    config.put(
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeout().toMillis());
+    return config;
+  }
+
+  /**
+   * The transactional producer, after {@code initTransactions()}, which fences older producers with
+   * the same transactional id and aborts the transaction a crashed one left open.
+   */
+  @SuppressWarnings("unchecked")
+  private TransactionalProducer<Object, Object> startTransactional() {
+    Map<String, Object> config = producerConfig();
+    config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) transactionTimeoutMs());
+    try {
+      return TransactionalProducer.start(
+          transactionalId,
+          config,
+          (Serializer<Object>) settings.keySerializer(),
+          (Serializer<Object>) settings.valueSerializer(),
+          admin,
+          settings.timeout());
+    } catch (TransactionalProducerException e) {
+      throw new SinkException(
+          describe()
+              + ": initTransactions for transactional.id '"
+              + transactionalId
+              + "' failed: "
+              + e.getCause(),
+          e);
     }
+  }
 
-    /**
-     * The transactional producer, after {@code initTransactions()}, which fences older producers with the same
-     * transactional id and aborts the transaction a crashed one left open.
-     */
-    @SuppressWarnings("unchecked")
-    private TransactionalProducer<Object, Object> startTransactional() {
-        Map<String, Object> config = producerConfig();
-        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) transactionTimeoutMs());
-        try {
-            return TransactionalProducer.start(transactionalId, config, (Serializer<Object>) settings.keySerializer(),
-                    (Serializer<Object>) settings.valueSerializer(), admin, settings.timeout());
-        } catch (TransactionalProducerException e) {
-            throw new SinkException(describe() + ": initTransactions for transactional.id '" + transactionalId
-                    + "' failed: " + e.getCause(), e);
-        }
+  @SuppressWarnings("unchecked")
+  private KafkaProducer<Object, Object> newPlainProducer() {
+    Map<String, Object> config = producerConfig();
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    return new KafkaProducer<>(
+        config,
+        (Serializer<Object>) settings.keySerializer(),
+        (Serializer<Object>) settings.valueSerializer());
+  }
+
+  private Map<String, Object> producerConfig() {
+    Map<String, Object> config = new HashMap<>(settings.producerConfig());
+    config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "sluice-sink-" + settings.name());
+    // Bounds send, flush and every transactional call, so an unreachable broker fails the batch.
+    config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.timeout().toMillis());
+    return config;
+  }
+
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      releaseClients();
+    } finally {
+      lock.unlock();
     }
+  }
 
-    @SuppressWarnings("unchecked")
-    private KafkaProducer<Object, Object> newPlainProducer() {
-        Map<String, Object> config = producerConfig();
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(config, (Serializer<Object>) settings.keySerializer(),
-                (Serializer<Object>) settings.valueSerializer());
+  private void releaseClients() {
+    if (transactional != null) {
+      // A transaction still open here belongs to a failed or interrupted batch: closing aborts it.
+      transactional.close(settings.timeout());
+      transactional = null;
     }
-
-    private Map<String, Object> producerConfig() {
-        Map<String, Object> config = new HashMap<>(settings.producerConfig());
-        config.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "sluice-sink-" + settings.name());
-        // Bounds send, flush and every transactional call, so an unreachable broker fails the batch.
-        config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.timeout().toMillis());
-        return config;
+    if (plain != null) {
+      plain.close(settings.timeout());
+      plain = null;
     }
-
-    @Override
-    public void close() {
-        lock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            releaseClients();
-        } finally {
-            lock.unlock();
-        }
+    if (admin != null) {
+      admin.close(settings.timeout());
+      admin = null;
     }
+  }
 
-    private void releaseClients() {
-        if (transactional != null) {
-            // A transaction still open here belongs to a failed or interrupted batch: closing aborts it.
-            transactional.close(settings.timeout());
-            transactional = null;
-        }
-        if (plain != null) {
-            plain.close(settings.timeout());
-            plain = null;
-        }
-        if (admin != null) {
-            admin.close(settings.timeout());
-            admin = null;
-        }
+  // ---------------------------------------------------------------- writing
+
+  @Override
+  public void write(RDD<T> rdd, Batch batch) throws Exception {
+    lock.lockInterruptibly();
+    try {
+      if (closed) {
+        throw new IllegalStateException(describe() + " is closed");
+      }
+      if (context == null || (transactional == null && plain == null)) {
+        throw new IllegalStateException(
+            describe() + " is not open: open(context) runs at StreamingContext.start()");
+      }
+      long start = System.nanoTime();
+      if (settings.exactlyOnce()) {
+        writeTransactionally(transactional, rdd, batch, start);
+      } else {
+        writeAtLeastOnce(plain, rdd, batch, start);
+      }
+    } finally {
+      lock.unlock();
     }
+  }
 
-    // ---------------------------------------------------------------- writing
-
-    @Override
-    public void write(RDD<T> rdd, Batch batch) throws Exception {
-        lock.lockInterruptibly();
-        try {
-            if (closed) {
-                throw new IllegalStateException(describe() + " is closed");
-            }
-            if (context == null || (transactional == null && plain == null)) {
-                throw new IllegalStateException(describe() + " is not open: open(context) runs at StreamingContext.start()");
-            }
-            long start = System.nanoTime();
-            if (settings.exactlyOnce()) {
-                writeTransactionally(transactional, rdd, batch, start);
-            } else {
-                writeAtLeastOnce(plain, rdd, batch, start);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void writeAtLeastOnce(KafkaProducer<Object, Object> p, RDD<T> rdd, Batch batch, long start) {
-        AtomicReference<Exception> error = new AtomicReference<>();
-        Callback firstError = (metadata, e) -> {
-            if (e != null) {
-                error.compareAndSet(null, e);
-            }
+  private void writeAtLeastOnce(
+      KafkaProducer<Object, Object> p, RDD<T> rdd, Batch batch, long start) {
+    AtomicReference<Exception> error = new AtomicReference<>();
+    Callback firstError =
+        (metadata, e) -> {
+          if (e != null) {
+            error.compareAndSet(null, e);
+          }
         };
-        List<Integer> counts = rdd.runJob((it, task) -> {
-            int n = 0;
-            while (it.hasNext()) {
+    List<Integer> counts =
+        rdd.runJob(
+            (it, task) -> {
+              int n = 0;
+              while (it.hasNext()) {
                 p.send(toRecord(it.next()), firstError);
                 n++;
-            }
-            return n;
-        });
-        p.flush();
-        if (error.get() != null) {
-            throw new SinkException(describe() + ": sending batch " + batch.id() + " failed: " + error.get(), error.get());
-        }
-        metrics.batchWritten(start, sum(counts));
+              }
+              return n;
+            });
+    p.flush();
+    if (error.get() != null) {
+      throw new SinkException(
+          describe() + ": sending batch " + batch.id() + " failed: " + error.get(), error.get());
     }
+    metrics.batchWritten(start, sum(counts));
+  }
 
-    private void writeTransactionally(TransactionalProducer<Object, Object> p, RDD<T> rdd, Batch batch, long start) {
-        List<BatchCommit> commits = TransactionalSink.batchCommits(batch);
-        Set<Integer> startedPartitions = ConcurrentHashMap.newKeySet();
-        long records;
-        try {
-            p.begin();
-            records = sum(rdd.runJob((it, task) -> sendPartition(p, it, task.partition(), batch, startedPartitions)));
-            p.commit(commits, TransactionalProducer.GroupCheck.rangesStartAt(describe()));
-        } catch (RuntimeException e) {
-            throw failed(p, batch, e);
-        }
-        metrics.batchWritten(start, records);
+  private void writeTransactionally(
+      TransactionalProducer<Object, Object> p, RDD<T> rdd, Batch batch, long start) {
+    List<BatchCommit> commits = TransactionalSink.batchCommits(batch);
+    Set<Integer> startedPartitions = ConcurrentHashMap.newKeySet();
+    long records;
+    try {
+      p.begin();
+      records =
+          sum(
+              rdd.runJob(
+                  (it, task) -> sendPartition(p, it, task.partition(), batch, startedPartitions)));
+      p.commit(commits, TransactionalProducer.GroupCheck.rangesStartAt(describe()));
+    } catch (RuntimeException e) {
+      throw failed(p, batch, e);
     }
+    metrics.batchWritten(start, records);
+  }
 
-    /**
-     * Sends one partition inside the open transaction. The partition is mapped to Kafka records before the
-     * first send, so a failure in user code or in reading the input leaves nothing in the transaction and the
-     * engine may retry the task; a partition that is attempted again after it sent records would duplicate
-     * them in the transaction, so that attempt fails the batch instead.
-     */
-    private int sendPartition(TransactionalProducer<Object, Object> p, java.util.Iterator<T> it, int partition,
-            Batch batch, Set<Integer> startedPartitions) throws Exception {
-        List<ProducerRecord<Object, Object>> out = new ArrayList<>();
-        while (it.hasNext()) {
-            out.add(toRecord(it.next()));
-        }
-        if (!startedPartitions.add(partition)) {
-            throw new TerminalException(describe() + ": partition " + partition + " of batch " + batch.id()
-                    + " was attempted again after it had sent records into the open transaction; the transaction"
-                    + " is aborted and the batch must be replayed");
-        }
-        for (ProducerRecord<Object, Object> r : out) {
-            p.send(r, null);
-        }
-        return out.size();
+  /**
+   * Sends one partition inside the open transaction. The partition is mapped to Kafka records
+   * before the first send, so a failure in user code or in reading the input leaves nothing in the
+   * transaction and the engine may retry the task; a partition that is attempted again after it
+   * sent records would duplicate them in the transaction, so that attempt fails the batch instead.
+   */
+  private int sendPartition(
+      TransactionalProducer<Object, Object> p,
+      java.util.Iterator<T> it,
+      int partition,
+      Batch batch,
+      Set<Integer> startedPartitions)
+      throws Exception {
+    List<ProducerRecord<Object, Object>> out = new ArrayList<>();
+    while (it.hasNext()) {
+      out.add(toRecord(it.next()));
     }
+    if (!startedPartitions.add(partition)) {
+      throw new TerminalException(
+          describe()
+              + ": partition "
+              + partition
+              + " of batch "
+              + batch.id()
+              + " was attempted again after it had sent records into the open transaction; the transaction"
+              + " is aborted and the batch must be replayed");
+    }
+    for (ProducerRecord<Object, Object> r : out) {
+      p.send(r, null);
+    }
+    return out.size();
+  }
 
-    @SuppressWarnings("unchecked")
-    private ProducerRecord<Object, Object> toRecord(T t) throws Exception {
-        ProducerRecord<?, ?> r = settings.record().call(t);
-        if (r == null) {
-            throw new TerminalException(describe() + ": the record function returned null for " + t);
-        }
-        return (ProducerRecord<Object, Object>) r;
+  @SuppressWarnings("unchecked")
+  private ProducerRecord<Object, Object> toRecord(T t) throws Exception {
+    ProducerRecord<?, ?> r = settings.record().call(t);
+    if (r == null) {
+      throw new TerminalException(describe() + ": the record function returned null for " + t);
     }
+    return (ProducerRecord<Object, Object>) r;
+  }
 
-    /**
-     * Builds the batch's failure. The producer has ended the transaction when its own call failed; a failure
-     * in the tasks is handed to it here to abort. A fenced producer refuses every later batch.
-     */
-    private SinkException failed(TransactionalProducer<Object, Object> p, Batch batch, RuntimeException e) {
-        p.abort(e);
-        if (p.fenced()) {
-            return new SinkException(describe() + ": batch " + batch.id() + " failed: producer '" + transactionalId
-                    + "' was fenced by a newer producer with the same transactional.id (another instance of this"
-                    + " application?); nothing of the batch is committed and this process can no longer write"
-                    + " (stop it)", e);
-        }
-        if (e instanceof OffsetFencedException) {
-            return new SinkException(describe() + ": batch " + batch.id() + " aborted (no records, no offsets): "
-                    + e.getMessage(), e);
-        }
-        if (e instanceof TransactionalProducerException t && t.kind() == TransactionalProducerException.Kind.FATAL) {
-            return new SinkException(describe() + ": batch " + batch.id() + " failed and nothing of it is committed;"
-                    + " the producer failed for good: " + e.getMessage(), e);
-        }
-        return new SinkException(describe() + ": batch " + batch.id() + " failed and its transaction was aborted"
-                + " (no records, no offsets committed): " + e, e);
+  /**
+   * Builds the batch's failure. The producer has ended the transaction when its own call failed; a
+   * failure in the tasks is handed to it here to abort. A fenced producer refuses every later
+   * batch.
+   */
+  private SinkException failed(
+      TransactionalProducer<Object, Object> p, Batch batch, RuntimeException e) {
+    p.abort(e);
+    if (p.fenced()) {
+      return new SinkException(
+          describe()
+              + ": batch "
+              + batch.id()
+              + " failed: producer '"
+              + transactionalId
+              + "' was fenced by a newer producer with the same transactional.id (another instance of this"
+              + " application?); nothing of the batch is committed and this process can no longer write"
+              + " (stop it)",
+          e);
     }
+    if (e instanceof OffsetFencedException) {
+      return new SinkException(
+          describe()
+              + ": batch "
+              + batch.id()
+              + " aborted (no records, no offsets): "
+              + e.getMessage(),
+          e);
+    }
+    if (e instanceof TransactionalProducerException t
+        && t.kind() == TransactionalProducerException.Kind.FATAL) {
+      return new SinkException(
+          describe()
+              + ": batch "
+              + batch.id()
+              + " failed and nothing of it is committed;"
+              + " the producer failed for good: "
+              + e.getMessage(),
+          e);
+    }
+    return new SinkException(
+        describe()
+            + ": batch "
+            + batch.id()
+            + " failed and its transaction was aborted"
+            + " (no records, no offsets committed): "
+            + e,
+        e);
+  }
 
-    private static long sum(List<Integer> counts) {
-        long n = 0;
-        for (int c : counts) {
-            n += c;
-        }
-        return n;
+  private static long sum(List<Integer> counts) {
+    long n = 0;
+    for (int c : counts) {
+      n += c;
     }
+    return n;
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Sink implementations; not API. Users build sinks through the builders and factories in
- * {@link io.sluice.sinks}.
+ * Sink implementations; not API. Users build sinks through the builders and factories in {@link
+ * io.sluice.sinks}.
  */
 package io.sluice.sinks.internal;

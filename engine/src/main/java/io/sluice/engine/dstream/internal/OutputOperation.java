@@ -7,7 +7,8 @@ import io.sluice.engine.rdd.RDD;
 import java.util.Optional;
 
 /**
- * An output operation: one job per batch (per slide of its stream) calling the function with the RDD.
+ * An output operation: one job per batch (per slide of its stream) calling the function with the
+ * RDD.
  *
  * @param <T> element type
  */
@@ -18,7 +19,8 @@ public final class OutputOperation<T> {
   private final int index;
   private final VoidFunction2<RDD<T>, Batch> function;
 
-  OutputOperation(DStream<T> stream, String name, int index, VoidFunction2<RDD<T>, Batch> function) {
+  OutputOperation(
+      DStream<T> stream, String name, int index, VoidFunction2<RDD<T>, Batch> function) {
     this.stream = stream;
     this.name = name;
     this.index = index;
@@ -40,7 +42,9 @@ public final class OutputOperation<T> {
     return index;
   }
 
-  /** The job for {@code batch}, if the stream has an RDD at the batch time. Job generator thread. */
+  /**
+   * The job for {@code batch}, if the stream has an RDD at the batch time. Job generator thread.
+   */
   public Optional<Job> jobFor(Batch batch) {
     return stream.rddAt(batch.time()).map(rdd -> new Job(this, () -> function.call(rdd, batch)));
   }
@@ -49,10 +53,9 @@ public final class OutputOperation<T> {
    * One output operation's work for one batch.
    *
    * @param operation the output operation
-   * @param body      runs the job on the job thread
+   * @param body runs the job on the job thread
    */
-  public record Job(OutputOperation<?> operation, Body body) {
-  }
+  public record Job(OutputOperation<?> operation, Body body) {}
 
   /** The job's body. */
   @FunctionalInterface

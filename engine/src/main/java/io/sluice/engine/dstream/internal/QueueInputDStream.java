@@ -13,19 +13,18 @@ import java.util.Map;
 import java.util.Queue;
 
 /**
- * An input taking one queued RDD per batch (or everything queued), for tests and demos. Not recoverable:
- * the queued data lives only in memory.
+ * An input taking one queued RDD per batch (or everything queued), for tests and demos. Not
+ * recoverable: the queued data lives only in memory.
  */
 public final class QueueInputDStream<T> extends InputDStream<T, QueueInputDStream.QueuePlan> {
 
   /**
    * What a batch took from the queue.
    *
-   * @param items   RDDs dequeued
+   * @param items RDDs dequeued
    * @param records records in them, or -1 when unknown
    */
-  public record QueuePlan(int items, long records) {
-  }
+  public record QueuePlan(int items, long records) {}
 
   private final Queue<RDD<T>> queue;
   private final boolean oneAtATime;
@@ -33,8 +32,12 @@ public final class QueueInputDStream<T> extends InputDStream<T, QueueInputDStrea
   private final Map<Long, List<RDD<T>>> taken = new HashMap<>();
 
   /** A queue input. */
-  public QueueInputDStream(StreamingContext ctx, String name, Queue<RDD<T>> queue, boolean oneAtATime,
-               RDD<T> defaultRdd) {
+  public QueueInputDStream(
+      StreamingContext ctx,
+      String name,
+      Queue<RDD<T>> queue,
+      boolean oneAtATime,
+      RDD<T> defaultRdd) {
     super(ctx, name, QueuePlan.class);
     this.queue = queue;
     this.oneAtATime = oneAtATime;
@@ -70,8 +73,12 @@ public final class QueueInputDStream<T> extends InputDStream<T, QueueInputDStrea
   public RDD<T> compute(long batchId, Instant batchTime, QueuePlan plan) {
     List<RDD<T>> rdds = taken.remove(batchId);
     if (rdds == null) {
-      throw new IllegalStateException("queue input '" + name() + "' cannot rebuild batch " + batchId
-          + ": queued data is not recoverable");
+      throw new IllegalStateException(
+          "queue input '"
+              + name()
+              + "' cannot rebuild batch "
+              + batchId
+              + ": queued data is not recoverable");
     }
     if (rdds.isEmpty()) {
       return new ParallelCollectionRDD<>(context(), List.of(), 0);

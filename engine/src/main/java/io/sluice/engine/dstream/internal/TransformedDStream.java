@@ -41,25 +41,25 @@ public final class TransformedDStream<T, U> extends DStream<U> {
 
   /** A two-parent transformation. */
   @SuppressWarnings("unchecked")
-  public static <A, B, U> TransformedDStream<A, U> binary(DStream<A> a, DStream<B> b, String kind,
-                              BinaryBody<A, B, U> f) {
+  public static <A, B, U> TransformedDStream<A, U> binary(
+      DStream<A> a, DStream<B> b, String kind, BinaryBody<A, B, U> f) {
     requireSameContext(a, b);
-    return new TransformedDStream<>(List.of(a, b), kind,
-        (rdds, t) -> f.apply((RDD<A>) rdds.get(0), (RDD<B>) rdds.get(1), t));
+    return new TransformedDStream<>(
+        List.of(a, b), kind, (rdds, t) -> f.apply((RDD<A>) rdds.get(0), (RDD<B>) rdds.get(1), t));
   }
 
   /** The union of two streams. */
   @SuppressWarnings("unchecked")
   public static <T> TransformedDStream<T, T> union(DStream<T> a, DStream<T> b) {
     requireSameContext(a, b);
-    return new TransformedDStream<>(List.of(a, b), "union",
-        (rdds, t) -> ((RDD<T>) rdds.get(0)).union((RDD<T>) rdds.get(1)));
+    return new TransformedDStream<>(
+        List.of(a, b), "union", (rdds, t) -> ((RDD<T>) rdds.get(0)).union((RDD<T>) rdds.get(1)));
   }
 
   private static void requireSameContext(DStream<?> a, DStream<?> b) {
     if (a.context() != b.context()) {
-      throw new IllegalArgumentException("streams '" + a.name() + "' and '" + b.name()
-          + "' belong to different contexts");
+      throw new IllegalArgumentException(
+          "streams '" + a.name() + "' and '" + b.name() + "' belong to different contexts");
     }
   }
 

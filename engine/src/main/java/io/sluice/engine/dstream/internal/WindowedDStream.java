@@ -51,7 +51,9 @@ public final class WindowedDStream<T> extends DStream<T> {
     return Optional.of(unionOf(parent, time.minus(length), time));
   }
 
-  /** The union of {@code stream}'s RDDs at times in {@code (from, until]}; an empty RDD when none. */
+  /**
+   * The union of {@code stream}'s RDDs at times in {@code (from, until]}; an empty RDD when none.
+   */
   static <T> RDD<T> unionOf(DStream<T> stream, Instant from, Instant until) {
     Duration step = stream.slideDuration();
     List<RDD<T>> rdds = new ArrayList<>();

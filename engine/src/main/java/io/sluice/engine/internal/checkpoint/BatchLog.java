@@ -1,9 +1,9 @@
 package io.sluice.engine.internal.checkpoint;
 
-import io.sluice.engine.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.engine.CheckpointException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,10 +18,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The batch log and the commit log of a checkpoint directory: the durable half of the
- * exactly-once protocol. A batch's plan is appended (and fsynced) before any of its tasks runs;
- * its id is appended to the commit log once its outputs and offsets are committed. On start,
- * every planned batch above the last committed id is replayed with the same id and plans.
+ * The batch log and the commit log of a checkpoint directory: the durable half of the exactly-once
+ * protocol. A batch's plan is appended (and fsynced) before any of its tasks runs; its id is
+ * appended to the commit log once its outputs and offsets are committed. On start, every planned
+ * batch above the last committed id is replayed with the same id and plans.
  *
  * <p>Files: {@code batches.log} and {@code commits.log}, both {@link CheckedLog}s.
  *
@@ -65,11 +65,18 @@ public final class BatchLog {
     for (ObjectNode entry : batches.readAndRepair()) {
       Map<String, JsonNode> plans = new LinkedHashMap<>();
       entry.path("plans").fields().forEachRemaining(f -> plans.put(f.getKey(), f.getValue()));
-      PlannedBatch batch = new PlannedBatch(entry.path("batchId").asLong(),
-          Instant.parse(entry.path("time").asText()), plans);
+      PlannedBatch batch =
+          new PlannedBatch(
+              entry.path("batchId").asLong(), Instant.parse(entry.path("time").asText()), plans);
       if (!planned.isEmpty() && batch.batchId() <= planned.get(planned.size() - 1).batchId()) {
-        throw new CheckpointException("batch log " + batches.file() + " holds batch " + batch.batchId()
-            + " after batch " + planned.get(planned.size() - 1).batchId() + "; ids must increase");
+        throw new CheckpointException(
+            "batch log "
+                + batches.file()
+                + " holds batch "
+                + batch.batchId()
+                + " after batch "
+                + planned.get(planned.size() - 1).batchId()
+                + "; ids must increase");
       }
       planned.add(batch);
     }
@@ -110,7 +117,8 @@ public final class BatchLog {
   public void appendPlanned(PlannedBatch batch) {
     long next = nextBatchId();
     if (batch.batchId() < next) {
-      throw new IllegalStateException("batch " + batch.batchId() + " is already planned; next id is " + next);
+      throw new IllegalStateException(
+          "batch " + batch.batchId() + " is already planned; next id is " + next);
     }
     ObjectNode entry = mapper.createObjectNode();
     entry.put("type", "planned");
@@ -128,8 +136,8 @@ public final class BatchLog {
   }
 
   /**
-   * Durably records that the planned batches up to {@code throughBatchId} will never run (the offset
-   * stores disagreed with them at start); afterwards they no longer count as uncommitted.
+   * Durably records that the planned batches up to {@code throughBatchId} will never run (the
+   * offset stores disagreed with them at start); afterwards they no longer count as uncommitted.
    */
   public void appendDropped(long throughBatchId, Instant at) {
     appendCommitEntry("dropped", throughBatchId, at);

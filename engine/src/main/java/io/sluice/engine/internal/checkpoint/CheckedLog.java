@@ -1,9 +1,9 @@
 package io.sluice.engine.internal.checkpoint;
 
-import io.sluice.engine.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.engine.CheckpointException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -55,8 +55,8 @@ final class CheckedLog {
   }
 
   /**
-   * Reads every valid entry. A bad last line is dropped from the file so later appends follow
-   * the last good entry.
+   * Reads every valid entry. A bad last line is dropped from the file so later appends follow the
+   * last good entry.
    */
   List<ObjectNode> readAndRepair() {
     if (!Files.exists(file)) {
@@ -73,22 +73,40 @@ final class CheckedLog {
       ObjectNode entry = end < 0 ? null : parse(bytes, pos, end);
       if (entry == null) {
         if (!last) {
-          throw new CheckpointException("checkpoint file " + file + " is corrupt at line " + lineNo
-              + " (byte " + pos + "), before its last entry; it was not written by an interrupted append."
-              + " Restore it from a backup or remove the checkpoint directory to start from the offset store");
+          throw new CheckpointException(
+              "checkpoint file "
+                  + file
+                  + " is corrupt at line "
+                  + lineNo
+                  + " (byte "
+                  + pos
+                  + "), before its last entry; it was not written by an interrupted append."
+                  + " Restore it from a backup or remove the checkpoint directory to start from the offset store");
         }
-        LOG.warn("Ignoring a torn or corrupt last entry in {} at line {} (byte {}): left by a crash during an append",
-            file, lineNo, pos);
+        LOG.warn(
+            "Ignoring a torn or corrupt last entry in {} at line {} (byte {}): left by a crash during an append",
+            file,
+            lineNo,
+            pos);
         truncate(pos);
         break;
       }
       int version = entry.path("version").asInt(-1);
       if (version > FORMAT_VERSION) {
-        throw new CheckpointException("checkpoint file " + file + " line " + lineNo + " has format version "
-            + version + ", newer than the " + FORMAT_VERSION + " this Sluice reads; run a newer Sluice");
+        throw new CheckpointException(
+            "checkpoint file "
+                + file
+                + " line "
+                + lineNo
+                + " has format version "
+                + version
+                + ", newer than the "
+                + FORMAT_VERSION
+                + " this Sluice reads; run a newer Sluice");
       }
       if (version < 1) {
-        throw new CheckpointException("checkpoint file " + file + " line " + lineNo + " has no valid format version");
+        throw new CheckpointException(
+            "checkpoint file " + file + " line " + lineNo + " has no valid format version");
       }
       entries.add(entry);
       pos = end + 1;
@@ -100,8 +118,9 @@ final class CheckedLog {
   void append(ObjectNode entry) {
     entry.put("version", FORMAT_VERSION);
     byte[] line = encode(entry);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       ByteBuffer buf = ByteBuffer.wrap(line);
       while (buf.hasRemaining()) {
         ch.write(buf);
@@ -117,8 +136,12 @@ final class CheckedLog {
   /** Replaces the whole file with {@code entries}, atomically (temp file, fsync, rename). */
   void rewrite(List<ObjectNode> entries) {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       for (ObjectNode entry : entries) {
         ByteBuffer buf = ByteBuffer.wrap(encode(entry));
         while (buf.hasRemaining()) {
@@ -160,7 +183,9 @@ final class CheckedLog {
     }
   }
 
-  /** Parses {@code bytes[start, end)}; null when the line is torn, malformed or fails its checksum. */
+  /**
+   * Parses {@code bytes[start, end)}; null when the line is torn, malformed or fails its checksum.
+   */
   private ObjectNode parse(byte[] bytes, int start, int end) {
     int jsonStart = start + 9;
     if (end - start < 10 || bytes[start + 8] != ' ') {

@@ -12,11 +12,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The one owner of a checkpoint directory: an exclusive {@link FileLock} on {@code <dir>/.lock}, held for
- * the life of a running context, so a second context — in this JVM or another process — is refused at
- * once instead of interleaving its batches with the first one's. Taking it also proves the directory is
- * writable (a probe file is created, written, forced to disk and removed), so a read-only checkpoint fails
- * at start, before any batch runs.
+ * The one owner of a checkpoint directory: an exclusive {@link FileLock} on {@code <dir>/.lock},
+ * held for the life of a running context, so a second context — in this JVM or another process — is
+ * refused at once instead of interleaving its batches with the first one's. Taking it also proves
+ * the directory is writable (a probe file is created, written, forced to disk and removed), so a
+ * read-only checkpoint fails at start, before any batch runs.
  *
  * <p>Not thread-safe; {@link #close()} is idempotent.
  */
@@ -38,7 +38,8 @@ final class CheckpointLock implements AutoCloseable {
   /**
    * Creates {@code dir} if needed, checks it is writable and locks it.
    *
-   * @throws CheckpointException when the directory cannot be created or written, or is already locked
+   * @throws CheckpointException when the directory cannot be created or written, or is already
+   *     locked
    */
   static CheckpointLock acquire(Path dir) {
     try {
@@ -52,8 +53,8 @@ final class CheckpointLock implements AutoCloseable {
     try {
       channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     } catch (IOException e) {
-      throw new CheckpointException("cannot open the lock file " + file + " of checkpoint directory " + dir
-          + ": " + e);
+      throw new CheckpointException(
+          "cannot open the lock file " + file + " of checkpoint directory " + dir + ": " + e);
     }
     FileLock lock;
     try {
@@ -66,39 +67,60 @@ final class CheckpointLock implements AutoCloseable {
     }
     if (lock == null) {
       closeQuietly(channel);
-      throw new CheckpointException("checkpoint directory " + dir + " is already used by a running context"
-          + " (its lock file " + file + " is held, by this process or another one). Stop that context first,"
-          + " or give this one its own checkpointDir");
+      throw new CheckpointException(
+          "checkpoint directory "
+              + dir
+              + " is already used by a running context"
+              + " (its lock file "
+              + file
+              + " is held, by this process or another one). Stop that context first,"
+              + " or give this one its own checkpointDir");
     }
     return new CheckpointLock(dir, channel, lock);
   }
 
-  /** Creates, writes, forces and removes a probe file; existing log files must open for appending. */
+  /**
+   * Creates, writes, forces and removes a probe file; existing log files must open for appending.
+   */
   private static void probe(Path dir) {
     Path probe = dir.resolve(PROBE_FILE);
-    try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel ch =
+        FileChannel.open(
+            probe,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       ch.write(ByteBuffer.wrap("probe\n".getBytes(StandardCharsets.US_ASCII)));
       ch.force(true);
     } catch (IOException e) {
-      throw new CheckpointException("checkpoint directory " + dir + " is not writable (" + e
-          + "); a context needs to write its batch log there before any batch runs");
+      throw new CheckpointException(
+          "checkpoint directory "
+              + dir
+              + " is not writable ("
+              + e
+              + "); a context needs to write its batch log there before any batch runs");
     }
     try {
       Files.delete(probe);
     } catch (IOException e) {
-      throw new CheckpointException("checkpoint directory " + dir + " does not let files be removed (" + e + ")");
+      throw new CheckpointException(
+          "checkpoint directory " + dir + " does not let files be removed (" + e + ")");
     }
     for (String name : new String[] {BatchLog.BATCHES, BatchLog.COMMITS}) {
       Path file = dir.resolve(name);
       if (!Files.exists(file)) {
         continue;
       }
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      try (FileChannel ch =
+          FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
         ch.force(false);
       } catch (IOException e) {
-        throw new CheckpointException("checkpoint file " + file + " is not writable (" + e
-            + "); a context appends to it for every batch");
+        throw new CheckpointException(
+            "checkpoint file "
+                + file
+                + " is not writable ("
+                + e
+                + "); a context appends to it for every batch");
       }
     }
   }

@@ -1,9 +1,9 @@
 package io.sluice.engine.internal.checkpoint;
 
-import io.sluice.engine.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.engine.Batch;
+import io.sluice.engine.CheckpointException;
 import io.sluice.engine.internal.BatchJournal;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -14,8 +14,8 @@ import java.util.TreeSet;
 
 /**
  * The durable {@link BatchJournal} under a checkpoint directory, on a {@link BatchLog}. Plans are
- * stored as JSON and read back into each input's plan type, matched by the input's stable name,
- * so a recompiled application with the same input names recovers its batches.
+ * stored as JSON and read back into each input's plan type, matched by the input's stable name, so
+ * a recompiled application with the same input names recovers its batches.
  *
  * <p>Thread-safe: the job generator plans and the job scheduler commits.
  */
@@ -27,7 +27,8 @@ public final class FileBatchJournal implements BatchJournal {
   /** Clean every so many commits, so the rewrite cost is spread thin. */
   static final int CLEAN_EVERY = 64;
 
-  private static final org.slf4j.Logger LOGGER = org.slf4j.LoggerFactory.getLogger(FileBatchJournal.class);
+  private static final org.slf4j.Logger LOGGER =
+      org.slf4j.LoggerFactory.getLogger(FileBatchJournal.class);
 
   private final CheckpointLock lock;
   private final BatchLog log;
@@ -36,7 +37,11 @@ public final class FileBatchJournal implements BatchJournal {
   private final Clock wallClock;
   private int commitsSinceClean;
 
-  private FileBatchJournal(CheckpointLock lock, BatchLog log, ObjectMapper mapper, Map<String, Class<?>> planTypes,
+  private FileBatchJournal(
+      CheckpointLock lock,
+      BatchLog log,
+      ObjectMapper mapper,
+      Map<String, Class<?>> planTypes,
       Clock wallClock) {
     this.lock = lock;
     this.log = log;
@@ -48,15 +53,18 @@ public final class FileBatchJournal implements BatchJournal {
   /**
    * Opens the journal in {@code dir} for an application whose inputs have the given plan types.
    *
-   * <p>Locks the directory for the journal's life (until {@link #close()}) after checking it is writable.
+   * <p>Locks the directory for the journal's life (until {@link #close()}) after checking it is
+   * writable.
    *
-   * @throws CheckpointException when the directory is not writable, is used by another running context,
-   *     or its logs are unreadable
+   * @throws CheckpointException when the directory is not writable, is used by another running
+   *     context, or its logs are unreadable
    */
-  public static FileBatchJournal open(Path dir, ObjectMapper mapper, Map<String, Class<?>> planTypes) {
+  public static FileBatchJournal open(
+      Path dir, ObjectMapper mapper, Map<String, Class<?>> planTypes) {
     CheckpointLock lock = CheckpointLock.acquire(dir);
     try {
-      return new FileBatchJournal(lock, BatchLog.open(dir, mapper, true), mapper, planTypes, Clock.systemUTC());
+      return new FileBatchJournal(
+          lock, BatchLog.open(dir, mapper, true), mapper, planTypes, Clock.systemUTC());
     } catch (RuntimeException e) {
       lock.close();
       throw e;
@@ -78,9 +86,12 @@ public final class FileBatchJournal implements BatchJournal {
       try {
         log.clean(RETAINED_COMMITTED);
       } catch (RuntimeException e) {
-        // The batch is committed and both files are intact (rewrites are atomic): only the cleaning failed.
-        LOGGER.warn("cleaning the checkpoint in {} failed; its logs keep growing until a later cleaning succeeds",
-            lock.dir(), e);
+        // The batch is committed and both files are intact (rewrites are atomic): only the cleaning
+        // failed.
+        LOGGER.warn(
+            "cleaning the checkpoint in {} failed; its logs keep growing until a later cleaning succeeds",
+            lock.dir(),
+            e);
       }
     }
   }
@@ -98,21 +109,36 @@ public final class FileBatchJournal implements BatchJournal {
 
   private Batch toBatch(PlannedBatch planned) {
     Map<String, Object> plans = new LinkedHashMap<>();
-    planned.plans().forEach((name, json) -> {
-      Class<?> type = planTypes.get(name);
-      if (type == null) {
-        throw new CheckpointException("the batch log holds batch " + planned.batchId() + " with a plan for input '"
-            + name + "', but the application defines no input of that name (inputs: "
-            + new TreeSet<>(planTypes.keySet()) + "). Keep input names stable across versions, or remove the"
-            + " checkpoint directory to start from the offset store");
-      }
-      try {
-        plans.put(name, mapper.treeToValue(json, type));
-      } catch (Exception e) {
-        throw new CheckpointException("cannot read the plan of input '" + name + "' in batch " + planned.batchId()
-            + " as " + type.getName() + ": " + e.getMessage());
-      }
-    });
+    planned
+        .plans()
+        .forEach(
+            (name, json) -> {
+              Class<?> type = planTypes.get(name);
+              if (type == null) {
+                throw new CheckpointException(
+                    "the batch log holds batch "
+                        + planned.batchId()
+                        + " with a plan for input '"
+                        + name
+                        + "', but the application defines no input of that name (inputs: "
+                        + new TreeSet<>(planTypes.keySet())
+                        + "). Keep input names stable across versions, or remove the"
+                        + " checkpoint directory to start from the offset store");
+              }
+              try {
+                plans.put(name, mapper.treeToValue(json, type));
+              } catch (Exception e) {
+                throw new CheckpointException(
+                    "cannot read the plan of input '"
+                        + name
+                        + "' in batch "
+                        + planned.batchId()
+                        + " as "
+                        + type.getName()
+                        + ": "
+                        + e.getMessage());
+              }
+            });
     return new Batch(planned.batchId(), planned.time(), plans);
   }
 

@@ -5,8 +5,8 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * A batch as the batch log holds it: id, scheduled time and each input's plan as JSON, keyed by
- * the input's stable name.
+ * A batch as the batch log holds it: id, scheduled time and each input's plan as JSON, keyed by the
+ * input's stable name.
  *
  * @param batchId the batch id
  * @param time the batch time

@@ -10,9 +10,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Keeps each partition in memory once computed. When every partition is cached the parent is dropped, so
- * the lineage (and the memory it holds) is cut: incremental windows chain each window to the previous one,
- * and without the cut the chain would grow with every slide.
+ * Keeps each partition in memory once computed. When every partition is cached the parent is
+ * dropped, so the lineage (and the memory it holds) is cut: incremental windows chain each window
+ * to the previous one, and without the cut the chain would grow with every slide.
  */
 public final class CachedRDD<T> extends RDD<T> {
 

@@ -12,8 +12,7 @@ import java.util.NoSuchElementException;
 /** Calls application functions, wrapping checked exceptions in {@link UserCodeException}. */
 public final class Fn {
 
-  private Fn() {
-  }
+  private Fn() {}
 
   /** Applies {@code f}. */
   public static <T, R> R call(Function<T, R> f, T t) {
@@ -145,7 +144,8 @@ public final class Fn {
   }
 
   /** Concatenates iterators produced lazily by index. */
-  public static <T> Iterator<T> concat(int count, java.util.function.IntFunction<Iterator<T>> part) {
+  public static <T> Iterator<T> concat(
+      int count, java.util.function.IntFunction<Iterator<T>> part) {
     return new Iterator<>() {
       private int index;
       private Iterator<T> current = java.util.Collections.emptyIterator();

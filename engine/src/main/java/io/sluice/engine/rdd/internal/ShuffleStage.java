@@ -5,8 +5,8 @@ import io.sluice.engine.rdd.TaskContext;
 import java.util.List;
 
 /**
- * An RDD that reads its parent through a shuffle. The scheduler runs the map side (one task per parent
- * partition) before any task reads this RDD, and stores the buckets here, once.
+ * An RDD that reads its parent through a shuffle. The scheduler runs the map side (one task per
+ * parent partition) before any task reads this RDD, and stores the buckets here, once.
  */
 public interface ShuffleStage {
 

@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The reduce side of an in-memory shuffle. Map outputs (one bucket array per parent partition, combined
- * per key when an aggregator combines map-side) are held once, here, for as long as the RDD is reachable;
- * reduce tasks and retries read them without copying them.
+ * The reduce side of an in-memory shuffle. Map outputs (one bucket array per parent partition,
+ * combined per key when an aggregator combines map-side) are held once, here, for as long as the
+ * RDD is reachable; reduce tasks and retries read them without copying them.
  *
  * @param <K> key type
  * @param <V> parent value type
@@ -27,14 +27,16 @@ public final class ShuffledRDD<K, V, C> extends RDD<KV<K, C>> implements Shuffle
   /**
    * How values of one key combine.
    *
-   * @param create        first value to combiner
-   * @param mergeValue    adds a value to a combiner
+   * @param create first value to combiner
+   * @param mergeValue adds a value to a combiner
    * @param mergeCombiners merges two combiners
    * @param mapSideCombine whether map tasks combine before bucketing
    */
-  public record Aggregator<V, C>(Function<V, C> create, Function2<C, V, C> mergeValue,
-                   Function2<C, C, C> mergeCombiners, boolean mapSideCombine) {
-  }
+  public record Aggregator<V, C>(
+      Function<V, C> create,
+      Function2<C, V, C> mergeValue,
+      Function2<C, C, C> mergeCombiners,
+      boolean mapSideCombine) {}
 
   private final RDD<KV<K, V>> parent;
   private final Partitioner partitioner;
@@ -54,8 +56,8 @@ public final class ShuffledRDD<K, V, C> extends RDD<KV<K, C>> implements Shuffle
   }
 
   /** A shuffle that combines the values of each key. */
-  public static <K, V, C> ShuffledRDD<K, V, C> combining(RDD<KV<K, V>> parent, Partitioner partitioner,
-                               Aggregator<V, C> aggregator) {
+  public static <K, V, C> ShuffledRDD<K, V, C> combining(
+      RDD<KV<K, V>> parent, Partitioner partitioner, Aggregator<V, C> aggregator) {
     return new ShuffledRDD<>(parent, partitioner, aggregator);
   }
 
@@ -102,9 +104,10 @@ public final class ShuffledRDD<K, V, C> extends RDD<KV<K, C>> implements Shuffle
         KV<K, V> kv = in.next();
         Map<K, C> bucket = buckets.get(partitioner.partition(kv.key()));
         C existing = bucket.get(kv.key());
-        C combined = existing == null && !bucket.containsKey(kv.key())
-            ? Fn.call(aggregator.create(), kv.value())
-            : Fn.call(aggregator.mergeValue(), existing, kv.value());
+        C combined =
+            existing == null && !bucket.containsKey(kv.key())
+                ? Fn.call(aggregator.create(), kv.value())
+                : Fn.call(aggregator.mergeValue(), existing, kv.value());
         bucket.put(kv.key(), combined);
       }
       return buckets;
@@ -128,8 +131,8 @@ public final class ShuffledRDD<K, V, C> extends RDD<KV<K, C>> implements Shuffle
       throw new IllegalStateException("shuffle " + id() + " read before its map stage ran");
     }
     if (aggregator == null) {
-      return Fn.concat(outputs.size(),
-          i -> ((List<List<KV<K, C>>>) outputs.get(i)).get(partition).iterator());
+      return Fn.concat(
+          outputs.size(), i -> ((List<List<KV<K, C>>>) outputs.get(i)).get(partition).iterator());
     }
     Map<K, C> merged = new HashMap<>();
     if (aggregator.mapSideCombine()) {

@@ -1,11 +1,11 @@
 package io.sluice.engine.internal.checkpoint;
 
-import io.sluice.engine.CheckpointException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.engine.CheckpointException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,8 +21,7 @@ class BatchLogTest {
 
   private final ObjectMapper mapper = new ObjectMapper();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private PlannedBatch batch(long id) {
     JsonNode plan = mapper.createObjectNode().put("from", id * 10).put("until", id * 10 + 10);
@@ -42,7 +41,8 @@ class BatchLogTest {
     assertThat(reopened.lastCommitted()).isZero();
     assertThat(reopened.uncommitted()).extracting(PlannedBatch::batchId).containsExactly(1L, 2L);
     assertThat(reopened.nextBatchId()).isEqualTo(3);
-    assertThat(reopened.uncommitted().get(0).plans().get("orders").path("until").asLong()).isEqualTo(20);
+    assertThat(reopened.uncommitted().get(0).plans().get("orders").path("until").asLong())
+        .isEqualTo(20);
   }
 
   @Test
@@ -59,7 +59,9 @@ class BatchLogTest {
 
     assertThat(reopened.lastCommitted()).isEqualTo(2);
     assertThat(reopened.uncommitted()).extracting(PlannedBatch::batchId).containsExactly(3L);
-    assertThat(reopened.planned()).extracting(PlannedBatch::batchId).containsExactly(0L, 1L, 2L, 3L);
+    assertThat(reopened.planned())
+        .extracting(PlannedBatch::batchId)
+        .containsExactly(0L, 1L, 2L, 3L);
   }
 
   @Test
@@ -75,7 +77,9 @@ class BatchLogTest {
     assertThat(reopened.planned()).extracting(PlannedBatch::batchId).containsExactly(0L);
     reopened.appendPlanned(batch(1));
 
-    assertThat(BatchLog.open(dir, mapper, true).planned()).extracting(PlannedBatch::batchId).containsExactly(0L, 1L);
+    assertThat(BatchLog.open(dir, mapper, true).planned())
+        .extracting(PlannedBatch::batchId)
+        .containsExactly(0L, 1L);
   }
 
   @Test
@@ -85,7 +89,9 @@ class BatchLogTest {
     log.appendPlanned(batch(1));
     flipByte(dir.resolve(BatchLog.BATCHES), -5);
 
-    assertThat(BatchLog.open(dir, mapper, true).planned()).extracting(PlannedBatch::batchId).containsExactly(0L);
+    assertThat(BatchLog.open(dir, mapper, true).planned())
+        .extracting(PlannedBatch::batchId)
+        .containsExactly(0L);
   }
 
   @Test
@@ -103,7 +109,8 @@ class BatchLogTest {
 
   @Test
   void newerFormatVersionIsRefused() throws IOException {
-    String json = "{\"type\":\"committed\",\"batchId\":3,\"committedAt\":\"1970-01-01T00:00:00Z\",\"version\":2}";
+    String json =
+        "{\"type\":\"committed\",\"batchId\":3,\"committedAt\":\"1970-01-01T00:00:00Z\",\"version\":2}";
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     crc.update(json.getBytes(StandardCharsets.UTF_8));
     String line = java.util.HexFormat.of().toHexDigits((int) crc.getValue()) + " " + json + "\n";
@@ -128,7 +135,9 @@ class BatchLogTest {
     log.clean(2);
 
     BatchLog reopened = BatchLog.open(dir, mapper, true);
-    assertThat(reopened.planned()).extracting(PlannedBatch::batchId).containsExactly(6L, 7L, 8L, 9L);
+    assertThat(reopened.planned())
+        .extracting(PlannedBatch::batchId)
+        .containsExactly(6L, 7L, 8L, 9L);
     assertThat(reopened.lastCommitted()).isEqualTo(7);
     assertThat(reopened.uncommitted()).extracting(PlannedBatch::batchId).containsExactly(8L, 9L);
     assertThat(reopened.nextBatchId()).isEqualTo(10);

@@ -17,9 +17,10 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Where a stream's committed progress stands: the next offset of every committed partition and the last
- * batch id, read from the stream's offset store, or from its Kafka consumer group (stable offsets, batch
- * id from the commit metadata) when it has none. The one source of truth for where a stream continues.
+ * Where a stream's committed progress stands: the next offset of every committed partition and the
+ * last batch id, read from the stream's offset store, or from its Kafka consumer group (stable
+ * offsets, batch id from the commit metadata) when it has none. The one source of truth for where a
+ * stream continues.
  *
  * @param offsets the committed next offset of every partition the group committed
  * @param batchId the last committed batch id, or empty when none
@@ -36,36 +37,48 @@ record CommittedPosition(Map<TopicPartition, Long> offsets, OptionalLong batchId
   }
 
   /**
-   * Reads the position of {@code group} from the Kafka cluster of {@code params}, waiting for offsets pending
-   * in a transaction to settle. Blocking up to {@code timeout}.
+   * Reads the position of {@code group} from the Kafka cluster of {@code params}, waiting for
+   * offsets pending in a transaction to settle. Blocking up to {@code timeout}.
    *
    * @throws KafkaException when the group's offsets cannot be read within {@code timeout}
    */
   static CommittedPosition ofGroup(Map<String, Object> params, String group, Duration timeout) {
     Map<String, Object> config = new HashMap<>();
-    params.forEach((k, v) -> {
-      if (AdminClientConfig.configNames().contains(k)) {
-        config.put(k, v);
-      }
-    });
+    params.forEach(
+        (k, v) -> {
+          if (AdminClientConfig.configNames().contains(k)) {
+            config.put(k, v);
+          }
+        });
     config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
     config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
     try (Admin admin = Admin.create(config)) {
-      Map<TopicPartition, OffsetAndMetadata> read = KafkaGroupOffsets.readStable(admin, group, timeout);
+      Map<TopicPartition, OffsetAndMetadata> read =
+          KafkaGroupOffsets.readStable(admin, group, timeout);
       Map<TopicPartition, Long> offsets = new HashMap<>();
       read.forEach((tp, om) -> offsets.put(tp, om.offset()));
-      OptionalLong batchId = read.values().stream().map(om -> KafkaCommitMetadata.batchId(om.metadata()))
-          .filter(OptionalLong::isPresent).mapToLong(OptionalLong::getAsLong).max();
+      OptionalLong batchId =
+          read.values().stream()
+              .map(om -> KafkaCommitMetadata.batchId(om.metadata()))
+              .filter(OptionalLong::isPresent)
+              .mapToLong(OptionalLong::getAsLong)
+              .max();
       return new CommittedPosition(offsets, batchId);
     } catch (OffsetStoreException e) {
-      throw new KafkaException("cannot read the committed offsets of group '" + group + "' from "
-          + params.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG) + ": " + e.getMessage(), e);
+      throw new KafkaException(
+          "cannot read the committed offsets of group '"
+              + group
+              + "' from "
+              + params.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
   /**
-   * Whether every range of {@code plan} begins at this position, or continues from it after skipped lost
-   * offsets (partitions never committed match anything).
+   * Whether every range of {@code plan} begins at this position, or continues from it after skipped
+   * lost offsets (partitions never committed match anything).
    */
   boolean startsAt(KafkaBatchPlan plan) {
     Map<TopicPartition, Long> skippedFrom = plan.committedFrom();
@@ -79,7 +92,9 @@ record CommittedPosition(Map<TopicPartition, Long> offsets, OptionalLong batchId
     return true;
   }
 
-  /** Whether the ranges end exactly at this position (partitions never committed match anything). */
+  /**
+   * Whether the ranges end exactly at this position (partitions never committed match anything).
+   */
   boolean endsAt(List<OffsetRange> ranges) {
     for (OffsetRange r : ranges) {
       Long next = offsets.get(r.topicPartition());
@@ -93,12 +108,13 @@ record CommittedPosition(Map<TopicPartition, Long> offsets, OptionalLong batchId
   /** The committed next offsets of the given partitions that differ from {@code next}. */
   Map<TopicPartition, Long> differing(Map<TopicPartition, Long> next) {
     Map<TopicPartition, Long> out = new HashMap<>();
-    next.forEach((tp, o) -> {
-      Long committed = offsets.get(tp);
-      if (committed != null && committed.longValue() != o) {
-        out.put(tp, o);
-      }
-    });
+    next.forEach(
+        (tp, o) -> {
+          Long committed = offsets.get(tp);
+          if (committed != null && committed.longValue() != o) {
+            out.put(tp, o);
+          }
+        });
     return out;
   }
 }

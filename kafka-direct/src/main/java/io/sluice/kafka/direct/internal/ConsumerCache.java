@@ -15,12 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Task consumers of one stream, one per topic-partition, with exactly one owner at a time:
- * {@link #checkout} hands a reader out, {@link #checkin} takes it back for the next batch. A
- * retried task, or a task that finds the partition's reader already checked out (two jobs
- * reading the same batch at once), gets a fresh reader that is closed on check-in. Readers
- * unused for the idle timeout are closed. All methods are thread-safe; a reader's own methods
- * are only called by its current owner.
+ * Task consumers of one stream, one per topic-partition, with exactly one owner at a time: {@link
+ * #checkout} hands a reader out, {@link #checkin} takes it back for the next batch. A retried task,
+ * or a task that finds the partition's reader already checked out (two jobs reading the same batch
+ * at once), gets a fresh reader that is closed on check-in. Readers unused for the idle timeout are
+ * closed. All methods are thread-safe; a reader's own methods are only called by its current owner.
  */
 public final class ConsumerCache implements AutoCloseable {
 
@@ -39,7 +38,10 @@ public final class ConsumerCache implements AutoCloseable {
    * the same key and value types (see {@link PartitionReader}). A disabled cache (one-off jobs)
    * hands out fresh readers and closes them at check-in.
    */
-  public ConsumerCache(Supplier<? extends Consumer<?, ?>> factory, DataLossPolicy dataLossPolicy, Duration idleTimeout,
+  public ConsumerCache(
+      Supplier<? extends Consumer<?, ?>> factory,
+      DataLossPolicy dataLossPolicy,
+      Duration idleTimeout,
       boolean enabled) {
     this.factory = Objects.requireNonNull(factory, "factory");
     this.enabled = enabled;

@@ -41,16 +41,21 @@ public final class DeadLetterSender implements AutoCloseable {
 
   /** Header names added to every dead letter. */
   public static final String H_TOPIC = "sluice.dlq.topic";
+
   /** The source partition header. */
   public static final String H_PARTITION = "sluice.dlq.partition";
+
   /** The source offset header. */
   public static final String H_OFFSET = "sluice.dlq.offset";
+
   /** The exception class header. */
   public static final String H_EXCEPTION_CLASS = "sluice.dlq.exception.class";
+
   /** The exception message header. */
   public static final String H_EXCEPTION_MESSAGE = "sluice.dlq.exception.message";
 
   private static final Logger log = LoggerFactory.getLogger(DeadLetterSender.class);
+
   /**
    * Pending dead letters belong to tasks that did not complete (a task flushes its own before it
    * succeeds), so their records are read again; waiting long for them only delays a stop.
@@ -81,7 +86,10 @@ public final class DeadLetterSender implements AutoCloseable {
     headers.add(H_OFFSET, utf8(Long.toString(raw.offset())));
     headers.add(H_EXCEPTION_CLASS, utf8(error.getClass().getName()));
     headers.add(H_EXCEPTION_MESSAGE, utf8(String.valueOf(error.getMessage())));
-    return producer().send(new ProducerRecord<>(topic, null, raw.timestamp(), bytes(raw.key()), bytes(raw.value()), headers));
+    return producer()
+        .send(
+            new ProducerRecord<>(
+                topic, null, raw.timestamp(), bytes(raw.key()), bytes(raw.value()), headers));
   }
 
   private static byte[] bytes(ByteBuffer b) {
@@ -106,7 +114,8 @@ public final class DeadLetterSender implements AutoCloseable {
 
   private synchronized Producer<byte[], byte[]> producer() {
     if (closed) {
-      throw new IllegalStateException("the dead-letter producer for " + topic + " is closed (the stream stopped)");
+      throw new IllegalStateException(
+          "the dead-letter producer for " + topic + " is closed (the stream stopped)");
     }
     if (producer == null) {
       producer = new KafkaProducer<>(producerConfig);
@@ -115,9 +124,9 @@ public final class DeadLetterSender implements AutoCloseable {
   }
 
   /**
-   * Checks that the topic exists, or that its cluster creates topics on first use
-   * ({@code auto.create.topics.enable}), with calls that give up after {@code timeout}. A topic the
-   * stream may not describe passes with a warning. Blocking; any thread.
+   * Checks that the topic exists, or that its cluster creates topics on first use ({@code
+   * auto.create.topics.enable}), with calls that give up after {@code timeout}. A topic the stream
+   * may not describe passes with a warning. Blocking; any thread.
    *
    * @throws StreamStartException when the topic does not exist or the cluster does not answer
    */
@@ -129,37 +138,61 @@ public final class DeadLetterSender implements AutoCloseable {
       Throwable cause = e.getCause();
       if (cause instanceof UnknownTopicOrPartitionException) {
         if (!createsTopicsOnFirstUse(admin)) {
-          throw new StreamStartException(missing() + "; create it before starting the stream (the cluster does not"
-              + " create topics on first use)", cause, false);
+          throw new StreamStartException(
+              missing()
+                  + "; create it before starting the stream (the cluster does not"
+                  + " create topics on first use)",
+              cause,
+              false);
         }
-        log.info("dead-letter topic {} does not exist yet; the cluster at {} creates it with the first dead letter",
-            topic, cluster());
+        log.info(
+            "dead-letter topic {} does not exist yet; the cluster at {} creates it with the first dead letter",
+            topic,
+            cluster());
       } else if (cause instanceof TopicAuthorizationException) {
-        log.warn("cannot check that dead-letter topic {} exists: not authorized to describe it on {}", topic, cluster());
+        log.warn(
+            "cannot check that dead-letter topic {} exists: not authorized to describe it on {}",
+            topic,
+            cluster());
       } else if (cause instanceof TimeoutException) {
-        throw new StreamStartException("cannot check dead-letter topic '" + topic + "': the cluster at "
-            + cluster() + " did not answer within " + timeout.toMillis() + " ms (is it running, and is"
-            + " bootstrap.servers right?)", cause, true);
+        throw new StreamStartException(
+            "cannot check dead-letter topic '"
+                + topic
+                + "': the cluster at "
+                + cluster()
+                + " did not answer within "
+                + timeout.toMillis()
+                + " ms (is it running, and is"
+                + " bootstrap.servers right?)",
+            cause,
+            true);
       } else {
-        throw new StreamStartException("cannot check dead-letter topic '" + topic + "' on " + cluster() + ": " + cause,
-            cause, false);
+        throw new StreamStartException(
+            "cannot check dead-letter topic '" + topic + "' on " + cluster() + ": " + cause,
+            cause,
+            false);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new StreamStartException("interrupted while checking dead-letter topic '" + topic + "'", e, true);
+      throw new StreamStartException(
+          "interrupted while checking dead-letter topic '" + topic + "'", e, true);
     } finally {
       admin.close(Duration.ZERO);
     }
   }
 
-  /** Whether the brokers create a topic when a producer first asks for it; false when that cannot be read. */
+  /**
+   * Whether the brokers create a topic when a producer first asks for it; false when that cannot be
+   * read.
+   */
   private static boolean createsTopicsOnFirstUse(Admin admin) {
     try {
       Collection<Node> nodes = admin.describeCluster().nodes().get();
       if (nodes.isEmpty()) {
         return false;
       }
-      ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+      ConfigResource broker =
+          new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
       Config config = admin.describeConfigs(List.of(broker)).values().get(broker).get();
       ConfigEntry entry = config.get("auto.create.topics.enable");
       return entry != null && Boolean.parseBoolean(entry.value());
@@ -173,16 +206,22 @@ public final class DeadLetterSender implements AutoCloseable {
   }
 
   /**
-   * The failure a task reports for a dead letter that could not be written. Terminal when the
-   * topic does not exist (deleted after the stream started): no attempt of the task could succeed.
-   * Otherwise the retriable {@link KafkaException}. Blocking up to the producer's {@code max.block.ms}.
+   * The failure a task reports for a dead letter that could not be written. Terminal when the topic
+   * does not exist (deleted after the stream started): no attempt of the task could succeed.
+   * Otherwise the retriable {@link KafkaException}. Blocking up to the producer's {@code
+   * max.block.ms}.
    */
   public RuntimeException failure(Throwable cause) {
-    if ((cause instanceof TimeoutException || cause instanceof UnknownTopicOrPartitionException) && topicIsMissing()) {
-      return new TerminalException(missing() + " (deleted after the stream started?); create it and start the"
-          + " stream again", cause);
+    if ((cause instanceof TimeoutException || cause instanceof UnknownTopicOrPartitionException)
+        && topicIsMissing()) {
+      return new TerminalException(
+          missing()
+              + " (deleted after the stream started?); create it and start the"
+              + " stream again",
+          cause);
     }
-    return new KafkaException("could not write a bad record to dead-letter topic " + topic + ": " + cause, cause);
+    return new KafkaException(
+        "could not write a bad record to dead-letter topic " + topic + ": " + cause, cause);
   }
 
   private boolean topicIsMissing() {
@@ -202,7 +241,9 @@ public final class DeadLetterSender implements AutoCloseable {
 
   private Duration maxBlock() {
     Object v = producerConfig.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
-    return v == null ? KafkaParams.DEAD_LETTER_MAX_BLOCK : Duration.ofMillis(Long.parseLong(v.toString().trim()));
+    return v == null
+        ? KafkaParams.DEAD_LETTER_MAX_BLOCK
+        : Duration.ofMillis(Long.parseLong(v.toString().trim()));
   }
 
   private String missing() {

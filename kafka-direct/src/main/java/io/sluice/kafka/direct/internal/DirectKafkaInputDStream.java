@@ -10,18 +10,18 @@ import io.sluice.kafka.direct.ConsumerStrategy;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.ErrorPolicy;
 import io.sluice.offsets.BatchCommit;
-import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.KafkaCommitMetadata;
+import io.sluice.offsets.KafkaGroupOffsets;
+import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.OffsetStoreException;
-import io.sluice.offsets.KafkaGroupOffsets;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,16 +31,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Kafka direct stream: every batch pins one offset range per partition (planned by
- * {@link DirectPlanner} on the driver) into a {@link KafkaRDDImpl}; after the batch's outputs
- * succeeded, commits the ranges to the offset store, or to the Kafka consumer group when there is
- * no store. Thread contract as in {@link InputDStream}.
+ * The Kafka direct stream: every batch pins one offset range per partition (planned by {@link
+ * DirectPlanner} on the driver) into a {@link KafkaRDDImpl}; after the batch's outputs succeeded,
+ * commits the ranges to the offset store, or to the Kafka consumer group when there is no store.
+ * Thread contract as in {@link InputDStream}.
  *
  * @param <K> key type
  * @param <V> value type
  */
-public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRecord<K, V>, KafkaBatchPlan>
-    implements CanCommitOffsets {
+public final class DirectKafkaInputDStream<K, V>
+    extends InputDStream<ConsumerRecord<K, V>, KafkaBatchPlan> implements CanCommitOffsets {
 
   private static final Logger log = LoggerFactory.getLogger(DirectKafkaInputDStream.class);
   private static final Comparator<TopicPartition> TP_ORDER =
@@ -62,8 +62,12 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   private boolean stopped;
 
   /** Registers the stream with {@code ctx}; connects to nothing before the first plan. */
-  public DirectKafkaInputDStream(StreamingContext ctx, ConsumerStrategy<K, V> strategy, DirectStreamOptions options) {
-    super(ctx, options.name().orElseGet(() -> "kafka-" + requireGroup(strategy)), KafkaBatchPlan.class);
+  public DirectKafkaInputDStream(
+      StreamingContext ctx, ConsumerStrategy<K, V> strategy, DirectStreamOptions options) {
+    super(
+        ctx,
+        options.name().orElseGet(() -> "kafka-" + requireGroup(strategy)),
+        KafkaBatchPlan.class);
     this.strategy = strategy;
     this.options = options;
     this.group = requireGroup(strategy);
@@ -71,25 +75,46 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     Map<String, Object> params = strategy.kafkaParams();
     boolean deserializes = KafkaParams.consumerCanDeserialize(params, options.onBadRecord());
     Map<String, Object> consumerConfig = KafkaParams.taskConsumer(params, deserializes);
-    ConsumerCache cache = new ConsumerCache(() -> new KafkaConsumer<>(consumerConfig),
-        options.dataLossPolicy(), options.consumerIdleTimeout(), true);
-    DeadLetterSender dlq = options.onBadRecord() instanceof ErrorPolicy.DeadLetter d
-        ? new DeadLetterSender(d.topic(), KafkaParams.deadLetterProducer(params, d.producerConfig())) : null;
-    this.target = options.offsetStore()
-        .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()))
-        .orElseGet(() -> {
-          Object servers = params.get("bootstrap.servers");
-          return new CommitTarget(KafkaGroupOffsets.clusterKey(servers),
-              "the consumer groups of the Kafka cluster at " + servers);
-        });
-    this.support = new ReadSupport(params, cache, deserializes, options.onBadRecord(), dlq, options.pollTimeout(), metrics);
+    ConsumerCache cache =
+        new ConsumerCache(
+            () -> new KafkaConsumer<>(consumerConfig),
+            options.dataLossPolicy(),
+            options.consumerIdleTimeout(),
+            true);
+    DeadLetterSender dlq =
+        options.onBadRecord() instanceof ErrorPolicy.DeadLetter d
+            ? new DeadLetterSender(
+                d.topic(), KafkaParams.deadLetterProducer(params, d.producerConfig()))
+            : null;
+    this.target =
+        options
+            .offsetStore()
+            .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()))
+            .orElseGet(
+                () -> {
+                  Object servers = params.get("bootstrap.servers");
+                  return new CommitTarget(
+                      KafkaGroupOffsets.clusterKey(servers),
+                      "the consumer groups of the Kafka cluster at " + servers);
+                });
+    this.support =
+        new ReadSupport(
+            params,
+            cache,
+            deserializes,
+            options.onBadRecord(),
+            dlq,
+            options.pollTimeout(),
+            metrics);
   }
 
   private static String requireGroup(ConsumerStrategy<?, ?> strategy) {
     String g = KafkaParams.group(strategy.kafkaParams());
     if (g == null) {
-      throw new IllegalArgumentException("kafkaParams must set group.id (the stream's consumer group and offset store"
-          + " key) for " + strategy.describe());
+      throw new IllegalArgumentException(
+          "kafkaParams must set group.id (the stream's consumer group and offset store"
+              + " key) for "
+              + strategy.describe());
     }
     return g;
   }
@@ -103,7 +128,8 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
 
   @Override
   public void start() {
-    // Fail start within the poll timeout, naming the cause, rather than let the first batches block for minutes.
+    // Fail start within the poll timeout, naming the cause, rather than let the first batches block
+    // for minutes.
     planner().checkCluster();
     if (support.deadLetters() != null) {
       support.deadLetters().checkTopic(options.pollTimeout());
@@ -120,16 +146,17 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
 
   private CommittedPosition readCommitted() {
     Optional<OffsetStore> store = options.offsetStore();
-    return store.isPresent() ? CommittedPosition.of(store.get(), group)
+    return store.isPresent()
+        ? CommittedPosition.of(store.get(), group)
         : CommittedPosition.ofGroup(strategy.kafkaParams(), group, options.pollTimeout());
   }
 
   /**
-   * The committed position decides: the planned batches above the committed batch id are replayed only
-   * if the first of them begins exactly where the group stands; otherwise the stream continues from the
-   * committed position and the plans are dropped. On a fresh checkpoint (no plan and no commit in it) the
-   * starting offsets apply, and a start that differs from the committed position is recorded as a reset of
-   * the group first, so that the stream's first commit is not refused.
+   * The committed position decides: the planned batches above the committed batch id are replayed
+   * only if the first of them begins exactly where the group stands; otherwise the stream continues
+   * from the committed position and the plans are dropped. On a fresh checkpoint (no plan and no
+   * commit in it) the starting offsets apply, and a start that differs from the committed position
+   * is recorded as a reset of the group first, so that the stream's first commit is not refused.
    */
   @Override
   public Recovered recover(List<Planned<KafkaBatchPlan>> planned, long checkpointLastCommitted) {
@@ -140,28 +167,53 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     }
     startPosition = null;
     if (newestPlanned == null) {
-      log.warn("stream {}: the checkpoint holds commits up to batch {} but no plan (its batch log was lost); the"
-          + " stream continues from {}, which holds batch {}", name(), checkpointLastCommitted, where(),
+      log.warn(
+          "stream {}: the checkpoint holds commits up to batch {} but no plan (its batch log was lost); the"
+              + " stream continues from {}, which holds batch {}",
+          name(),
+          checkpointLastCommitted,
+          where(),
           describe(committed.batchId()));
       return Recovered.nothingToReplay(committed.batchId());
     }
     long after = committed.batchId().orElse(-1L);
-    List<Planned<KafkaBatchPlan>> candidates = planned.stream().filter(p -> p.batchId() > after).toList();
+    List<Planned<KafkaBatchPlan>> candidates =
+        planned.stream().filter(p -> p.batchId() > after).toList();
     if (!candidates.isEmpty() && committed.startsAt(candidates.get(0).plan())) {
-      log.info("stream {} replays planned batches {}..{}: the first begins where {} stands (batch {})", name(),
-          candidates.get(0).batchId(), newestPlanned.batchId(), where(), committed.batchId());
+      log.info(
+          "stream {} replays planned batches {}..{}: the first begins where {} stands (batch {})",
+          name(),
+          candidates.get(0).batchId(),
+          newestPlanned.batchId(),
+          where(),
+          committed.batchId());
       return Recovered.replayFrom(candidates.get(0).batchId(), committed.batchId());
     }
     if (!candidates.isEmpty()) {
-      log.warn("stream {}: the checkpoint's planned batches {}..{} begin at {}, but {} holds batch {} at {}:"
-          + " a reset or another driver moved the group since they were planned; they are dropped and the"
-          + " stream continues from {}", name(), candidates.get(0).batchId(), newestPlanned.batchId(),
-          froms(candidates.get(0).plan()), where(), describe(committed.batchId()), committed.offsets(), where());
+      log.warn(
+          "stream {}: the checkpoint's planned batches {}..{} begin at {}, but {} holds batch {} at {}:"
+              + " a reset or another driver moved the group since they were planned; they are dropped and the"
+              + " stream continues from {}",
+          name(),
+          candidates.get(0).batchId(),
+          newestPlanned.batchId(),
+          froms(candidates.get(0).plan()),
+          where(),
+          describe(committed.batchId()),
+          committed.offsets(),
+          where());
     } else if (!committed.endsAt(newestPlanned.plan().ranges())) {
-      log.warn("stream {}: the checkpoint ends at batch {} at {}, but {} holds batch {} at {}: the checkpoint is"
-          + " behind or ahead of the committed progress (restored from a copy, or its newest entries were lost);"
-          + " the stream continues from {}", name(), newestPlanned.batchId(), untils(newestPlanned.plan().ranges()),
-          where(), describe(committed.batchId()), committed.offsets(), where());
+      log.warn(
+          "stream {}: the checkpoint ends at batch {} at {}, but {} holds batch {} at {}: the checkpoint is"
+              + " behind or ahead of the committed progress (restored from a copy, or its newest entries were lost);"
+              + " the stream continues from {}",
+          name(),
+          newestPlanned.batchId(),
+          untils(newestPlanned.plan().ranges()),
+          where(),
+          describe(committed.batchId()),
+          committed.offsets(),
+          where());
     }
     return Recovered.nothingToReplay(committed.batchId());
   }
@@ -174,9 +226,15 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
       return Recovered.nothingToReplay(committed.batchId());
     }
     long resetId = committed.batchId().orElse(-1L) + 1;
-    log.warn("stream {} starts at {} as its startingOffsets say, but {} holds {} for group '{}': recording the"
-        + " start as a reset of the group (batch {}) so that progress continues from there", name(), moved, where(),
-        committed.offsets(), group, resetId);
+    log.warn(
+        "stream {} starts at {} as its startingOffsets say, but {} holds {} for group '{}': recording the"
+            + " start as a reset of the group (batch {}) so that progress continues from there",
+        name(),
+        moved,
+        where(),
+        committed.offsets(),
+        group,
+        resetId);
     Optional<OffsetStore> store = options.offsetStore();
     if (store.isPresent()) {
       store.get().reset(group, moved);
@@ -191,7 +249,11 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
     Planned<KafkaBatchPlan> newest = newestPlanned;
     newestPlanned = null;
     if (replaying) {
-      log.info("stream {} continues after batch {}: {}", name(), newest.batchId(), newest.plan().ranges());
+      log.info(
+          "stream {} continues after batch {}: {}",
+          name(),
+          newest.batchId(),
+          newest.plan().ranges());
       planner().restore(newest.plan());
     } else if (startPosition != null) {
       log.info("stream {} starts at {}", name(), startPosition);
@@ -205,7 +267,10 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   }
 
   private String where() {
-    return options.offsetStore().map(OffsetStore::describe).orElse("consumer group '" + group + "'");
+    return options
+        .offsetStore()
+        .map(OffsetStore::describe)
+        .orElse("consumer group '" + group + "'");
   }
 
   private static String describe(OptionalLong batchId) {
@@ -241,18 +306,20 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   }
 
   /**
-   * Commits the batch's ranges to the offset store, or to the consumer group, fenced by offsets: a range
-   * that does not begin at the committed position fails the batch (another driver or a reset moved the
-   * group), and nothing is overwritten.
+   * Commits the batch's ranges to the offset store, or to the consumer group, fenced by offsets: a
+   * range that does not begin at the committed position fails the batch (another driver or a reset
+   * moved the group), and nothing is overwritten.
    */
   @Override
   public void commit(Batch batch, KafkaBatchPlan plan) {
-    // The batch id travels in the metadata, as the Kafka offset store and the Kafka sink write it, so
+    // The batch id travels in the metadata, as the Kafka offset store and the Kafka sink write it,
+    // so
     // a restart continues the ids after it.
     String metadata = KafkaCommitMetadata.encode(batch.id(), batch.time());
     lastCommitMetadata = metadata;
     flushCommitQueue(metadata);
-    BatchCommit commit = new BatchCommit(group, batch.id(), batch.time(), plan.ranges(), plan.committedFrom());
+    BatchCommit commit =
+        new BatchCommit(group, batch.id(), batch.time(), plan.ranges(), plan.committedFrom());
     OffsetStore store = options.offsetStore().orElse(null);
     if (store != null) {
       try {
@@ -271,17 +338,26 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
 
   /**
    * When the store already holds exactly this batch, an output of this context committed it without
-   * declaring so (a wrapper that does not pass on {@code offsetCommitTarget()}): say that, rather than
-   * blaming another driver.
+   * declaring so (a wrapper that does not pass on {@code offsetCommitTarget()}): say that, rather
+   * than blaming another driver.
    */
-  private Optional<RuntimeException> undeclaredCommitter(OffsetStore store, Batch batch, KafkaBatchPlan plan) {
+  private Optional<RuntimeException> undeclaredCommitter(
+      OffsetStore store, Batch batch, KafkaBatchPlan plan) {
     try {
       if (store.lastBatchId(group).equals(OptionalLong.of(batch.id()))
           && store.committed(group).entrySet().containsAll(untils(plan.ranges()).entrySet())) {
-        return Optional.of(new IllegalStateException("batch " + batch.id() + " of group '" + group + "' is already"
-            + " committed to " + store.describe() + " by an output of this context that does not declare it: an"
-            + " output committing the offsets must return its target from BatchOutput.offsetCommitTarget() (a"
-            + " wrapper must pass it on), so that the stream does not commit them a second time"));
+        return Optional.of(
+            new IllegalStateException(
+                "batch "
+                    + batch.id()
+                    + " of group '"
+                    + group
+                    + "' is already"
+                    + " committed to "
+                    + store.describe()
+                    + " by an output of this context that does not declare it: an"
+                    + " output committing the offsets must return its target from BatchOutput.offsetCommitTarget() (a"
+                    + " wrapper must pass it on), so that the stream does not commit them a second time"));
       }
     } catch (RuntimeException ignored) {
       // the original failure says enough
@@ -319,8 +395,8 @@ public final class DirectKafkaInputDStream<K, V> extends InputDStream<ConsumerRe
   }
 
   /**
-   * The consumer-group commits' own consumer: the driver consumer stays free for planning while a commit
-   * waits for the group coordinator. Job-scheduler thread, and stop.
+   * The consumer-group commits' own consumer: the driver consumer stays free for planning while a
+   * commit waits for the group coordinator. Job-scheduler thread, and stop.
    */
   private synchronized GroupCommitter committer() {
     if (committer == null) {

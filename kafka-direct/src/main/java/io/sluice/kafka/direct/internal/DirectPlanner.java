@@ -53,8 +53,15 @@ public final class DirectPlanner implements AutoCloseable {
   private MissingTopics missingTopics;
 
   /** Creates a planner; nothing is resolved before the first {@link #plan()}. */
-  public DirectPlanner(String name, String group, ConsumerStrategy<?, ?> strategy, DirectStreamOptions options,
-      DriverConsumer consumer, StartOffsetResolver resolver, KafkaMetrics metrics, Duration batchInterval) {
+  public DirectPlanner(
+      String name,
+      String group,
+      ConsumerStrategy<?, ?> strategy,
+      DirectStreamOptions options,
+      DriverConsumer consumer,
+      StartOffsetResolver resolver,
+      KafkaMetrics metrics,
+      Duration batchInterval) {
     this.name = name;
     this.group = group;
     this.strategy = strategy;
@@ -77,21 +84,30 @@ public final class DirectPlanner implements AutoCloseable {
    * Blocking only for the consumer's construction. Each of the consumer's calls gives up after the
    * stream's poll timeout.
    */
-  public static DirectPlanner open(String name, ConsumerStrategy<?, ?> strategy, DirectStreamOptions options,
-      KafkaMetrics metrics, Duration batchInterval) {
+  public static DirectPlanner open(
+      String name,
+      ConsumerStrategy<?, ?> strategy,
+      DirectStreamOptions options,
+      KafkaMetrics metrics,
+      Duration batchInterval) {
     Map<String, Object> params = strategy.kafkaParams();
     String group = KafkaParams.group(params);
     if (group == null) {
-      throw new IllegalArgumentException("kafkaParams must set group.id (the stream's consumer group and offset store key) for "
-          + strategy.describe());
+      throw new IllegalArgumentException(
+          "kafkaParams must set group.id (the stream's consumer group and offset store key) for "
+              + strategy.describe());
     }
-    // Bounded like the tasks, so an unreachable cluster fails start and planning within the poll timeout.
-    DriverConsumer driver = new DriverConsumer(new KafkaConsumer<>(KafkaParams.driverConsumer(params)),
-        options.pollTimeout());
-    StartingOffsets fallback = KafkaParams.resetToLatest(params) ? StartingOffsets.latest() : StartingOffsets.earliest();
-    StartOffsetResolver resolver = new StartOffsetResolver(driver, group, options.offsetStore().orElse(null), fallback);
-    return new DirectPlanner(name, group, strategy, options, driver, resolver, metrics,
-        batchInterval);
+    // Bounded like the tasks, so an unreachable cluster fails start and planning within the poll
+    // timeout.
+    DriverConsumer driver =
+        new DriverConsumer(
+            new KafkaConsumer<>(KafkaParams.driverConsumer(params)), options.pollTimeout());
+    StartingOffsets fallback =
+        KafkaParams.resetToLatest(params) ? StartingOffsets.latest() : StartingOffsets.earliest();
+    StartOffsetResolver resolver =
+        new StartOffsetResolver(driver, group, options.offsetStore().orElse(null), fallback);
+    return new DirectPlanner(
+        name, group, strategy, options, driver, resolver, metrics, batchInterval);
   }
 
   /** The driver consumer, for commits to the Kafka consumer group. */
@@ -143,7 +159,9 @@ public final class DirectPlanner implements AutoCloseable {
     return position == null ? Map.of() : Map.copyOf(position);
   }
 
-  /** Plans the next batch and advances the stream's position to the plan's until offsets. Blocking. */
+  /**
+   * Plans the next batch and advances the stream's position to the plan's until offsets. Blocking.
+   */
   public synchronized KafkaBatchPlan plan() {
     long started = System.nanoTime();
     Set<TopicPartition> partitions = partitions();
@@ -155,9 +173,15 @@ public final class DirectPlanner implements AutoCloseable {
     Map<TopicPartition, Long> latest = consumer.endOffsets(position.keySet());
     List<KafkaBatchPlan.Skip> skipped = checkDataLoss(latest);
     Map<TopicPartition, Long> lag = new HashMap<>();
-    position.forEach((tp, from) -> lag.put(tp, Math.max(0, cappedLatest(tp, latest.get(tp)) - from)));
-    Map<TopicPartition, Long> advance = RateLimits.split(lag, intervalMillis, options.maxRatePerPartition(),
-        options.minRatePerPartition(), totalRate());
+    position.forEach(
+        (tp, from) -> lag.put(tp, Math.max(0, cappedLatest(tp, latest.get(tp)) - from)));
+    Map<TopicPartition, Long> advance =
+        RateLimits.split(
+            lag,
+            intervalMillis,
+            options.maxRatePerPartition(),
+            options.minRatePerPartition(),
+            totalRate());
     List<OffsetRange> ranges = new ArrayList<>();
     boolean last = bounds != null;
     for (Map.Entry<TopicPartition, Long> e : position.entrySet()) {
@@ -198,7 +222,8 @@ public final class DirectPlanner implements AutoCloseable {
    * Checks when the stream starts that the cluster answers within the poll timeout, and warns of
    * named topics that do not exist (see {@link MissingTopics}). Blocking, up to the poll timeout.
    *
-   * @throws StreamStartException naming the bootstrap servers and the group when the cluster does not answer
+   * @throws StreamStartException naming the bootstrap servers and the group when the cluster does
+   *     not answer
    */
   synchronized void checkCluster() {
     Map<String, List<PartitionInfo>> topics;
@@ -206,12 +231,22 @@ public final class DirectPlanner implements AutoCloseable {
       topics = consumer.listTopics();
     } catch (KafkaException e) {
       String stream = "stream " + name + " (group '" + group + "')";
-      String cluster = "the Kafka cluster at bootstrap.servers=" + KafkaParams.bootstrapServers(strategy.kafkaParams());
+      String cluster =
+          "the Kafka cluster at bootstrap.servers="
+              + KafkaParams.bootstrapServers(strategy.kafkaParams());
       if (e instanceof TimeoutException) {
-        throw new StreamStartException(stream + " cannot reach " + cluster + " within " + consumer.timeout().toMillis()
-            + " ms (pollTimeout); is it running, and is bootstrap.servers right?", e, true);
+        throw new StreamStartException(
+            stream
+                + " cannot reach "
+                + cluster
+                + " within "
+                + consumer.timeout().toMillis()
+                + " ms (pollTimeout); is it running, and is bootstrap.servers right?",
+            e,
+            true);
       }
-      throw new StreamStartException(stream + " cannot list the topics of " + cluster + ": " + e, e, false);
+      throw new StreamStartException(
+          stream + " cannot list the topics of " + cluster + ": " + e, e, false);
     }
     missingTopics().update(strategy.namedTopics(), topics.keySet());
   }
@@ -239,7 +274,9 @@ public final class DirectPlanner implements AutoCloseable {
     return out;
   }
 
-  /** Starts new partitions at their earliest offset; applies the data-loss policy to vanished ones. */
+  /**
+   * Starts new partitions at their earliest offset; applies the data-loss policy to vanished ones.
+   */
   private void discover(Set<TopicPartition> partitions) {
     Set<TopicPartition> added = new HashSet<>(partitions);
     added.removeAll(position.keySet());
@@ -255,14 +292,19 @@ public final class DirectPlanner implements AutoCloseable {
       if (options.dataLossPolicy() == DataLossPolicy.FAIL) {
         throw new DataLossException(tp, expected, -1, -1);
       }
-      log.warn("stream {}: partition {} disappeared at offset {}; dropping it (dataLossPolicy SKIP)", name, tp, expected);
+      log.warn(
+          "stream {}: partition {} disappeared at offset {}; dropping it (dataLossPolicy SKIP)",
+          name,
+          tp,
+          expected);
       position.remove(tp);
     }
   }
 
   /**
-   * Applies the data-loss policy to partitions whose next offset the log no longer holds; returns the
-   * partitions SKIP moved, with where they stood, so the batch's commit is fenced against that position.
+   * Applies the data-loss policy to partitions whose next offset the log no longer holds; returns
+   * the partitions SKIP moved, with where they stood, so the batch's commit is fenced against that
+   * position.
    */
   private List<KafkaBatchPlan.Skip> checkDataLoss(Map<TopicPartition, Long> latest) {
     List<KafkaBatchPlan.Skip> skipped = new ArrayList<>();
@@ -290,14 +332,30 @@ public final class DirectPlanner implements AutoCloseable {
    */
   private long skip(TopicPartition tp, long next, long start, long end) {
     if (next < start) {
-      log.warn("stream {}: data loss on {}: offset {} is before the log start {} (retention or deleteRecords removed"
-          + " offsets [{}, {})); skipping to {} (dataLossPolicy SKIP)", name, tp, next, start, next, start, start);
+      log.warn(
+          "stream {}: data loss on {}: offset {} is before the log start {} (retention or deleteRecords removed"
+              + " offsets [{}, {})); skipping to {} (dataLossPolicy SKIP)",
+          name,
+          tp,
+          next,
+          start,
+          next,
+          start,
+          start);
       metrics.dataLoss(start - next);
       return start;
     }
-    log.warn("stream {}: data loss on {}: offset {} is after the log end {} (the topic was recreated or truncated, or a"
-        + " reset went past the end); continuing at the log end {} without reading offsets [{}, {})"
-        + " (dataLossPolicy SKIP)", name, tp, next, end, end, start, end);
+    log.warn(
+        "stream {}: data loss on {}: offset {} is after the log end {} (the topic was recreated or truncated, or a"
+            + " reset went past the end); continuing at the log end {} without reading offsets [{}, {})"
+            + " (dataLossPolicy SKIP)",
+        name,
+        tp,
+        next,
+        end,
+        end,
+        start,
+        end);
     return end;
   }
 }

@@ -16,10 +16,11 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * A driver-side consumer for metadata, offsets and consumer-group commits. It never subscribes, so
  * it never joins the group. The planner's one is used by the thread that starts the context
- * (recovery, the start's reset commit) and then by the job-generator thread (planning); the batches'
- * group commits go through a {@link GroupCommitter}, which owns a second one, so that a commit never
- * holds up planning. Calls are serialised all the same. Every call blocks up to the timeout given at
- * construction (the stream's poll timeout) and then throws Kafka's {@code TimeoutException}.
+ * (recovery, the start's reset commit) and then by the job-generator thread (planning); the
+ * batches' group commits go through a {@link GroupCommitter}, which owns a second one, so that a
+ * commit never holds up planning. Calls are serialised all the same. Every call blocks up to the
+ * timeout given at construction (the stream's poll timeout) and then throws Kafka's {@code
+ * TimeoutException}.
  */
 public final class DriverConsumer implements AutoCloseable {
 
@@ -57,7 +58,8 @@ public final class DriverConsumer implements AutoCloseable {
   }
 
   /** The first offset at or after each timestamp, or null where there is none. */
-  public synchronized Map<TopicPartition, OffsetAndTimestamp> offsetsForTimes(Map<TopicPartition, Long> times) {
+  public synchronized Map<TopicPartition, OffsetAndTimestamp> offsetsForTimes(
+      Map<TopicPartition, Long> times) {
     return times.isEmpty() ? Map.of() : consumer.offsetsForTimes(times, timeout);
   }
 
@@ -65,11 +67,14 @@ public final class DriverConsumer implements AutoCloseable {
   public synchronized Map<TopicPartition, Long> committed(Set<TopicPartition> tps) {
     Map<TopicPartition, Long> out = new HashMap<>();
     if (!tps.isEmpty()) {
-      consumer.committed(tps, timeout).forEach((tp, om) -> {
-        if (om != null) {
-          out.put(tp, om.offset());
-        }
-      });
+      consumer
+          .committed(tps, timeout)
+          .forEach(
+              (tp, om) -> {
+                if (om != null) {
+                  out.put(tp, om.offset());
+                }
+              });
     }
     return out;
   }

@@ -10,14 +10,16 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Commits a direct stream's batches to its Kafka consumer group on a consumer of its own, created at the
- * first commit, so that a commit waiting for the group coordinator never holds up the planning of the next
- * batch, which uses the planner's {@link DriverConsumer}. Like that one, it never subscribes, so it never
- * joins the group, and each call gives up after the timeout given at construction.
+ * Commits a direct stream's batches to its Kafka consumer group on a consumer of its own, created
+ * at the first commit, so that a commit waiting for the group coordinator never holds up the
+ * planning of the next batch, which uses the planner's {@link DriverConsumer}. Like that one, it
+ * never subscribes, so it never joins the group, and each call gives up after the timeout given at
+ * construction.
  *
- * <p>Threads: {@link #committed} and {@link #commit} on the job-scheduler thread (a batch's commit, and the
- * offsets queued by {@code commitAsync}); {@link #close} from the stream's stop, once the scheduler has
- * ended. The calls are serialised, so a close racing a commit waits for it, at most the commit's timeout.
+ * <p>Threads: {@link #committed} and {@link #commit} on the job-scheduler thread (a batch's commit,
+ * and the offsets queued by {@code commitAsync}); {@link #close} from the stream's stop, once the
+ * scheduler has ended. The calls are serialised, so a close racing a commit waits for it, at most
+ * the commit's timeout.
  */
 public final class GroupCommitter implements AutoCloseable {
 
@@ -36,7 +38,10 @@ public final class GroupCommitter implements AutoCloseable {
     this.timeout = Objects.requireNonNull(timeout, "timeout");
   }
 
-  /** A committer for the group of the stream's Kafka parameters; connects to nothing before its first call. */
+  /**
+   * A committer for the group of the stream's Kafka parameters; connects to nothing before its
+   * first call.
+   */
   public static GroupCommitter forStream(Map<String, Object> params, Duration timeout) {
     Map<String, Object> config = KafkaParams.driverConsumer(params);
     return new GroupCommitter(() -> new KafkaConsumer<>(config), timeout);

@@ -19,26 +19,31 @@ import org.apache.kafka.common.TopicPartition;
  * @param group the consumer group (offset store key)
  * @param ranges one range per topic-partition, possibly empty
  * @param last whether this batch reaches the end of a bounded replay
- * @param skipped partitions whose range does not begin at the stream's previous position because the
- *     offsets between were lost and skipped under {@code DataLossPolicy.SKIP}, with that position; empty
- *     (and absent from the JSON) for an ordinary batch
+ * @param skipped partitions whose range does not begin at the stream's previous position because
+ *     the offsets between were lost and skipped under {@code DataLossPolicy.SKIP}, with that
+ *     position; empty (and absent from the JSON) for an ordinary batch
  */
 public record KafkaBatchPlan(
     String group,
-    // OffsetRange's isEmpty() reads as a bean property "empty": never write it, tolerate it on read.
-    @JsonIgnoreProperties(value = {"empty"}, ignoreUnknown = true) List<OffsetRange> ranges,
+    // OffsetRange's isEmpty() reads as a bean property "empty": never write it, tolerate it on
+    // read.
+    @JsonIgnoreProperties(
+            value = {"empty"},
+            ignoreUnknown = true)
+        List<OffsetRange> ranges,
     boolean last,
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Skip> skipped) implements StreamOffsets {
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Skip> skipped)
+    implements StreamOffsets {
 
   /**
-   * A partition whose range begins past (or before) where the stream stood, because its offsets were lost.
+   * A partition whose range begins past (or before) where the stream stood, because its offsets
+   * were lost.
    *
    * @param topic the topic
    * @param partition the partition
    * @param from the stream's position before the skip: where the committed position stands
    */
-  public record Skip(String topic, int partition, long from) {
-  }
+  public record Skip(String topic, int partition, long from) {}
 
   /** A plan whose every range begins where the stream stood. */
   public KafkaBatchPlan(String group, List<OffsetRange> ranges, boolean last) {

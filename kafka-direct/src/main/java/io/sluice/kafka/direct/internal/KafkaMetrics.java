@@ -20,16 +20,22 @@ public final class KafkaMetrics {
 
   /** Records read per batch from one partition. */
   public static final String PARTITION_RECORDS = "sluice.kafka.partition.records";
+
   /** Latest (or last stable) offset minus the batch's until offset. */
   public static final String PARTITION_LAG = "sluice.kafka.partition.lag";
+
   /** The last committed next offset. */
   public static final String PARTITION_COMMITTED = "sluice.kafka.partition.committed";
+
   /** Time spent planning one batch on the driver. */
   public static final String PLANNING_TIME = "sluice.kafka.planning.time";
+
   /** Time one task spent reading its range. */
   public static final String FETCH_TIME = "sluice.kafka.fetch.time";
+
   /** Records that could not be deserialized, tagged with the policy applied. */
   public static final String BAD_RECORDS = "sluice.kafka.bad.records";
+
   /** Offsets skipped because they were deleted, under the SKIP data-loss policy. */
   public static final String DATA_LOSS_OFFSETS = "sluice.kafka.data.loss.offsets";
 
@@ -51,7 +57,8 @@ public final class KafkaMetrics {
   }
 
   private Tags tags(TopicPartition tp) {
-    return Tags.of("stream", stream, "topic", tp.topic(), "partition", Integer.toString(tp.partition()));
+    return Tags.of(
+        "stream", stream, "topic", tp.topic(), "partition", Integer.toString(tp.partition()));
   }
 
   /** Records how many records a task read from {@code tp} for one batch. */
@@ -70,11 +77,13 @@ public final class KafkaMetrics {
   }
 
   private AtomicLong gauge(Map<TopicPartition, AtomicLong> values, String name, TopicPartition tp) {
-    return values.computeIfAbsent(tp, k -> {
-      AtomicLong v = new AtomicLong();
-      Gauge.builder(name, v, AtomicLong::doubleValue).tags(tags(k)).register(registry);
-      return v;
-    });
+    return values.computeIfAbsent(
+        tp,
+        k -> {
+          AtomicLong v = new AtomicLong();
+          Gauge.builder(name, v, AtomicLong::doubleValue).tags(tags(k)).register(registry);
+          return v;
+        });
   }
 
   /** Records one batch's planning time. */
@@ -89,7 +98,11 @@ public final class KafkaMetrics {
 
   /** Counts a bad record handled by {@code policy} ({@code skip} or {@code dead-letter}). */
   public void badRecord(String policy) {
-    Counter.builder(BAD_RECORDS).tag("stream", stream).tag("policy", policy).register(registry).increment();
+    Counter.builder(BAD_RECORDS)
+        .tag("stream", stream)
+        .tag("policy", policy)
+        .register(registry)
+        .increment();
   }
 
   /** Counts offsets skipped by the SKIP data-loss policy. */

@@ -10,21 +10,23 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /** Derives the configurations of the clients a stream owns from the user's Kafka parameters. */
 public final class KafkaParams {
 
-  /** The dead-letter producer's {@code max.block.ms} unless the policy's producer settings name one. */
+  /**
+   * The dead-letter producer's {@code max.block.ms} unless the policy's producer settings name one.
+   */
   public static final Duration DEAD_LETTER_MAX_BLOCK = Duration.ofSeconds(5);
 
   private KafkaParams() {}
@@ -45,11 +47,12 @@ public final class KafkaParams {
    */
   public static Map<String, Object> boundedAdmin(Map<String, ?> clientConfig, Duration timeout) {
     Map<String, Object> c = new HashMap<>();
-    clientConfig.forEach((k, v) -> {
-      if (AdminClientConfig.configNames().contains(k)) {
-        c.put(k, v);
-      }
-    });
+    clientConfig.forEach(
+        (k, v) -> {
+          if (AdminClientConfig.configNames().contains(k)) {
+            c.put(k, v);
+          }
+        });
     int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
     c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
     c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
@@ -57,8 +60,8 @@ public final class KafkaParams {
   }
 
   /**
-   * A task consumer: {@code ByteBuffer} views in, never joins a group (no {@code group.id}), never commits, and fails
-   * on out-of-range offsets instead of silently resetting.
+   * A task consumer: {@code ByteBuffer} views in, never joins a group (no {@code group.id}), never
+   * commits, and fails on out-of-range offsets instead of silently resetting.
    */
   public static Map<String, Object> taskConsumer(Map<String, Object> params) {
     Map<String, Object> c = bytesConsumer(params);
@@ -71,23 +74,27 @@ public final class KafkaParams {
   }
 
   /**
-   * A task consumer that deserializes with the user's {@code key.deserializer} and
-   * {@code value.deserializer} when {@code deserialize} (see {@link #consumerCanDeserialize}), else
-   * {@link #taskConsumer(Map)}.
+   * A task consumer that deserializes with the user's {@code key.deserializer} and {@code
+   * value.deserializer} when {@code deserialize} (see {@link #consumerCanDeserialize}), else {@link
+   * #taskConsumer(Map)}.
    */
   public static Map<String, Object> taskConsumer(Map<String, Object> params, boolean deserialize) {
     Map<String, Object> c = taskConsumer(params);
     if (deserialize) {
-      c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, params.get(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG));
-      c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, params.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
+      c.put(
+          ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+          params.get(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG));
+      c.put(
+          ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+          params.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
     }
     return c;
   }
 
   /**
-   * Whether task consumers may deserialize themselves instead of handing {@code ByteBuffer} views to
-   * a {@link RecordDecoder}, which saves a second record per record: only under the fail policy (a
-   * bad record fails the task either way, named by topic, partition and offset) and when both
+   * Whether task consumers may deserialize themselves instead of handing {@code ByteBuffer} views
+   * to a {@link RecordDecoder}, which saves a second record per record: only under the fail policy
+   * (a bad record fails the task either way, named by topic, partition and offset) and when both
    * deserializers are given as loadable {@code Deserializer} classes or class names. An instance
    * would be shared by every consumer and closed with the first; anything else is left to the
    * decoder, which reports it as before.
@@ -105,7 +112,8 @@ public final class KafkaParams {
     } else if (setting instanceof String name) {
       ClassLoader cl = Thread.currentThread().getContextClassLoader();
       try {
-        type = Class.forName(name.trim(), false, cl != null ? cl : KafkaParams.class.getClassLoader());
+        type =
+            Class.forName(name.trim(), false, cl != null ? cl : KafkaParams.class.getClassLoader());
       } catch (ClassNotFoundException | LinkageError e) {
         return false;
       }
@@ -139,14 +147,19 @@ public final class KafkaParams {
    * waiting at most {@link #DEAD_LETTER_MAX_BLOCK} in {@code send} for metadata or buffer space;
    * {@code extra} (the policy's producer settings) overrides any of these but the serializers.
    */
-  public static Map<String, Object> deadLetterProducer(Map<String, Object> params, Map<String, Object> extra) {
+  public static Map<String, Object> deadLetterProducer(
+      Map<String, Object> params, Map<String, Object> extra) {
     Map<String, Object> p = new HashMap<>();
-    params.forEach((k, v) -> {
-      if (k.equals("bootstrap.servers") || k.startsWith("security.") || k.startsWith("ssl.")
-          || k.startsWith("sasl.") || k.equals("client.dns.lookup")) {
-        p.put(k, v);
-      }
-    });
+    params.forEach(
+        (k, v) -> {
+          if (k.equals("bootstrap.servers")
+              || k.startsWith("security.")
+              || k.startsWith("ssl.")
+              || k.startsWith("sasl.")
+              || k.equals("client.dns.lookup")) {
+            p.put(k, v);
+          }
+        });
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
@@ -176,13 +189,18 @@ public final class KafkaParams {
    *
    * @throws KafkaException when the group's offsets cannot be read within {@code timeout}
    */
-  public static OptionalLong lastBatchIdOfGroup(Map<String, Object> params, String group, Duration timeout) {
+  public static OptionalLong lastBatchIdOfGroup(
+      Map<String, Object> params, String group, Duration timeout) {
     Admin admin = Admin.create(boundedAdmin(params, timeout));
     try {
       return KafkaGroupOffsets.lastBatchId(admin, group, timeout);
     } catch (OffsetStoreException e) {
-      throw new KafkaException(e.getMessage() + " from the Kafka cluster at bootstrap.servers=" + bootstrapServers(params)
-          + " (is it running, and is bootstrap.servers right?)", e);
+      throw new KafkaException(
+          e.getMessage()
+              + " from the Kafka cluster at bootstrap.servers="
+              + bootstrapServers(params)
+              + " (is it running, and is bootstrap.servers right?)",
+          e);
     } finally {
       // A call still pending (the cluster did not answer) would hold close() until it times out.
       admin.close(Duration.ZERO);

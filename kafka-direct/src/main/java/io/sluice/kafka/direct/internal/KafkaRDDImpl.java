@@ -30,10 +30,17 @@ public final class KafkaRDDImpl<K, V> extends KafkaRDD<K, V> {
   public Iterator<ConsumerRecord<K, V>> compute(int partition, TaskContext ctx) {
     OffsetRange range = offsetRanges().get(partition);
     boolean fresh = ctx.attemptNumber() > 0;
-    RangeIterator<K, V> it = support.consumerDeserializes()
-        ? new RangeIterator<>(support.cache(), range, fresh, support.pollTimeout(), support.metrics())
-        : new RangeIterator<>(support.cache(), range, fresh, support.<K, V>decoder(), support.pollTimeout(),
-            support.metrics());
+    RangeIterator<K, V> it =
+        support.consumerDeserializes()
+            ? new RangeIterator<>(
+                support.cache(), range, fresh, support.pollTimeout(), support.metrics())
+            : new RangeIterator<>(
+                support.cache(),
+                range,
+                fresh,
+                support.<K, V>decoder(),
+                support.pollTimeout(),
+                support.metrics());
     ctx.addCompletionListener(it::release);
     return it;
   }

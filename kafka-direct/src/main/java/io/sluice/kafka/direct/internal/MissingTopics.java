@@ -60,8 +60,11 @@ public final class MissingTopics {
     if (!newlyMissing && lastWarning != null && now.isBefore(lastWarning.plus(INTERVAL))) {
       return false;
     }
-    log.warn("stream {}: topic(s) {} of {} do not exist; the stream reads them from their earliest offset once"
-        + " they are created (check the names; warned again at most once a minute while missing)", stream, missing,
+    log.warn(
+        "stream {}: topic(s) {} of {} do not exist; the stream reads them from their earliest offset once"
+            + " they are created (check the names; warned again at most once a minute while missing)",
+        stream,
+        missing,
         strategy);
     warned = missing;
     lastWarning = now;

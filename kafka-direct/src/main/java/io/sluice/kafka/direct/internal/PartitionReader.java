@@ -1,8 +1,8 @@
 package io.sluice.kafka.direct.internal;
 
 import io.sluice.kafka.direct.BadRecordException;
-import io.sluice.kafka.direct.DataLossPolicy;
 import io.sluice.kafka.direct.DataLossException;
+import io.sluice.kafka.direct.DataLossPolicy;
 import io.sluice.kafka.direct.FetchTimeoutException;
 import io.sluice.offsets.OffsetRange;
 import java.time.Duration;
@@ -19,10 +19,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads offset ranges of one topic-partition with one consumer, by position: records outside
- * {@code [from, until)} are never returned, and a range is done once the consumer's position
- * reaches {@code until}, which also covers compaction gaps and transaction markers (including a
- * trailing marker, after which no record ever arrives).
+ * Reads offset ranges of one topic-partition with one consumer, by position: records outside {@code
+ * [from, until)} are never returned, and a range is done once the consumer's position reaches
+ * {@code until}, which also covers compaction gaps and transaction markers (including a trailing
+ * marker, after which no record ever arrives).
  *
  * <p>The consumer either hands out {@code ByteBuffer} views (the task decodes them, applying the
  * stream's error policy) or deserializes with the user's deserializers itself; the reader does not
@@ -30,20 +30,21 @@ import org.slf4j.LoggerFactory;
  * record the consumer cannot deserialize fails the range with {@link BadRecordException} if it lies
  * inside the range, and ends the range if it lies past it (it is never looked at there).
  *
- * <p>Records are handed out in runs: slices of one poll's records for the partition, cut at
- * {@code until}, so the caller iterates a list instead of paying for bookkeeping per record.
- * Records fetched past a range's end are kept, so a following range starting where this one ended
- * continues without seeking or re-fetching. Not thread-safe: one owner at a time (see
- * {@link ConsumerCache}).
+ * <p>Records are handed out in runs: slices of one poll's records for the partition, cut at {@code
+ * until}, so the caller iterates a list instead of paying for bookkeeping per record. Records
+ * fetched past a range's end are kept, so a following range starting where this one ended continues
+ * without seeking or re-fetching. Not thread-safe: one owner at a time (see {@link ConsumerCache}).
  */
 public final class PartitionReader implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PartitionReader.class);
+
   /** Short polls, so that a position moved by a marker alone is noticed quickly. */
   private static final long POLL_SLICE_MS = 50;
+
   /**
-   * Task consumers never commit and hold no group membership, so nothing is lost by not waiting
-   * for the in-flight fetch (up to {@code fetch.max.wait.ms}) or the fetch-session close on close.
+   * Task consumers never commit and hold no group membership, so nothing is lost by not waiting for
+   * the in-flight fetch (up to {@code fetch.max.wait.ms}) or the fetch-session close on close.
    */
   private static final Duration CLOSE_TIMEOUT = Duration.ZERO;
 
@@ -51,19 +52,25 @@ public final class PartitionReader implements AutoCloseable {
   private final TopicPartition tp;
   private final DataLossPolicy dataLossPolicy;
   private List<? extends ConsumerRecord<?, ?>> buffer = List.of();
+
   /** The first record of {@code buffer} not yet handed out in a run. */
   private int index;
+
   private int runStart;
   private int runEnd;
+
   /** The per-record cursor of {@link #next}, inside the current run. */
   private int cursor;
+
   /** Everything below this offset has been handed out or skipped; -1 before the first range. */
   private long consumedUntil = -1;
+
   private long skippedOffsets;
   private long pollNanos;
 
   /** Takes ownership of {@code consumer} and assigns it to {@code tp}. */
-  public PartitionReader(Consumer<?, ?> consumer, TopicPartition tp, DataLossPolicy dataLossPolicy) {
+  public PartitionReader(
+      Consumer<?, ?> consumer, TopicPartition tp, DataLossPolicy dataLossPolicy) {
     this.consumer = Objects.requireNonNull(consumer, "consumer");
     this.tp = Objects.requireNonNull(tp, "tp");
     this.dataLossPolicy = Objects.requireNonNull(dataLossPolicy, "dataLossPolicy");
@@ -75,7 +82,10 @@ public final class PartitionReader implements AutoCloseable {
     return tp;
   }
 
-  /** Offsets skipped because retention deleted them while reading, under {@link DataLossPolicy#SKIP}. */
+  /**
+   * Offsets skipped because retention deleted them while reading, under {@link
+   * DataLossPolicy#SKIP}.
+   */
   public long skippedOffsets() {
     return skippedOffsets;
   }
@@ -102,8 +112,8 @@ public final class PartitionReader implements AutoCloseable {
   }
 
   /**
-   * The next record of {@code range}, or null once the range is done: {@link #nextRun} one
-   * record at a time. Blocks and fails as {@link #nextRun} does.
+   * The next record of {@code range}, or null once the range is done: {@link #nextRun} one record
+   * at a time. Blocks and fails as {@link #nextRun} does.
    *
    * @param <K> the key type of this reader's consumer
    * @param <V> the value type of this reader's consumer
@@ -143,7 +153,10 @@ public final class PartitionReader implements AutoCloseable {
           return false;
         }
         // Offsets ascend within a poll, so only the tail of a range needs looking at.
-        int end = buffer.get(size - 1).offset() < until ? size : firstAtOrAfter(until, index + 1, size - 1);
+        int end =
+            buffer.get(size - 1).offset() < until
+                ? size
+                : firstAtOrAfter(until, index + 1, size - 1);
         runStart = index;
         runEnd = end;
         index = end;
@@ -168,11 +181,13 @@ public final class PartitionReader implements AutoCloseable {
         continue;
       } catch (RecordDeserializationException e) {
         if (e.offset() >= until) {
-          // The consumer stays before the bad record and throws again when a later range reaches it.
+          // The consumer stays before the bad record and throws again when a later range reaches
+          // it.
           consumedUntil = until;
           return false;
         }
-        throw new BadRecordException(tp.topic(), tp.partition(), e.offset(), e.getCause() != null ? e.getCause() : e);
+        throw new BadRecordException(
+            tp.topic(), tp.partition(), e.offset(), e.getCause() != null ? e.getCause() : e);
       } finally {
         pollNanos += System.nanoTime() - t0;
       }
@@ -189,12 +204,28 @@ public final class PartitionReader implements AutoCloseable {
   }
 
   private FetchTimeoutException noProgress(OffsetRange range, long position, Duration pollTimeout) {
-    return new FetchTimeoutException("no progress reading " + range + " for " + pollTimeout.toMillis()
-        + " ms: position stuck at " + position + " (topic " + tp.topic() + ", partition " + tp.partition()
-        + ", offsets [" + range.fromOffset() + ", " + range.untilOffset() + ")); is the broker reachable?");
+    return new FetchTimeoutException(
+        "no progress reading "
+            + range
+            + " for "
+            + pollTimeout.toMillis()
+            + " ms: position stuck at "
+            + position
+            + " (topic "
+            + tp.topic()
+            + ", partition "
+            + tp.partition()
+            + ", offsets ["
+            + range.fromOffset()
+            + ", "
+            + range.untilOffset()
+            + ")); is the broker reachable?");
   }
 
-  /** The index in {@code [lo, hi]} of the first buffered record at or after {@code offset}; {@code hi}'s is. */
+  /**
+   * The index in {@code [lo, hi]} of the first buffered record at or after {@code offset}; {@code
+   * hi}'s is.
+   */
   private int firstAtOrAfter(long offset, int lo, int hi) {
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
@@ -208,15 +239,16 @@ public final class PartitionReader implements AutoCloseable {
   }
 
   /**
-   * The records of the current run, from {@link #runStart()} (inclusive) to {@link #runEnd()}; valid
-   * until the next call on this reader. Read-only.
+   * The records of the current run, from {@link #runStart()} (inclusive) to {@link #runEnd()};
+   * valid until the next call on this reader. Read-only.
    *
    * @param <K> the key type of this reader's consumer
    * @param <V> the value type of this reader's consumer
    */
   @SuppressWarnings("unchecked")
   public <K, V> List<ConsumerRecord<K, V>> run() {
-    // The consumer's types are fixed when it is created; whoever created it asks with the same types.
+    // The consumer's types are fixed when it is created; whoever created it asks with the same
+    // types.
     return (List<ConsumerRecord<K, V>>) buffer;
   }
 
@@ -236,7 +268,8 @@ public final class PartitionReader implements AutoCloseable {
    * past the log end (the rest of the range is not in this log; the next plan continues at the log
    * end). An offset that is back in range (the log changed in between) is fetched again.
    *
-   * @return whether the reader moved on; false when it only fetches again (bounded by the poll timeout)
+   * @return whether the reader moved on; false when it only fetches again (bounded by the poll
+   *     timeout)
    */
   private boolean handleOutOfRange(OffsetRange range, OffsetOutOfRangeException e) {
     long expected = e.offsetOutOfRangePartitions().getOrDefault(tp, consumedUntil);
@@ -249,14 +282,26 @@ public final class PartitionReader implements AutoCloseable {
       throw new DataLossException(tp, expected, logStart, logEnd);
     } else if (expected < logStart) {
       target = Math.min(logStart, range.untilOffset());
-      log.warn("data loss on {} while reading {}: offset {} is before the log start {} (retention or deleteRecords"
-          + " removed offsets [{}, {})), skipping to {} (dataLossPolicy SKIP)", tp, range, expected, logStart, expected,
-          logStart, target);
+      log.warn(
+          "data loss on {} while reading {}: offset {} is before the log start {} (retention or deleteRecords"
+              + " removed offsets [{}, {})), skipping to {} (dataLossPolicy SKIP)",
+          tp,
+          range,
+          expected,
+          logStart,
+          expected,
+          logStart,
+          target);
       skippedOffsets += target - expected;
     } else {
       target = range.untilOffset();
-      log.warn("data loss on {} while reading {}: offset {} is after the log end {} (the topic was recreated or"
-          + " truncated), skipping the rest of the range (dataLossPolicy SKIP)", tp, range, expected, logEnd);
+      log.warn(
+          "data loss on {} while reading {}: offset {} is after the log end {} (the topic was recreated or"
+              + " truncated), skipping the rest of the range (dataLossPolicy SKIP)",
+          tp,
+          range,
+          expected,
+          logEnd);
     }
     buffer = List.of();
     index = 0;
@@ -265,7 +310,10 @@ public final class PartitionReader implements AutoCloseable {
     return target != expected;
   }
 
-  /** Closes the consumer without waiting for in-flight fetches; idempotent as far as Kafka's consumer is. */
+  /**
+   * Closes the consumer without waiting for in-flight fetches; idempotent as far as Kafka's
+   * consumer is.
+   */
   @Override
   public void close() {
     consumer.close(CloseOptions.timeout(CLOSE_TIMEOUT));

@@ -9,13 +9,14 @@ import java.util.NoSuchElementException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * The records of one offset range, typed: a pull iterator over a checked-out {@link PartitionReader}.
- * The reader goes back to the cache when the range is done, when the iterator fails, or when the
- * task ends early and calls {@link #release()}. Used by one task thread.
+ * The records of one offset range, typed: a pull iterator over a checked-out {@link
+ * PartitionReader}. The reader goes back to the cache when the range is done, when the iterator
+ * fails, or when the task ends early and calls {@link #release()}. Used by one task thread.
  *
  * <p>Either the reader's consumer deserializes (no decoder: its records are handed out as they are)
- * or it reads {@code ByteBuffer} views that a {@link RecordDecoder} types, applying the error policy.
- * Records are taken from the reader a run at a time, so the per-record path is a list access.
+ * or it reads {@code ByteBuffer} views that a {@link RecordDecoder} types, applying the error
+ * policy. Records are taken from the reader a run at a time, so the per-record path is a list
+ * access.
  *
  * @param <K> key type
  * @param <V> value type
@@ -24,15 +25,20 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
 
   private final ConsumerCache cache;
   private final OffsetRange range;
+
   /** Null when the consumer deserializes. */
   private final RecordDecoder<K, V> decoder;
+
   private final Duration pollTimeout;
   private final KafkaMetrics metrics;
   private ConsumerCache.Lease lease;
+
   /** The current run when the consumer deserializes. */
   private List<ConsumerRecord<K, V>> run = List.of();
+
   /** The current run of raw records, for the decoder. */
   private List<ConsumerRecord<ByteBuffer, ByteBuffer>> rawRun = List.of();
+
   private int index;
   private int end;
   private ConsumerRecord<K, V> next;
@@ -46,8 +52,13 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
    * {@code decoder}; checks out the range's reader ({@code fresh} for a retried task) and seeks to
    * the range's start.
    */
-  public RangeIterator(ConsumerCache cache, OffsetRange range, boolean fresh, RecordDecoder<K, V> decoder,
-      Duration pollTimeout, KafkaMetrics metrics) {
+  public RangeIterator(
+      ConsumerCache cache,
+      OffsetRange range,
+      boolean fresh,
+      RecordDecoder<K, V> decoder,
+      Duration pollTimeout,
+      KafkaMetrics metrics) {
     this.cache = cache;
     this.range = range;
     this.decoder = decoder;
@@ -75,7 +86,11 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
    * Reads {@code range} with a reader whose consumer deserializes to {@code K} and {@code V} itself
    * (the fail policy: a bad record fails the range); otherwise as the decoding constructor.
    */
-  public RangeIterator(ConsumerCache cache, OffsetRange range, boolean fresh, Duration pollTimeout,
+  public RangeIterator(
+      ConsumerCache cache,
+      OffsetRange range,
+      boolean fresh,
+      Duration pollTimeout,
       KafkaMetrics metrics) {
     this(cache, range, fresh, null, pollTimeout, metrics);
   }
@@ -165,8 +180,8 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
   }
 
   /**
-   * Returns the reader to the cache and closes the decoder; idempotent. A task that stops
-   * early must call this (the KafkaRDD registers it as a completion listener).
+   * Returns the reader to the cache and closes the decoder; idempotent. A task that stops early
+   * must call this (the KafkaRDD registers it as a completion listener).
    */
   public void release() {
     done = true;

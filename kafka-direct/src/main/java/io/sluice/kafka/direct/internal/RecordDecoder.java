@@ -18,10 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns raw records into typed ones with the user's deserializers, applying the stream's
- * {@link ErrorPolicy} to records that fail. One instance per task: deserializers need not be
- * thread-safe. {@link #finish()} must be called before the task reports success, so that no dead
- * letter is lost.
+ * Turns raw records into typed ones with the user's deserializers, applying the stream's {@link
+ * ErrorPolicy} to records that fail. One instance per task: deserializers need not be thread-safe.
+ * {@link #finish()} must be called before the task reports success, so that no dead letter is lost.
  *
  * @param <K> key type
  * @param <V> value type
@@ -40,12 +39,16 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
   private final List<Future<RecordMetadata>> pending = new ArrayList<>();
 
   /**
-   * Creates the deserializers named by {@code key.deserializer} and {@code value.deserializer}
-   * (a class or class name, configured with {@code params}; an instance is used as is).
+   * Creates the deserializers named by {@code key.deserializer} and {@code value.deserializer} (a
+   * class or class name, configured with {@code params}; an instance is used as is).
    *
    * @param deadLetters the stream's sender, required for a dead-letter policy
    */
-  public RecordDecoder(Map<String, Object> params, ErrorPolicy policy, DeadLetterSender deadLetters, KafkaMetrics metrics) {
+  public RecordDecoder(
+      Map<String, Object> params,
+      ErrorPolicy policy,
+      DeadLetterSender deadLetters,
+      KafkaMetrics metrics) {
     Object k = params.get(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
     Object v = params.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
     this.ownsKeys = !(k instanceof Deserializer<?>);
@@ -61,7 +64,8 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
   }
 
   @SuppressWarnings("unchecked")
-  private static <T> Deserializer<T> deserializer(String setting, Object value, Map<String, Object> params, boolean isKey) {
+  private static <T> Deserializer<T> deserializer(
+      String setting, Object value, Map<String, Object> params, boolean isKey) {
     if (value instanceof Deserializer<?> d) {
       return (Deserializer<T>) d;
     }
@@ -72,17 +76,27 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
       } else if (value instanceof String name) {
         type = Class.forName(name.trim(), true, contextLoader());
       } else {
-        throw new IllegalArgumentException(setting + " must be a Deserializer class, class name or instance, was " + value);
+        throw new IllegalArgumentException(
+            setting + " must be a Deserializer class, class name or instance, was " + value);
       }
       if (!Deserializer.class.isAssignableFrom(type)) {
-        throw new IllegalArgumentException(setting + " must implement " + Deserializer.class.getName() + ", was " + type.getName());
+        throw new IllegalArgumentException(
+            setting
+                + " must implement "
+                + Deserializer.class.getName()
+                + ", was "
+                + type.getName());
       }
       Deserializer<T> d = (Deserializer<T>) type.getDeclaredConstructor().newInstance();
       d.configure(params, isKey);
       return d;
-    } catch (ClassNotFoundException | NoSuchMethodException | InstantiationException | IllegalAccessException
+    } catch (ClassNotFoundException
+        | NoSuchMethodException
+        | InstantiationException
+        | IllegalAccessException
         | InvocationTargetException e) {
-      throw new IllegalArgumentException("cannot create " + setting + " from " + value + ": " + e, e);
+      throw new IllegalArgumentException(
+          "cannot create " + setting + " from " + value + ": " + e, e);
     }
   }
 
@@ -92,8 +106,8 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
   }
 
   /**
-   * The typed record, or null when {@code raw} cannot be deserialized and the policy skipped it
-   * or sent it to the dead-letter topic.
+   * The typed record, or null when {@code raw} cannot be deserialized and the policy skipped it or
+   * sent it to the dead-letter topic.
    *
    * @throws BadRecordException under the fail policy
    * @throws RuntimeException under the dead-letter policy, when the dead letter could not be sent
@@ -119,20 +133,36 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
       }
       return bad(raw, e);
     }
-    return new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.timestamp(), raw.timestampType(),
-        raw.serializedKeySize(), raw.serializedValueSize(), key, value, raw.headers(), raw.leaderEpoch());
+    return new ConsumerRecord<>(
+        raw.topic(),
+        raw.partition(),
+        raw.offset(),
+        raw.timestamp(),
+        raw.timestampType(),
+        raw.serializedKeySize(),
+        raw.serializedValueSize(),
+        key,
+        value,
+        raw.headers(),
+        raw.leaderEpoch());
   }
 
   private ConsumerRecord<K, V> bad(ConsumerRecord<ByteBuffer, ByteBuffer> raw, RuntimeException e) {
     if (policy instanceof ErrorPolicy.Skip) {
-      log.warn("skipping the record at {}-{} offset {}: {}", raw.topic(), raw.partition(), raw.offset(), e.toString());
+      log.warn(
+          "skipping the record at {}-{} offset {}: {}",
+          raw.topic(),
+          raw.partition(),
+          raw.offset(),
+          e.toString());
       metrics.badRecord("skip");
       return null;
     }
     if (policy instanceof ErrorPolicy.DeadLetter) {
       Future<RecordMetadata> sent = deadLetters.send(raw, e);
       if (sent.isDone()) {
-        // Failed in send (no metadata within max.block.ms): fail now, not once per later bad record.
+        // Failed in send (no metadata within max.block.ms): fail now, not once per later bad
+        // record.
         await(sent);
       }
       pending.add(sent);
@@ -166,7 +196,8 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
       throw deadLetters.failure(e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new KafkaException("interrupted while flushing dead letters to " + deadLetters.topic(), e);
+      throw new KafkaException(
+          "interrupted while flushing dead letters to " + deadLetters.topic(), e);
     }
   }
 

@@ -13,8 +13,8 @@ import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Resolves a {@link StartingOffsets} description into concrete next offsets, against the broker
- * and the offset store. Driver thread; blocking.
+ * Resolves a {@link StartingOffsets} description into concrete next offsets, against the broker and
+ * the offset store. Driver thread; blocking.
  */
 public final class StartOffsetResolver {
 
@@ -27,7 +27,8 @@ public final class StartOffsetResolver {
    * @param store the stream's offset store, or null when offsets live in the Kafka group
    * @param groupFallback where partitions without a committed offset start under the default
    */
-  public StartOffsetResolver(DriverConsumer consumer, String group, OffsetStore store, StartingOffsets groupFallback) {
+  public StartOffsetResolver(
+      DriverConsumer consumer, String group, OffsetStore store, StartingOffsets groupFallback) {
     this.consumer = consumer;
     this.group = group;
     this.store = store;
@@ -35,16 +36,18 @@ public final class StartOffsetResolver {
   }
 
   /**
-   * The next offset of every partition in {@code partitions}; {@code start} null means the
-   * default (committed in the store or the Kafka group, else {@code groupFallback}).
+   * The next offset of every partition in {@code partitions}; {@code start} null means the default
+   * (committed in the store or the Kafka group, else {@code groupFallback}).
    */
   public Map<TopicPartition, Long> resolve(StartingOffsets start, Set<TopicPartition> partitions) {
     if (partitions.isEmpty()) {
       return new HashMap<>();
     }
     if (start == null) {
-      Map<TopicPartition, Long> found = store != null ? store.committed(group, partitions)
-          : group != null ? consumer.committed(partitions) : Map.of();
+      Map<TopicPartition, Long> found =
+          store != null
+              ? store.committed(group, partitions)
+              : group != null ? consumer.committed(partitions) : Map.of();
       return withFallback(found, partitions, groupFallback);
     }
     if (start instanceof StartingOffsets.Earliest) {
@@ -75,7 +78,8 @@ public final class StartOffsetResolver {
     throw new IllegalArgumentException("unsupported starting offsets " + start);
   }
 
-  private Map<TopicPartition, Long> byTimestamp(StartingOffsets.Timestamp t, Set<TopicPartition> partitions) {
+  private Map<TopicPartition, Long> byTimestamp(
+      StartingOffsets.Timestamp t, Set<TopicPartition> partitions) {
     Map<TopicPartition, Long> query = new HashMap<>();
     partitions.forEach(tp -> query.put(tp, t.time().toEpochMilli()));
     Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query);
@@ -102,12 +106,20 @@ public final class StartOffsetResolver {
         return out;
       }
     }
-    throw new IllegalArgumentException("batch " + f.batchId() + " of group '" + f.group() + "' is not in the history of "
-        + f.store().describe() + " (it holds " + history.size() + " batches)");
+    throw new IllegalArgumentException(
+        "batch "
+            + f.batchId()
+            + " of group '"
+            + f.group()
+            + "' is not in the history of "
+            + f.store().describe()
+            + " (it holds "
+            + history.size()
+            + " batches)");
   }
 
-  private Map<TopicPartition, Long> withFallback(Map<TopicPartition, Long> found, Set<TopicPartition> partitions,
-      StartingOffsets fallback) {
+  private Map<TopicPartition, Long> withFallback(
+      Map<TopicPartition, Long> found, Set<TopicPartition> partitions, StartingOffsets fallback) {
     Map<TopicPartition, Long> out = new HashMap<>();
     Set<TopicPartition> missing = new HashSet<>();
     for (TopicPartition tp : partitions) {

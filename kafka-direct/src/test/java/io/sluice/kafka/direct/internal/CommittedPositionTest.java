@@ -15,22 +15,34 @@ class CommittedPositionTest {
   private static final TopicPartition P1 = new TopicPartition("t", 1);
 
   // Offsets above 127: boxed Longs outside the cache must compare by value.
-  private final CommittedPosition position = new CommittedPosition(Map.of(P0, 12_000L, P1, 9_000L),
-      OptionalLong.of(2));
+  private final CommittedPosition position =
+      new CommittedPosition(Map.of(P0, 12_000L, P1, 9_000L), OptionalLong.of(2));
 
   @Test
   void aPlanStartsAtThePositionWhenEveryCommittedPartitionBeginsThere() {
-    KafkaBatchPlan plan = new KafkaBatchPlan("g", List.of(new OffsetRange("t", 0, 12_000, 13_000),
-        new OffsetRange("t", 1, 9_000, 9_500), new OffsetRange("t", 2, 0, 10)), false);
+    KafkaBatchPlan plan =
+        new KafkaBatchPlan(
+            "g",
+            List.of(
+                new OffsetRange("t", 0, 12_000, 13_000),
+                new OffsetRange("t", 1, 9_000, 9_500),
+                new OffsetRange("t", 2, 0, 10)),
+            false);
     assertThat(position.startsAt(plan)).isTrue();
-    assertThat(position.startsAt(new KafkaBatchPlan("g", List.of(new OffsetRange("t", 0, 11_000, 12_000)), false)))
+    assertThat(
+            position.startsAt(
+                new KafkaBatchPlan("g", List.of(new OffsetRange("t", 0, 11_000, 12_000)), false)))
         .isFalse();
   }
 
   @Test
   void aPlanThatSkippedLostOffsetsStartsWhereThePartitionStoodBeforeTheSkip() {
-    KafkaBatchPlan plan = new KafkaBatchPlan("g", List.of(new OffsetRange("t", 0, 15_000, 16_000)), false,
-        List.of(new KafkaBatchPlan.Skip("t", 0, 12_000)));
+    KafkaBatchPlan plan =
+        new KafkaBatchPlan(
+            "g",
+            List.of(new OffsetRange("t", 0, 15_000, 16_000)),
+            false,
+            List.of(new KafkaBatchPlan.Skip("t", 0, 12_000)));
     assertThat(position.startsAt(plan)).isTrue();
   }
 

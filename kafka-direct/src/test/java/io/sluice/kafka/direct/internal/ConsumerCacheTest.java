@@ -19,10 +19,15 @@ class ConsumerCacheTest {
   @Test
   void reusesOneConsumerPerPartitionWithOneOwnerAtATime(EmbeddedKafka kafka) {
     AtomicInteger created = new AtomicInteger();
-    try (ConsumerCache cache = new ConsumerCache(() -> {
-      created.incrementAndGet();
-      return TestSupport.taskConsumer(kafka, false);
-    }, DataLossPolicy.FAIL, Duration.ofMinutes(1), true)) {
+    try (ConsumerCache cache =
+        new ConsumerCache(
+            () -> {
+              created.incrementAndGet();
+              return TestSupport.taskConsumer(kafka, false);
+            },
+            DataLossPolicy.FAIL,
+            Duration.ofMinutes(1),
+            true)) {
       ConsumerCache.Lease first = cache.checkout(TP, false);
       ConsumerCache.Lease concurrent = cache.checkout(TP, false);
       assertThat(first.cached()).isTrue();
@@ -46,14 +51,21 @@ class ConsumerCacheTest {
 
   @Test
   void closesConsumersIdleLongerThanTheTimeout(EmbeddedKafka kafka) {
-    try (ConsumerCache cache = new ConsumerCache(() -> TestSupport.taskConsumer(kafka, false), DataLossPolicy.FAIL,
-        Duration.ofMillis(1), true)) {
+    try (ConsumerCache cache =
+        new ConsumerCache(
+            () -> TestSupport.taskConsumer(kafka, false),
+            DataLossPolicy.FAIL,
+            Duration.ofMillis(1),
+            true)) {
       cache.checkin(cache.checkout(TP, false), true);
       assertThat(cache.idleCount()).isEqualTo(1);
-      org.awaitility.Awaitility.await().pollInterval(Duration.ofMillis(5)).until(() -> {
-        cache.evictIdle();
-        return cache.idleCount() == 0;
-      });
+      org.awaitility.Awaitility.await()
+          .pollInterval(Duration.ofMillis(5))
+          .until(
+              () -> {
+                cache.evictIdle();
+                return cache.idleCount() == 0;
+              });
     }
   }
 }

@@ -33,17 +33,43 @@ class DeserializingConsumerTest {
 
   @Test
   void onlyTheFailPolicyWithDeserializerClassesOrNamesLetsTheConsumerDeserialize() {
-    Map<String, Object> classes = Map.of("key.deserializer", StringDeserializer.class,
-        "value.deserializer", IntegerDeserializer.class.getName());
+    Map<String, Object> classes =
+        Map.of(
+            "key.deserializer",
+            StringDeserializer.class,
+            "value.deserializer",
+            IntegerDeserializer.class.getName());
     assertThat(KafkaParams.consumerCanDeserialize(classes, ErrorPolicy.fail())).isTrue();
     assertThat(KafkaParams.consumerCanDeserialize(classes, ErrorPolicy.skip())).isFalse();
-    assertThat(KafkaParams.consumerCanDeserialize(classes, ErrorPolicy.deadLetter("dlq"))).isFalse();
-    assertThat(KafkaParams.consumerCanDeserialize(Map.of("key.deserializer", StringDeserializer.class,
-        "value.deserializer", new IntegerDeserializer()), ErrorPolicy.fail())).isFalse();
-    assertThat(KafkaParams.consumerCanDeserialize(Map.of("key.deserializer", StringDeserializer.class,
-        "value.deserializer", "no.such.Deserializer"), ErrorPolicy.fail())).isFalse();
-    assertThat(KafkaParams.consumerCanDeserialize(Map.of("key.deserializer", StringDeserializer.class,
-        "value.deserializer", String.class), ErrorPolicy.fail())).isFalse();
+    assertThat(KafkaParams.consumerCanDeserialize(classes, ErrorPolicy.deadLetter("dlq")))
+        .isFalse();
+    assertThat(
+            KafkaParams.consumerCanDeserialize(
+                Map.of(
+                    "key.deserializer",
+                    StringDeserializer.class,
+                    "value.deserializer",
+                    new IntegerDeserializer()),
+                ErrorPolicy.fail()))
+        .isFalse();
+    assertThat(
+            KafkaParams.consumerCanDeserialize(
+                Map.of(
+                    "key.deserializer",
+                    StringDeserializer.class,
+                    "value.deserializer",
+                    "no.such.Deserializer"),
+                ErrorPolicy.fail()))
+        .isFalse();
+    assertThat(
+            KafkaParams.consumerCanDeserialize(
+                Map.of(
+                    "key.deserializer",
+                    StringDeserializer.class,
+                    "value.deserializer",
+                    String.class),
+                ErrorPolicy.fail()))
+        .isFalse();
   }
 
   @Test
@@ -60,8 +86,12 @@ class DeserializingConsumerTest {
     params.put("key.deserializer", StringDeserializer.class);
     params.put("value.deserializer", IntegerDeserializer.class);
     assertThat(KafkaParams.consumerCanDeserialize(params, ErrorPolicy.fail())).isTrue();
-    try (ConsumerCache cache = new ConsumerCache(() -> new KafkaConsumer<>(KafkaParams.taskConsumer(params, true)),
-        DataLossPolicy.FAIL, Duration.ofMinutes(1), true)) {
+    try (ConsumerCache cache =
+        new ConsumerCache(
+            () -> new KafkaConsumer<>(KafkaParams.taskConsumer(params, true)),
+            DataLossPolicy.FAIL,
+            Duration.ofMinutes(1),
+            true)) {
       List<ConsumerRecord<String, Integer>> first = read(cache, new OffsetRange(topic, 0, 0, 4));
       assertThat(offsets(first)).containsExactly(0L, 1L, 2L, 3L);
       assertThat(first).extracting(ConsumerRecord::value).containsExactly(0, 1, 2, 3);
@@ -69,17 +99,31 @@ class DeserializingConsumerTest {
       String typedMessage = catchBadRecord(() -> read(cache, new OffsetRange(topic, 0, 4, 6)));
       assertThat(typedMessage).contains(topic + "-0 offset 4");
       // The same message as when the task decodes the bytes itself.
-      try (ConsumerCache bytes = new ConsumerCache(() -> new KafkaConsumer<>(KafkaParams.taskConsumer(params)),
-          DataLossPolicy.FAIL, Duration.ofMinutes(1), true)) {
-        String decodedMessage = catchBadRecord(() -> {
-          RangeIterator<String, Integer> it = new RangeIterator<>(bytes, new OffsetRange(topic, 0, 4, 6), false,
-              new RecordDecoder<>(params, ErrorPolicy.fail(), null, metrics), TIMEOUT, metrics);
-          it.forEachRemaining(r -> { });
-        });
+      try (ConsumerCache bytes =
+          new ConsumerCache(
+              () -> new KafkaConsumer<>(KafkaParams.taskConsumer(params)),
+              DataLossPolicy.FAIL,
+              Duration.ofMinutes(1),
+              true)) {
+        String decodedMessage =
+            catchBadRecord(
+                () -> {
+                  RangeIterator<String, Integer> it =
+                      new RangeIterator<>(
+                          bytes,
+                          new OffsetRange(topic, 0, 4, 6),
+                          false,
+                          new RecordDecoder<>(params, ErrorPolicy.fail(), null, metrics),
+                          TIMEOUT,
+                          metrics);
+                  it.forEachRemaining(r -> {});
+                });
         assertThat(typedMessage).isEqualTo(decodedMessage);
       }
       // The failed reader was closed; a fresh one reads the good record after the bad one.
-      assertThat(read(cache, new OffsetRange(topic, 0, 5, 6))).extracting(ConsumerRecord::value).containsExactly(5);
+      assertThat(read(cache, new OffsetRange(topic, 0, 5, 6)))
+          .extracting(ConsumerRecord::value)
+          .containsExactly(5);
     }
   }
 
@@ -92,14 +136,16 @@ class DeserializingConsumerTest {
 
   private static String catchBadRecord(Runnable read) {
     Throwable[] thrown = new Throwable[1];
-    assertThatThrownBy(() -> {
-      try {
-        read.run();
-      } catch (RuntimeException e) {
-        thrown[0] = e;
-        throw e;
-      }
-    }).isInstanceOf(BadRecordException.class);
+    assertThatThrownBy(
+            () -> {
+              try {
+                read.run();
+              } catch (RuntimeException e) {
+                thrown[0] = e;
+                throw e;
+              }
+            })
+        .isInstanceOf(BadRecordException.class);
     return thrown[0].getMessage();
   }
 }

@@ -34,12 +34,16 @@ class DirectPlannerTest {
 
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
-  private DirectPlanner planner(EmbeddedKafka kafka, ConsumerStrategy<?, ?> strategy, DirectStreamOptions options) {
-    return DirectPlanner.open("test", strategy, options, new KafkaMetrics(registry, "test"), Duration.ofSeconds(1));
+  private DirectPlanner planner(
+      EmbeddedKafka kafka, ConsumerStrategy<?, ?> strategy, DirectStreamOptions options) {
+    return DirectPlanner.open(
+        "test", strategy, options, new KafkaMetrics(registry, "test"), Duration.ofSeconds(1));
   }
 
-  private static ConsumerStrategy<String, String> subscribe(EmbeddedKafka kafka, String topic, boolean readCommitted) {
-    return ConsumerStrategies.subscribe(List.of(topic), TestSupport.params(kafka, "g-" + topic, readCommitted));
+  private static ConsumerStrategy<String, String> subscribe(
+      EmbeddedKafka kafka, String topic, boolean readCommitted) {
+    return ConsumerStrategies.subscribe(
+        List.of(topic), TestSupport.params(kafka, "g-" + topic, readCommitted));
   }
 
   private static OffsetRange range(String topic, int p, long from, long until) {
@@ -52,9 +56,13 @@ class DirectPlannerTest {
     kafka.createTopic(topic, 2);
     kafka.produce(records(topic, 0, "a", 5));
     kafka.produce(records(topic, 1, "b", 3));
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false),
-        DirectStreamOptions.builder().startingOffsets(StartingOffsets.earliest()).build())) {
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 0, 5), range(topic, 1, 0, 3));
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder().startingOffsets(StartingOffsets.earliest()).build())) {
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 0, 5), range(topic, 1, 0, 3));
       try (Admin admin = kafka.admin()) {
         admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(3))).all().get();
       }
@@ -69,8 +77,10 @@ class DirectPlannerTest {
     String prefix = TestSupport.topic("plan-pattern");
     kafka.createTopic(prefix + "-one", 1);
     kafka.produce(records(prefix + "-one", 0, "a", 2));
-    ConsumerStrategy<String, String> strategy = ConsumerStrategies.subscribePattern(
-        Pattern.compile(Pattern.quote(prefix) + "-.*"), TestSupport.params(kafka, "g-" + prefix, false));
+    ConsumerStrategy<String, String> strategy =
+        ConsumerStrategies.subscribePattern(
+            Pattern.compile(Pattern.quote(prefix) + "-.*"),
+            TestSupport.params(kafka, "g-" + prefix, false));
     try (DirectPlanner planner = planner(kafka, strategy, DirectStreamOptions.defaults())) {
       assertThat(planner.plan().ranges()).containsExactly(range(prefix + "-one", 0, 0, 2));
       kafka.createTopic(prefix + "-two", 1);
@@ -85,8 +95,11 @@ class DirectPlannerTest {
     String topic = TestSupport.topic("plan-latest");
     kafka.createTopic(topic, 1);
     kafka.produce(records(topic, 0, "old", 7));
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false),
-        DirectStreamOptions.builder().startingOffsets(StartingOffsets.latest()).build())) {
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder().startingOffsets(StartingOffsets.latest()).build())) {
       assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 7, 7));
       kafka.produce(records(topic, 0, "new", 2));
       assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 7, 9));
@@ -105,37 +118,63 @@ class DirectPlannerTest {
     }
     kafka.produce(timed);
     TopicPartition p0 = new TopicPartition(topic, 0);
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.builder()
-        .startingOffsets(StartingOffsets.specific(Map.of(p0, 4L), StartingOffsets.latest())).build())) {
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 4, 10), range(topic, 1, 10, 10));
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder()
+                .startingOffsets(StartingOffsets.specific(Map.of(p0, 4L), StartingOffsets.latest()))
+                .build())) {
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 4, 10), range(topic, 1, 10, 10));
     }
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.builder()
-        .startingOffsets(StartingOffsets.timestamp(Instant.ofEpochMilli(base + 5000))).build())) {
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 5, 10), range(topic, 1, 10, 10));
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder()
+                .startingOffsets(StartingOffsets.timestamp(Instant.ofEpochMilli(base + 5000)))
+                .build())) {
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 5, 10), range(topic, 1, 10, 10));
     }
   }
 
   @Test
-  void defaultStartIsTheCommittedOffsetOfTheStoreOrTheKafkaGroup(EmbeddedKafka kafka) throws Exception {
+  void defaultStartIsTheCommittedOffsetOfTheStoreOrTheKafkaGroup(EmbeddedKafka kafka)
+      throws Exception {
     String topic = TestSupport.topic("plan-committed");
     kafka.createTopic(topic, 2);
     kafka.produce(records(topic, 0, "a", 6));
     kafka.produce(records(topic, 1, "b", 6));
     MemoryOffsetStore store = new MemoryOffsetStore();
     store.commit(new BatchCommit("g-" + topic, 3, Instant.now(), List.of(range(topic, 0, 0, 4))));
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false),
-        DirectStreamOptions.builder().offsetStore(store).build())) {
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 4, 6), range(topic, 1, 0, 6));
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder().offsetStore(store).build())) {
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 4, 6), range(topic, 1, 0, 6));
     }
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.defaults())) {
+    try (DirectPlanner planner =
+        planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.defaults())) {
       planner.driver().commit(Map.of(new TopicPartition(topic, 1), 2L), "");
     }
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.defaults())) {
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 0, 6), range(topic, 1, 2, 6));
+    try (DirectPlanner planner =
+        planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.defaults())) {
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 0, 6), range(topic, 1, 2, 6));
     }
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.builder()
-        .startingOffsets(StartingOffsets.fromBatch(store, "g-" + topic, 3)).build())) {
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 0, 6), range(topic, 1, 0, 6));
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder()
+                .startingOffsets(StartingOffsets.fromBatch(store, "g-" + topic, 3))
+                .build())) {
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 0, 6), range(topic, 1, 0, 6));
     }
   }
 
@@ -147,8 +186,10 @@ class DirectPlannerTest {
     Map<String, Object> pc = kafka.producerConfig();
     pc.put("transactional.id", "open-" + topic);
     try (KafkaProducer<String, String> open = new KafkaProducer<>(pc);
-        DirectPlanner rc = planner(kafka, subscribe(kafka, topic, true), DirectStreamOptions.defaults());
-        DirectPlanner ru = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.defaults())) {
+        DirectPlanner rc =
+            planner(kafka, subscribe(kafka, topic, true), DirectStreamOptions.defaults());
+        DirectPlanner ru =
+            planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.defaults())) {
       open.initTransactions();
       open.beginTransaction();
       open.send(new ProducerRecord<>(topic, 0, "k", "pending"));
@@ -158,7 +199,8 @@ class DirectPlannerTest {
       open.commitTransaction();
       // The coordinator writes the commit marker after commitTransaction() returns.
       TopicPartition tp = new TopicPartition(topic, 0);
-      org.awaitility.Awaitility.await().until(() -> rc.driver().endOffsets(List.of(tp)).get(tp) == 6L);
+      org.awaitility.Awaitility.await()
+          .until(() -> rc.driver().endOffsets(List.of(tp)).get(tp) == 6L);
       assertThat(rc.plan().ranges()).containsExactly(range(topic, 0, 4, 6));
     }
   }
@@ -169,16 +211,26 @@ class DirectPlannerTest {
     kafka.createTopic(topic, 2);
     kafka.produce(records(topic, 0, "a", 300));
     kafka.produce(records(topic, 1, "b", 100));
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false),
-        DirectStreamOptions.builder().maxRatePerPartition(40).build())) {
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 0, 40), range(topic, 1, 0, 40));
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 40, 80), range(topic, 1, 40, 80));
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder().maxRatePerPartition(40).build())) {
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 0, 40), range(topic, 1, 0, 40));
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 40, 80), range(topic, 1, 40, 80));
     }
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false),
-        DirectStreamOptions.builder().initialRate(100).backpressure(true).build())) {
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 0, 75), range(topic, 1, 0, 25));
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder().initialRate(100).backpressure(true).build())) {
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 0, 75), range(topic, 1, 0, 25));
       planner.onRateUpdate(20);
-      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 75, 90), range(topic, 1, 25, 30));
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 75, 90), range(topic, 1, 25, 30));
     }
   }
 
@@ -188,15 +240,26 @@ class DirectPlannerTest {
     kafka.createTopic(topic, 1);
     kafka.produce(records(topic, 0, "a", 10));
     TopicPartition tp = new TopicPartition(topic, 0);
-    try (DirectPlanner fail = planner(kafka, subscribe(kafka, topic, false),
-            DirectStreamOptions.builder().maxRatePerPartition(2).build());
-        DirectPlanner skip = planner(kafka, subscribe(kafka, topic, false),
-            DirectStreamOptions.builder().maxRatePerPartition(2).dataLossPolicy(DataLossPolicy.SKIP).build())) {
+    try (DirectPlanner fail =
+            planner(
+                kafka,
+                subscribe(kafka, topic, false),
+                DirectStreamOptions.builder().maxRatePerPartition(2).build());
+        DirectPlanner skip =
+            planner(
+                kafka,
+                subscribe(kafka, topic, false),
+                DirectStreamOptions.builder()
+                    .maxRatePerPartition(2)
+                    .dataLossPolicy(DataLossPolicy.SKIP)
+                    .build())) {
       assertThat(fail.plan().ranges()).containsExactly(range(topic, 0, 0, 2));
       assertThat(skip.plan().ranges()).containsExactly(range(topic, 0, 0, 2));
       kafka.deleteRecordsBefore(tp, 6);
-      assertThatThrownBy(fail::plan).isInstanceOf(DataLossException.class)
-          .hasMessageContaining(tp.toString()).hasMessageContaining("expected offset 2")
+      assertThatThrownBy(fail::plan)
+          .isInstanceOf(DataLossException.class)
+          .hasMessageContaining(tp.toString())
+          .hasMessageContaining("expected offset 2")
           .hasMessageContaining("[6, 10)");
       assertThat(skip.plan().ranges()).containsExactly(range(topic, 0, 6, 8));
       assertThat(registry.get(KafkaMetrics.DATA_LOSS_OFFSETS).counter().count()).isEqualTo(4.0);
@@ -209,18 +272,25 @@ class DirectPlannerTest {
     String other = TestSupport.topic("plan-stays");
     kafka.createTopic(topic, 1);
     kafka.createTopic(other, 1);
-    ConsumerStrategy<String, String> both = ConsumerStrategies.subscribe(List.of(topic, other),
-        TestSupport.params(kafka, "g-" + topic, false));
+    ConsumerStrategy<String, String> both =
+        ConsumerStrategies.subscribe(
+            List.of(topic, other), TestSupport.params(kafka, "g-" + topic, false));
     try (DirectPlanner fail = planner(kafka, both, DirectStreamOptions.defaults());
-        DirectPlanner skip = planner(kafka, both, DirectStreamOptions.builder().dataLossPolicy(DataLossPolicy.SKIP).build())) {
+        DirectPlanner skip =
+            planner(
+                kafka,
+                both,
+                DirectStreamOptions.builder().dataLossPolicy(DataLossPolicy.SKIP).build())) {
       fail.plan();
       skip.plan();
       try (Admin admin = kafka.admin()) {
         admin.deleteTopics(List.of(topic)).all().get();
       }
       org.awaitility.Awaitility.await().until(() -> !fail.driver().listTopics().containsKey(topic));
-      assertThatThrownBy(fail::plan).isInstanceOf(DataLossException.class)
-          .hasMessageContaining(topic + "-0").hasMessageContaining("disappeared");
+      assertThatThrownBy(fail::plan)
+          .isInstanceOf(DataLossException.class)
+          .hasMessageContaining(topic + "-0")
+          .hasMessageContaining("disappeared");
       assertThat(skip.plan().ranges()).containsExactly(range(other, 0, 0, 0));
     }
   }
@@ -231,9 +301,15 @@ class DirectPlannerTest {
     kafka.createTopic(topic, 2);
     kafka.produce(records(topic, 0, "a", 10));
     kafka.produce(records(topic, 1, "b", 10));
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false), DirectStreamOptions.builder()
-        .maxRatePerPartition(3)
-        .startingOffsets(StartingOffsets.bounded(List.of(range(topic, 0, 2, 6), range(topic, 1, 5, 7)))).build())) {
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder()
+                .maxRatePerPartition(3)
+                .startingOffsets(
+                    StartingOffsets.bounded(List.of(range(topic, 0, 2, 6), range(topic, 1, 5, 7))))
+                .build())) {
       KafkaBatchPlan first = planner.plan();
       assertThat(first.ranges()).containsExactly(range(topic, 0, 2, 5), range(topic, 1, 5, 7));
       assertThat(first.last()).isFalse();
@@ -250,11 +326,13 @@ class DirectPlannerTest {
     String topic = TestSupport.topic("plan-restore");
     kafka.createTopic(topic, 1);
     kafka.produce(records(topic, 0, "a", 10));
-    try (DirectPlanner planner = planner(kafka, subscribe(kafka, topic, false),
-        DirectStreamOptions.builder().startingOffsets(StartingOffsets.latest()).build())) {
+    try (DirectPlanner planner =
+        planner(
+            kafka,
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder().startingOffsets(StartingOffsets.latest()).build())) {
       planner.restore(new KafkaBatchPlan("g", List.of(range(topic, 0, 1, 3)), false));
       assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 3, 10));
     }
   }
-
 }

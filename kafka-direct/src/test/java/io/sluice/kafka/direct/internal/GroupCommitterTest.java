@@ -21,16 +21,21 @@ class GroupCommitterTest {
   void createsItsConsumerAtTheFirstCallAndClosesItOnce() {
     AtomicInteger created = new AtomicInteger();
     Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
-    MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest") {
-      @Override
-      public synchronized void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
-        commits.putAll(offsets);
-      }
-    };
-    GroupCommitter committer = new GroupCommitter(() -> {
-      created.incrementAndGet();
-      return consumer;
-    }, Duration.ofSeconds(1));
+    MockConsumer<byte[], byte[]> consumer =
+        new MockConsumer<>("earliest") {
+          @Override
+          public synchronized void commitSync(
+              Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
+            commits.putAll(offsets);
+          }
+        };
+    GroupCommitter committer =
+        new GroupCommitter(
+            () -> {
+              created.incrementAndGet();
+              return consumer;
+            },
+            Duration.ofSeconds(1));
     committer.commit(Map.of(), "nothing to commit");
     assertThat(committer.committed(Set.of())).isEmpty();
     assertThat(created).hasValue(0);
@@ -43,17 +48,21 @@ class GroupCommitterTest {
     committer.close();
     committer.close();
     assertThat(consumer.closed()).isTrue();
-    assertThatThrownBy(() -> committer.commit(Map.of(TP, 8L), "")).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> committer.commit(Map.of(TP, 8L), ""))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("closed");
   }
 
   @Test
   void closeWithoutACommitCreatesNoConsumer() {
     AtomicInteger created = new AtomicInteger();
-    GroupCommitter committer = new GroupCommitter(() -> {
-      created.incrementAndGet();
-      return new MockConsumer<>("earliest");
-    }, Duration.ofSeconds(1));
+    GroupCommitter committer =
+        new GroupCommitter(
+            () -> {
+              created.incrementAndGet();
+              return new MockConsumer<>("earliest");
+            },
+            Duration.ofSeconds(1));
     committer.close();
     assertThat(created).hasValue(0);
   }

@@ -14,15 +14,21 @@ import org.junit.jupiter.api.Test;
 class KafkaParamsTest {
 
   @Test
-  void readingTheLastBatchIdOfAnUnreachableGroupGivesUpAfterTheTimeoutNamingServersAndGroup() throws IOException {
+  void readingTheLastBatchIdOfAnUnreachableGroupGivesUpAfterTheTimeoutNamingServersAndGroup()
+      throws IOException {
     String servers;
     try (ServerSocket socket = new ServerSocket(0)) {
       servers = "127.0.0.1:" + socket.getLocalPort();
     }
     long started = System.nanoTime();
-    // Before, closing the Admin waited for the pending call until Kafka's default.api.timeout.ms (60 s).
-    assertThatThrownBy(() -> KafkaParams.lastBatchIdOfGroup(Map.of("bootstrap.servers", servers, "group.id", "g"),
-        "g", Duration.ofSeconds(2)))
+    // Before, closing the Admin waited for the pending call until Kafka's default.api.timeout.ms
+    // (60 s).
+    assertThatThrownBy(
+            () ->
+                KafkaParams.lastBatchIdOfGroup(
+                    Map.of("bootstrap.servers", servers, "group.id", "g"),
+                    "g",
+                    Duration.ofSeconds(2)))
         .isInstanceOf(KafkaException.class)
         .hasMessageContaining("group 'g'")
         .hasMessageContaining("bootstrap.servers=" + servers);
@@ -31,8 +37,10 @@ class KafkaParamsTest {
 
   @Test
   void theDeadLetterProducerBlocksAtMostFiveSecondsUnlessThePolicySaysOtherwise() {
-    Map<String, Object> params = Map.of("bootstrap.servers", List.of("a:9092", "b:9092"), "group.id", "g");
-    assertThat(KafkaParams.deadLetterProducer(params, Map.of())).containsEntry("max.block.ms", 5000);
+    Map<String, Object> params =
+        Map.of("bootstrap.servers", List.of("a:9092", "b:9092"), "group.id", "g");
+    assertThat(KafkaParams.deadLetterProducer(params, Map.of()))
+        .containsEntry("max.block.ms", 5000);
     assertThat(KafkaParams.deadLetterProducer(params, Map.of("max.block.ms", 30_000)))
         .containsEntry("max.block.ms", 30_000);
     assertThat(KafkaParams.bootstrapServers(params)).isEqualTo("a:9092,b:9092");
@@ -40,9 +48,23 @@ class KafkaParamsTest {
 
   @Test
   void aBoundedAdminKeepsOnlyAdminSettingsAndBoundsEveryCall() {
-    Map<String, Object> admin = KafkaParams.boundedAdmin(Map.of("bootstrap.servers", "a:9092", "group.id", "g",
-        "security.protocol", "SSL", "default.api.timeout.ms", 120_000), Duration.ofSeconds(3));
-    assertThat(admin).containsOnly(Map.entry("bootstrap.servers", "a:9092"), Map.entry("security.protocol", "SSL"),
-        Map.entry("default.api.timeout.ms", 3000), Map.entry("request.timeout.ms", 3000));
+    Map<String, Object> admin =
+        KafkaParams.boundedAdmin(
+            Map.of(
+                "bootstrap.servers",
+                "a:9092",
+                "group.id",
+                "g",
+                "security.protocol",
+                "SSL",
+                "default.api.timeout.ms",
+                120_000),
+            Duration.ofSeconds(3));
+    assertThat(admin)
+        .containsOnly(
+            Map.entry("bootstrap.servers", "a:9092"),
+            Map.entry("security.protocol", "SSL"),
+            Map.entry("default.api.timeout.ms", 3000),
+            Map.entry("request.timeout.ms", 3000));
   }
 }

@@ -19,14 +19,16 @@ public final class MemoryOffsetStore implements OffsetStore {
   private final Map<String, List<BatchCommit>> history = new HashMap<>();
 
   @Override
-  public synchronized Map<TopicPartition, Long> committed(String group, Collection<TopicPartition> partitions) {
+  public synchronized Map<TopicPartition, Long> committed(
+      String group, Collection<TopicPartition> partitions) {
     Map<TopicPartition, Long> out = new HashMap<>();
     Map<TopicPartition, Long> all = offsets.getOrDefault(group, Map.of());
-    partitions.forEach(tp -> {
-      if (all.containsKey(tp)) {
-        out.put(tp, all.get(tp));
-      }
-    });
+    partitions.forEach(
+        tp -> {
+          if (all.containsKey(tp)) {
+            out.put(tp, all.get(tp));
+          }
+        });
     return out;
   }
 
@@ -43,7 +45,8 @@ public final class MemoryOffsetStore implements OffsetStore {
 
   @Override
   public synchronized void commit(BatchCommit commit) {
-    io.sluice.offsets.KafkaGroupOffsets.requireRangesStartAt(committed(commit.group()), commit, describe());
+    io.sluice.offsets.KafkaGroupOffsets.requireRangesStartAt(
+        committed(commit.group()), commit, describe());
     OptionalLong last = lastBatchId(commit.group());
     if (last.isPresent() && last.getAsLong() >= commit.batchId()) {
       throw new StaleBatchException(commit.group(), commit.batchId(), last.getAsLong());
@@ -66,7 +69,9 @@ public final class MemoryOffsetStore implements OffsetStore {
     long next = lastBatchId(group).orElse(-1) + 1;
     List<io.sluice.offsets.OffsetRange> ranges = new ArrayList<>();
     positions.forEach((tp, o) -> ranges.add(io.sluice.offsets.OffsetRange.of(tp, o, o)));
-    history.computeIfAbsent(group, k -> new ArrayList<>()).add(new BatchCommit(group, next, Instant.now(), ranges));
+    history
+        .computeIfAbsent(group, k -> new ArrayList<>())
+        .add(new BatchCommit(group, next, Instant.now(), ranges));
   }
 
   @Override

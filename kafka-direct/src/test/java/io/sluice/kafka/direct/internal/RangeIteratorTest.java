@@ -41,7 +41,8 @@ class RangeIteratorTest {
     List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       byte[] value = i == 2 ? new byte[] {1, 2, 3} : ByteBuffer.allocate(4).putInt(i).array();
-      ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), value);
+      ProducerRecord<byte[], byte[]> r =
+          new ProducerRecord<>(topic, 0, ("k" + i).getBytes(StandardCharsets.UTF_8), value);
       r.headers().add(new RecordHeader("origin", "test".getBytes(StandardCharsets.UTF_8)));
       records.add(r);
     }
@@ -49,15 +50,25 @@ class RangeIteratorTest {
     return topic;
   }
 
-  private List<ConsumerRecord<String, Integer>> readAll(EmbeddedKafka kafka, String topic, ErrorPolicy policy,
-      DeadLetterSender dlq) {
+  private List<ConsumerRecord<String, Integer>> readAll(
+      EmbeddedKafka kafka, String topic, ErrorPolicy policy, DeadLetterSender dlq) {
     Map<String, Object> params = TestSupport.params(kafka, "g", false);
     params.put("key.deserializer", StringDeserializer.class);
     params.put("value.deserializer", IntegerDeserializer.class.getName());
-    try (ConsumerCache cache = new ConsumerCache(() -> new KafkaConsumer<>(KafkaParams.taskConsumer(params)),
-        DataLossPolicy.FAIL, Duration.ofMinutes(1), true)) {
-      RangeIterator<String, Integer> it = new RangeIterator<>(cache, new OffsetRange(topic, 0, 0, 5), false,
-          new RecordDecoder<>(params, policy, dlq, metrics), Duration.ofSeconds(5), metrics);
+    try (ConsumerCache cache =
+        new ConsumerCache(
+            () -> new KafkaConsumer<>(KafkaParams.taskConsumer(params)),
+            DataLossPolicy.FAIL,
+            Duration.ofMinutes(1),
+            true)) {
+      RangeIterator<String, Integer> it =
+          new RangeIterator<>(
+              cache,
+              new OffsetRange(topic, 0, 0, 5),
+              false,
+              new RecordDecoder<>(params, policy, dlq, metrics),
+              Duration.ofSeconds(5),
+              metrics);
       List<ConsumerRecord<String, Integer>> out = new ArrayList<>();
       it.forEachRemaining(out::add);
       return out;
@@ -79,7 +90,8 @@ class RangeIteratorTest {
     assertThat(offsets(out)).containsExactly(0L, 1L, 3L, 4L);
     assertThat(out).extracting(ConsumerRecord::value).containsExactly(0, 1, 3, 4);
     assertThat(out).extracting(ConsumerRecord::key).containsExactly("k0", "k1", "k3", "k4");
-    assertThat(registry.get(KafkaMetrics.BAD_RECORDS).tag("policy", "skip").counter().count()).isEqualTo(1.0);
+    assertThat(registry.get(KafkaMetrics.BAD_RECORDS).tag("policy", "skip").counter().count())
+        .isEqualTo(1.0);
     assertThat(registry.get(KafkaMetrics.PARTITION_RECORDS).summary().totalAmount()).isEqualTo(4.0);
   }
 
@@ -89,15 +101,18 @@ class RangeIteratorTest {
     String dlqTopic = topic + "-dlq";
     kafka.createTopic(dlqTopic, 1);
     Map<String, Object> params = TestSupport.params(kafka, "g", false);
-    try (DeadLetterSender dlq = new DeadLetterSender(dlqTopic, KafkaParams.deadLetterProducer(params, Map.of()))) {
-      List<ConsumerRecord<String, Integer>> out = readAll(kafka, topic, ErrorPolicy.deadLetter(dlqTopic), dlq);
+    try (DeadLetterSender dlq =
+        new DeadLetterSender(dlqTopic, KafkaParams.deadLetterProducer(params, Map.of()))) {
+      List<ConsumerRecord<String, Integer>> out =
+          readAll(kafka, topic, ErrorPolicy.deadLetter(dlqTopic), dlq);
       assertThat(offsets(out)).containsExactly(0L, 1L, 3L, 4L);
     }
     KafkaConsumer<ByteBuffer, ByteBuffer> reader = TestSupport.taskConsumer(kafka, false);
-    try (PartitionReader pr = new PartitionReader(reader, new org.apache.kafka.common.TopicPartition(dlqTopic, 0),
-        DataLossPolicy.FAIL)) {
-      List<ConsumerRecord<ByteBuffer, ByteBuffer>> letters = PartitionReaderTest.read(pr, new OffsetRange(dlqTopic, 0, 0, 1),
-          Duration.ofSeconds(5));
+    try (PartitionReader pr =
+        new PartitionReader(
+            reader, new org.apache.kafka.common.TopicPartition(dlqTopic, 0), DataLossPolicy.FAIL)) {
+      List<ConsumerRecord<ByteBuffer, ByteBuffer>> letters =
+          PartitionReaderTest.read(pr, new OffsetRange(dlqTopic, 0, 0, 1), Duration.ofSeconds(5));
       assertThat(offsets(letters)).isEqualTo(offsetList(0, 1));
       ConsumerRecord<ByteBuffer, ByteBuffer> letter = letters.get(0);
       assertThat(TestSupport.bytes(letter.key())).isEqualTo("k2".getBytes(StandardCharsets.UTF_8));
@@ -106,7 +121,8 @@ class RangeIteratorTest {
       assertThat(header(letter, DeadLetterSender.H_TOPIC)).isEqualTo(topic);
       assertThat(header(letter, DeadLetterSender.H_PARTITION)).isEqualTo("0");
       assertThat(header(letter, DeadLetterSender.H_OFFSET)).isEqualTo("2");
-      assertThat(header(letter, DeadLetterSender.H_EXCEPTION_CLASS)).isEqualTo("org.apache.kafka.common.errors.SerializationException");
+      assertThat(header(letter, DeadLetterSender.H_EXCEPTION_CLASS))
+          .isEqualTo("org.apache.kafka.common.errors.SerializationException");
       assertThat(header(letter, DeadLetterSender.H_EXCEPTION_MESSAGE)).contains("4");
     }
   }

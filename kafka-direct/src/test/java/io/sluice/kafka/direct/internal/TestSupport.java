@@ -23,19 +23,24 @@ public final class TestSupport {
   }
 
   /** The stream-style Kafka parameters for {@code group}, optionally read_committed. */
-  public static Map<String, Object> params(EmbeddedKafka kafka, String group, boolean readCommitted) {
+  public static Map<String, Object> params(
+      EmbeddedKafka kafka, String group, boolean readCommitted) {
     Map<String, Object> p = kafka.consumerConfig(group);
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
+    p.put(
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+        readCommitted ? "read_committed" : "read_uncommitted");
     return p;
   }
 
   /** A task-style bytes consumer. */
-  public static KafkaConsumer<ByteBuffer, ByteBuffer> taskConsumer(EmbeddedKafka kafka, boolean readCommitted) {
+  public static KafkaConsumer<ByteBuffer, ByteBuffer> taskConsumer(
+      EmbeddedKafka kafka, boolean readCommitted) {
     return new KafkaConsumer<>(KafkaParams.taskConsumer(params(kafka, "unused", readCommitted)));
   }
 
   /** {@code n} records {@code prefix-i} with keys {@code k-i} to partition {@code partition}. */
-  public static List<ProducerRecord<String, String>> records(String topic, int partition, String prefix, int n) {
+  public static List<ProducerRecord<String, String>> records(
+      String topic, int partition, String prefix, int n) {
     List<ProducerRecord<String, String>> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       out.add(new ProducerRecord<>(topic, partition, "k-" + i, prefix + "-" + i));

@@ -16,7 +16,9 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-/** Log offsets from the broker for resets and lag; one consumer without a group, used by one thread. */
+/**
+ * Log offsets from the broker for resets and lag; one consumer without a group, used by one thread.
+ */
 final class BrokerOffsets implements AutoCloseable {
 
   private final String bootstrapServers;
@@ -34,7 +36,8 @@ final class BrokerOffsets implements AutoCloseable {
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, "sluice-offsets-cli");
     config.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-    config.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 30_000));
+    config.put(
+        ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 30_000));
     this.consumer = new KafkaConsumer<>(config);
   }
 
@@ -66,7 +69,8 @@ final class BrokerOffsets implements AutoCloseable {
   Map<TopicPartition, Long> at(Collection<TopicPartition> partitions, Instant time) {
     Map<TopicPartition, Long> query = new HashMap<>();
     partitions.forEach(tp -> query.put(tp, time.toEpochMilli()));
-    Map<TopicPartition, OffsetAndTimestamp> found = call(() -> consumer.offsetsForTimes(query, timeout));
+    Map<TopicPartition, OffsetAndTimestamp> found =
+        call(() -> consumer.offsetsForTimes(query, timeout));
     Map<TopicPartition, Long> ends = latest(partitions);
     Map<TopicPartition, Long> result = new HashMap<>();
     for (TopicPartition tp : partitions) {
@@ -78,8 +82,8 @@ final class BrokerOffsets implements AutoCloseable {
 
   /**
    * Refuses, with a one-line {@link CliException}, the first position (by topic, then partition)
-   * whose partition does not exist or whose offset lies outside the partition's log
-   * {@code [log start, log end]}; the end is where {@code --to-latest} would go.
+   * whose partition does not exist or whose offset lies outside the partition's log {@code [log
+   * start, log end]}; the end is where {@code --to-latest} would go.
    */
   void checkWithinLog(Map<TopicPartition, Long> positions) {
     Map<TopicPartition, Long> sorted = Positions.sorted(positions);
@@ -90,29 +94,56 @@ final class BrokerOffsets implements AutoCloseable {
     for (TopicPartition tp : sorted.keySet()) {
       List<TopicPartition> existing = byTopic.get(tp.topic());
       if (!existing.contains(tp)) {
-        throw new CliException("topic '" + tp.topic() + "' has no partition " + tp.partition() + " on "
-            + bootstrapServers + " (it has partitions 0 to " + (existing.size() - 1) + ")");
+        throw new CliException(
+            "topic '"
+                + tp.topic()
+                + "' has no partition "
+                + tp.partition()
+                + " on "
+                + bootstrapServers
+                + " (it has partitions 0 to "
+                + (existing.size() - 1)
+                + ")");
       }
     }
     Map<TopicPartition, Long> starts = earliest(sorted.keySet());
     Map<TopicPartition, Long> ends = latest(sorted.keySet());
-    sorted.forEach((tp, offset) -> {
-      long start = starts.get(tp);
-      long end = ends.get(tp);
-      if (offset < start || offset > end) {
-        throw new CliException("offset " + offset + " for topic '" + tp.topic() + "' partition " + tp.partition()
-            + " is " + (offset < start ? "before the log start" : "beyond the log end") + ": the log holds ["
-            + start + ", " + end + "] (start, end) on " + bootstrapServers + "; pick an offset within it");
-      }
-    });
+    sorted.forEach(
+        (tp, offset) -> {
+          long start = starts.get(tp);
+          long end = ends.get(tp);
+          if (offset < start || offset > end) {
+            throw new CliException(
+                "offset "
+                    + offset
+                    + " for topic '"
+                    + tp.topic()
+                    + "' partition "
+                    + tp.partition()
+                    + " is "
+                    + (offset < start ? "before the log start" : "beyond the log end")
+                    + ": the log holds ["
+                    + start
+                    + ", "
+                    + end
+                    + "] (start, end) on "
+                    + bootstrapServers
+                    + "; pick an offset within it");
+          }
+        });
   }
 
   private <T> T call(java.util.function.Supplier<T> action) {
     try {
       return action.get();
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
-      throw new CliException("no answer from the broker at " + bootstrapServers + " within " + timeout.toMillis()
-          + " ms (is it reachable?)", e);
+      throw new CliException(
+          "no answer from the broker at "
+              + bootstrapServers
+              + " within "
+              + timeout.toMillis()
+              + " ms (is it reachable?)",
+          e);
     } catch (KafkaException e) {
       throw new CliException("broker at " + bootstrapServers + ": " + e.getMessage(), e);
     }

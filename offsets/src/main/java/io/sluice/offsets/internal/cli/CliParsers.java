@@ -15,25 +15,30 @@ final class CliParsers {
 
   private CliParsers() {}
 
-  /** {@code 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d} or ISO-8601 ({@code PT1H30M}); must be > 0. */
+  /**
+   * {@code 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d} or ISO-8601 ({@code PT1H30M});
+   * must be > 0.
+   */
   static Duration duration(String option, String text) {
     Duration d;
     Matcher m = SIMPLE_DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
     try {
       if (m.matches()) {
         long n = Long.parseLong(m.group(1));
-        d = switch (m.group(2)) {
-          case "ms" -> Duration.ofMillis(n);
-          case "s" -> Duration.ofSeconds(n);
-          case "m" -> Duration.ofMinutes(n);
-          case "h" -> Duration.ofHours(n);
-          default -> Duration.ofDays(n);
-        };
+        d =
+            switch (m.group(2)) {
+              case "ms" -> Duration.ofMillis(n);
+              case "s" -> Duration.ofSeconds(n);
+              case "m" -> Duration.ofMinutes(n);
+              case "h" -> Duration.ofHours(n);
+              default -> Duration.ofDays(n);
+            };
       } else {
         d = Duration.parse(text.trim().toUpperCase(Locale.ROOT));
       }
     } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
-      throw new CliException(option + " must be a duration like 30s, 15m, 2h, 1d or PT1H30M, was '" + text + "'");
+      throw new CliException(
+          option + " must be a duration like 30s, 15m, 2h, 1d or PT1H30M, was '" + text + "'");
     }
     if (d.isZero() || d.isNegative()) {
       throw new CliException(option + " must be > 0, was '" + text + "'");
@@ -41,7 +46,10 @@ final class CliParsers {
     return d;
   }
 
-  /** An ISO-8601 instant ({@code 2026-11-20T10:00:00Z}) or date-time with offset ({@code ...+01:00}). */
+  /**
+   * An ISO-8601 instant ({@code 2026-11-20T10:00:00Z}) or date-time with offset ({@code
+   * ...+01:00}).
+   */
   static Instant instant(String option, String text) {
     try {
       return Instant.parse(text.trim());
@@ -49,8 +57,12 @@ final class CliParsers {
       try {
         return OffsetDateTime.parse(text.trim()).toInstant();
       } catch (DateTimeParseException e2) {
-        throw new CliException(option + " must be an ISO-8601 instant like 2026-11-20T10:00:00Z or "
-            + "2026-11-20T11:00:00+01:00, was '" + text + "'");
+        throw new CliException(
+            option
+                + " must be an ISO-8601 instant like 2026-11-20T10:00:00Z or "
+                + "2026-11-20T11:00:00+01:00, was '"
+                + text
+                + "'");
       }
     }
   }

@@ -9,7 +9,10 @@ import java.time.Duration;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
-/** A DataSource opening a new connection per call through {@link DriverManager}; enough for the command line. */
+/**
+ * A DataSource opening a new connection per call through {@link DriverManager}; enough for the
+ * command line.
+ */
 final class DriverManagerDataSource implements DataSource {
 
   private final String url;
@@ -32,7 +35,9 @@ final class DriverManagerDataSource implements DataSource {
   @Override
   public Connection getConnection(String username, String pass) throws SQLException {
     DriverManager.setLoginTimeout(loginTimeoutSeconds);
-    return username == null ? DriverManager.getConnection(url) : DriverManager.getConnection(url, username, pass);
+    return username == null
+        ? DriverManager.getConnection(url)
+        : DriverManager.getConnection(url, username, pass);
   }
 
   @Override

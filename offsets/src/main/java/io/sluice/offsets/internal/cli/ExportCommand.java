@@ -15,7 +15,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sluice offsets export}: the group's offsets as JSON, to stdout or a file. */
-@Command(name = "export", mixinStandardHelpOptions = true, description = "Write the group's offsets as JSON.")
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
+    description = "Write the group's offsets as JSON.")
 public final class ExportCommand implements Callable<Integer> {
 
   @Mixin StoreOptions options;
@@ -28,8 +31,12 @@ public final class ExportCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     ObjectNode json;
     try (OffsetStore store = options.openReadOnly()) {
-      json = ExportFormat.write(options.group, store.describe(), store.lastBatchId(options.group),
-          store.committed(options.group));
+      json =
+          ExportFormat.write(
+              options.group,
+              store.describe(),
+              store.lastBatchId(options.group),
+              store.committed(options.group));
     }
     String text = CommitCodec.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(json);
     PrintWriter out = spec.commandLine().getOut();
@@ -41,7 +48,13 @@ public final class ExportCommand implements Callable<Integer> {
       } catch (IOException e) {
         throw new CliException("cannot write " + file + ": " + e.getMessage(), e);
       }
-      out.println("wrote " + json.path("offsets").size() + " offsets of group '" + options.group + "' to " + file);
+      out.println(
+          "wrote "
+              + json.path("offsets").size()
+              + " offsets of group '"
+              + options.group
+              + "' to "
+              + file);
     }
     out.flush();
     return 0;

@@ -14,13 +14,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sluice offsets history}: the group's committed batches, newest first. */
-@Command(name = "history", mixinStandardHelpOptions = true, description = "Show the group's committed batches, newest first.")
+@Command(
+    name = "history",
+    mixinStandardHelpOptions = true,
+    description = "Show the group's committed batches, newest first.")
 public final class HistoryCommand implements Callable<Integer> {
 
   @Mixin StoreOptions options;
   @Spec CommandSpec spec;
 
-  @Option(names = "--limit", defaultValue = "20", description = "How many batches; default ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--limit",
+      defaultValue = "20",
+      description = "How many batches; default ${DEFAULT-VALUE}.")
   int limit;
 
   @Override
@@ -31,11 +37,22 @@ public final class HistoryCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (OffsetStore store = options.openReadOnly()) {
       List<BatchCommit> history = store.history(options.group, limit);
-      out.println("group '" + options.group + "' in " + store.describe() + ": " + history.size() + " batch"
-          + (history.size() == 1 ? "" : "es") + " (newest first)");
+      out.println(
+          "group '"
+              + options.group
+              + "' in "
+              + store.describe()
+              + ": "
+              + history.size()
+              + " batch"
+              + (history.size() == 1 ? "" : "es")
+              + " (newest first)");
       Table table = new Table("BATCH", "TIME", "RECORDS", "RANGES");
       for (BatchCommit c : history) {
-        table.row(c.batchId(), c.batchTime(), c.ranges().stream().mapToLong(OffsetRange::count).sum(),
+        table.row(
+            c.batchId(),
+            c.batchTime(),
+            c.ranges().stream().mapToLong(OffsetRange::count).sum(),
             c.ranges().stream().map(OffsetRange::toString).collect(Collectors.joining(", ")));
       }
       table.print(out);

@@ -18,9 +18,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code sluice offsets import}: sets the group's offsets from an export; a dry run unless {@code --execute}. */
-@Command(name = "import", mixinStandardHelpOptions = true,
-    description = "Set the group's offsets from a file written by export; changes nothing without --execute.")
+/**
+ * {@code sluice offsets import}: sets the group's offsets from an export; a dry run unless {@code
+ * --execute}.
+ */
+@Command(
+    name = "import",
+    mixinStandardHelpOptions = true,
+    description =
+        "Set the group's offsets from a file written by export; changes nothing without --execute.")
 public final class ImportCommand implements Callable<Integer> {
 
   @Mixin StoreOptions options;
@@ -36,7 +42,8 @@ public final class ImportCommand implements Callable<Integer> {
   public Integer call() {
     Map<TopicPartition, Long> positions = ExportFormat.read(readJson(), file.toString());
     try (OffsetStore store = options.open()) {
-      return Positions.apply(store, options.group, positions, mode.execute, spec.commandLine().getOut());
+      return Positions.apply(
+          store, options.group, positions, mode.execute, spec.commandLine().getOut());
     }
   }
 
@@ -46,8 +53,15 @@ public final class ImportCommand implements Callable<Integer> {
     } catch (NoSuchFileException e) {
       throw new CliException("cannot read " + file + ": no such file", e);
     } catch (JsonProcessingException e) {
-      throw new CliException(file + " is not valid JSON: " + e.getOriginalMessage() + " at line "
-          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
+      throw new CliException(
+          file
+              + " is not valid JSON: "
+              + e.getOriginalMessage()
+              + " at line "
+              + e.getLocation().getLineNr()
+              + ", column "
+              + e.getLocation().getColumnNr(),
+          e);
     } catch (IOException e) {
       throw new CliException("cannot read " + file + ": " + e, e);
     }

@@ -3,9 +3,15 @@ package io.sluice.offsets.internal.cli;
 import picocli.CommandLine.Command;
 
 /** {@code sluice offsets}: the parent of the offset subcommands. */
-@Command(name = "offsets", mixinStandardHelpOptions = true,
+@Command(
+    name = "offsets",
+    mixinStandardHelpOptions = true,
     description = "Inspect, export, import and reset the offsets of a Sluice stream.",
-    subcommands = {ListCommand.class, HistoryCommand.class, ResetCommand.class, ExportCommand.class,
-        ImportCommand.class})
-public final class OffsetsCommand {
-}
+    subcommands = {
+      ListCommand.class,
+      HistoryCommand.class,
+      ResetCommand.class,
+      ExportCommand.class,
+      ImportCommand.class
+    })
+public final class OffsetsCommand {}

@@ -22,7 +22,11 @@ final class Positions {
   }
 
   /** Prints the table and, when {@code execute}, resets the group; returns the exit code. */
-  static int apply(OffsetStore store, String group, Map<TopicPartition, Long> target, boolean execute,
+  static int apply(
+      OffsetStore store,
+      String group,
+      Map<TopicPartition, Long> target,
+      boolean execute,
       PrintWriter out) {
     if (target.isEmpty()) {
       throw new CliException("nothing to change: no partitions selected for group '" + group + "'");
@@ -30,7 +34,13 @@ final class Positions {
     Map<TopicPartition, Long> before = store.committed(group, target.keySet());
     Table table = new Table("TOPIC", "PARTITION", "CURRENT", "NEW");
     sorted(target).forEach((tp, o) -> table.row(tp.topic(), tp.partition(), before.get(tp), o));
-    out.println((execute ? "resetting" : "would reset") + " group '" + group + "' in " + store.describe() + ":");
+    out.println(
+        (execute ? "resetting" : "would reset")
+            + " group '"
+            + group
+            + "' in "
+            + store.describe()
+            + ":");
     table.print(out);
     if (!execute) {
       out.println("dry run: nothing changed; add --execute to apply");

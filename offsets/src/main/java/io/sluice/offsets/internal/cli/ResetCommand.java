@@ -19,10 +19,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code sluice offsets reset}: moves the group's positions; a dry run unless {@code --execute}. */
-@Command(name = "reset", mixinStandardHelpOptions = true,
-    description = "Move the group's offsets. Prints the before/after table; changes nothing without --execute. "
-        + "Stop the stream first: a reset fences a running driver.")
+/**
+ * {@code sluice offsets reset}: moves the group's positions; a dry run unless {@code --execute}.
+ */
+@Command(
+    name = "reset",
+    mixinStandardHelpOptions = true,
+    description =
+        "Move the group's offsets. Prints the before/after table; changes nothing without --execute. "
+            + "Stop the stream first: a reset fences a running driver.")
 public final class ResetCommand implements Callable<Integer> {
 
   @Mixin StoreOptions options;
@@ -31,7 +36,9 @@ public final class ResetCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Target target;
 
-  @Option(names = "--topic", description = "The topic to reset; default: every topic the group has committed.")
+  @Option(
+      names = "--topic",
+      description = "The topic to reset; default: every topic the group has committed.")
   String topic;
 
   @ArgGroup(exclusive = true)
@@ -39,22 +46,49 @@ public final class ResetCommand implements Callable<Integer> {
 
   /** Exactly one target. */
   static final class Target {
-    @Option(names = "--to-earliest", required = true, description = "To the log start (needs --bootstrap-servers).")
+    @Option(
+        names = "--to-earliest",
+        required = true,
+        description = "To the log start (needs --bootstrap-servers).")
     boolean earliest;
-    @Option(names = "--to-latest", required = true, description = "To the log end (needs --bootstrap-servers).")
+
+    @Option(
+        names = "--to-latest",
+        required = true,
+        description = "To the log end (needs --bootstrap-servers).")
     boolean latest;
-    @Option(names = "--to-datetime", required = true, paramLabel = "T",
-        description = "To the first offset at or after T, e.g. 2026-11-20T10:00:00Z (needs --bootstrap-servers).")
+
+    @Option(
+        names = "--to-datetime",
+        required = true,
+        paramLabel = "T",
+        description =
+            "To the first offset at or after T, e.g. 2026-11-20T10:00:00Z (needs --bootstrap-servers).")
     String datetime;
-    @Option(names = "--by-duration", required = true, paramLabel = "D",
-        description = "To the first offset at or after now minus D, e.g. 2h or PT30M (needs --bootstrap-servers).")
+
+    @Option(
+        names = "--by-duration",
+        required = true,
+        paramLabel = "D",
+        description =
+            "To the first offset at or after now minus D, e.g. 2h or PT30M (needs --bootstrap-servers).")
     String duration;
-    @Option(names = "--to-batch", required = true, paramLabel = "N",
+
+    @Option(
+        names = "--to-batch",
+        required = true,
+        paramLabel = "N",
         description = "To where saved batch N started (from the store's history).")
     Long batch;
-    @Option(names = "--to-offset", required = true, paramLabel = "P:O", split = ",",
-        description = "Partition P of --topic to offset O; repeatable or comma-separated. With "
-            + "--bootstrap-servers, O must lie within the partition's log [start, end].")
+
+    @Option(
+        names = "--to-offset",
+        required = true,
+        paramLabel = "P:O",
+        split = ",",
+        description =
+            "Partition P of --topic to offset O; repeatable or comma-separated. With "
+                + "--bootstrap-servers, O must lie within the partition's log [start, end].")
     List<String> offsets;
   }
 
@@ -62,6 +96,7 @@ public final class ResetCommand implements Callable<Integer> {
   static final class Mode {
     @Option(names = "--dry-run", description = "Only print the before/after table (the default).")
     boolean dryRun;
+
     @Option(names = "--execute", description = "Apply the change.")
     boolean execute;
   }
@@ -70,7 +105,8 @@ public final class ResetCommand implements Callable<Integer> {
   public Integer call() {
     try (OffsetStore store = options.open()) {
       Map<TopicPartition, Long> positions = resolve(store);
-      return Positions.apply(store, options.group, positions, mode.execute, spec.commandLine().getOut());
+      return Positions.apply(
+          store, options.group, positions, mode.execute, spec.commandLine().getOut());
     }
   }
 
@@ -87,10 +123,18 @@ public final class ResetCommand implements Callable<Integer> {
     if (target.offsets != null) {
       return withinLog(explicitOffsets());
     }
-    String what = target.earliest ? "--to-earliest" : target.latest ? "--to-latest"
-        : target.datetime != null ? "--to-datetime" : "--by-duration";
-    Instant time = target.datetime != null ? CliParsers.instant("--to-datetime", target.datetime)
-        : target.duration != null ? Instant.now().minus(CliParsers.duration("--by-duration", target.duration)) : null;
+    String what =
+        target.earliest
+            ? "--to-earliest"
+            : target.latest
+                ? "--to-latest"
+                : target.datetime != null ? "--to-datetime" : "--by-duration";
+    Instant time =
+        target.datetime != null
+            ? CliParsers.instant("--to-datetime", target.datetime)
+            : target.duration != null
+                ? Instant.now().minus(CliParsers.duration("--by-duration", target.duration))
+                : null;
     try (BrokerOffsets broker = options.broker(what)) {
       Collection<TopicPartition> partitions = partitions(store, broker);
       if (target.earliest) {
@@ -109,22 +153,28 @@ public final class ResetCommand implements Callable<Integer> {
     }
     List<TopicPartition> committed = new ArrayList<>(store.committed(options.group).keySet());
     if (committed.isEmpty()) {
-      throw new CliException("group '" + options.group + "' has no committed offsets in " + store.describe()
-          + ": name the partitions with --topic");
+      throw new CliException(
+          "group '"
+              + options.group
+              + "' has no committed offsets in "
+              + store.describe()
+              + ": name the partitions with --topic");
     }
     return committed;
   }
 
   /**
-   * Refuses an offset outside its partition's log {@code [start, end]}: the stream would fail or skip
-   * there on its next read. Checked when the broker is known (always for --store kafka); otherwise
-   * the offsets are taken as given, with a note on stderr.
+   * Refuses an offset outside its partition's log {@code [start, end]}: the stream would fail or
+   * skip there on its next read. Checked when the broker is known (always for --store kafka);
+   * otherwise the offsets are taken as given, with a note on stderr.
    */
   private Map<TopicPartition, Long> withinLog(Map<TopicPartition, Long> positions) {
     if (options.bootstrapServers == null || options.bootstrapServers.isBlank()) {
       PrintWriter err = spec.commandLine().getErr();
-      err.println("sluice: note: --to-offset not checked against the log of topic '" + topic
-          + "' (add --bootstrap-servers to check it)");
+      err.println(
+          "sluice: note: --to-offset not checked against the log of topic '"
+              + topic
+              + "' (add --bootstrap-servers to check it)");
       err.flush();
       return positions;
     }
@@ -148,14 +198,15 @@ public final class ResetCommand implements Callable<Integer> {
         int partition = Integer.parseInt(parts[0].trim());
         long offset = Long.parseLong(parts[1].trim());
         if (partition < 0 || offset < 0) {
-          throw new CliException("--to-offset needs a partition and an offset >= 0, was '" + spec + "'");
+          throw new CliException(
+              "--to-offset needs a partition and an offset >= 0, was '" + spec + "'");
         }
         result.put(new TopicPartition(topic, partition), offset);
       } catch (NumberFormatException e) {
-        throw new CliException("--to-offset must be PARTITION:OFFSET like 0:1200, was '" + spec + "'");
+        throw new CliException(
+            "--to-offset must be PARTITION:OFFSET like 0:1200, was '" + spec + "'");
       }
     }
     return result;
   }
-
 }

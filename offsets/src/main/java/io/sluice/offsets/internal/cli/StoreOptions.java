@@ -9,25 +9,45 @@ import java.time.Clock;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
-/** The options every {@code sluice offsets} subcommand shares: which store, how to reach it, which group. */
+/**
+ * The options every {@code sluice offsets} subcommand shares: which store, how to reach it, which
+ * group.
+ */
 public final class StoreOptions {
 
   /** The store kinds. */
-  public enum Kind { kafka, zookeeper, file, jdbc }
+  public enum Kind {
+    kafka,
+    zookeeper,
+    file,
+    jdbc
+  }
 
-  @Option(names = "--store", required = true, paramLabel = "KIND",
+  @Option(
+      names = "--store",
+      required = true,
+      paramLabel = "KIND",
       description = "Where the offsets live: ${COMPLETION-CANDIDATES}.")
   Kind store;
 
-  @Option(names = "--group", required = true, description = "The consumer group (the stream's offset key).")
+  @Option(
+      names = "--group",
+      required = true,
+      description = "The consumer group (the stream's offset key).")
   String group;
 
-  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-      description = "Kafka brokers: the store for --store kafka; for other stores, needed by list (lag) and by "
-          + "resets to earliest/latest/datetime/duration.")
+  @Option(
+      names = "--bootstrap-servers",
+      paramLabel = "HOST:PORT",
+      description =
+          "Kafka brokers: the store for --store kafka; for other stores, needed by list (lag) and by "
+              + "resets to earliest/latest/datetime/duration.")
   String bootstrapServers;
 
-  @Option(names = "--zookeeper", paramLabel = "CONNECT", description = "ZooKeeper connect string for --store zookeeper.")
+  @Option(
+      names = "--zookeeper",
+      paramLabel = "CONNECT",
+      description = "ZooKeeper connect string for --store zookeeper.")
   String zookeeper;
 
   @Option(names = "--dir", description = "Directory of --store file.")
@@ -42,21 +62,27 @@ public final class StoreOptions {
   @Option(names = "--jdbc-password", paramLabel = "PASSWORD", description = "JDBC password.")
   String jdbcPassword;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s",
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "30s",
       description = "How long to wait for a server (e.g. 10s, PT1M); default ${DEFAULT-VALUE}.")
   String timeout;
 
   @Option(names = "--verbose", description = "Print stack traces of failures.")
   boolean verbose;
 
-  /** Opens the store the options name; fails with a one-line message when a connection option is missing. */
+  /**
+   * Opens the store the options name; fails with a one-line message when a connection option is
+   * missing.
+   */
   OffsetStore open() {
     return open(false);
   }
 
   /**
-   * Opens the store for commands that only read: a file store then creates no directory and no file,
-   * and a directory that does not exist is a one-line failure (most likely a typo in --dir).
+   * Opens the store for commands that only read: a file store then creates no directory and no
+   * file, and a directory that does not exist is a one-line failure (most likely a typo in --dir).
    */
   OffsetStore openReadOnly() {
     return open(true);
@@ -70,7 +96,10 @@ public final class StoreOptions {
         return OffsetStores.kafkaBuilder().bootstrapServers(bootstrapServers).timeout(t).build();
       case zookeeper:
         require(zookeeper, "--zookeeper");
-        return OffsetStores.zookeeperBuilder().connectString(zookeeper).connectionTimeout(t).build();
+        return OffsetStores.zookeeperBuilder()
+            .connectString(zookeeper)
+            .connectionTimeout(t)
+            .build();
       case file:
         if (dir == null) {
           throw new CliException("--store file needs --dir");
@@ -79,10 +108,15 @@ public final class StoreOptions {
           return OffsetStores.file(dir);
         }
         if (!Files.isDirectory(dir)) {
-          throw new CliException("--dir " + dir + ": the store directory " + (Files.exists(dir) ? "is not a directory"
-              : "does not exist") + " (nothing was created)");
+          throw new CliException(
+              "--dir "
+                  + dir
+                  + ": the store directory "
+                  + (Files.exists(dir) ? "is not a directory" : "does not exist")
+                  + " (nothing was created)");
         }
-        return FileOffsetStore.openReadOnly(dir, OffsetStores.DEFAULT_HISTORY_RETENTION, Clock.systemUTC());
+        return FileOffsetStore.openReadOnly(
+            dir, OffsetStores.DEFAULT_HISTORY_RETENTION, Clock.systemUTC());
       case jdbc:
         require(jdbcUrl, "--jdbc-url");
         return OffsetStores.jdbc(new DriverManagerDataSource(jdbcUrl, jdbcUser, jdbcPassword, t));
@@ -97,7 +131,10 @@ public final class StoreOptions {
     }
   }
 
-  /** A reader of broker offsets, or a one-line failure naming {@code why} when --bootstrap-servers is absent. */
+  /**
+   * A reader of broker offsets, or a one-line failure naming {@code why} when --bootstrap-servers
+   * is absent.
+   */
   BrokerOffsets broker(String why) {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
       throw new CliException(why + " needs --bootstrap-servers (the broker knows the log offsets)");

@@ -1,2 +1,4 @@
-/** The picocli commands behind {@link io.sluice.offsets.cli.SluiceCli}; not part of the public API. */
+/**
+ * The picocli commands behind {@link io.sluice.offsets.cli.SluiceCli}; not part of the public API.
+ */
 package io.sluice.offsets.internal.cli;
