@@ -11,6 +11,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.sluice.engine.TerminalException;
 import io.sluice.engine.dstream.DStream;
+import io.sluice.kafka.direct.internal.DeadLetterSender;
+import io.sluice.kafka.direct.internal.MemoryOffsetStore;
 import io.sluice.kafka.direct.internal.MissingTopics;
 import io.sluice.kafka.direct.internal.TestSupport;
 import io.sluice.offsets.HasOffsetRanges;
@@ -63,6 +65,71 @@ class StreamFailuresTest {
     for (int i = 0; i < count; i++) {
       kafka.produceBytes(List.of(new ProducerRecord<>(topic, 0, null, new byte[] {(byte) i})));
     }
+  }
+
+  @Test
+  void deadLettersAreAtLeastOnceAndCarryTheirSourcePositionAndBatchForDedupe(
+      EmbeddedKafka kafka, @org.junit.jupiter.api.io.TempDir java.nio.file.Path checkpoint) {
+    String topic = TestSupport.topic("dlq-replay");
+    String dlq = topic + "-dlq";
+    kafka.createTopic(topic, 1);
+    kafka.createTopic(dlq, 1);
+    produceBadRecords(kafka, topic, 2);
+    String group = "g-" + topic;
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    java.util.concurrent.atomic.AtomicBoolean failOnce =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    for (int run = 1; run <= 2; run++) {
+      StreamHarness h =
+          new StreamHarness(
+              Duration.ofSeconds(1),
+              false,
+              checkpoint,
+              new io.sluice.engine.ManualClock(java.time.Instant.ofEpochSecond(1_000L * run)));
+      try (h) {
+        var stream =
+            KafkaDirect.createDirectStream(
+                h.ctx,
+                ConsumerStrategies.<String, Integer>subscribe(
+                    List.of(topic), intParams(kafka, group)),
+                DirectStreamOptions.builder()
+                    .offsetStore(store)
+                    .onBadRecord(ErrorPolicy.deadLetter(dlq))
+                    .build());
+        stream.foreachBatch(
+            (rdd, batch) -> {
+              rdd.count();
+              if (failOnce.getAndSet(false)) {
+                throw new IllegalStateException("output down once");
+              }
+            });
+        h.ctx.start();
+        if (run == 1) {
+          h.failBatch();
+        } else {
+          org.awaitility.Awaitility.await()
+              .atMost(Duration.ofSeconds(30))
+              .until(() -> h.completed.get() == 1);
+        }
+      }
+    }
+    // The failed batch 0 dead-lettered both records, its replay did again: at-least-once, each
+    // letter naming its
+    // source position and batch, so a reader keeps one per position.
+    var letters = kafka.consumeAll(dlq, false);
+    assertThat(letters).hasSize(4);
+    assertThat(letters)
+        .extracting(
+            r -> header(r, DeadLetterSender.H_OFFSET) + "@" + header(r, DeadLetterSender.H_BATCH))
+        .containsExactlyInAnyOrder("0@0", "1@0", "0@0", "1@0");
+    assertThat(store.committed(group))
+        .containsEntry(new org.apache.kafka.common.TopicPartition(topic, 0), 2L);
+  }
+
+  private static String header(
+      org.apache.kafka.clients.consumer.ConsumerRecord<?, ?> r, String key) {
+    var h = r.headers().lastHeader(key);
+    return h == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.sluice.kafka.direct.internal;
 
 import io.sluice.engine.TerminalException;
+import io.sluice.engine.rdd.TaskContext;
 import io.sluice.kafka.direct.StreamStartException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +49,13 @@ public final class DeadLetterSender implements AutoCloseable {
   /** The source offset header. */
   public static final String H_OFFSET = "sluice.dlq.offset";
 
+  /**
+   * Header: the id of the batch whose task sent the dead letter (absent outside a batch). With the
+   * source topic, partition and offset it identifies a dead letter: they are at-least-once (a
+   * retried task or a replayed batch sends them again), so a reader dedupes on the source position.
+   */
+  public static final String H_BATCH = "sluice.dlq.batch";
+
   /** The exception class header. */
   public static final String H_EXCEPTION_CLASS = "sluice.dlq.exception.class";
 
@@ -84,6 +92,8 @@ public final class DeadLetterSender implements AutoCloseable {
     headers.add(H_TOPIC, utf8(raw.topic()));
     headers.add(H_PARTITION, utf8(Integer.toString(raw.partition())));
     headers.add(H_OFFSET, utf8(Long.toString(raw.offset())));
+    TaskContext.current()
+        .ifPresent(task -> headers.add(H_BATCH, utf8(Long.toString(task.batchId()))));
     headers.add(H_EXCEPTION_CLASS, utf8(error.getClass().getName()));
     headers.add(H_EXCEPTION_MESSAGE, utf8(String.valueOf(error.getMessage())));
     return producer()
