@@ -74,7 +74,8 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
   enum Pipeline {
     HAND,
     SLUICE,
-    JDBC
+    JDBC,
+    JDBC_COPY
   }
 
   private static final String IN = "bench-eos-in";
@@ -239,16 +240,29 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
       List<Double> hand = figures.getOrDefault(handName, List.of());
       List<Double> sluice = figures.getOrDefault(sluiceName, List.of());
       double jdbc = Double.NaN;
-      if (pipelines.contains(Pipeline.JDBC)) {
+      double jdbcCopy = Double.NaN;
+      if (pipelines.contains(Pipeline.JDBC) || pipelines.contains(Pipeline.JDBC_COPY)) {
         try (EmbeddedPostgresDatabase db = EmbeddedPostgresDatabase.startNew()) {
-          jdbc =
-              Passes.median(
-                  out,
-                  "sluice direct stream -> JdbcSink (EOS)",
-                  "records/s",
-                  jdbcWarmup,
-                  passes,
-                  () -> jdbcPass(db));
+          if (pipelines.contains(Pipeline.JDBC)) {
+            jdbc =
+                Passes.median(
+                    out,
+                    "sluice direct stream -> JdbcSink (EOS, JDBC batches)",
+                    "records/s",
+                    jdbcWarmup,
+                    passes,
+                    () -> jdbcPass(db, false));
+          }
+          if (pipelines.contains(Pipeline.JDBC_COPY)) {
+            jdbcCopy =
+                Passes.median(
+                    out,
+                    "sluice direct stream -> JdbcSink (EOS, COPY via a staging table)",
+                    "records/s",
+                    jdbcWarmup,
+                    passes,
+                    () -> jdbcPass(db, true));
+          }
         }
       }
       out.println();
@@ -256,11 +270,12 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
       out.printf(
           Locale.ROOT,
           "Summary (warm records/s, median of %d): hand-written EOS loop %s | sluice"
-              + " Kafka->Kafka EOS %s | sluice Kafka->PostgreSQL EOS %s%n",
+              + " Kafka->Kafka EOS %s | sluice Kafka->PostgreSQL EOS %s (JDBC batches), %s (COPY)%n",
           passes,
           Passes.format(Passes.median(hand)),
           Passes.format(Passes.median(sluice)),
-          Passes.format(jdbc));
+          Passes.format(jdbc),
+          Passes.format(jdbcCopy));
       out.printf(
           Locale.ROOT,
           "sluice / hand-written = %.2f (target >= 0.80), median of per-round ratios %.2f%n",
@@ -486,7 +501,7 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
   /** A row of the PostgreSQL table: where the record came from, and its transformed value. */
   record Row(int partition, long offset, String value) {}
 
-  private double jdbcPass(EmbeddedPostgresDatabase db) throws Exception {
+  private double jdbcPass(EmbeddedPostgresDatabase db, boolean copy) throws Exception {
     String table = "bench_rows_" + passCounter.incrementAndGet();
     String group = "bench-jdbc-" + passCounter.get();
     try (Connection c = db.dataSource().getConnection();
@@ -520,24 +535,7 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
             ConsumerStrategies.subscribe(List.of(IN), BenchData.consumerConfig(kafka, group)),
             options(until, store))
         .map(r -> new Row(r.partition(), r.offset(), transform(r.value())))
-        .writeTo(
-            JdbcSink.<Row>builder()
-                .jdbcUrl(url)
-                .user(db.user())
-                .password(db.password())
-                .sql(
-                    "INSERT INTO "
-                        + table
-                        + " (kafka_partition, kafka_offset, val) VALUES (?, ?, ?)")
-                .binder(
-                    (ps, row) -> {
-                      ps.setInt(1, row.partition());
-                      ps.setLong(2, row.offset());
-                      ps.setString(3, row.value());
-                    })
-                .batchSize(jdbcBatchSize)
-                .offsetStore(store)
-                .build());
+        .writeTo(jdbcSink(table, url, db, store, copy));
     long t0 = System.nanoTime();
     BenchData.BatchTimes times = BenchData.runUntilStopped(ctx, clock, INTERVAL);
     double seconds = times.secondsToLastBatch();
@@ -553,6 +551,40 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
           "table " + table + " holds " + rows + " rows, expected " + total);
     }
     return total / seconds;
+  }
+
+  /**
+   * The same rows through JDBC batches, or through COPY into a staging table and one INSERT ...
+   * SELECT.
+   */
+  private JdbcSink<Row> jdbcSink(
+      String table, String url, EmbeddedPostgresDatabase db, JdbcOffsetStore store, boolean copy) {
+    JdbcSink.Builder<Row> b =
+        JdbcSink.<Row>builder()
+            .jdbcUrl(url)
+            .user(db.user())
+            .password(db.password())
+            .batchSize(jdbcBatchSize)
+            .offsetStore(store);
+    if (copy) {
+      return b.copyVia(
+              "bench_stage",
+              "kafka_partition int, kafka_offset bigint, val varchar(200)",
+              row -> List.of(row.partition(), row.offset(), row.value()))
+          .sql(
+              "INSERT INTO "
+                  + table
+                  + " SELECT kafka_partition, kafka_offset, val FROM bench_stage")
+          .build();
+    }
+    return b.sql("INSERT INTO " + table + " (kafka_partition, kafka_offset, val) VALUES (?, ?, ?)")
+        .binder(
+            (ps, row) -> {
+              ps.setInt(1, row.partition());
+              ps.setLong(2, row.offset());
+              ps.setString(3, row.value());
+            })
+        .build();
   }
 
   private static long countAndDrop(EmbeddedPostgresDatabase db, String table) throws SQLException {

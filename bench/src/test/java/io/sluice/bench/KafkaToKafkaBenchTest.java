@@ -39,7 +39,8 @@ class KafkaToKafkaBenchTest {
         .contains(
             "hand-written transactional loop",
             "KafkaSink (EOS)",
-            "JdbcSink (EOS)",
+            "JdbcSink (EOS, JDBC batches)",
+            "JdbcSink (EOS, COPY via a staging table)",
             "sluice / hand-written");
   }
 }
