@@ -128,7 +128,8 @@ class CheckpointLockTest {
           .atMost(Duration.ofSeconds(60))
           .until(() -> committedInput(kafka) > 0 || !firstFailures.isEmpty());
       assertThat(firstFailures).isEmpty();
-      // The first context holds the directory while it runs, whether or not it has read all of the input yet.
+      // The first context holds the directory while it runs, whether or not it has read all of the
+      // input yet.
       assertThat(first.state()).isEqualTo(StreamingContext.State.ACTIVE);
 
       long t0 = System.nanoTime();
