@@ -2,6 +2,7 @@ package io.sluice.engine.rdd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.sluice.engine.ManualClock;
 import io.sluice.engine.StreamingContext;
@@ -71,6 +72,7 @@ class ConsumePartitionsTest {
     AtomicLong pulled = new AtomicLong();
     AtomicLong consumed = new AtomicLong();
     AtomicLong maxAhead = new AtomicLong();
+    AtomicLong pulledWhenStalled = new AtomicLong(-1);
     RDD<Integer> counted =
         numbers(60_000, 6)
             .map(
@@ -78,19 +80,31 @@ class ConsumePartitionsTest {
                   maxAhead.accumulateAndGet(pulled.incrementAndGet() - consumed.get(), Math::max);
                   return i;
                 });
+    // 2 queued chunks, 1 being consumed, 1 being filled per slot (3 slots), one element of slack
+    // each.
+    long bound = (2 + 1 + 3) * 100 + 3;
     counted.consumePartitions(
         100,
         2,
         (partition, chunk) -> {
-          // A slow consumer: the tasks must wait for it instead of computing everything in memory.
-          Thread.sleep(1);
+          if (pulledWhenStalled.get() < 0) {
+            // Hold the first chunk until the tasks stop pulling: back-pressure must stall them near
+            // the
+            // bound, not after the whole input.
+            AtomicLong last = new AtomicLong(-1);
+            await()
+                .pollInterval(Duration.ofMillis(50))
+                .during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> last.getAndSet(pulled.get()) == pulled.get());
+            pulledWhenStalled.set(pulled.get());
+          }
           consumed.addAndGet(chunk.size());
         });
 
     assertThat(consumed.get()).isEqualTo(60_000);
-    // 2 queued chunks, 1 being consumed, 1 being filled per slot (3 slots), one element of slack
-    // each.
-    assertThat(maxAhead.get()).isLessThanOrEqualTo((2 + 1 + 3) * 100 + 3);
+    assertThat(pulledWhenStalled.get()).isBetween(100L, bound);
+    assertThat(maxAhead.get()).isLessThanOrEqualTo(bound);
   }
 
   @Test
