@@ -106,11 +106,6 @@ public final class KafkaGroupOffsets {
     }
   }
 
-  /** The highest batch id in the group's stable commit metadata, or empty when none carries one. */
-  public static OptionalLong lastBatchId(Admin admin, String group, Duration timeout) {
-    return lastBatchId(readStable(admin, group, timeout));
-  }
-
   /**
    * The highest batch id in the metadata of {@code committed} (a group's offsets), or empty when
    * none carries one.

@@ -1,6 +1,5 @@
 package io.sluice.kafka.direct.internal;
 
-import io.sluice.offsets.KafkaCommitMetadata;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStore;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -43,36 +41,23 @@ record CommittedPosition(Map<TopicPartition, Long> offsets, OptionalLong batchId
    * @throws KafkaException when the group's offsets cannot be read within {@code timeout}
    */
   static CommittedPosition ofGroup(Map<String, Object> params, String group, Duration timeout) {
-    Map<String, Object> config = new HashMap<>();
-    params.forEach(
-        (k, v) -> {
-          if (AdminClientConfig.configNames().contains(k)) {
-            config.put(k, v);
-          }
-        });
-    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-    try (Admin admin = Admin.create(config)) {
+    Admin admin = Admin.create(KafkaParams.boundedAdmin(params, timeout));
+    try {
       Map<TopicPartition, OffsetAndMetadata> read =
           KafkaGroupOffsets.readStable(admin, group, timeout);
       Map<TopicPartition, Long> offsets = new HashMap<>();
       read.forEach((tp, om) -> offsets.put(tp, om.offset()));
-      OptionalLong batchId =
-          read.values().stream()
-              .map(om -> KafkaCommitMetadata.batchId(om.metadata()))
-              .filter(OptionalLong::isPresent)
-              .mapToLong(OptionalLong::getAsLong)
-              .max();
-      return new CommittedPosition(offsets, batchId);
+      return new CommittedPosition(offsets, KafkaGroupOffsets.lastBatchId(read));
     } catch (OffsetStoreException e) {
       throw new KafkaException(
-          "cannot read the committed offsets of group '"
-              + group
-              + "' from "
-              + params.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
-              + ": "
-              + e.getMessage(),
+          e.getMessage()
+              + " from the Kafka cluster at bootstrap.servers="
+              + KafkaParams.bootstrapServers(params)
+              + " (is it running, and is bootstrap.servers right?)",
           e);
+    } finally {
+      // A call still pending (the cluster did not answer) would hold close() until it times out.
+      admin.close(Duration.ZERO);
     }
   }
 

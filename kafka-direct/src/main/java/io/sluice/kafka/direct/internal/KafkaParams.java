@@ -1,21 +1,16 @@
 package io.sluice.kafka.direct.internal;
 
 import io.sluice.kafka.direct.ErrorPolicy;
-import io.sluice.offsets.KafkaGroupOffsets;
-import io.sluice.offsets.OffsetStoreException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.ByteBufferDeserializer;
@@ -181,29 +176,5 @@ public final class KafkaParams {
   public static boolean resetToLatest(Map<String, Object> params) {
     Object v = params.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG);
     return v != null && v.toString().trim().toLowerCase(Locale.ROOT).equals("latest");
-  }
-
-  /**
-   * The highest Sluice batch id in the commit metadata of {@code group} (written by the stream, the
-   * Kafka offset store or the Kafka sink), or empty when the group has no such commit. Blocking.
-   *
-   * @throws KafkaException when the group's offsets cannot be read within {@code timeout}
-   */
-  public static OptionalLong lastBatchIdOfGroup(
-      Map<String, Object> params, String group, Duration timeout) {
-    Admin admin = Admin.create(boundedAdmin(params, timeout));
-    try {
-      return KafkaGroupOffsets.lastBatchId(admin, group, timeout);
-    } catch (OffsetStoreException e) {
-      throw new KafkaException(
-          e.getMessage()
-              + " from the Kafka cluster at bootstrap.servers="
-              + bootstrapServers(params)
-              + " (is it running, and is bootstrap.servers right?)",
-          e);
-    } finally {
-      // A call still pending (the cluster did not answer) would hold close() until it times out.
-      admin.close(Duration.ZERO);
-    }
   }
 }

@@ -53,4 +53,27 @@ class CommittedPositionTest {
     assertThat(position.differing(Map.of(P0, 12_000L, P1, 0L, new TopicPartition("t", 2), 5L)))
         .isEqualTo(Map.of(P1, 0L));
   }
+
+  @Test
+  void readingTheGroupOfAnUnreachableClusterGivesUpAfterTheTimeoutNamingServersAndGroup()
+      throws java.io.IOException {
+    String servers;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      servers = "127.0.0.1:" + socket.getLocalPort();
+    }
+    long started = System.nanoTime();
+    // Closing the Admin used to wait for the pending call until Kafka's default.api.timeout.ms (60
+    // s).
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                CommittedPosition.ofGroup(
+                    Map.of("bootstrap.servers", servers, "group.id", "g"),
+                    "g",
+                    java.time.Duration.ofSeconds(2)))
+        .isInstanceOf(org.apache.kafka.common.KafkaException.class)
+        .hasMessageContaining("group 'g'")
+        .hasMessageContaining("bootstrap.servers=" + servers);
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - started))
+        .isLessThan(java.time.Duration.ofSeconds(4));
+  }
 }

@@ -1,39 +1,13 @@
 package io.sluice.kafka.direct.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.KafkaException;
 import org.junit.jupiter.api.Test;
 
 class KafkaParamsTest {
-
-  @Test
-  void readingTheLastBatchIdOfAnUnreachableGroupGivesUpAfterTheTimeoutNamingServersAndGroup()
-      throws IOException {
-    String servers;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      servers = "127.0.0.1:" + socket.getLocalPort();
-    }
-    long started = System.nanoTime();
-    // Before, closing the Admin waited for the pending call until Kafka's default.api.timeout.ms
-    // (60 s).
-    assertThatThrownBy(
-            () ->
-                KafkaParams.lastBatchIdOfGroup(
-                    Map.of("bootstrap.servers", servers, "group.id", "g"),
-                    "g",
-                    Duration.ofSeconds(2)))
-        .isInstanceOf(KafkaException.class)
-        .hasMessageContaining("group 'g'")
-        .hasMessageContaining("bootstrap.servers=" + servers);
-    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
-  }
 
   @Test
   void theDeadLetterProducerBlocksAtMostFiveSecondsUnlessThePolicySaysOtherwise() {
