@@ -1,5 +1,6 @@
 package io.sluice.sinks;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -9,7 +10,9 @@ import io.sluice.engine.Batch;
 import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.rdd.RDD;
+import io.sluice.offsets.DeadLetterTransaction;
 import io.sluice.offsets.KafkaCommitMetadata;
+import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.testkit.EmbeddedKafka;
 import io.sluice.testkit.EmbeddedKafkaExtension;
 import java.time.Duration;
@@ -212,6 +215,56 @@ class KafkaSinkTest {
                     .hasSize(2)
                     .allSatisfy(
                         om -> assertThat(KafkaCommitMetadata.batchId(om.metadata())).hasValue(2)));
+  }
+
+  @Test
+  void deadLettersHandedToTheSinkCommitWithTheirBatchAndAbortWithIt() throws Exception {
+    String dlq = "dlq-" + app;
+    kafka.createTopic(dlq, 1);
+    KafkaSink<String> sink = openSink(builder(), ctx);
+    DeadLetterTransaction transaction = (DeadLetterTransaction) sink;
+    assertThat(
+            transaction.acceptsDeadLettersFor(
+                KafkaGroupOffsets.clusterKey(kafka.bootstrapServers())))
+        .isTrue();
+    assertThat(transaction.acceptsDeadLettersFor(KafkaGroupOffsets.clusterKey("elsewhere:9092")))
+        .isFalse();
+    List<Long> taken = new ArrayList<>();
+    transaction.addDeadLetterSource(
+        batchId -> {
+          taken.add(batchId);
+          // Raw bytes: the sink's StringSerializer would refuse a byte[].
+          return List.of(
+              new ProducerRecord<>(
+                  dlq, null, "key".getBytes(UTF_8), ("letter-" + batchId + "a").getBytes(UTF_8)),
+              new ProducerRecord<>(dlq, null, null, ("letter-" + batchId + "b").getBytes(UTF_8)));
+        });
+
+    sink.write(values("a", 12), TestOffsets.batch(0, group, "in-" + app));
+    await().atMost(Duration.ofSeconds(20)).until(() -> kafka.consumeAll(dlq, true).size() >= 2);
+    assertThat(kafka.consumeAll(dlq, true))
+        .extracting(r -> r.key() + "=" + r.value())
+        .containsExactly("key=letter-0a", "null=letter-0b");
+
+    // Batch 0 again: the offset fence refuses the commit after the letters went into the
+    // transaction; they are aborted with it.
+    assertThatThrownBy(() -> sink.write(values("a", 12), TestOffsets.batch(0, group, "in-" + app)))
+        .isInstanceOf(SinkException.class)
+        .hasMessageContaining("batch 0 aborted");
+    assertThat(kafka.consumeAll(dlq, false)).as("written, then aborted").hasSize(4);
+    assertThat(kafka.consumeAll(dlq, true))
+        .extracting(ConsumerRecord::value)
+        .containsExactly("letter-0a", "letter-0b");
+    assertThat(taken).containsExactly(0L, 0L);
+  }
+
+  @Test
+  void anAtLeastOnceSinkTakesNoDeadLetters() {
+    KafkaSink<String> sink = openSink(builder().atLeastOnce(), ctx);
+    assertThat(
+            ((DeadLetterTransaction) sink)
+                .acceptsDeadLettersFor(KafkaGroupOffsets.clusterKey(kafka.bootstrapServers())))
+        .isFalse();
   }
 
   @Test

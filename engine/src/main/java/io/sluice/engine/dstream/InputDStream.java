@@ -1,6 +1,7 @@
 package io.sluice.engine.dstream;
 
 import io.sluice.engine.Batch;
+import io.sluice.engine.BatchOutput;
 import io.sluice.engine.CommitTarget;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.internal.EngineAccess;
@@ -222,6 +223,14 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   public Optional<CommitTarget> offsetCommitTarget() {
     return Optional.empty();
   }
+
+  /**
+   * Called once by {@code start()}, before {@link #start()}, when {@code output} commits this
+   * input's offsets inside its own transaction (see {@link BatchOutput#offsetCommitTarget()}). An
+   * input may hand that output work that must share its transaction: the Kafka direct stream gives
+   * an exactly-once Kafka sink its dead letters. Job generator thread. Default: nothing.
+   */
+  public void committedBy(BatchOutput<?> output) {}
 
   /**
    * After every output operation of the batch succeeded, when an output already committed this

@@ -183,15 +183,19 @@ class CheckpointRecoveryTest {
     ManualClock clock = new ManualClock();
     StreamingContext ctx = context(clock, false, null);
     RangeInput in = new TargetInput(ctx, "offset store jdbc(db)");
-    in.writeTo(new TargetOutput("offset store jdbc(db)"));
+    TargetOutput output = new TargetOutput("offset store jdbc(db)");
+    in.writeTo(output);
     ctx.start();
+    assertThat(in.calls)
+        .as("told its committer before it starts")
+        .startsWith("committedBy " + output.describe(), "start");
     clock.advance(Duration.ofSeconds(2));
     await()
         .until(() -> in.calls.stream().filter(c -> c.startsWith("committedByOutput")).count() == 2);
     ctx.stop(true);
 
     assertThat(in.calls)
-        .filteredOn(c -> c.startsWith("commit"))
+        .filteredOn(c -> c.startsWith("commit") && !c.startsWith("committedBy "))
         .containsExactly("committedByOutput 0", "committedByOutput 1");
   }
 
@@ -249,6 +253,16 @@ class CheckpointRecoveryTest {
     @Override
     public java.util.Optional<io.sluice.engine.CommitTarget> offsetCommitTarget() {
       return java.util.Optional.of(new io.sluice.engine.CommitTarget(target, target));
+    }
+
+    @Override
+    public void committedBy(BatchOutput<?> output) {
+      calls.add("committedBy " + output.describe());
+    }
+
+    @Override
+    public void start() {
+      calls.add("start");
     }
 
     @Override

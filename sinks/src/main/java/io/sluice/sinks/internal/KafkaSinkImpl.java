@@ -8,6 +8,7 @@ import io.sluice.engine.TerminalException;
 import io.sluice.engine.function.Function;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.DeadLetterTransaction;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetFencedException;
 import io.sluice.offsets.TransactionalProducer;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.admin.Admin;
@@ -42,7 +44,7 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * @param <T> record type
  */
-public final class KafkaSinkImpl<T> implements KafkaSink<T> {
+public final class KafkaSinkImpl<T> implements KafkaSink<T>, DeadLetterTransaction {
 
   private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
@@ -66,6 +68,7 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
   private KafkaProducer<Object, Object> plain; // guarded by lock; at-least-once
   private Admin admin; // guarded by lock
   private boolean closed; // guarded by lock
+  private final List<DeadLetterTransaction.Source> deadLetters = new CopyOnWriteArrayList<>();
 
   /** Creates the sink from validated settings; connects at {@link #open}. */
   public KafkaSinkImpl(Settings<T> settings) {
@@ -100,6 +103,20 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
         new CommitTarget(
             KafkaGroupOffsets.clusterKey(servers),
             "the consumer groups of the Kafka cluster at " + servers));
+  }
+
+  /** Exactly-once only, and only for a dead-letter topic on the sink's own cluster. */
+  @Override
+  public boolean acceptsDeadLettersFor(String clusterKey) {
+    return offsetCommitTarget().map(t -> t.identity().equals(clusterKey)).orElse(false);
+  }
+
+  @Override
+  public void addDeadLetterSource(DeadLetterTransaction.Source source) {
+    if (!settings.exactlyOnce()) {
+      throw new IllegalStateException(describe() + " is at-least-once: it writes no dead letters");
+    }
+    deadLetters.add(source);
   }
 
   @Override
@@ -170,16 +187,16 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
    * The transactional producer, after {@code initTransactions()}, which fences older producers with
    * the same transactional id and aborts the transaction a crashed one left open.
    */
-  @SuppressWarnings("unchecked")
   private TransactionalProducer<Object, Object> startTransactional() {
     Map<String, Object> config = producerConfig();
     config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) transactionTimeoutMs());
     try {
+      // Dead letters are bytes already; the user's serializers see only the user's records.
       return TransactionalProducer.start(
           transactionalId,
           config,
-          (Serializer<Object>) settings.keySerializer(),
-          (Serializer<Object>) settings.valueSerializer(),
+          DeadLetterBytes.passingRaw(settings.keySerializer(), config, true),
+          DeadLetterBytes.passingRaw(settings.valueSerializer(), config, false),
           admin,
           settings.timeout());
     } catch (TransactionalProducerException e) {
@@ -304,11 +321,24 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
           sum(
               rdd.runJob(
                   (it, task) -> sendPartition(p, it, task.partition(), batch, startedPartitions)));
+      sendDeadLetters(p, batch);
       p.commit(commits, TransactionalProducer.GroupCheck.rangesStartAt(describe()));
     } catch (RuntimeException e) {
       throw failed(p, batch, e);
     }
     metrics.batchWritten(start, records);
+  }
+
+  /**
+   * Sends the batch's dead letters, which the inputs kept for this transaction, once every task has
+   * finished (none can add more): they commit or abort with the batch's records and offsets.
+   */
+  private void sendDeadLetters(TransactionalProducer<Object, Object> p, Batch batch) {
+    for (DeadLetterTransaction.Source source : deadLetters) {
+      for (ProducerRecord<byte[], byte[]> letter : source.take(batch.id())) {
+        p.send(DeadLetterBytes.record(letter), null);
+      }
+    }
   }
 
   /**

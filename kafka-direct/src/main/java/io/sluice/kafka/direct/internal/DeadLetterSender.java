@@ -3,13 +3,19 @@ package io.sluice.kafka.direct.internal;
 import io.sluice.engine.TerminalException;
 import io.sluice.engine.rdd.TaskContext;
 import io.sluice.kafka.direct.StreamStartException;
+import io.sluice.offsets.DeadLetterTransaction;
+import io.sluice.offsets.KafkaGroupOffsets;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.Admin;
@@ -23,6 +29,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
@@ -33,8 +40,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends bad records to a dead-letter topic with one producer shared by the stream's tasks (Kafka's
- * producer is thread-safe). The producer is created on first use and closed by {@link #close()}.
+ * Writes a stream's bad records to its dead-letter topic, in one of two ways decided at start:
+ *
+ * <ul>
+ *   <li><b>sent</b> (the default, at-least-once): one idempotent producer shared by the stream's
+ *       tasks (Kafka's producer is thread-safe), created on first use and closed by {@link
+ *       #close()}; a retried task or a replayed batch sends a letter again, and a reader dedupes on
+ *       the source position headers;
+ *   <li><b>in the batch's transaction</b> (exactly-once), after {@link #deferTo}: letters are kept
+ *       per batch, one per source record, and the exactly-once output that commits the stream's
+ *       offsets takes and writes them inside the batch's transaction.
+ * </ul>
+ *
  * {@link #checkTopic} at stream start and {@link #failure} in tasks make a missing topic fail at
  * once, instead of each bad record blocking a task for the producer's {@code max.block.ms}.
  */
@@ -50,8 +67,8 @@ public final class DeadLetterSender implements AutoCloseable {
   public static final String H_OFFSET = "sluice.dlq.offset";
 
   /**
-   * Header: the id of the batch whose task sent the dead letter (absent outside a batch). With the
-   * source topic, partition and offset it identifies a dead letter: they are at-least-once (a
+   * Header: the id of the batch whose plan holds the bad record (absent outside a batch). With the
+   * source topic, partition and offset it identifies a dead letter: sent ones are at-least-once (a
    * retried task or a replayed batch sends them again), so a reader dedupes on the source position.
    */
   public static final String H_BATCH = "sluice.dlq.batch";
@@ -74,6 +91,7 @@ public final class DeadLetterSender implements AutoCloseable {
   private final Map<String, Object> producerConfig;
   private Producer<byte[], byte[]> producer;
   private boolean closed;
+  private volatile BatchLetters deferred;
 
   /** Creates the sender; nothing connects before the first dead letter. */
   public DeadLetterSender(String topic, Map<String, Object> producerConfig) {
@@ -86,20 +104,64 @@ public final class DeadLetterSender implements AutoCloseable {
     return topic;
   }
 
-  /** Sends {@code raw} with its original headers plus the error headers. Non-blocking. */
-  public Future<RecordMetadata> send(ConsumerRecord<ByteBuffer, ByteBuffer> raw, Throwable error) {
+  /**
+   * The Kafka cluster of the dead-letter topic, as {@link KafkaGroupOffsets#clusterKey} names it.
+   */
+  public String clusterKey() {
+    return KafkaGroupOffsets.clusterKey(KafkaParams.bootstrapServers(producerConfig));
+  }
+
+  /**
+   * From now on keeps the letters of each batch for the exactly-once output that commits the
+   * stream's offsets, instead of sending them; call before the first batch.
+   *
+   * @return the source that output takes each batch's letters from
+   */
+  public DeadLetterTransaction.Source deferTo(String output) {
+    BatchLetters letters = new BatchLetters();
+    deferred = letters;
+    log.info(
+        "dead letters to {} are written inside the transactions of {} (exactly-once)",
+        topic,
+        output);
+    return letters;
+  }
+
+  /** Whether letters wait for the committing output's transaction (see {@link #deferTo}). */
+  public boolean deferred() {
+    return deferred != null;
+  }
+
+  /**
+   * Writes {@code raw} with its original headers plus the error headers: sent at once, or kept for
+   * the transaction of batch {@code batchId} after {@link #deferTo}. Non-blocking.
+   *
+   * @param batchId the batch whose plan holds {@code raw}, or -1 outside a stream batch (then the
+   *     letter is always sent, naming the running task's batch if any)
+   * @return the send, complete at once when the letter is kept for a transaction
+   */
+  public Future<RecordMetadata> send(
+      ConsumerRecord<ByteBuffer, ByteBuffer> raw, Throwable error, long batchId) {
+    long batch =
+        batchId >= 0 ? batchId : TaskContext.current().map(TaskContext::batchId).orElse(-1L);
     Headers headers = new RecordHeaders(raw.headers().toArray());
     headers.add(H_TOPIC, utf8(raw.topic()));
     headers.add(H_PARTITION, utf8(Integer.toString(raw.partition())));
     headers.add(H_OFFSET, utf8(Long.toString(raw.offset())));
-    TaskContext.current()
-        .ifPresent(task -> headers.add(H_BATCH, utf8(Long.toString(task.batchId()))));
+    if (batch >= 0) {
+      headers.add(H_BATCH, utf8(Long.toString(batch)));
+    }
     headers.add(H_EXCEPTION_CLASS, utf8(error.getClass().getName()));
     headers.add(H_EXCEPTION_MESSAGE, utf8(String.valueOf(error.getMessage())));
-    return producer()
-        .send(
-            new ProducerRecord<>(
-                topic, null, raw.timestamp(), bytes(raw.key()), bytes(raw.value()), headers));
+    ProducerRecord<byte[], byte[]> letter =
+        new ProducerRecord<>(
+            topic, null, raw.timestamp(), bytes(raw.key()), bytes(raw.value()), headers);
+    BatchLetters letters = deferred;
+    if (letters != null && batchId >= 0) {
+      letters.add(batchId, new TopicPartition(raw.topic(), raw.partition()), raw.offset(), letter);
+      return CompletableFuture.completedFuture(null);
+    }
+    return producer().send(letter);
   }
 
   private static byte[] bytes(ByteBuffer b) {
@@ -266,6 +328,32 @@ public final class DeadLetterSender implements AutoCloseable {
 
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The letters kept for the committing output's transactions: per batch, one per source position,
+   * in the order first found. Task threads add, the output's job thread takes.
+   */
+  private static final class BatchLetters implements DeadLetterTransaction.Source {
+
+    private record Position(TopicPartition partition, long offset) {}
+
+    private final NavigableMap<Long, Map<Position, ProducerRecord<byte[], byte[]>>> byBatch =
+        new TreeMap<>();
+
+    synchronized void add(
+        long batchId, TopicPartition partition, long offset, ProducerRecord<byte[], byte[]> r) {
+      byBatch
+          .computeIfAbsent(batchId, b -> new LinkedHashMap<>())
+          .putIfAbsent(new Position(partition, offset), r);
+    }
+
+    @Override
+    public synchronized List<ProducerRecord<byte[], byte[]>> take(long batchId) {
+      Map<Position, ProducerRecord<byte[], byte[]>> letters = byBatch.remove(batchId);
+      byBatch.headMap(batchId).clear();
+      return letters == null ? List.of() : List.copyOf(letters.values());
+    }
   }
 
   /** Closes the producer, waiting at most 2 s for dead letters still in flight; idempotent. */

@@ -1,6 +1,7 @@
 package io.sluice.kafka.direct.internal;
 
 import io.sluice.engine.Batch;
+import io.sluice.engine.BatchOutput;
 import io.sluice.engine.CommitTarget;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.dstream.InputDStream;
@@ -10,6 +11,7 @@ import io.sluice.kafka.direct.ConsumerStrategy;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.ErrorPolicy;
 import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.DeadLetterTransaction;
 import io.sluice.offsets.KafkaCommitMetadata;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetRange;
@@ -291,7 +293,7 @@ public final class DirectKafkaInputDStream<K, V>
 
   @Override
   public RDD<ConsumerRecord<K, V>> compute(long batchId, Instant batchTime, KafkaBatchPlan plan) {
-    return new KafkaRDDImpl<>(context(), plan.ranges(), support);
+    return new KafkaRDDImpl<>(context(), plan.ranges(), support, batchId);
   }
 
   @Override
@@ -363,6 +365,28 @@ public final class DirectKafkaInputDStream<K, V>
       // the original failure says enough
     }
     return Optional.empty();
+  }
+
+  /**
+   * When the output committing the stream's offsets can write dead letters inside its transaction
+   * on the dead-letter topic's cluster, the stream leaves them to it: each appears to {@code
+   * read_committed} readers exactly when its batch commits, once.
+   */
+  @Override
+  public void committedBy(BatchOutput<?> output) {
+    DeadLetterSender letters = support.deadLetters();
+    if (letters != null
+        && output instanceof DeadLetterTransaction transaction
+        && transaction.acceptsDeadLettersFor(letters.clusterKey())) {
+      transaction.addDeadLetterSource(letters.deferTo(output.describe()));
+    } else if (letters != null && output instanceof DeadLetterTransaction) {
+      log.info(
+          "input {}: dead-letter topic {} is on another cluster than {}: dead letters are sent"
+              + " at-least-once (dedupe on their source position headers)",
+          name(),
+          letters.topic(),
+          output.describe());
+    }
   }
 
   @Override

@@ -19,11 +19,19 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 public final class KafkaRDDImpl<K, V> extends KafkaRDD<K, V> {
 
   private final ReadSupport support;
+  private final long batchId;
 
-  /** Creates the RDD over {@code ranges}. */
+  /** Creates the RDD of a one-off job over {@code ranges}. */
   public KafkaRDDImpl(StreamingContext context, List<OffsetRange> ranges, ReadSupport support) {
+    this(context, ranges, support, -1);
+  }
+
+  /** Creates the RDD of stream batch {@code batchId} over {@code ranges}. */
+  public KafkaRDDImpl(
+      StreamingContext context, List<OffsetRange> ranges, ReadSupport support, long batchId) {
     super(context, ranges);
     this.support = support;
+    this.batchId = batchId;
   }
 
   @Override
@@ -38,7 +46,7 @@ public final class KafkaRDDImpl<K, V> extends KafkaRDD<K, V> {
                 support.cache(),
                 range,
                 fresh,
-                support.<K, V>decoder(),
+                support.<K, V>decoder(batchId),
                 support.pollTimeout(),
                 support.metrics());
     ctx.addCompletionListener(it::release);

@@ -12,7 +12,7 @@ import java.util.Map;
  * @param cache task consumers
  * @param consumerDeserializes whether the cache's consumers deserialize themselves (see {@link
  *     KafkaParams#consumerCanDeserialize}); else they read {@code ByteBuffer} views for a {@link
- *     #decoder()}
+ *     #decoder(long)}
  * @param errorPolicy what to do with undeserializable records
  * @param deadLetters the sender for a dead-letter policy, else null
  * @param pollTimeout how long a task may make no progress
@@ -27,8 +27,10 @@ public record ReadSupport(
     Duration pollTimeout,
     KafkaMetrics metrics) {
 
-  /** A typed decoder for one task. */
-  public <K, V> RecordDecoder<K, V> decoder() {
-    return new RecordDecoder<>(params, errorPolicy, deadLetters, metrics);
+  /**
+   * A typed decoder for one task reading part of batch {@code batchId} (-1 outside a stream batch).
+   */
+  public <K, V> RecordDecoder<K, V> decoder(long batchId) {
+    return new RecordDecoder<>(params, errorPolicy, deadLetters, metrics, batchId);
   }
 }

@@ -36,6 +36,7 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
   private final ErrorPolicy policy;
   private final DeadLetterSender deadLetters;
   private final KafkaMetrics metrics;
+  private final long batchId;
   private final List<Future<RecordMetadata>> pending = new ArrayList<>();
 
   /**
@@ -43,12 +44,14 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
    * class or class name, configured with {@code params}; an instance is used as is).
    *
    * @param deadLetters the stream's sender, required for a dead-letter policy
+   * @param batchId the batch whose plan holds the records, or -1 outside a stream batch
    */
   public RecordDecoder(
       Map<String, Object> params,
       ErrorPolicy policy,
       DeadLetterSender deadLetters,
-      KafkaMetrics metrics) {
+      KafkaMetrics metrics,
+      long batchId) {
     Object k = params.get(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
     Object v = params.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
     this.ownsKeys = !(k instanceof Deserializer<?>);
@@ -58,6 +61,7 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
     this.policy = policy;
     this.deadLetters = deadLetters;
     this.metrics = metrics;
+    this.batchId = batchId;
     if (policy instanceof ErrorPolicy.DeadLetter && deadLetters == null) {
       throw new IllegalArgumentException("a dead-letter policy needs a DeadLetterSender");
     }
@@ -159,7 +163,7 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
       return null;
     }
     if (policy instanceof ErrorPolicy.DeadLetter) {
-      Future<RecordMetadata> sent = deadLetters.send(raw, e);
+      Future<RecordMetadata> sent = deadLetters.send(raw, e, batchId);
       if (sent.isDone()) {
         // Failed in send (no metadata within max.block.ms): fail now, not once per later bad
         // record.

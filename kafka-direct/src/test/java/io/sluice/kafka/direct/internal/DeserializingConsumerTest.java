@@ -113,7 +113,7 @@ class DeserializingConsumerTest {
                           bytes,
                           new OffsetRange(topic, 0, 4, 6),
                           false,
-                          new RecordDecoder<>(params, ErrorPolicy.fail(), null, metrics),
+                          new RecordDecoder<>(params, ErrorPolicy.fail(), null, metrics, -1),
                           TIMEOUT,
                           metrics);
                   it.forEachRemaining(r -> {});

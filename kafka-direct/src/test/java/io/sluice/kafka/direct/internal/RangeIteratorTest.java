@@ -66,7 +66,7 @@ class RangeIteratorTest {
               cache,
               new OffsetRange(topic, 0, 0, 5),
               false,
-              new RecordDecoder<>(params, policy, dlq, metrics),
+              new RecordDecoder<>(params, policy, dlq, metrics, -1),
               Duration.ofSeconds(5),
               metrics);
       List<ConsumerRecord<String, Integer>> out = new ArrayList<>();
