@@ -28,6 +28,7 @@ import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * A discretized stream: a template that the engine instantiates into one {@link RDD} per batch time
@@ -54,9 +55,14 @@ public abstract class DStream<T> {
   private final StreamingContext context;
   private final DStream<?> viewOf;
   private String name;
-  private final NavigableMap<Instant, RDD<T>> generated = new TreeMap<>();
+  // Written by the job generator thread; a cached stream's batchDone reads it on the scheduler's.
+  private final NavigableMap<Instant, RDD<T>> generated = new ConcurrentSkipListMap<>();
   private Instant zeroTime;
   private Duration rememberDuration = Duration.ZERO;
+  private volatile boolean cached;
+  // RDDs of a cached stream that no window needs any more, kept until their batch has run.
+  private final NavigableMap<Instant, RDD<T>> releasing = new TreeMap<>(); // guarded by itself
+  private Instant lastBatchDone; // guarded by releasing
 
   /**
    * Creates an operator of {@code context} and registers it with the context's graph under the
@@ -137,8 +143,77 @@ public abstract class DStream<T> {
       return Optional.of(rdd);
     }
     Optional<RDD<T>> computed = compute(time);
-    computed.ifPresent(r -> generated.put(time, r));
+    computed.ifPresent(r -> remember(time, r));
     return computed;
+  }
+
+  private void remember(Instant time, RDD<T> rdd) {
+    if (cached) {
+      rdd.cache();
+    }
+    generated.put(time, rdd);
+  }
+
+  /**
+   * Keeps every batch's RDD of this stream in memory once computed (see {@link RDD#cache()}), so
+   * that several output operations, or windows, read it once: for an input, its source is read once
+   * per batch. The engine releases a batch's RDD when the batch's output operations are done and no
+   * window needs it any more. Before start.
+   *
+   * @return this stream
+   * @throws IllegalStateException after start
+   */
+  public DStream<T> cache() {
+    if (viewOf != null) {
+      viewOf.cache();
+      return this;
+    }
+    EngineAccess.runtime(context).graph().requireModifiable("cache operator " + name());
+    cached = true;
+    return this;
+  }
+
+  /** The same as {@link #cache()}: Sluice keeps persisted RDDs in memory only. */
+  public DStream<T> persist() {
+    return cache();
+  }
+
+  /** Whether this stream's RDDs are cached (see {@link #cache()}). */
+  public boolean isCached() {
+    return viewOf != null ? viewOf.isCached() : cached;
+  }
+
+  private void forget(Instant before) {
+    NavigableMap<Instant, RDD<T>> old = generated.headMap(before, false);
+    if (cached) {
+      synchronized (releasing) {
+        releasing.putAll(old);
+        releaseDone();
+      }
+    }
+    old.clear();
+  }
+
+  private void batchDone(Instant time) {
+    if (!cached) {
+      return;
+    }
+    synchronized (releasing) {
+      if (lastBatchDone == null || time.isAfter(lastBatchDone)) {
+        lastBatchDone = time;
+      }
+      releaseDone();
+    }
+    // Still remembered, but no window reaches back to them any more.
+    generated.headMap(time.minus(rememberDuration), true).values().forEach(RDD::unpersist);
+  }
+
+  private void releaseDone() {
+    if (lastBatchDone != null) {
+      NavigableMap<Instant, RDD<T>> done = releasing.headMap(lastBatchDone, true);
+      done.values().forEach(RDD::unpersist);
+      done.clear();
+    }
   }
 
   /**
@@ -463,7 +538,12 @@ public abstract class DStream<T> {
 
     @Override
     public void clearOld(DStream<?> stream, Instant time) {
-      stream.generated.headMap(time.minus(stream.rememberDuration), false).clear();
+      stream.forget(time.minus(stream.rememberDuration));
+    }
+
+    @Override
+    public void batchDone(DStream<?> stream, Instant time) {
+      stream.batchDone(time);
     }
 
     @Override
@@ -473,7 +553,7 @@ public abstract class DStream<T> {
 
     @Override
     public <T> void put(DStream<T> stream, Instant time, RDD<T> rdd) {
-      stream.generated.put(time, rdd);
+      stream.remember(time, rdd);
     }
 
     @Override

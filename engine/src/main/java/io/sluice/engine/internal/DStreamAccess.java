@@ -28,6 +28,12 @@ public interface DStreamAccess {
   /** Forgets remembered RDDs older than its remember duration before {@code time}. */
   void clearOld(DStream<?> stream, Instant time);
 
+  /**
+   * The output operations of the batch at {@code time} are done: a cached stream releases the RDDs
+   * up to it that no window needs. Job scheduler thread.
+   */
+  void batchDone(DStream<?> stream, Instant time);
+
   /** The times of the RDDs the stream remembers, oldest first. */
   java.util.List<Instant> rememberedTimes(DStream<?> stream);
 

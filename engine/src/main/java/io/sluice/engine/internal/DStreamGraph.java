@@ -181,8 +181,9 @@ public final class DStreamGraph {
     for (DStream<?> s : streams) {
       access.initialize(s, zeroTime);
     }
+    // A batch's jobs hold their RDDs; the graph remembers older RDDs only for windows.
     for (OutputOperation<?> o : outputs) {
-      access.remember(o.stream(), batchInterval);
+      access.remember(o.stream(), Duration.ZERO);
     }
   }
 
@@ -193,6 +194,17 @@ public final class DStreamGraph {
       o.jobFor(batch).ifPresent(jobs::add);
     }
     return jobs;
+  }
+
+  /**
+   * The output operations of the batch at {@code time} are done (see {@link
+   * DStreamAccess#batchDone}).
+   */
+  public void batchDone(Instant time) {
+    DStreamAccess access = DStreamAccess.get();
+    for (DStream<?> s : streams) {
+      access.batchDone(s, time);
+    }
   }
 
   /** Forgets RDDs that no window needs at or after {@code time}. */

@@ -133,6 +133,7 @@ final class JobScheduler {
             Optional.empty());
     rt.listeners().post(l -> l.onBatchStarted(started));
     BatchFailedException failure = runJobs(w);
+    rt.graph().batchDone(batch.time());
     if (failure == null) {
       failure = commit(w);
     }

@@ -224,7 +224,7 @@ public final class TaskScheduler {
     prepare(rdd, jobId, scope, Collections.newSetFromMap(new IdentityHashMap<>()));
     int stage = nextStage.getAndIncrement();
     return runTasks(
-        rdd.numPartitions(), stage, jobId, scope, (p, tc) -> f.apply(rdd.compute(p, tc), tc));
+        rdd.numPartitions(), stage, jobId, scope, (p, tc) -> f.apply(rdd.iterator(p, tc), tc));
   }
 
   /**
@@ -275,7 +275,7 @@ public final class TaskScheduler {
                   stageId,
                   jobId,
                   batchId,
-                  (q, tc) -> f.apply(rdd.compute(q, tc), tc),
+                  (q, tc) -> f.apply(rdd.iterator(q, tc), tc),
                   null);
             } catch (Throwable e) {
               failure = e;

@@ -52,7 +52,7 @@ public class PairRDD<K, V> extends RDD<KV<K, V>> {
 
   @Override
   public Iterator<KV<K, V>> compute(int partition, TaskContext ctx) {
-    return parent.compute(partition, ctx);
+    return parent.iterator(partition, ctx);
   }
 
   /** The keys. */

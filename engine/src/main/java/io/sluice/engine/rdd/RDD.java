@@ -11,6 +11,7 @@ import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.rdd.internal.CoalescedRDD;
 import io.sluice.engine.rdd.internal.Fn;
 import io.sluice.engine.rdd.internal.MapPartitionsRDD;
+import io.sluice.engine.rdd.internal.PartitionCache;
 import io.sluice.engine.rdd.internal.ShuffledRDD;
 import io.sluice.engine.rdd.internal.UnionRDD;
 import java.util.ArrayList;
@@ -40,6 +41,7 @@ public abstract class RDD<T> {
 
   private final StreamingContext context;
   private final int id = NEXT_ID.getAndIncrement();
+  private volatile PartitionCache<T> cache;
 
   /**
    * Creates an RDD of {@code context}; its actions run on that context's task slots.
@@ -76,6 +78,58 @@ public abstract class RDD<T> {
    * @param ctx the running task
    */
   public abstract Iterator<T> compute(int partition, TaskContext ctx);
+
+  /**
+   * The elements of one partition: from memory when this RDD is {@link #cache() cached} and the
+   * partition was computed before, else {@link #compute computed}. Tasks and RDDs reading a parent
+   * call this, not {@code compute}. Task thread.
+   */
+  public final Iterator<T> iterator(int partition, TaskContext ctx) {
+    PartitionCache<T> kept = cache;
+    return kept == null
+        ? compute(partition, ctx)
+        : kept.get(partition, () -> compute(partition, ctx));
+  }
+
+  /**
+   * Keeps each partition in memory the first time a job computes it, so that later jobs and actions
+   * on this RDD, or on RDDs derived from it, read it from memory instead of computing its lineage
+   * again (for an input's RDD: instead of reading its source again). Memory only, as the elements
+   * themselves; a partition whose computation fails is not kept. Kept until {@link #unpersist()}. A
+   * batch's RDDs from a {@link io.sluice.engine.dstream.DStream#cache() cached stream} are released
+   * by the engine. Idempotent.
+   *
+   * @return this RDD
+   */
+  public RDD<T> cache() {
+    synchronized (this) {
+      if (cache == null) {
+        cache = new PartitionCache<>(numPartitions());
+      }
+    }
+    return this;
+  }
+
+  /** The same as {@link #cache()}: Sluice keeps persisted partitions in memory only. */
+  public RDD<T> persist() {
+    return cache();
+  }
+
+  /**
+   * Releases the partitions kept in memory; later jobs compute them again. Jobs already reading
+   * them are not affected. Idempotent.
+   *
+   * @return this RDD
+   */
+  public RDD<T> unpersist() {
+    cache = null;
+    return this;
+  }
+
+  /** Whether this RDD is cached (see {@link #cache()}). */
+  public boolean isCached() {
+    return cache != null;
+  }
 
   // ---------------------------------------------------------------- narrow transformations
 

@@ -109,6 +109,48 @@ class DirectStreamTest {
   }
 
   @Test
+  void aCachedStreamReadsItsRangesOncePerBatchForAllItsOutputs(EmbeddedKafka kafka) {
+    String topic = TestSupport.topic("cached");
+    kafka.createTopic(topic, 2);
+    kafka.produce(records(topic, 0, "p0-", 6));
+    kafka.produce(records(topic, 1, "p1-", 4));
+    for (boolean cached : new boolean[] {false, true}) {
+      try (StreamHarness h = new StreamHarness(SECOND, false)) {
+        DStream<ConsumerRecord<String, String>> stream =
+            KafkaDirect.createDirectStream(
+                h.ctx,
+                ConsumerStrategies.<String, String>subscribe(
+                    List.of(topic), TestSupport.params(kafka, "g-" + topic + "-" + cached, false)));
+        if (cached) {
+          stream.cache();
+        }
+        List<Long> counts = new CopyOnWriteArrayList<>();
+        stream.foreachRDD(rdd -> counts.add(rdd.count()));
+        h.record(stream);
+        h.ctx.start();
+        StreamHarness.Seen batch = h.runBatch();
+
+        assertThat(counts).containsExactly(10L);
+        assertThat(batch.records()).hasSize(10);
+        // Each task reading a range records one sample of the records it read.
+        assertThat(
+                h.ctx
+                    .meterRegistry()
+                    .find(io.sluice.kafka.direct.internal.KafkaMetrics.PARTITION_RECORDS)
+                    .tag("topic", topic)
+                    .summaries())
+            .as(cached ? "read once" : "read once per output")
+            .hasSize(2)
+            .allSatisfy(
+                s -> {
+                  assertThat(s.count()).isEqualTo(cached ? 1 : 2);
+                  assertThat(s.totalAmount()).isEqualTo(cached ? s.max() : 2 * s.max());
+                });
+      }
+    }
+  }
+
+  @Test
   void newRunWithoutCheckpointContinuesBatchIdsAfterTheGroupsCommittedMetadata(
       EmbeddedKafka kafka) {
     String a = TestSupport.topic("ids");

@@ -47,7 +47,7 @@ public final class CachedRDD<T> extends RDD<T> {
       RDD<T> p = parent;
       List<T> computed = new ArrayList<>();
       if (p != null) {
-        p.compute(partition, ctx).forEachRemaining(computed::add);
+        p.iterator(partition, ctx).forEachRemaining(computed::add);
       }
       if (cache.compareAndSet(partition, null, computed)) {
         if (cached.incrementAndGet() == partitions) {

@@ -34,6 +34,6 @@ public final class CoalescedRDD<T> extends RDD<T> {
     int parentCount = parent.numPartitions();
     int from = (int) ((long) partition * parentCount / partitions);
     int until = (int) ((long) (partition + 1) * parentCount / partitions);
-    return Fn.concat(until - from, i -> parent.compute(from + i, ctx));
+    return Fn.concat(until - from, i -> parent.iterator(from + i, ctx));
   }
 }

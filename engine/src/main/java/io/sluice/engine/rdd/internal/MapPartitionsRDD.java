@@ -38,6 +38,6 @@ public final class MapPartitionsRDD<T, U> extends RDD<U> {
 
   @Override
   public Iterator<U> compute(int partition, TaskContext ctx) {
-    return transform.apply(partition, parent.compute(partition, ctx), ctx);
+    return transform.apply(partition, parent.iterator(partition, ctx), ctx);
   }
 }

@@ -94,7 +94,7 @@ public final class ShuffledRDD<K, V, C> extends RDD<KV<K, C>> implements Shuffle
   @Override
   public Object runMapTask(int partition, TaskContext ctx) {
     int n = partitioner.numPartitions();
-    Iterator<KV<K, V>> in = parent.compute(partition, ctx);
+    Iterator<KV<K, V>> in = parent.iterator(partition, ctx);
     if (aggregator != null && aggregator.mapSideCombine()) {
       List<Map<K, C>> buckets = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {

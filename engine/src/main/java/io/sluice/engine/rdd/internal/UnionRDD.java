@@ -38,7 +38,7 @@ public final class UnionRDD<T> extends RDD<T> {
     for (RDD<T> parent : parents) {
       int n = parent.numPartitions();
       if (p < n) {
-        return parent.compute(p, ctx);
+        return parent.iterator(p, ctx);
       }
       p -= n;
     }
