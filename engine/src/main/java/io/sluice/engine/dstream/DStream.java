@@ -547,6 +547,13 @@ public abstract class DStream<T> {
     }
 
     @Override
+    public <P> void pastBatches(InputDStream<?, P> input, List<InputDStream.Planned<P>> batches) {
+      TreeMap<Instant, InputDStream.Planned<P>> byTime = new TreeMap<>();
+      batches.forEach(b -> byTime.put(b.time(), b));
+      input.pastBatches = byTime;
+    }
+
+    @Override
     public List<Instant> rememberedTimes(DStream<?> stream) {
       return List.copyOf(stream.generated.keySet());
     }

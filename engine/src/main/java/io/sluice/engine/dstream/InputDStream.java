@@ -9,9 +9,11 @@ import io.sluice.engine.rdd.RDD;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 
 /**
  * The input SPI: a source of batches. For every batch the engine, on its driver threads,
@@ -44,6 +46,8 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   private volatile String inputName;
   private final Class<P> planType;
   private Planned<P> newestPlanned;
+  // Committed batches before this start that windows may read again; job generator thread.
+  NavigableMap<Instant, Planned<P>> pastBatches = new TreeMap<>();
 
   /**
    * One batch of the checkpoint's batch log, as this input planned it.
@@ -151,8 +155,25 @@ public abstract class InputDStream<T, P> extends DStream<T> {
 
   @Override
   protected final Optional<RDD<T>> compute(Instant time) {
-    // Input RDDs are put in place by the engine when the batch is planned; other times have none.
-    return Optional.empty();
+    // Input RDDs are put in place by the engine when the batch is planned; a window reaching back
+    // past a restart rebuilds a committed batch's RDD from its plan; other times have none.
+    Planned<P> past = pastBatches.get(time);
+    return past == null
+        ? Optional.empty()
+        : Optional.of(compute(past.batchId(), past.time(), past.plan()));
+  }
+
+  /**
+   * After a restart, of the committed batches before it (oldest first, within the reach of the
+   * application's longest window), those whose data this input can read again exactly from their
+   * plans, so that windows over this input are rebuilt as they were: {@link #compute(long, Instant,
+   * Object)} is then called for them, lazily, when a window needs them. Called once at start, after
+   * {@link #resume}, on the job generator thread. Return a suffix of {@code committed} (the batches
+   * right before the position the input continues from), or nothing when the input continues from a
+   * position those batches do not lead to (a reset). Default: all of them.
+   */
+  public List<Planned<P>> pastBatches(List<Planned<P>> committed) {
+    return committed;
   }
 
   /**

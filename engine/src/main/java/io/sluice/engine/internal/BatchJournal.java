@@ -27,6 +27,12 @@ public interface BatchJournal extends AutoCloseable {
   /** What a restart must know; empty on a fresh start. Called once, at start. */
   Recovery recover();
 
+  /**
+   * Keeps at least {@code batches} committed batches in the log, so that windows can read them
+   * again after a restart. Default: nothing (a journal that keeps nothing).
+   */
+  default void retainCommitted(int batches) {}
+
   /** Releases resources. */
   @Override
   void close();

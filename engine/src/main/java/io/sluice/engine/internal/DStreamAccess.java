@@ -1,6 +1,7 @@
 package io.sluice.engine.internal;
 
 import io.sluice.engine.dstream.DStream;
+import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.rdd.RDD;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,6 +34,12 @@ public interface DStreamAccess {
    * up to it that no window needs. Job scheduler thread.
    */
   void batchDone(DStream<?> stream, Instant time);
+
+  /**
+   * Gives {@code input} the committed batches before a restart that windows may read again (see
+   * {@link InputDStream#pastBatches}).
+   */
+  <P> void pastBatches(InputDStream<?, P> input, java.util.List<InputDStream.Planned<P>> batches);
 
   /** The times of the RDDs the stream remembers, oldest first. */
   java.util.List<Instant> rememberedTimes(DStream<?> stream);

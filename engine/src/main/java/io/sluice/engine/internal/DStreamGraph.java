@@ -196,6 +196,43 @@ public final class DStreamGraph {
     return jobs;
   }
 
+  /** How far back the windows reach into the inputs' RDDs (after {@link #prepare}). */
+  public synchronized Duration inputReach() {
+    DStreamAccess access = DStreamAccess.get();
+    Duration reach = Duration.ZERO;
+    for (DStream<?> s : streams) {
+      if (s instanceof InputDStream<?, ?> && access.rememberDuration(s).compareTo(reach) > 0) {
+        reach = access.rememberDuration(s);
+      }
+    }
+    return reach;
+  }
+
+  /**
+   * The least common multiple of every stream's slide, in milliseconds: windows fire at multiples
+   * of their slide since a zero time that is a multiple of it, so at the same times in every run.
+   */
+  public synchronized long slidesPeriodMillis(Duration batchInterval) {
+    long period = batchInterval.toMillis();
+    for (DStream<?> s : streams) {
+      long slide = s.slideDuration().toMillis();
+      period = Math.multiplyExact(period / gcd(period, slide), slide);
+    }
+    return period;
+  }
+
+  private static long gcd(long a, long b) {
+    return b == 0 ? a : gcd(b, a % b);
+  }
+
+  /** Moves every stream's zero time (before any batch ran). */
+  public synchronized void initialize(Instant zeroTime) {
+    DStreamAccess access = DStreamAccess.get();
+    for (DStream<?> s : streams) {
+      access.initialize(s, zeroTime);
+    }
+  }
+
   /**
    * The output operations of the batch at {@code time} are done (see {@link
    * DStreamAccess#batchDone}).

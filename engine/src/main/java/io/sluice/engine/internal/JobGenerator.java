@@ -48,6 +48,8 @@ final class JobGenerator {
   }
 
   private List<Batch> replay = List.of();
+  // The last batch both the checkpoint and every input's committed progress hold (prepare only).
+  private long committedTruth = -1;
 
   /**
    * Recovers, validates and prepares the graph, starts the inputs and reconciles them with their
@@ -90,6 +92,67 @@ final class JobGenerator {
     nextTime = first;
     long from = replayFrom.orElse(Long.MAX_VALUE);
     replay = recovery.planned().stream().filter(b -> b.id() >= from).toList();
+    prepareWindows(recovery, zero, replay.isEmpty() ? first : replay.get(0).time());
+  }
+
+  /**
+   * Sets the graph's zero time so that windows fire at multiples of their slides since the epoch,
+   * the same times in every run, early enough for the longest window to reach back from {@code
+   * firstRun}; and hands each input the committed batches before the restart that windows read
+   * again, so that a window spanning a restart holds what it held before.
+   */
+  private void prepareWindows(BatchJournal.Recovery recovery, Instant zero, Instant firstRun) {
+    Duration reach = rt.graph().inputReach();
+    long period = rt.graph().slidesPeriodMillis(interval);
+    Instant earliest = zero.isBefore(firstRun.minus(interval)) ? zero : firstRun.minus(interval);
+    long zeroMs = Math.floorDiv(earliest.minus(reach).toEpochMilli(), period) * period;
+    rt.graph().initialize(Instant.ofEpochMilli(zeroMs));
+    if (reach.isZero()) {
+      return;
+    }
+    rt.batchJournal().retainCommitted((int) (reach.toMillis() / interval.toMillis()) + 2);
+    Instant from = firstRun.minus(reach);
+    List<Batch> past =
+        recovery.planned().stream()
+            .filter(b -> b.id() <= committedTruth)
+            .filter(b -> !b.time().isBefore(from) && b.time().isBefore(firstRun))
+            .toList();
+    if (past.isEmpty()) {
+      return;
+    }
+    for (InputDStream<?, ?> in : rt.graph().inputs()) {
+      givePastBatches(in, past);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <P> void givePastBatches(InputDStream<?, P> in, List<Batch> past) {
+    List<InputDStream.Planned<P>> planned = new ArrayList<>();
+    for (Batch b : past) {
+      Object plan = b.plans().get(in.name());
+      if (plan != null) {
+        planned.add(new InputDStream.Planned<>(b.id(), b.time(), (P) plan));
+      }
+    }
+    List<InputDStream.Planned<P>> kept = in.pastBatches(List.copyOf(planned));
+    if (kept.size() < planned.size()) {
+      LOG.warn(
+          "input {}: windows start without {} of the {} committed batches before the restart (batches"
+              + " {}..{}): the input continues from a position they do not lead to",
+          in.name(),
+          planned.size() - kept.size(),
+          planned.size(),
+          planned.get(0).batchId(),
+          planned.get(planned.size() - 1).batchId());
+    }
+    if (!kept.isEmpty()) {
+      LOG.info(
+          "input {}: windows read committed batches {}..{} again from their plans",
+          in.name(),
+          kept.get(0).batchId(),
+          kept.get(kept.size() - 1).batchId());
+    }
+    DStreamAccess.get().pastBatches(in, kept);
   }
 
   /**
@@ -100,9 +163,13 @@ final class JobGenerator {
    */
   private OptionalLong reconcile(BatchJournal.Recovery recovery) {
     Map<String, OptionalLong> views = new LinkedHashMap<>();
+    committedTruth = recovery.lastCommitted();
     for (InputDStream<?, ?> in : rt.graph().inputs()) {
       InputDStream.Recovered r = recover(in, recovery);
       views.put(in.name(), r.replayFrom());
+      if (r.committedBatchId().isPresent()) {
+        committedTruth = Math.min(committedTruth, r.committedBatchId().getAsLong());
+      }
       if (r.committedBatchId().isPresent() && r.committedBatchId().getAsLong() >= nextBatchId) {
         LOG.info(
             "input {} has committed batch {}; new batches continue after it",

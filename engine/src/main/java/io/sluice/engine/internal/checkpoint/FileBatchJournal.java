@@ -36,6 +36,7 @@ public final class FileBatchJournal implements BatchJournal {
   private final Map<String, Class<?>> planTypes;
   private final Clock wallClock;
   private int commitsSinceClean;
+  private volatile int retainCommitted = RETAINED_COMMITTED;
 
   private FileBatchJournal(
       CheckpointLock lock,
@@ -84,7 +85,7 @@ public final class FileBatchJournal implements BatchJournal {
     if (++commitsSinceClean >= CLEAN_EVERY) {
       commitsSinceClean = 0;
       try {
-        log.clean(RETAINED_COMMITTED);
+        log.clean(retainCommitted);
       } catch (RuntimeException e) {
         // The batch is committed and both files are intact (rewrites are atomic): only the cleaning
         // failed.
@@ -99,6 +100,11 @@ public final class FileBatchJournal implements BatchJournal {
   @Override
   public synchronized void dropped(long throughBatchId) {
     log.appendDropped(throughBatchId, wallClock.instant());
+  }
+
+  @Override
+  public void retainCommitted(int batches) {
+    retainCommitted = Math.max(RETAINED_COMMITTED, batches);
   }
 
   @Override

@@ -61,6 +61,7 @@ public final class DirectKafkaInputDStream<K, V>
   private final CommitTarget target;
   private Planned<KafkaBatchPlan> newestPlanned;
   private Map<TopicPartition, Long> startPosition;
+  private CommittedPosition committedAtStart;
   private boolean stopped;
 
   /** Registers the stream with {@code ctx}; connects to nothing before the first plan. */
@@ -163,6 +164,7 @@ public final class DirectKafkaInputDStream<K, V>
   @Override
   public Recovered recover(List<Planned<KafkaBatchPlan>> planned, long checkpointLastCommitted) {
     CommittedPosition committed = readCommitted();
+    committedAtStart = committed;
     newestPlanned = planned.isEmpty() ? null : planned.get(planned.size() - 1);
     if (newestPlanned == null && checkpointLastCommitted < 0) {
       return startFresh(committed);
@@ -244,6 +246,22 @@ public final class DirectKafkaInputDStream<K, V>
     }
     planner().driver().commit(moved, KafkaCommitMetadata.encode(resetId, Instant.now()));
     return Recovered.nothingToReplay(OptionalLong.of(resetId));
+  }
+
+  /**
+   * The committed batches before the restart lead to the stream's position only when the newest of
+   * them ends exactly where the committed progress stands; after a reset they do not, and windows
+   * start without them.
+   */
+  @Override
+  public List<Planned<KafkaBatchPlan>> pastBatches(List<Planned<KafkaBatchPlan>> committed) {
+    CommittedPosition position = committedAtStart;
+    if (committed.isEmpty()
+        || position == null
+        || !position.endsAt(committed.get(committed.size() - 1).plan().ranges())) {
+      return List.of();
+    }
+    return committed;
   }
 
   @Override
