@@ -440,13 +440,23 @@ public final class StateStore<K, V> {
   private void deleteAbove(long v) {
     deltas = mutable(deltas);
     snapshots = mutable(snapshots);
-    for (long d : new ArrayList<>(deltas.tailSet(v, false))) {
-      LOG.info("Deleting state delta {} of {}: above version {}", d, dir, v);
+    List<Long> oldDeltas = new ArrayList<>(deltas.tailSet(v, false));
+    List<Long> oldSnapshots = new ArrayList<>(snapshots.tailSet(v, false));
+    if (oldDeltas.isEmpty() && oldSnapshots.isEmpty()) {
+      return;
+    }
+    LOG.info(
+        "Deleting state files of {} above version {} (persisted, never committed): deltas {},"
+            + " snapshots {}",
+        dir,
+        v,
+        oldDeltas,
+        oldSnapshots);
+    for (long d : oldDeltas) {
       StateFiles.delete(StateFiles.file(dir, StateFileHeader.Kind.DELTA, d));
       deltas.remove(d);
     }
-    for (long s : new ArrayList<>(snapshots.tailSet(v, false))) {
-      LOG.info("Deleting state snapshot {} of {}: above version {}", s, dir, v);
+    for (long s : oldSnapshots) {
       StateFiles.delete(StateFiles.file(dir, StateFileHeader.Kind.SNAPSHOT, s));
       snapshots.remove(s);
     }

@@ -13,12 +13,13 @@ package io.sluice.engine.state.internal;
  * @param fsync whether files and directory entries are forced to disk before a persist returns; off
  *     only for tests and benchmarks that do not survive power loss
  */
-record StateStoreSettings(int snapshotInterval, int retainVersions, boolean fsync) {
+public record StateStoreSettings(int snapshotInterval, int retainVersions, boolean fsync) {
 
   /** Snapshot every 10 versions. */
-  static final int DEFAULT_SNAPSHOT_INTERVAL = 10;
+  public static final int DEFAULT_SNAPSHOT_INTERVAL = 10;
 
-  StateStoreSettings {
+  /** Validates the settings. */
+  public StateStoreSettings {
     if (snapshotInterval < 1) {
       throw new IllegalArgumentException("snapshotInterval must be >= 1, was " + snapshotInterval);
     }
@@ -30,26 +31,27 @@ record StateStoreSettings(int snapshotInterval, int retainVersions, boolean fsyn
   /**
    * Snapshot every 10 versions, retain 20 (so an older snapshot always backs the newest), fsync.
    */
-  static StateStoreSettings defaults() {
+  public static StateStoreSettings defaults() {
     return new StateStoreSettings(DEFAULT_SNAPSHOT_INTERVAL, 2 * DEFAULT_SNAPSHOT_INTERVAL, true);
   }
 
   /** These settings with another snapshot interval. */
-  StateStoreSettings withSnapshotInterval(int interval) {
+  public StateStoreSettings withSnapshotInterval(int interval) {
     return new StateStoreSettings(interval, retainVersions, fsync);
   }
 
   /** These settings with another retention. */
-  StateStoreSettings withRetainVersions(int retain) {
+  public StateStoreSettings withRetainVersions(int retain) {
     return new StateStoreSettings(snapshotInterval, retain, fsync);
   }
 
   /** These settings with fsync on or off. */
-  StateStoreSettings withFsync(boolean on) {
+  public StateStoreSettings withFsync(boolean on) {
     return new StateStoreSettings(snapshotInterval, retainVersions, on);
   }
 
-  boolean isSnapshotVersion(long version) {
+  /** Whether a snapshot is written for {@code version}. */
+  public boolean isSnapshotVersion(long version) {
     return version % snapshotInterval == 0;
   }
 }
