@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,8 @@ final class StateRecovery<K, V> {
   private final Map<Long, StateFileHeader> intactDeltas = new HashMap<>();
   private final Map<Long, DamagedStateFileException> damagedDeltas = new HashMap<>();
   private final Set<String> problems = new LinkedHashSet<>();
-  private final List<Path> damagedSnapshots = new ArrayList<>();
+  private boolean deltaFailed;
+  private final Map<Path, String> damagedSnapshots = new LinkedHashMap<>();
 
   StateRecovery(
       Path dir, StateSerde<K> keySerde, StateSerde<V> valueSerde, StateFiles.Listing listing) {
@@ -67,19 +69,25 @@ final class StateRecovery<K, V> {
     }
     for (long base : bases(version)) {
       Map<K, V> state = tryBase(base, version);
+      if (state == null && deltaFailed) {
+        break; // every older base needs the same delta
+      }
       if (state != null) {
-        for (Path p : damagedSnapshots) {
-          LOG.warn(
-              "Recovered state version {} of {} from {} without the damaged {}; it is kept as {}{}",
-              version,
-              dir,
-              base == EMPTY ? "the empty state" : "snapshot " + base,
-              p.getFileName(),
-              p.getFileName(),
-              StateFiles.CORRUPT);
-          StateFiles.quarantine(p);
-          listing.snapshots().remove(Long.parseLong(p.getFileName().toString().split("\\.")[0]));
-        }
+        damagedSnapshots.forEach(
+            (p, problem) -> {
+              LOG.warn(
+                  "Recovered state version {} of {} from {} because {}; the file is kept as {}{}",
+                  version,
+                  dir,
+                  base == EMPTY ? "the empty state" : "snapshot " + base,
+                  problem,
+                  p.getFileName(),
+                  StateFiles.CORRUPT);
+              StateFiles.quarantine(p);
+              listing
+                  .snapshots()
+                  .remove(Long.parseLong(p.getFileName().toString().split("\\.")[0]));
+            });
         return state;
       }
     }
@@ -102,7 +110,7 @@ final class StateRecovery<K, V> {
 
   private List<Long> bases(long version) {
     List<Long> bases = new ArrayList<>(listing.snapshots().headSet(version, true).descendingSet());
-    if (bases.isEmpty() || listing.deltas().contains(0L)) {
+    if (listing.deltas().contains(0L)) {
       bases.add(EMPTY);
     }
     return bases;
@@ -122,10 +130,12 @@ final class StateRecovery<K, V> {
               + ".delta is missing (needed after "
               + (base == EMPTY ? "the empty state" : "snapshot " + base + ".snapshot")
               + ")");
+      deltaFailed = true;
       return null;
     }
     for (long d : needed) {
       if (verifyDelta(d) == null) {
+        deltaFailed = true;
         return null;
       }
     }
@@ -140,7 +150,7 @@ final class StateRecovery<K, V> {
         apply(file, h, state);
       } catch (DamagedStateFileException e) {
         problems.add(e.getMessage());
-        damagedSnapshots.add(file);
+        damagedSnapshots.put(file, e.getMessage());
         return null;
       }
     }
@@ -150,6 +160,7 @@ final class StateRecovery<K, V> {
         apply(file, intactDeltas.get(d), state);
       } catch (DamagedStateFileException e) {
         problems.add(e.getMessage());
+        deltaFailed = true;
         return null;
       }
     }

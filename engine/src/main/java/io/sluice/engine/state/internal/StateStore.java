@@ -133,8 +133,14 @@ public final class StateStore<K, V> {
     if (committedBatch < -1) {
       throw new IllegalArgumentException("committedBatch must be >= -1, was " + committedBatch);
     }
+    long previous = committed;
     committed = committedBatch;
-    load(committedBatch);
+    try {
+      load(committedBatch);
+    } catch (RuntimeException e) {
+      committed = previous;
+      throw e;
+    }
   }
 
   /**

@@ -89,6 +89,30 @@ class StateStoreDamageTest {
   }
 
   @Test
+  void everySnapshotDamagedFallsBackToTheDeltasFromVersionZero() throws Exception {
+    for (long s : new long[] {0, 5, 10}) {
+      flipByte(dir.resolve(s + ".snapshot"), HEADER + 1);
+    }
+
+    assertThat(recover(12).view()).isEqualTo(expected.get(12L));
+    assertThat(files(dir))
+        .contains("0.snapshot.corrupt", "5.snapshot.corrupt", "10.snapshot.corrupt")
+        .noneMatch(f -> f.endsWith(".snapshot"));
+  }
+
+  @Test
+  void damagedSnapshotAndAMissingOlderDeltaAreBothNamed() throws Exception {
+    flipByte(dir.resolve("10.snapshot"), HEADER + 1);
+    Files.delete(dir.resolve("8.delta"));
+
+    assertThatThrownBy(() -> recover(12))
+        .isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("10.snapshot fails its payload checksum")
+        .hasMessageContaining("delta 8.delta is missing (needed after snapshot 5.snapshot)");
+    assertThat(files(dir)).contains("10.snapshot");
+  }
+
+  @Test
   void flippedByteInAHeaderIsDetectedAndFallenBackFrom() throws Exception {
     flipByte(dir.resolve("10.snapshot"), 20); // inside the version field
 
