@@ -136,7 +136,7 @@ public final class StateStore<K, V> {
     long previous = committed;
     committed = committedBatch;
     try {
-      load(committedBatch);
+      loadVersion(committedBatch);
     } catch (RuntimeException e) {
       committed = previous;
       throw e;
@@ -149,10 +149,16 @@ public final class StateStore<K, V> {
    * version.
    *
    * @throws CheckpointException as {@link #recover}
-   * @throws IllegalStateException while a batch is open or prepared
+   * @throws IllegalStateException before {@link #recover} (the committed version, below which
+   *     nothing may be deleted, is unknown), or while a batch is open or prepared
    */
   public void load(long v) {
+    requireLoaded();
     requireNotBusy("load");
+    loadVersion(v);
+  }
+
+  private void loadVersion(long v) {
     if (v < committed) {
       throw new IllegalStateException(
           "cannot load state version " + v + " below the committed version " + committed);

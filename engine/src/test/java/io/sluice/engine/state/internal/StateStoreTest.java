@@ -290,16 +290,19 @@ class StateStoreTest {
     StateStore<Integer, String> store = open(dir, settings(5, 1000));
 
     assertThatThrownBy(() -> store.begin(0)).hasMessageContaining("recover(committedBatch) first");
+    assertThatThrownBy(() -> store.load(0)).hasMessageContaining("recover(committedBatch) first");
     store.recover(-1);
     assertThatThrownBy(() -> store.put(1, "x")).hasMessageContaining("expected OPEN");
     assertThatThrownBy(() -> store.begin(1)).hasMessageContaining("newest persisted version is -1");
     runCommitted(store, new HashMap<>(), SEED, 0, 3);
     assertThatThrownBy(() -> store.begin(3)).hasMessageContaining("already committed");
+    assertThatThrownBy(() -> store.load(2)).hasMessageContaining("below the committed version 3");
     store.begin(4);
     assertThatThrownBy(() -> store.prepare(5)).hasMessageContaining("batch 4 is OPEN");
     assertThatThrownBy(() -> store.commit(4)).hasMessageContaining("expected PREPARED");
     assertThatThrownBy(() -> store.committed(4)).hasMessageContaining("not persisted");
     assertThatThrownBy(() -> store.recover(3)).hasMessageContaining("while batch 4 is OPEN");
+    assertThatThrownBy(() -> store.load(3)).hasMessageContaining("while batch 4 is OPEN");
     assertThatThrownBy(() -> store.put(null, "x")).isInstanceOf(NullPointerException.class);
     store.close();
     store.close();
