@@ -67,22 +67,28 @@ final class BenchData {
    */
   record BatchTimes(
       long batches,
+      long dataBatches,
+      long firstMicros,
       Histogram processing,
       Histogram gaps,
       long startMicros,
       long stopMicros,
       double secondsToLastBatch) {
     /**
-     * One line: start-up (start() to the first batch's start), batch count, processing time
-     * sum/p50/max, the gap between batches p50/max, and the stop (last batch's end to termination).
+     * One line: start-up (start() to the first batch's start), batch count (with records), the
+     * first batch's processing time, processing time sum/p50/max, the gap between batches p50/max,
+     * and the stop (last batch's end to termination).
      */
     String describe() {
       return String.format(
           Locale.ROOT,
-          "start %.0f ms; %d batches, processing sum %.0f ms, p50 %.1f ms,"
-              + " max %.1f ms; gap between batches p50 %.2f ms, max %.2f ms; stop %.0f ms",
+          "start %.0f ms; %d batches (%d with records), first %.1f ms, processing sum %.0f ms,"
+              + " p50 %.1f ms, max %.1f ms; gap between batches p50 %.2f ms, max %.2f ms;"
+              + " stop %.0f ms",
           startMicros / 1e3,
           batches,
+          dataBatches,
+          firstMicros / 1e3,
           sum(processing) / 1e3,
           processing.getValueAtPercentile(50) / 1e3,
           processing.getMaxValue() / 1e3,
@@ -105,13 +111,28 @@ final class BenchData {
    * waits out an in-flight long-poll fetch of up to {@code fetch.max.wait.ms}) is reported apart,
    * as the raw readers' {@code close()} is.
    *
+   * <p>With {@code ahead > 0} the clock is instead set {@code ahead} intervals forward at once, so
+   * the batches are queued up front and run back to back without waiting for the listener (whose
+   * events arrive on another thread, a few ms after the batch completes): a backlog.
+   *
    * @throws IllegalStateException if the context has not stopped after 10 minutes
    */
   static BatchTimes runUntilStopped(StreamingContext ctx, ManualClock clock, Duration interval)
       throws InterruptedException {
+    return runUntilStopped(ctx, clock, interval, 0);
+  }
+
+  /**
+   * Like {@link #runUntilStopped(StreamingContext, ManualClock, Duration)}, the clock set {@code
+   * ahead} intervals forward at once when {@code ahead > 0}.
+   */
+  static BatchTimes runUntilStopped(
+      StreamingContext ctx, ManualClock clock, Duration interval, int ahead)
+      throws InterruptedException {
     Histogram processing = new Histogram(3);
     Histogram gaps = new Histogram(3);
     long[] firstStartAndLastEnd = new long[2];
+    long[] firstAndData = {-1, 0};
     ctx.addStreamingListener(
         new StreamingListener() {
           private long started;
@@ -133,12 +154,20 @@ final class BenchData {
             completed = System.nanoTime();
             firstStartAndLastEnd[1] = completed;
             processing.recordValue((completed - started) / 1000);
-            clock.advance(interval);
+            if (firstAndData[0] < 0) {
+              firstAndData[0] = (completed - started) / 1000;
+            }
+            if (batch.numRecords() > 0) {
+              firstAndData[1]++;
+            }
+            if (ahead <= 0) {
+              clock.advance(interval);
+            }
           }
         });
     long t0 = System.nanoTime();
     ctx.start();
-    clock.advance(interval);
+    clock.advance(ahead <= 0 ? interval : interval.multipliedBy(ahead));
     if (!ctx.awaitTermination(Duration.ofMinutes(10))) {
       ctx.stop(false);
       throw new IllegalStateException(
@@ -149,6 +178,8 @@ final class BenchData {
     // here.
     return new BatchTimes(
         processing.getTotalCount(),
+        firstAndData[1],
+        firstAndData[0],
         processing,
         gaps,
         (firstStartAndLastEnd[0] - t0) / 1000,

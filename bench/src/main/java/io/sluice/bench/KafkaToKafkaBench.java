@@ -32,11 +32,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -46,40 +42,59 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Exactly-once pipelines out of Kafka, in one JVM on the same data: Sluice's direct stream into its
- * transactional {@link KafkaSink} against a hand-written consume → transform → transactional
- * produce loop that commits (with {@code sendOffsetsToTransaction}) about every {@code
- * --commit-interval-ms}; then Kafka → PostgreSQL through the {@link JdbcSink} with the offsets in
- * the same database transaction.
+ * Exactly-once pipelines out of Kafka, in one JVM on the same data, each against a hand-written
+ * loop of the same method at the same number of records per transaction ({@code --txn-records}):
  *
- * <p>Both Kafka pipelines read the whole input topic per pass with a fresh consumer group,
- * transform each value ({@link #transform(String)}), write to a fresh output topic with the same
- * producer settings, and are checked afterwards (the group's committed offsets must equal the
- * input's end offsets; for PostgreSQL the row count). A pass is timed from its start (clients
+ * <ul>
+ *   <li>Kafka → Kafka: Sluice's direct stream into its transactional {@link KafkaSink} against
+ *       {@link HandKafkaLoop}, a consume → transform → transactional produce loop committing with
+ *       {@code sendOffsetsToTransaction} every {@code --txn-records} records; and, to price
+ *       Sluice's offset fence, the same loop reading the group's offsets before each commit as
+ *       Sluice does.
+ *   <li>Kafka → PostgreSQL: the {@link JdbcSink} with the offsets in the same database transaction,
+ *       with JDBC batches and with {@code copyVia} (COPY into a staging table), against {@link
+ *       HandJdbcLoop} doing the same with the same SQL.
+ * </ul>
+ *
+ * <p>Every pipeline reads its input with a fresh consumer group, transforms each value ({@link
+ * #transform(String)}), and is checked afterwards (Kafka: the group's committed offsets must equal
+ * the input's end offsets; PostgreSQL: the row count). A pass is timed from its start (clients
  * created, {@code initTransactions}) to its last commit (Sluice: the end of its last batch);
  * closing the clients afterwards is printed but not timed. Sluice's batches hold {@code
- * --records-per-batch} records (through {@code maxRatePerPartition} and a manual clock advanced on
- * every batch completion), about what the hand-written loop commits per transaction. Figures are
- * records/s, the median of {@code --passes} rounds after {@code --warmup} rounds; a round runs both
- * Kafka pipelines once (interleaved, so load changes on the machine hit them alike).
+ * --txn-records} records (through {@code maxRatePerPartition} and a manual clock advanced on every
+ * batch completion, or set ahead with {@code --clock-ahead}). Figures are records/s, the median of
+ * {@code --passes} rounds after {@code --warmup} rounds; a round runs each contender once
+ * (interleaved, so load changes on the machine hit them alike). Each pass prints its transactions
+ * and mean records per transaction.
  */
 @Command(
     name = "KafkaToKafkaBench",
     mixinStandardHelpOptions = true,
     description =
-        "Exactly-once Kafka->Kafka (Sluice vs a hand-written transactional loop) and Kafka->PostgreSQL.")
+        "Exactly-once Kafka->Kafka and Kafka->PostgreSQL: Sluice vs hand-written loops at equal"
+            + " transaction sizes.")
 public final class KafkaToKafkaBench implements Callable<Integer> {
 
   /** The pipelines this bench can measure. */
   enum Pipeline {
     HAND,
+    HAND_FENCED,
     SLUICE,
     JDBC,
-    JDBC_COPY
+    HAND_JDBC,
+    JDBC_COPY,
+    HAND_COPY
   }
 
   private static final String IN = "bench-eos-in";
   private static final Duration INTERVAL = Duration.ofSeconds(1);
+  private static final String HAND = "hand-written transactional loop";
+  private static final String HAND_FENCED = "hand-written loop + Sluice's offset fence";
+  private static final String SLUICE = "sluice direct stream -> KafkaSink (EOS)";
+  private static final String JDBC = "sluice -> JdbcSink (EOS, JDBC batches)";
+  private static final String HAND_JDBC = "hand-written loop, JDBC batches";
+  private static final String JDBC_COPY = "sluice -> JdbcSink (EOS, COPY via a staging table)";
+  private static final String HAND_COPY = "hand-written loop, COPY via a staging table";
 
   @Option(
       names = "--records",
@@ -98,25 +113,34 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
   int slots = 4;
 
   @Option(
-      names = "--records-per-batch",
-      description = "Sluice records per batch (one transaction)," + " default ${DEFAULT-VALUE}.")
-  long recordsPerBatch = 100_000;
+      names = {"--txn-records", "--records-per-batch"},
+      description =
+          "Records per transaction on every side: Sluice's records per batch (one transaction"
+              + " each), the hand-written loops' records per commit; default ${DEFAULT-VALUE}.")
+  long txnRecords = 100_000;
 
   @Option(
       names = "--commit-interval-ms",
       description =
-          "Hand-written loop: commit a transaction every this"
-              + " many ms, default ${DEFAULT-VALUE}.")
-  long commitIntervalMs = 100;
+          "Hand-written Kafka loop: also commit once this many ms passed since the last commit"
+              + " (0: by record count only), default ${DEFAULT-VALUE}.")
+  long commitIntervalMs = 0;
+
+  @Option(
+      names = "--clock-ahead",
+      description =
+          "Sluice: queue every batch up front (the manual clock set ahead at once) instead of"
+              + " advancing the clock from the listener when a batch completes.")
+  boolean clockAhead;
 
   @Option(
       names = "--warmup",
-      description = "Warm-up passes per Kafka pipeline, default ${DEFAULT-VALUE}.")
+      description = "Warm-up rounds of Kafka->Kafka, default ${DEFAULT-VALUE}.")
   int warmup = 3;
 
   @Option(
       names = "--passes",
-      description = "Measured passes per pipeline, default ${DEFAULT-VALUE}.")
+      description = "Measured rounds of each part, default ${DEFAULT-VALUE}.")
   int passes = 5;
 
   @Option(
@@ -128,12 +152,12 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
 
   @Option(
       names = "--jdbc-warmup",
-      description = "Warm-up passes of Kafka->PostgreSQL, default ${DEFAULT-VALUE}.")
+      description = "Warm-up rounds of Kafka->PostgreSQL, default ${DEFAULT-VALUE}.")
   int jdbcWarmup = 2;
 
   @Option(
       names = "--jdbc-batch-size",
-      description = "Rows per JDBC executeBatch, default ${DEFAULT-VALUE}.")
+      description = "Rows per JDBC executeBatch or COPY chunk, default ${DEFAULT-VALUE}.")
   int jdbcBatchSize = JdbcSink.DEFAULT_BATCH_SIZE;
 
   @Option(
@@ -158,6 +182,7 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
 
   private final PrintStream out;
   private final AtomicInteger passCounter = new AtomicInteger();
+  private final Map<String, Double> recordsPerTxn = new HashMap<>();
   private EmbeddedKafka kafka;
   private Map<TopicPartition, Long> ends;
 
@@ -188,8 +213,8 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
     if (records < partitions
         || partitions <= 0
         || slots <= 0
-        || recordsPerBatch <= 0
-        || commitIntervalMs <= 0
+        || txnRecords <= 0
+        || commitIntervalMs < 0
         || passes <= 0
         || warmup < 0
         || jdbcWarmup < 0
@@ -199,18 +224,19 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           new CommandLine(this),
           "sizes must be > 0, records and"
-              + " jdbc-records >= partitions, warmups >= 0, value-bytes >= 16");
+              + " jdbc-records >= partitions, warmups and commit-interval-ms >= 0,"
+              + " value-bytes >= 16");
     }
     out.printf(
         Locale.ROOT,
         "KafkaToKafkaBench: %,d records of %d bytes, %d partitions, %d slots, %,d records"
-            + " per Sluice batch, hand-written commit every %d ms, %d warm-up + %d measured passes,"
-            + " %s, %d cpus, max heap %d MiB%n",
+            + " per transaction (hand-written Kafka loop also every %d ms), %d warm-up + %d"
+            + " measured rounds, %s, %d cpus, max heap %d MiB%n",
         records,
         valueBytes,
         partitions,
         slots,
-        recordsPerBatch,
+        txnRecords,
         commitIntervalMs,
         warmup,
         passes,
@@ -226,63 +252,92 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "produced %,d records in %.1f s%n", records, Passes.secondsSince(t0));
       ends = kafka.endOffsets(IN);
 
-      String handName = "hand-written transactional loop";
-      String sluiceName = "sluice direct stream -> KafkaSink (EOS)";
       Map<String, Passes.Pass> contenders = new LinkedHashMap<>();
       if (pipelines.contains(Pipeline.HAND)) {
-        contenders.put(handName, this::handWrittenPass);
+        contenders.put(HAND, () -> handWrittenPass(false));
+      }
+      if (pipelines.contains(Pipeline.HAND_FENCED)) {
+        contenders.put(HAND_FENCED, () -> handWrittenPass(true));
       }
       if (pipelines.contains(Pipeline.SLUICE)) {
-        contenders.put(sluiceName, this::sluicePass);
+        contenders.put(SLUICE, this::sluicePass);
       }
-      Map<String, List<Double>> figures =
-          Passes.interleaved(out, "records/s", warmup, passes, contenders);
-      List<Double> hand = figures.getOrDefault(handName, List.of());
-      List<Double> sluice = figures.getOrDefault(sluiceName, List.of());
-      double jdbc = Double.NaN;
-      double jdbcCopy = Double.NaN;
-      if (pipelines.contains(Pipeline.JDBC) || pipelines.contains(Pipeline.JDBC_COPY)) {
-        try (EmbeddedPostgresDatabase db = EmbeddedPostgresDatabase.startNew()) {
-          if (pipelines.contains(Pipeline.JDBC)) {
-            jdbc =
-                Passes.median(
-                    out,
-                    "sluice direct stream -> JdbcSink (EOS, JDBC batches)",
-                    "records/s",
-                    jdbcWarmup,
-                    passes,
-                    () -> jdbcPass(db, false));
-          }
-          if (pipelines.contains(Pipeline.JDBC_COPY)) {
-            jdbcCopy =
-                Passes.median(
-                    out,
-                    "sluice direct stream -> JdbcSink (EOS, COPY via a staging table)",
-                    "records/s",
-                    jdbcWarmup,
-                    passes,
-                    () -> jdbcPass(db, true));
-          }
+      Map<String, List<Double>> figures = new LinkedHashMap<>();
+      if (!contenders.isEmpty()) {
+        out.println("Kafka -> Kafka");
+        figures.putAll(Passes.interleaved(out, "records/s", warmup, passes, contenders));
+        out.println("load average (1, 5, 15 min) after Kafka -> Kafka: " + Passes.loadAverage());
+      }
+      Map<String, Passes.Pass> jdbcContenders = new LinkedHashMap<>();
+      try (EmbeddedPostgresDatabase db = jdbcParts() ? EmbeddedPostgresDatabase.startNew() : null) {
+        if (pipelines.contains(Pipeline.JDBC)) {
+          jdbcContenders.put(JDBC, () -> jdbcPass(db, false));
+        }
+        if (pipelines.contains(Pipeline.HAND_JDBC)) {
+          jdbcContenders.put(HAND_JDBC, () -> handJdbcPass(db, false));
+        }
+        if (pipelines.contains(Pipeline.JDBC_COPY)) {
+          jdbcContenders.put(JDBC_COPY, () -> jdbcPass(db, true));
+        }
+        if (pipelines.contains(Pipeline.HAND_COPY)) {
+          jdbcContenders.put(HAND_COPY, () -> handJdbcPass(db, true));
+        }
+        if (!jdbcContenders.isEmpty()) {
+          out.println("Kafka -> PostgreSQL");
+          figures.putAll(Passes.interleaved(out, "records/s", jdbcWarmup, passes, jdbcContenders));
         }
       }
-      out.println();
-      out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
-      out.printf(
-          Locale.ROOT,
-          "Summary (warm records/s, median of %d): hand-written EOS loop %s | sluice"
-              + " Kafka->Kafka EOS %s | sluice Kafka->PostgreSQL EOS %s (JDBC batches), %s (COPY)%n",
-          passes,
-          Passes.format(Passes.median(hand)),
-          Passes.format(Passes.median(sluice)),
-          Passes.format(jdbc),
-          Passes.format(jdbcCopy));
-      out.printf(
-          Locale.ROOT,
-          "sluice / hand-written = %.2f (target >= 0.80), median of per-round ratios %.2f%n",
-          Passes.median(sluice) / Passes.median(hand),
-          Passes.medianRatio(sluice, hand));
+      summary(figures);
     }
     return 0;
+  }
+
+  private boolean jdbcParts() {
+    return pipelines.contains(Pipeline.JDBC)
+        || pipelines.contains(Pipeline.HAND_JDBC)
+        || pipelines.contains(Pipeline.JDBC_COPY)
+        || pipelines.contains(Pipeline.HAND_COPY);
+  }
+
+  private void summary(Map<String, List<Double>> figures) {
+    out.println();
+    out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
+    out.printf(Locale.ROOT, "Summary (warm records/s, median of %d rounds):%n", passes);
+    figures.forEach(
+        (name, f) ->
+            out.printf(
+                Locale.ROOT,
+                "  %-52s %12s records/s, %,9.0f records per transaction%n",
+                name,
+                Passes.format(Passes.median(f)),
+                recordsPerTxn.getOrDefault(name, Double.NaN)));
+    ratio(figures, SLUICE, HAND, "0.95");
+    ratio(figures, SLUICE, HAND_FENCED, null);
+    ratio(figures, HAND_FENCED, HAND, null);
+    ratio(figures, JDBC, HAND_JDBC, "0.9");
+    ratio(figures, JDBC_COPY, HAND_COPY, "0.9");
+    ratio(figures, JDBC_COPY, JDBC, null);
+  }
+
+  private void ratio(Map<String, List<Double>> figures, String a, String b, String target) {
+    if (!figures.containsKey(a) || !figures.containsKey(b)) {
+      return;
+    }
+    List<Double> x = figures.get(a);
+    List<Double> y = figures.get(b);
+    List<String> rounds = new ArrayList<>();
+    for (int i = 0; i < Math.min(x.size(), y.size()); i++) {
+      rounds.add(String.format(Locale.ROOT, "%.2f", x.get(i) / y.get(i)));
+    }
+    out.printf(
+        Locale.ROOT,
+        "%s / %s = %.2f%s; per-round ratios %s, median %.2f%n",
+        a,
+        b,
+        Passes.median(x) / Passes.median(y),
+        target == null ? "" : " (target >= " + target + ")",
+        rounds,
+        Passes.medianRatio(x, y));
   }
 
   // ---------------------------------------------------------------- shared settings
@@ -374,69 +429,38 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
   // ---------------------------------------------------------------- hand-written loop
 
   /**
-   * One consumer over every partition and one transactional producer on one thread: poll,
-   * transform, send; every {@code commitIntervalMs} add the consumer's positions with {@code
-   * sendOffsetsToTransaction} and commit. Set-up ({@code initTransactions}) is timed too, as
-   * Sluice's {@code start()} is.
+   * {@link HandKafkaLoop} over the whole input into a fresh output topic; with {@code fenced}, it
+   * reads the group's offsets before each commit as Sluice's transactional producer does.
    */
-  private double handWrittenPass() throws Exception {
-    String outTopic = newOutputTopic("hand");
+  private double handWrittenPass(boolean fenced) throws Exception {
+    String outTopic = newOutputTopic(fenced ? "hand-fenced" : "hand");
     String group = "bench-eos-hand-" + passCounter.get();
     Map<String, Object> cc = BenchData.consumerConfig(kafka, group);
     cc.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     Map<String, Object> pc = producerConfig();
     pc.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "bench-eos-hand");
-    long t0 = System.nanoTime();
-    long sent = 0;
-    double seconds;
-    long closeStart;
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(cc);
-        KafkaProducer<String, String> producer = new KafkaProducer<>(pc)) {
-      producer.initTransactions();
-      consumer.assign(ends.keySet());
-      consumer.seekToBeginning(ends.keySet());
-      ConsumerGroupMetadata groupMetadata = new ConsumerGroupMetadata(group);
-      producer.beginTransaction();
-      long lastCommit = System.nanoTime();
-      while (true) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
-          producer.send(new ProducerRecord<>(outTopic, transform(r.value())));
-          sent++;
-        }
-        boolean done = true;
-        Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
-        for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-          long pos = consumer.position(e.getKey());
-          positions.put(e.getKey(), new OffsetAndMetadata(pos));
-          done &= pos >= e.getValue();
-        }
-        if (done || System.nanoTime() - lastCommit >= commitIntervalMs * 1_000_000) {
-          producer.sendOffsetsToTransaction(positions, groupMetadata);
-          producer.commitTransaction();
-          if (done) {
-            break;
-          }
-          producer.beginTransaction();
-          lastCommit = System.nanoTime();
-        }
-      }
-      // Like Sluice's figure, which ends with its last batch: the clients' close is not timed.
-      seconds = Passes.secondsSince(t0);
-      closeStart = System.nanoTime();
+    HandKafkaLoop.Result r;
+    try (Admin admin = fenced ? kafka.admin() : null) {
+      r =
+          HandKafkaLoop.run(
+              new HandKafkaLoop.Settings(
+                  cc, pc, ends, outTopic, group, txnRecords, commitIntervalMs, admin));
     }
     out.printf(
         Locale.ROOT,
-        "    %.2f s to the last commit, then close %.0f ms%n",
-        seconds,
-        (System.nanoTime() - closeStart) / 1e6);
-    if (sent != records) {
+        "    %.2f s to the last commit, then close %.0f ms; %s%n",
+        r.seconds(),
+        r.closeMs(),
+        r.describe());
+    if (r.records() != records) {
       throw new IllegalStateException(
-          "hand-written loop sent " + sent + " records, expected " + records);
+          "hand-written loop sent " + r.records() + " records, expected " + records);
     }
+    recordsPerTxn.put(fenced ? HAND_FENCED : HAND, r.recordsPerTransaction());
     checkCommitted(group, ends);
     checkOutput(outTopic);
     deleteTopic(outTopic);
-    return sent / seconds;
+    return r.records() / r.seconds();
   }
 
   // ---------------------------------------------------------------- sluice, Kafka -> Kafka
@@ -464,13 +488,16 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
                 .exactlyOnce()
                 .build());
     long t0 = System.nanoTime();
-    BenchData.BatchTimes times = BenchData.runUntilStopped(ctx, clock, INTERVAL);
+    BenchData.BatchTimes times =
+        BenchData.runUntilStopped(ctx, clock, INTERVAL, clockAhead ? batchesAhead(records) : 0);
     double seconds = times.secondsToLastBatch();
+    recordsPerTxn.put(SLUICE, (double) records / times.dataBatches());
     out.printf(
         Locale.ROOT,
-        "    %.2f s to the last batch's end (stopped after %.2f s): %s%n",
+        "    %.2f s to the last batch's end (stopped after %.2f s), mean %,.0f records/txn: %s%n",
         seconds,
         Passes.secondsSince(t0),
+        (double) records / times.dataBatches(),
         times.describe());
     checkCommitted(group, ends);
     checkOutput(outTopic);
@@ -478,14 +505,24 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
     return records / seconds;
   }
 
+  /** Batch intervals to set the clock ahead by so that every batch of {@code total} is queued. */
+  private int batchesAhead(long total) {
+    return (int) Math.min(100_000, total / perPartitionPerBatch(partitions) / partitions + 3);
+  }
+
+  private long perPartitionPerBatch(int partitionCount) {
+    return Math.max(1, txnRecords / partitionCount);
+  }
+
   /**
-   * Replays exactly {@code [0, until)} of every partition in batches of about {@code
-   * recordsPerBatch}, with {@code store} as the stream's offset store when not null.
+   * Replays exactly {@code [0, until)} of every partition in batches of {@code txnRecords} records
+   * (split evenly over the partitions), with {@code store} as the stream's offset store when not
+   * null.
    */
   private DirectStreamOptions options(Map<TopicPartition, Long> until, JdbcOffsetStore store) {
     List<OffsetRange> ranges = new ArrayList<>();
     until.forEach((tp, end) -> ranges.add(OffsetRange.of(tp, 0, end)));
-    long perPartition = Math.max(1, recordsPerBatch / until.size());
+    long perPartition = perPartitionPerBatch(until.size());
     DirectStreamOptions.Builder b =
         DirectStreamOptions.builder()
             .startingOffsets(StartingOffsets.bounded(ranges))
@@ -496,14 +533,24 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
     return b.build();
   }
 
-  // ---------------------------------------------------------------- sluice, Kafka -> PostgreSQL
+  // ---------------------------------------------------------------- Kafka -> PostgreSQL
 
   /** A row of the PostgreSQL table: where the record came from, and its transformed value. */
   record Row(int partition, long offset, String value) {}
 
-  private double jdbcPass(EmbeddedPostgresDatabase db, boolean copy) throws Exception {
+  private static final String STAGE_COLUMNS =
+      "kafka_partition int, kafka_offset bigint, val varchar(200)";
+
+  private static String insertSql(String table) {
+    return "INSERT INTO " + table + " (kafka_partition, kafka_offset, val) VALUES (?, ?, ?)";
+  }
+
+  private static String applySql(String table, String stage) {
+    return "INSERT INTO " + table + " SELECT kafka_partition, kafka_offset, val FROM " + stage;
+  }
+
+  private String newTable(EmbeddedPostgresDatabase db) throws SQLException {
     String table = "bench_rows_" + passCounter.incrementAndGet();
-    String group = "bench-jdbc-" + passCounter.get();
     try (Connection c = db.dataSource().getConnection();
         Statement st = c.createStatement()) {
       st.execute(
@@ -512,14 +559,26 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
               + " (kafka_partition INT NOT NULL, kafka_offset BIGINT NOT NULL,"
               + " val VARCHAR(200) NOT NULL, PRIMARY KEY (kafka_partition, kafka_offset))");
     }
+    return table;
+  }
+
+  /** The prefix of every partition a Kafka -> PostgreSQL pass reads. */
+  private Map<TopicPartition, Long> jdbcUntil() {
     Map<TopicPartition, Long> until = new HashMap<>();
     long perPartition = jdbcRecords / partitions;
-    long total = 0;
-    for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-      long u = Math.min(e.getValue(), perPartition);
-      until.put(e.getKey(), u);
-      total += u;
-    }
+    ends.forEach((tp, end) -> until.put(tp, Math.min(end, perPartition)));
+    return until;
+  }
+
+  private String url(EmbeddedPostgresDatabase db) {
+    return db.jdbcUrl() + (jdbcUrlParams.isBlank() ? "" : "?" + jdbcUrlParams);
+  }
+
+  private double jdbcPass(EmbeddedPostgresDatabase db, boolean copy) throws Exception {
+    String table = newTable(db);
+    String group = "bench-jdbc-" + passCounter.get();
+    Map<TopicPartition, Long> until = jdbcUntil();
+    long total = until.values().stream().mapToLong(Long::longValue).sum();
     JdbcOffsetStore store = OffsetStores.jdbc(db.dataSource());
     ManualClock clock = new ManualClock();
     StreamingContext ctx =
@@ -529,28 +588,66 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
             .parallelism(slots)
             .clock(clock)
             .build();
-    String url = db.jdbcUrl() + (jdbcUrlParams.isBlank() ? "" : "?" + jdbcUrlParams);
     KafkaDirect.<String, String>createDirectStream(
             ctx,
             ConsumerStrategies.subscribe(List.of(IN), BenchData.consumerConfig(kafka, group)),
             options(until, store))
         .map(r -> new Row(r.partition(), r.offset(), transform(r.value())))
-        .writeTo(jdbcSink(table, url, db, store, copy));
+        .writeTo(jdbcSink(table, url(db), db, store, copy));
     long t0 = System.nanoTime();
-    BenchData.BatchTimes times = BenchData.runUntilStopped(ctx, clock, INTERVAL);
+    BenchData.BatchTimes times =
+        BenchData.runUntilStopped(ctx, clock, INTERVAL, clockAhead ? batchesAhead(total) : 0);
     double seconds = times.secondsToLastBatch();
+    recordsPerTxn.put(copy ? JDBC_COPY : JDBC, (double) total / times.dataBatches());
     out.printf(
         Locale.ROOT,
-        "    %.2f s to the last batch's end (stopped after %.2f s): %s%n",
+        "    %.2f s to the last batch's end (stopped after %.2f s), mean %,.0f records/txn: %s%n",
         seconds,
         Passes.secondsSince(t0),
+        (double) total / times.dataBatches(),
         times.describe());
-    long rows = countAndDrop(db, table);
-    if (rows != total) {
-      throw new IllegalStateException(
-          "table " + table + " holds " + rows + " rows, expected " + total);
-    }
+    checkRows(db, table, total);
     return total / seconds;
+  }
+
+  /** {@link HandJdbcLoop} over the same prefix, with the same SQL, into a fresh table. */
+  private double handJdbcPass(EmbeddedPostgresDatabase db, boolean copy) throws Exception {
+    String table = newTable(db);
+    String group = "bench-jdbc-hand-" + passCounter.get();
+    Map<TopicPartition, Long> until = jdbcUntil();
+    long total = until.values().stream().mapToLong(Long::longValue).sum();
+    HandJdbcLoop.Result r =
+        HandJdbcLoop.run(
+            new HandJdbcLoop.Settings(
+                BenchData.consumerConfig(kafka, group),
+                until,
+                url(db),
+                db.user(),
+                db.password(),
+                insertSql(table),
+                copy ? STAGE_COLUMNS : null,
+                applySql(table, "bench_hand_stage"),
+                group,
+                txnRecords,
+                jdbcBatchSize));
+    recordsPerTxn.put(copy ? HAND_COPY : HAND_JDBC, r.rowsPerTransaction());
+    out.printf(
+        Locale.ROOT,
+        "    %.2f s to the last commit; %d transactions, mean %,.0f records/txn%n",
+        r.seconds(),
+        r.transactions(),
+        r.rowsPerTransaction());
+    checkRows(db, table, total);
+    return r.rows() / r.seconds();
+  }
+
+  private static void checkRows(EmbeddedPostgresDatabase db, String table, long expected)
+      throws SQLException {
+    long rows = countAndDrop(db, table);
+    if (rows != expected) {
+      throw new IllegalStateException(
+          "table " + table + " holds " + rows + " rows, expected " + expected);
+    }
   }
 
   /**
@@ -569,15 +666,12 @@ public final class KafkaToKafkaBench implements Callable<Integer> {
     if (copy) {
       return b.copyVia(
               "bench_stage",
-              "kafka_partition int, kafka_offset bigint, val varchar(200)",
+              STAGE_COLUMNS,
               row -> List.of(row.partition(), row.offset(), row.value()))
-          .sql(
-              "INSERT INTO "
-                  + table
-                  + " SELECT kafka_partition, kafka_offset, val FROM bench_stage")
+          .sql(applySql(table, "bench_stage"))
           .build();
     }
-    return b.sql("INSERT INTO " + table + " (kafka_partition, kafka_offset, val) VALUES (?, ?, ?)")
+    return b.sql(insertSql(table))
         .binder(
             (ps, row) -> {
               ps.setInt(1, row.partition());

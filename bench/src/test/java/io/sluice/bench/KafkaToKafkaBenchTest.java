@@ -21,7 +21,7 @@ class KafkaToKafkaBenchTest {
             .execute(
                 "--records",
                 "2000",
-                "--records-per-batch",
+                "--txn-records",
                 "800",
                 "--jdbc-records",
                 "400",
@@ -38,9 +38,14 @@ class KafkaToKafkaBenchTest {
     assertThat(printed)
         .contains(
             "hand-written transactional loop",
+            "hand-written loop + Sluice's offset fence",
             "KafkaSink (EOS)",
             "JdbcSink (EOS, JDBC batches)",
+            "hand-written loop, JDBC batches",
             "JdbcSink (EOS, COPY via a staging table)",
-            "sluice / hand-written");
+            "hand-written loop, COPY via a staging table",
+            "mean 667 records/txn",
+            "mean 400 records/txn",
+            "/ hand-written transactional loop = ");
   }
 }
