@@ -21,8 +21,14 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Static factories for the {@link OffsetStore}s, their builders, and the resolution of {@link
- * StartingOffsets.FromBatch} against a store's history. Builders are not thread-safe; {@code
- * build()} validates every setting and later changes to a builder do not reach a built store.
+ * StartingOffsets.FromBatch} against a store's history.
+ *
+ * <p>One rule, shared with {@code io.sluice.sinks.Sinks}: a factory named after the store and
+ * taking its required argument ({@link #kafka(Map)}, {@link #zookeeper(String)}, {@link
+ * #file(Path)}, {@link #jdbc(DataSource)}) returns a finished store with every other setting at its
+ * default; {@code <name>Builder()} returns a builder for the rest. Builders are not thread-safe;
+ * {@code build()} validates every setting and later changes to a builder do not reach a built
+ * store.
  */
 public final class OffsetStores {
 
