@@ -38,11 +38,12 @@ import org.apache.kafka.common.serialization.Serializer;
  * TransactionalProducer}'s (the one owner of transactional producers, shared with the Kafka offset
  * store): the job thread begins, commits and aborts under {@code lock}; task threads only send,
  * which the owner allows concurrently while a transaction is open. At-least-once, a plain
- * idempotent producer, shared the same way.
+ * idempotent producer, shared the same way. Built at-least-once as a plain {@link KafkaSink};
+ * exactly-once through {@link TransactionalKafkaSinkImpl}, which only adds the transactional type.
  *
  * @param <T> record type
  */
-public final class KafkaSinkImpl<T> implements KafkaSink<T> {
+public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
   private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
@@ -78,7 +79,6 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T> {
     return "KafkaSink[" + settings.name() + "]";
   }
 
-  @Override
   public String transactionalId() {
     return transactionalId;
   }
