@@ -2,6 +2,7 @@ package io.sluice.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.sluice.engine.dstream.DStream;
 import io.sluice.engine.rdd.RDD;
@@ -13,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -150,6 +152,7 @@ class TaskCancellationTest {
     CountDownLatch blockedTaskRunning = new CountDownLatch(1);
     CountDownLatch never = new CountDownLatch(1);
     AtomicInteger interrupted = new AtomicInteger();
+    AtomicReference<Throwable> seenBySlow = new AtomicReference<>();
     List<String> completedOperations = new CopyOnWriteArrayList<>();
     h.ctx.addStreamingListener(
         new StreamingListener() {
@@ -162,7 +165,8 @@ class TaskCancellationTest {
         h.ctx.queueCollectionStream(new ConcurrentLinkedQueue<>(List.of(List.of(1))));
     s.foreachBatch(
         "slow",
-        (rdd, batch) ->
+        (rdd, batch) -> {
+          try {
             rdd.foreach(
                 x -> {
                   blockedTaskRunning.countDown();
@@ -172,7 +176,12 @@ class TaskCancellationTest {
                     interrupted.incrementAndGet();
                     throw e;
                   }
-                }));
+                });
+          } catch (RuntimeException e) {
+            seenBySlow.set(e);
+            throw e;
+          }
+        });
     s.foreachBatch(
         "failing",
         (rdd, batch) -> {
@@ -204,5 +213,58 @@ class TaskCancellationTest {
         .singleElement()
         .asString()
         .contains("cancelled: output operation 'failing' of batch 0 failed");
+    // The action of the cancelled job throws a public type naming the job and the reason.
+    assertThat(seenBySlow.get())
+        .isExactlyInstanceOf(JobCancelledException.class)
+        .hasMessageMatching(
+            "job \\d+ of output operation 'slow' \\(batch 0\\) cancelled: output operation"
+                + " 'failing' of batch 0 failed");
+    assertThat(((SluiceException) seenBySlow.get()).retriable()).isFalse();
+  }
+
+  @Test
+  void actionOfAJobCancelledByStopThrowsJobCancelledException() throws Exception {
+    Harness h =
+        new Harness(
+            StreamingContext.builder()
+                .appName("cancel-stop")
+                .batchInterval(Harness.INTERVAL)
+                .parallelism(2));
+    CountDownLatch taskRunning = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    AtomicReference<Throwable> seen = new AtomicReference<>();
+    DStream<Integer> s =
+        h.ctx.queueCollectionStream(new ConcurrentLinkedQueue<>(List.of(List.of(1, 2))));
+    s.map(
+            x -> {
+              taskRunning.countDown();
+              never.await();
+              return x;
+            })
+        .foreachBatch(
+            "blocked",
+            (rdd, batch) -> {
+              try {
+                rdd.collect();
+              } catch (RuntimeException e) {
+                seen.set(e);
+                throw e;
+              }
+            });
+    h.ctx.start();
+    h.clock.advance(Harness.INTERVAL);
+    assertThat(taskRunning.await(20, TimeUnit.SECONDS)).isTrue();
+
+    h.ctx.stop(false);
+
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(seen.get())
+                    .isExactlyInstanceOf(JobCancelledException.class)
+                    .hasMessageMatching(
+                        "job \\d+ of output operation 'blocked' \\(batch 0\\) cancelled: the"
+                            + " context is stopping"));
   }
 }

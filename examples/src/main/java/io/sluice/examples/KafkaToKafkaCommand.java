@@ -183,8 +183,8 @@ public final class KafkaToKafkaCommand implements Callable<Integer> {
                             "key.serializer", StringSerializer.class,
                             "value.serializer", StringSerializer.class))
                     .record(o -> new ProducerRecord<>(output, o.id(), clean(o)))
-                    .exactlyOnce()
                     .name("clean")
+                    .exactlyOnce()
                     .build());
         ctx.addStreamingListener(progress);
         ctx.start();

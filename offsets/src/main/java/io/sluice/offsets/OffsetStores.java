@@ -21,12 +21,21 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Static factories for the {@link OffsetStore}s, their builders, and the resolution of {@link
- * StartingOffsets.FromBatch} against a store's history. Builders are not thread-safe; {@code
- * build()} validates every setting and later changes to a builder do not reach a built store.
+ * StartingOffsets.FromBatch} against a store's history.
+ *
+ * <p>One rule, shared with {@code io.sluice.sinks.Sinks}: a factory named after the store and
+ * taking its required argument ({@link #kafka(Map)}, {@link #zookeeper(String)}, {@link
+ * #file(Path)}, {@link #jdbc(DataSource)}) returns a finished store with every other setting at its
+ * default; {@code <name>Builder()} returns a builder for the rest. Builders are not thread-safe;
+ * {@code build()} validates every setting and later changes to a builder do not reach a built
+ * store.
  */
 public final class OffsetStores {
 
-  /** Batches of history each store keeps per group unless told otherwise. */
+  /**
+   * Batches of history every store keeps per group unless told otherwise ({@code
+   * historyRetention(int)} on each builder).
+   */
   public static final int DEFAULT_HISTORY_RETENTION = 1000;
 
   private static final Pattern SQL_IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -150,7 +159,7 @@ public final class OffsetStores {
     private final Map<String, Object> clientConfig = new HashMap<>();
     private String historyTopic = "__sluice_offset_history";
     private Short historyReplicationFactor;
-    private Duration historyRetention = Duration.ofDays(7);
+    private int historyRetention = DEFAULT_HISTORY_RETENTION;
     private String transactionalIdPrefix = "sluice-offsets-";
     private Duration timeout = Duration.ofSeconds(30);
     private Clock clock = Clock.systemUTC();
@@ -191,11 +200,14 @@ public final class OffsetStores {
     }
 
     /**
-     * How long the history topic keeps batches ({@code retention.ms}) when the store creates it;
-     * default 7 days.
+     * Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}. A
+     * commit that takes the group past it writes, in its transaction, a tombstone for each batch
+     * that falls out, so reads see exactly the newest {@code batches}; the store creates the
+     * history topic compacted ({@code cleanup.policy=compact}), so the log cleaner then removes
+     * them. A history topic created by hand should be compacted too.
      */
-    public KafkaBuilder historyRetention(Duration retention) {
-      this.historyRetention = retention;
+    public KafkaBuilder historyRetention(int batches) {
+      this.historyRetention = batches;
       return this;
     }
 
@@ -318,6 +330,7 @@ public final class OffsetStores {
 
     /**
      * Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}.
+     * After each commit the store deletes the group's older batch znodes.
      */
     public ZooKeeperBuilder historyRetention(int batches) {
       this.historyRetention = batches;
@@ -389,6 +402,8 @@ public final class OffsetStores {
 
     /**
      * Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}.
+     * Each commit's log entry records it, so older batches leave the history at that commit for
+     * every reader; the log file drops them when it is compacted.
      */
     public FileBuilder historyRetention(int batches) {
       this.historyRetention = batches;
@@ -455,6 +470,7 @@ public final class OffsetStores {
 
     /**
      * Batches of history kept per group; default {@value OffsetStores#DEFAULT_HISTORY_RETENTION}.
+     * Each commit deletes the group's older history rows in its transaction.
      */
     public JdbcBuilder historyRetention(int batches) {
       this.historyRetention = batches;

@@ -24,6 +24,11 @@ class FileOffsetStoreContractTest extends OffsetStoreContractTest {
   }
 
   @Override
+  protected OffsetStore newStoreKeeping(int batches) {
+    return OffsetStores.fileBuilder().dir(dir).historyRetention(batches).build();
+  }
+
+  @Override
   protected OffsetStore newStoreFailingMidway() {
     return OffsetStores.fileBuilder()
         .dir(dir)
@@ -72,12 +77,12 @@ class FileOffsetStoreContractTest extends OffsetStoreContractTest {
   @Test
   void readOnlyStoreCreatesNothingAndRefusesWrites(@TempDir Path empty) throws IOException {
     Path missing = empty.resolve("typo").resolve("deep");
-    assertThatThrownBy(() -> FileOffsetStore.openReadOnly(missing, 10, Clock.systemUTC()))
+    assertThatThrownBy(() -> FileOffsetStore.openReadOnly(missing, Clock.systemUTC()))
         .isInstanceOf(OffsetStoreException.class)
         .hasMessage("the offsets directory " + missing + " does not exist");
     assertThat(Files.exists(empty.resolve("typo"))).isFalse();
 
-    try (OffsetStore readOnly = FileOffsetStore.openReadOnly(empty, 10, Clock.systemUTC())) {
+    try (OffsetStore readOnly = FileOffsetStore.openReadOnly(empty, Clock.systemUTC())) {
       assertThat(readOnly.committed(group)).isEmpty();
       assertThat(readOnly.history(group, 5)).isEmpty();
     }
@@ -86,7 +91,7 @@ class FileOffsetStoreContractTest extends OffsetStoreContractTest {
     }
 
     store.commit(batch(group, 0, new OffsetRange(ORDERS, 0, 0, 10)));
-    try (OffsetStore readOnly = FileOffsetStore.openReadOnly(dir, 10, Clock.systemUTC())) {
+    try (OffsetStore readOnly = FileOffsetStore.openReadOnly(dir, Clock.systemUTC())) {
       assertThat(readOnly.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 10L));
       assertThatThrownBy(() -> readOnly.commit(batch(group, 1, new OffsetRange(ORDERS, 0, 10, 20))))
           .isInstanceOf(OffsetStoreException.class)

@@ -24,6 +24,11 @@ class H2JdbcOffsetStoreContractTest extends JdbcOffsetStoreContractTest {
   }
 
   @Override
+  protected OffsetStore newStoreKeeping(int batches) {
+    return OffsetStores.jdbcBuilder().dataSource(H2).historyRetention(batches).build();
+  }
+
+  @Override
   protected OffsetStore newStoreFailingMidway() {
     return OffsetStores.jdbcBuilder()
         .dataSource(H2)

@@ -2,15 +2,21 @@ package io.sluice.offsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.sluice.testkit.EmbeddedKafka;
 import io.sluice.testkit.EmbeddedKafkaExtension;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -48,6 +54,15 @@ class KafkaOffsetStoreContractTest extends OffsetStoreContractTest {
   }
 
   @Override
+  protected OffsetStore newStoreKeeping(int batches) {
+    return OffsetStores.kafkaBuilder()
+        .bootstrapServers(bootstrap)
+        .timeout(Duration.ofSeconds(20))
+        .historyRetention(batches)
+        .build();
+  }
+
+  @Override
   protected OffsetStore newStoreFailingMidway() {
     return OffsetStores.kafkaBuilder()
         .bootstrapServers(bootstrap)
@@ -58,6 +73,43 @@ class KafkaOffsetStoreContractTest extends OffsetStoreContractTest {
                   "injected failure after the offsets were sent to the transaction");
             })
         .build();
+  }
+
+  @Test
+  void historyTopicIsCreatedCompactedAndPrunedByTombstones() throws Exception {
+    String topic = "history-" + group;
+    try (OffsetStore keeping =
+        OffsetStores.kafkaBuilder()
+            .bootstrapServers(bootstrap)
+            .timeout(Duration.ofSeconds(20))
+            .historyTopic(topic)
+            .historyRetention(2)
+            .build()) {
+      for (long id = 0; id < 4; id++) {
+        keeping.commit(batch(group, id, new OffsetRange(ORDERS, 0, 10 * id, 10 * id + 10)));
+      }
+      assertThat(keeping.history(group, 10))
+          .extracting(BatchCommit::batchId)
+          .containsExactly(3L, 2L);
+    }
+    try (Admin admin = broker.admin()) {
+      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      Config config =
+          admin.describeConfigs(List.of(resource)).all().get(20, TimeUnit.SECONDS).get(resource);
+      assertThat(config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value())
+          .isEqualTo(TopicConfig.CLEANUP_POLICY_COMPACT);
+    }
+    // Four commits and a tombstone for each of batches 0 and 1, keyed <group>#<batchId>.
+    List<ConsumerRecord<String, String>> records = broker.consumeAll(topic, true);
+    assertThat(records)
+        .extracting(ConsumerRecord::key, r -> r.value() == null)
+        .containsExactly(
+            tuple(group + "#0", false),
+            tuple(group + "#1", false),
+            tuple(group + "#2", false),
+            tuple(group + "#0", true),
+            tuple(group + "#3", false),
+            tuple(group + "#1", true));
   }
 
   @Test

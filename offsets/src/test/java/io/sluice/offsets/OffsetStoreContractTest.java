@@ -42,6 +42,9 @@ abstract class OffsetStoreContractTest {
    */
   protected abstract OffsetStore newStoreFailingMidway();
 
+  /** A new store on the same backend that keeps {@code batches} batches of history per group. */
+  protected abstract OffsetStore newStoreKeeping(int batches);
+
   @BeforeEach
   void openStore() {
     group = "g-" + UUID.randomUUID();
@@ -87,6 +90,51 @@ abstract class OffsetStoreContractTest {
       assertThat(other.lastBatchId(group)).isEqualTo(OptionalLong.of(1));
       assertThat(other.history(group, 10)).containsExactly(second, first);
     }
+  }
+
+  @Test
+  void historyKeepsTheNewestBatchesUpToTheRetention() {
+    try (OffsetStore keeping = newStoreKeeping(3)) {
+      for (long id = 0; id < 5; id++) {
+        keeping.commit(batch(group, id, new OffsetRange(ORDERS, 0, 10 * id, 10 * id + 10)));
+      }
+      assertThat(keeping.history(group, 10))
+          .extracting(BatchCommit::batchId)
+          .containsExactly(4L, 3L, 2L);
+      assertThat(keeping.batch(group, 1)).isEmpty();
+      assertThat(keeping.batch(group, 2)).isPresent();
+      assertThat(keeping.lastBatchId(group)).isEqualTo(OptionalLong.of(4));
+      assertThat(keeping.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 50L));
+      // A reset is the group's next batch: it pushes the oldest out too.
+      keeping.reset(group, Map.of(tp(ORDERS, 0), 20L));
+      assertThat(keeping.history(group, 10))
+          .extracting(BatchCommit::batchId)
+          .containsExactly(5L, 4L, 3L);
+    }
+    try (OffsetStore reopened = newStoreKeeping(3)) {
+      assertThat(reopened.history(group, 10))
+          .extracting(BatchCommit::batchId)
+          .containsExactly(5L, 4L, 3L);
+      assertThat(reopened.lastBatchId(group)).isEqualTo(OptionalLong.of(5));
+    }
+  }
+
+  @Test
+  void aLowerRetentionPrunesWhatAnEarlierStoreKeptAtItsNextCommit() {
+    try (OffsetStore generous = newStoreKeeping(10)) {
+      for (long id = 0; id < 6; id++) {
+        generous.commit(batch(group, id, new OffsetRange(ORDERS, 0, 10 * id, 10 * id + 10)));
+      }
+      assertThat(generous.history(group, 20)).hasSize(6);
+    }
+    try (OffsetStore strict = newStoreKeeping(2)) {
+      strict.commit(batch(group, 6, new OffsetRange(ORDERS, 0, 60, 70)));
+      assertThat(strict.history(group, 20))
+          .extracting(BatchCommit::batchId)
+          .containsExactly(6L, 5L);
+      assertThat(strict.batch(group, 0)).isEmpty();
+    }
+    assertThat(store.history(group, 20)).extracting(BatchCommit::batchId).containsExactly(6L, 5L);
   }
 
   @Test

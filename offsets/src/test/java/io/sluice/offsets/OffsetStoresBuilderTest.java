@@ -2,6 +2,7 @@ package io.sluice.offsets;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,26 @@ class OffsetStoresBuilderTest {
         .hasMessage("root must be an absolute znode path like /sluice, was 'sluice'");
     assertThatThrownBy(
             () -> OffsetStores.zookeeperBuilder().connectString("h:1").historyRetention(0).build())
+        .hasMessage("historyRetention must be > 0, was 0");
+  }
+
+  @Test
+  void historyRetentionIsACountOfBatchesAbove0OnEveryBuilder() {
+    assertThatThrownBy(
+            () -> OffsetStores.kafkaBuilder().bootstrapServers("h:1").historyRetention(0).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("historyRetention must be > 0, was 0");
+    assertThatThrownBy(
+            () -> OffsetStores.fileBuilder().dir(Path.of("unused")).historyRetention(-3).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("historyRetention must be > 0, was -3");
+    assertThatThrownBy(
+            () ->
+                OffsetStores.jdbcBuilder()
+                    .dataSource(new org.h2.jdbcx.JdbcDataSource())
+                    .historyRetention(0)
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("historyRetention must be > 0, was 0");
   }
 

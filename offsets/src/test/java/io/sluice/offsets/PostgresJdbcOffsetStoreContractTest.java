@@ -28,6 +28,15 @@ class PostgresJdbcOffsetStoreContractTest extends JdbcOffsetStoreContractTest {
   }
 
   @Override
+  protected OffsetStore newStoreKeeping(int batches) {
+    return OffsetStores.jdbcBuilder()
+        .dataSource(postgres)
+        .schema("contract")
+        .historyRetention(batches)
+        .build();
+  }
+
+  @Override
   protected OffsetStore newStoreFailingMidway() {
     return OffsetStores.jdbcBuilder()
         .dataSource(postgres)

@@ -32,6 +32,14 @@ class ZooKeeperOffsetStoreContractTest extends OffsetStoreContractTest {
   }
 
   @Override
+  protected OffsetStore newStoreKeeping(int batches) {
+    return OffsetStores.zookeeperBuilder()
+        .connectString(connectString)
+        .historyRetention(batches)
+        .build();
+  }
+
+  @Override
   protected OffsetStore newStoreFailingMidway() {
     return OffsetStores.zookeeperBuilder()
         .connectString(connectString)

@@ -1,7 +1,9 @@
 package io.sluice.sinks;
 
+import io.sluice.engine.BatchOutput;
 import io.sluice.engine.function.Function;
 import io.sluice.sinks.internal.KafkaSinkImpl;
+import io.sluice.sinks.internal.TransactionalKafkaSinkImpl;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -11,30 +13,16 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Writes each batch's records to Kafka.
+ * Writes each batch's records to Kafka, <b>at-least-once</b>: an idempotent producer ({@code
+ * acks=all}), flushed at the end of every batch; offsets are left to the input's own commit, so a
+ * replayed batch is sent again. Built by {@code KafkaSink.builder()...build()}.
  *
- * <p><b>Exactly-once</b> (the default): one transactional producer per sink with {@code
- * transactional.id = <appName>-<name>}, the same across restarts. {@code open()} checks {@code
- * transaction.timeout.ms} against the broker's {@code transaction.max.timeout.ms} and the batch
- * interval, then calls {@code initTransactions()}, which fences any older producer with that id (a
- * zombie driver) and aborts a transaction a crashed run left open. Per batch, on the job thread:
- * {@code beginTransaction}, the batch's tasks send their partitions concurrently through the shared
- * producer, {@code flush}, the group's committed offsets are checked to stand where the batch's
- * ranges begin (else the transaction is aborted: a reset or another writer moved the group), the
- * batch's offsets are added with {@code sendOffsetsToTransaction} (metadata {@link
- * io.sluice.offsets.KafkaCommitMetadata}), and {@code commitTransaction}: the output and the input
- * offsets become visible to {@code read_committed} consumers together. A failed send or commit
- * aborts the transaction and fails the batch with a {@link SinkException}; a fenced producer fails
- * the batch and every later one (the process is a zombie: stop it). Nothing is swallowed, and the
- * restarted application replays the batch. The transaction and the classification of its failures
- * are {@link io.sluice.offsets.TransactionalProducer}'s, shared with the Kafka offset store.
- *
- * <p><b>At-least-once</b>: an idempotent producer, flushed at the end of every batch; offsets are
- * left to the input's own commit, so a replayed batch is sent again.
+ * <p>For exactly-once, {@link Builder#exactlyOnce()} leads to a {@link TransactionalKafkaSink}: the
+ * type says the guarantee, and only that one is a {@link TransactionalSink}.
  *
  * @param <T> record type
  */
-public interface KafkaSink<T> extends TransactionalSink<T> {
+public interface KafkaSink<T> extends BatchOutput<T> {
 
   /** A new builder. */
   static <T> Builder<T> builder() {
@@ -42,14 +30,11 @@ public interface KafkaSink<T> extends TransactionalSink<T> {
   }
 
   /**
-   * Exactly-once: checks {@code transaction.timeout.ms} against the broker's {@code
-   * transaction.max.timeout.ms} and the context's batch interval, then creates the producer and
-   * calls {@code initTransactions()} (fencing older producers with the same id, aborting their open
-   * transaction). Blocking; called by {@code StreamingContext.start()}.
+   * Creates the producer (and, exactly-once, checks the transaction timeout and fences older
+   * producers; see {@link TransactionalKafkaSink#open}). Blocking; called by {@code
+   * StreamingContext.start()}.
    *
-   * @throws IllegalStateException naming the settings and values when the transaction timeout does
-   *     not fit
-   * @throws SinkException when the broker cannot be reached or {@code initTransactions()} fails
+   * @throws SinkException when the broker cannot be reached
    */
   @Override
   void open(io.sluice.engine.StreamingContext context);
@@ -59,13 +44,8 @@ public interface KafkaSink<T> extends TransactionalSink<T> {
   void close();
 
   /**
-   * The producer's {@code transactional.id}, known after {@code open()}; null in at-least-once
-   * mode.
-   */
-  String transactionalId();
-
-  /**
-   * Builds a {@link KafkaSink}. Not thread-safe; {@link #build()} copies the settings.
+   * Builds an at-least-once {@link KafkaSink}, or, after {@link #exactlyOnce()}, a {@link
+   * TransactionalKafkaSink}. Not thread-safe; {@code build()} copies the settings.
    *
    * @param <T> record type
    */
@@ -76,17 +56,15 @@ public interface KafkaSink<T> extends TransactionalSink<T> {
     private Function<T, ? extends ProducerRecord<?, ?>> record;
     private Serializer<?> keySerializer;
     private Serializer<?> valueSerializer;
-    private boolean exactlyOnce = true;
     private String name = "kafka";
-    private Duration transactionTimeout;
     private Duration timeout = Duration.ofSeconds(30);
 
     private Builder() {}
 
     /**
      * Producer settings (required: {@code bootstrap.servers}). Must not contain {@code
-     * transactional.id}, which the sink derives. {@code transaction.timeout.ms} here is used unless
-     * {@link #transactionTimeout(Duration)} is set.
+     * transactional.id}, which the exactly-once sink derives. {@code transaction.timeout.ms} here
+     * is used unless {@link ExactlyOnceBuilder#transactionTimeout(Duration)} is set.
      */
     public Builder<T> producerConfig(Map<String, ?> producerConfig) {
       this.producerConfig = producerConfig == null ? null : new HashMap<>(producerConfig);
@@ -114,34 +92,22 @@ public interface KafkaSink<T> extends TransactionalSink<T> {
       return this;
     }
 
-    /** Transactional: output and input offsets commit together (the default). */
-    public Builder<T> exactlyOnce() {
-      this.exactlyOnce = true;
-      return this;
-    }
-
-    /** Idempotent producer without transactions: a replayed batch is sent again. */
-    public Builder<T> atLeastOnce() {
-      this.exactlyOnce = false;
-      return this;
+    /**
+     * Exactly-once instead: output and input offsets commit in one Kafka transaction. Set the other
+     * settings first; the returned builder adds the transaction's own and builds a {@link
+     * TransactionalKafkaSink}.
+     */
+    public ExactlyOnceBuilder<T> exactlyOnce() {
+      return new ExactlyOnceBuilder<>(this);
     }
 
     /**
-     * The sink's name (default {@code kafka}; letters, digits, {@code . _ -}): the transactional id
-     * is {@code <appName>-<name>}, so keep it stable across releases and unique per sink in an
-     * application.
+     * The sink's name (default {@code kafka}; letters, digits, {@code . _ -}), in messages, metrics
+     * and the producer's client id; exactly-once, the transactional id is {@code <appName>-<name>},
+     * so keep it stable across releases and unique per sink in an application.
      */
     public Builder<T> name(String name) {
       this.name = name;
-      return this;
-    }
-
-    /**
-     * The transaction timeout ({@code transaction.timeout.ms}); must exceed the batch interval and
-     * not exceed the broker's {@code transaction.max.timeout.ms}, both checked at {@code open()}.
-     */
-    public Builder<T> transactionTimeout(Duration transactionTimeout) {
-      this.transactionTimeout = transactionTimeout;
       return this;
     }
 
@@ -152,11 +118,16 @@ public interface KafkaSink<T> extends TransactionalSink<T> {
     }
 
     /**
-     * Validates the settings and builds the sink.
+     * Validates the settings and builds the at-least-once sink.
      *
      * @throws IllegalArgumentException naming the first invalid setting and its value
      */
     public KafkaSink<T> build() {
+      return new KafkaSinkImpl<>(settings(false, null));
+    }
+
+    /** Validates every setting and copies them; {@code transactionTimeout} only exactly-once. */
+    private KafkaSinkImpl.Settings<T> settings(boolean exactlyOnce, Duration transactionTimeout) {
       if (producerConfig == null
           || producerConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
         throw new IllegalArgumentException(
@@ -197,25 +168,52 @@ public interface KafkaSink<T> extends TransactionalSink<T> {
         throw new IllegalArgumentException(
             "transactionTimeout must be > 0, was " + transactionTimeout);
       }
-      if (transactionTimeout != null && !exactlyOnce) {
-        throw new IllegalArgumentException(
-            "transactionTimeout applies to exactlyOnce() only, was "
-                + transactionTimeout
-                + " with atLeastOnce()");
-      }
       if (timeout == null || timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
       }
-      return new KafkaSinkImpl<>(
-          new KafkaSinkImpl.Settings<>(
-              Map.copyOf(producerConfig),
-              record,
-              keySerializer,
-              valueSerializer,
-              exactlyOnce,
-              name,
-              transactionTimeout,
-              timeout));
+      return new KafkaSinkImpl.Settings<>(
+          Map.copyOf(producerConfig),
+          record,
+          keySerializer,
+          valueSerializer,
+          exactlyOnce,
+          name,
+          transactionTimeout,
+          timeout);
+    }
+  }
+
+  /**
+   * Builds a {@link TransactionalKafkaSink} from the settings of the {@link Builder} it came from,
+   * plus the transaction's own. Not thread-safe; {@link #build()} copies the settings.
+   *
+   * @param <T> record type
+   */
+  final class ExactlyOnceBuilder<T> {
+    private final Builder<T> common;
+    private Duration transactionTimeout;
+
+    private ExactlyOnceBuilder(Builder<T> common) {
+      this.common = common;
+    }
+
+    /**
+     * The transaction timeout ({@code transaction.timeout.ms}); must exceed the batch interval and
+     * not exceed the broker's {@code transaction.max.timeout.ms}, both checked at {@code open()}.
+     * Default: {@code transaction.timeout.ms} from the producer config, else 60 s.
+     */
+    public ExactlyOnceBuilder<T> transactionTimeout(Duration transactionTimeout) {
+      this.transactionTimeout = transactionTimeout;
+      return this;
+    }
+
+    /**
+     * Validates the settings and builds the exactly-once sink.
+     *
+     * @throws IllegalArgumentException naming the first invalid setting and its value
+     */
+    public TransactionalKafkaSink<T> build() {
+      return new TransactionalKafkaSinkImpl<>(common.settings(true, transactionTimeout));
     }
   }
 }

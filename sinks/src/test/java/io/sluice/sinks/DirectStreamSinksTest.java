@@ -102,6 +102,7 @@ class DirectStreamSinksTest {
                   .keySerializer(new StringSerializer())
                   .valueSerializer(new StringSerializer())
                   .record(v -> new ProducerRecord<>(out, v, v))
+                  .exactlyOnce()
                   .build());
       ctx.start();
       clock.advance(Duration.ofMillis(500));

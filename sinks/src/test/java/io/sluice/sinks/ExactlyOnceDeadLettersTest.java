@@ -217,6 +217,7 @@ class ExactlyOnceDeadLettersTest {
                     }
                     return new ProducerRecord<>(out, Integer.toString(v));
                   })
+              .exactlyOnce()
               .build());
     }
 

@@ -92,8 +92,9 @@ class KafkaSinkTest {
         .record(v -> new ProducerRecord<>(out, v, v));
   }
 
-  private KafkaSink<String> openSink(KafkaSink.Builder<String> b, StreamingContext c) {
-    KafkaSink<String> sink = b.build();
+  private TransactionalKafkaSink<String> openSink(
+      KafkaSink.ExactlyOnceBuilder<String> b, StreamingContext c) {
+    TransactionalKafkaSink<String> sink = b.build();
     sink.open(c);
     toClose.add(sink::close);
     return sink;
@@ -123,7 +124,7 @@ class KafkaSinkTest {
 
   @Test
   void commitsOutputAndOffsetsWithBatchMetadataInOneTransaction() throws Exception {
-    KafkaSink<String> sink = openSink(builder(), ctx);
+    TransactionalKafkaSink<String> sink = openSink(builder().exactlyOnce(), ctx);
     Batch batch = TestOffsets.batch(0, group, "in-" + app);
 
     sink.write(values("a", 20), batch);
@@ -148,7 +149,7 @@ class KafkaSinkTest {
 
   @Test
   void outputIsInvisibleToReadCommittedUntilTheBatchCommits() throws Exception {
-    KafkaSink<String> sink = openSink(builder(), ctx);
+    TransactionalKafkaSink<String> sink = openSink(builder().exactlyOnce(), ctx);
     CountDownLatch release = new CountDownLatch(1);
     RDD<String> gated =
         values("g", 10)
@@ -184,7 +185,7 @@ class KafkaSinkTest {
 
   @Test
   void aBatchTheGroupAlreadyCoversIsAbortedByTheOffsetFenceAfterARestart() throws Exception {
-    KafkaSink<String> first = openSink(builder(), ctx);
+    TransactionalKafkaSink<String> first = openSink(builder().exactlyOnce(), ctx);
     first.write(values("a", 12), TestOffsets.batch(0, group, "in-" + app));
     first.write(values("b", 12), TestOffsets.batch(1, group, "in-" + app));
     first.close();
@@ -192,7 +193,7 @@ class KafkaSinkTest {
     // The restarted application (same app and sink names) replays batch 1, then goes on with batch
     // 2.
     StreamingContext restarted = context(app);
-    KafkaSink<String> second = openSink(builder(), restarted);
+    TransactionalKafkaSink<String> second = openSink(builder().exactlyOnce(), restarted);
     assertThatThrownBy(
             () -> second.write(values("b", 12), TestOffsets.batch(1, group, "in-" + app)))
         .isInstanceOf(SinkException.class)
@@ -221,7 +222,7 @@ class KafkaSinkTest {
   void deadLettersHandedToTheSinkCommitWithTheirBatchAndAbortWithIt() throws Exception {
     String dlq = "dlq-" + app;
     kafka.createTopic(dlq, 1);
-    KafkaSink<String> sink = openSink(builder(), ctx);
+    TransactionalKafkaSink<String> sink = openSink(builder().exactlyOnce(), ctx);
     DeadLetterTransaction transaction = (DeadLetterTransaction) sink;
     assertThat(
             transaction.acceptsDeadLettersFor(
@@ -260,21 +261,18 @@ class KafkaSinkTest {
 
   @Test
   void anAtLeastOnceSinkTakesNoDeadLetters() {
-    KafkaSink<String> sink = openSink(builder().atLeastOnce(), ctx);
-    assertThat(
-            ((DeadLetterTransaction) sink)
-                .acceptsDeadLettersFor(KafkaGroupOffsets.clusterKey(kafka.bootstrapServers())))
-        .isFalse();
+    KafkaSink<String> sink = builder().build();
+    assertThat(sink).isNotInstanceOf(DeadLetterTransaction.class);
   }
 
   @Test
   void zombieProducerIsFencedAndItsBatchFailsLoudly() throws Exception {
-    KafkaSink<String> zombie = openSink(builder(), ctx);
+    TransactionalKafkaSink<String> zombie = openSink(builder().exactlyOnce(), ctx);
     zombie.write(values("a", 5), TestOffsets.batch(0, group, "in-" + app));
 
     StreamingContext successorCtx = context(app);
     toClose.add(() -> successorCtx.stop(false));
-    KafkaSink<String> successor = openSink(builder(), successorCtx);
+    TransactionalKafkaSink<String> successor = openSink(builder().exactlyOnce(), successorCtx);
 
     assertThatThrownBy(() -> zombie.write(values("z", 5), TestOffsets.batch(1, group, "in-" + app)))
         .isInstanceOf(SinkException.class)
@@ -304,7 +302,7 @@ class KafkaSinkTest {
     crashed.flush();
     assertThat(kafka.consumeAll(out, false)).hasSize(3);
 
-    KafkaSink<String> sink = openSink(builder(), ctx);
+    TransactionalKafkaSink<String> sink = openSink(builder().exactlyOnce(), ctx);
     sink.write(values("a", 4), TestOffsets.batch(0, group, "in-" + app));
 
     // Had the ghost transaction stayed open, the last stable offset would hide the batch's records
@@ -314,13 +312,15 @@ class KafkaSinkTest {
 
   @Test
   void transactionTimeoutAboveTheBrokerMaximumIsRefusedAtOpen() {
-    KafkaSink<String> tooLong = builder().transactionTimeout(Duration.ofMillis(3_600_001)).build();
+    KafkaSink<String> tooLong =
+        builder().exactlyOnce().transactionTimeout(Duration.ofMillis(3_600_001)).build();
     assertThatThrownBy(() -> tooLong.open(ctx))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("transaction.timeout.ms is 3600001 ms")
         .hasMessageContaining("transaction.max.timeout.ms of 3600000 ms");
 
-    KafkaSink<String> tooShort = builder().transactionTimeout(Duration.ofMillis(500)).build();
+    KafkaSink<String> tooShort =
+        builder().exactlyOnce().transactionTimeout(Duration.ofMillis(500)).build();
     assertThatThrownBy(() -> tooShort.open(ctx))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining(
@@ -341,7 +341,8 @@ class KafkaSinkTest {
                 .keySerializer(new StringSerializer())
                 .valueSerializer(new StringSerializer())
                 .record(
-                    v -> new ProducerRecord<>(out, v, v.startsWith("big") ? "x".repeat(5000) : v)),
+                    v -> new ProducerRecord<>(out, v, v.startsWith("big") ? "x".repeat(5000) : v))
+                .exactlyOnce(),
             ctx);
 
     RDD<String> rdd = ctx.parallelize(List.of("a", "b", "big", "c"), 2);
@@ -356,7 +357,7 @@ class KafkaSinkTest {
   }
 
   @Test
-  void partitionRetriedAfterItSentRecordsFailsTheBatchInsteadOfDuplicating() throws Exception {
+  void sendFailureInATaskIsNotRetriedAndAbortsTheBatch() throws Exception {
     AtomicInteger badSerializations = new AtomicInteger();
     org.apache.kafka.common.serialization.Serializer<String> failingOnce =
         (topic, v) -> {
@@ -373,15 +374,20 @@ class KafkaSinkTest {
                     Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))
                 .keySerializer(new StringSerializer())
                 .valueSerializer(failingOnce)
-                .record(v -> new ProducerRecord<>(out, v, v)),
+                .record(v -> new ProducerRecord<>(out, v, v))
+                .exactlyOnce(),
             ctx);
-    // "a" is sent before "bad" fails in the same partition; the engine's retry would send "a"
-    // again.
+    // "a" is sent before "bad" fails in the same partition. The producer's failure is an
+    // OffsetStoreException, which the engine does not retry (a retry would send "a" again into a
+    // transaction that is doomed anyway): the batch fails at once and its transaction is aborted.
     RDD<String> rdd = ctx.parallelize(List.of("a", "bad", "c", "d"), 2);
 
     assertThatThrownBy(() -> sink.write(rdd, TestOffsets.batch(0, group, "in-" + app)))
         .isInstanceOf(SinkException.class)
-        .hasStackTraceContaining("attempted again after it had sent records");
+        .hasMessageContaining("batch 0 failed and its transaction was aborted")
+        .hasStackTraceContaining("cannot serialize bad");
+    assertThat(badSerializations).hasValue(1);
+    assertThat(registry.get("sluice.task.retries").tag("app", app).counter().count()).isZero();
     assertThat(committedValues()).isEmpty();
     assertThat(kafka.committedOffsets(group)).isEmpty();
 
@@ -391,13 +397,30 @@ class KafkaSinkTest {
 
   @Test
   void atLeastOnceSendsWithoutTransactionsOrOffsets() throws Exception {
-    KafkaSink<String> sink = openSink(builder().atLeastOnce(), ctx);
+    KafkaSink<String> sink = builder().build();
+    sink.open(ctx);
+    toClose.add(sink::close);
     sink.write(values("a", 7), TestOffsets.batch(0, group, "in-" + app));
 
     assertThat(committedValues(7)).hasSize(7);
     assertThat(kafka.committedOffsets(group)).isEmpty();
     assertThat(sink.guarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
-    assertThat(sink.exactlyOnceGaps()).singleElement().asString().contains("at-least-once");
+    assertThat(sink.exactlyOnceGaps())
+        .containsExactly(
+            "KafkaSink[kafka] is at-least-once: a replayed batch is sent again (build it with"
+                + " exactlyOnce())");
+    assertThat(sink.offsetCommitTarget()).isEmpty();
+    // The type says the guarantee: an at-least-once sink is not a transactional one.
+    assertThat(sink).isNotInstanceOf(TransactionalSink.class);
+  }
+
+  @Test
+  void exactlyOnceSinkIsATransactionalSinkCommittingToTheCluster() {
+    TransactionalKafkaSink<String> sink = builder().exactlyOnce().build();
+    assertThat(sink).isInstanceOf(TransactionalSink.class);
+    assertThat(sink.guarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+    assertThat(sink.exactlyOnceGaps()).isEmpty();
+    assertThat(sink.offsetCommitTarget()).isPresent();
     assertThat(sink.transactionalId()).isNull();
   }
 
@@ -413,7 +436,16 @@ class KafkaSinkTest {
         .hasMessageContaining("transactional.id is derived as <appName>-<name>");
     assertThatThrownBy(() -> builder().name("has space").build())
         .hasMessage("name must be letters, digits, '.', '_' or '-', was 'has space'");
-    assertThatThrownBy(() -> builder().transactionTimeout(Duration.ZERO).build())
+    assertThatThrownBy(() -> builder().exactlyOnce().transactionTimeout(Duration.ZERO).build())
         .hasMessage("transactionTimeout must be > 0, was PT0S");
+    assertThatThrownBy(
+            () ->
+                KafkaSink.<String>builder()
+                    .producerConfig(Map.of("bootstrap.servers", "x"))
+                    .record(v -> new ProducerRecord<>(out, v, v))
+                    .exactlyOnce()
+                    .build())
+        .hasMessage(
+            "keySerializer or key.serializer in producerConfig must be set, both were null");
   }
 }

@@ -215,6 +215,7 @@ class PipelineTest {
                   .valueSerializer(new StringSerializer())
                   .record(w -> new ProducerRecord<>(out, w, w))
                   .name("words")
+                  .exactlyOnce()
                   .build());
       p.ctx.start();
       p.runBatches(2);

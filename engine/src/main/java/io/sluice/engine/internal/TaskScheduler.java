@@ -1,6 +1,7 @@
 package io.sluice.engine.internal;
 
 import io.micrometer.core.instrument.Counter;
+import io.sluice.engine.JobCancelledException;
 import io.sluice.engine.SluiceException;
 import io.sluice.engine.TaskFailedException;
 import io.sluice.engine.rdd.Dependency;
@@ -89,8 +90,8 @@ public final class TaskScheduler {
 
     /**
      * Cancels the job's tasks: running ones are interrupted, the job's later task sets are refused
-     * with a {@link JobInterruptedException}. Idempotent; any thread; does not wait for the tasks
-     * to end.
+     * with a {@link JobCancelledException}. Idempotent; any thread; does not wait for the tasks to
+     * end.
      */
     public void cancel(String reason) {
       List<TaskSet> sets;
@@ -340,10 +341,11 @@ public final class TaskScheduler {
     JobTasks job = scope == null ? null : scope.tasks();
     String cancelled = job == null ? null : job.register(set);
     if (cancelled != null) {
-      throw new JobInterruptedException(jobId, cancelled);
+      throw cancelledJob(jobId, scope, cancelled, null);
     }
     try {
-      return awaitTasks(submitTasks(n, set, stageId, jobId, batchId, body), set, stageId, jobId);
+      return awaitTasks(
+          submitTasks(n, set, stageId, jobId, batchId, body), set, stageId, jobId, scope);
     } finally {
       if (job != null) {
         job.unregister(set);
@@ -372,7 +374,8 @@ public final class TaskScheduler {
    * Waits for every task of {@code set} to end; throws the first final failure, or the
    * cancellation.
    */
-  private <R> List<R> awaitTasks(List<Future<R>> futures, TaskSet set, int stageId, int jobId) {
+  private <R> List<R> awaitTasks(
+      List<Future<R>> futures, TaskSet set, int stageId, int jobId, JobScope scope) {
     List<R> results = new ArrayList<>(futures.size());
     for (int p = 0; p < futures.size(); p++) {
       try {
@@ -381,7 +384,7 @@ public final class TaskScheduler {
         set.cancel("the job's thread was interrupted");
         futures.forEach(f -> f.cancel(false));
         Thread.currentThread().interrupt();
-        throw new JobInterruptedException(jobId, e);
+        throw cancelledJob(jobId, scope, "the context is stopping", e);
       } catch (CancellationException e) {
         // Only shutdown() cancels a task's future: the context is stopping.
         set.cancel("the context is stopping");
@@ -399,7 +402,7 @@ public final class TaskScheduler {
       throw failure;
     }
     if (set.cancelled()) {
-      throw new JobInterruptedException(jobId, set.cancelReason());
+      throw cancelledJob(jobId, scope, set.cancelReason(), null);
     }
     return results;
   }
@@ -486,18 +489,21 @@ public final class TaskScheduler {
   }
 
   /**
-   * Thrown when a job is interrupted because the context stops, or cancelled because its batch
-   * failed.
+   * The failure of a job whose tasks were cancelled, naming the job, its output operation and batch
+   * when known, and why.
    */
-  public static final class JobInterruptedException extends SluiceException {
-    private static final long serialVersionUID = 1L;
-
-    JobInterruptedException(int jobId, Throwable cause) {
-      super("job " + jobId + " interrupted: the context is stopping", cause, false);
-    }
-
-    JobInterruptedException(int jobId, String reason) {
-      super("job " + jobId + " cancelled: " + reason, null, false);
-    }
+  private static JobCancelledException cancelledJob(
+      int jobId, JobScope scope, String reason, Throwable cause) {
+    String job =
+        scope == null
+            ? "job " + jobId
+            : "job "
+                + jobId
+                + " of output operation '"
+                + scope.outputOperation()
+                + "' (batch "
+                + scope.batchId()
+                + ")";
+    return new JobCancelledException(job + " cancelled: " + reason, cause);
   }
 }

@@ -250,8 +250,8 @@ public final class ChaosPipeline {
               String n = Long.toString(item.n());
               return new ProducerRecord<>(a.outputTopic, item.partition(), n, n, headers);
             })
-        .exactlyOnce()
         .name("chaos-kafka")
+        .exactlyOnce()
         .build();
   }
 

@@ -90,8 +90,8 @@ class CheckpointLockTest {
                 .keySerializer(new StringSerializer())
                 .valueSerializer(new StringSerializer())
                 .record(r -> new ProducerRecord<>(OUTPUT, r.partition(), r.key(), r.value()))
-                .exactlyOnce()
                 .name("lock-out")
+                .exactlyOnce()
                 .build());
     return ctx;
   }

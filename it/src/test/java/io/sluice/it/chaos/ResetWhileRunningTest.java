@@ -251,8 +251,8 @@ class ResetWhileRunningTest {
                 .valueSerializer(new StringSerializer())
                 .record(
                     r -> new ProducerRecord<>(c.outputTopic(), r.partition(), r.key(), r.value()))
-                .exactlyOnce()
                 .name("reset-out")
+                .exactlyOnce()
                 .build());
       }
       pipeline.record(stream);

@@ -45,9 +45,12 @@ import org.slf4j.LoggerFactory;
  * entries {@code [int marker][int length][int CRC32C of length and payload][JSON payload]}. An
  * entry is written in one append after the previous valid end, so a crash leaves at most one torn
  * entry at the tail, which opening detects, logs and drops. A bad entry followed by a valid one is
- * damage in the middle and is refused. When the log holds far more entries than the retained
- * history, it is rewritten (snapshot of positions plus retained history) to a temp file and
- * atomically renamed; the new generation tells other processes to reload.
+ * damage in the middle and is refused. A commit entry carries its committer's {@code
+ * historyRetention} ({@code keep}), and applying it, on commit or when the log is read, drops the
+ * group's batches beyond it, so every reader sees the history the committer kept. When the log
+ * holds far more entries than the retained history, it is rewritten (snapshot of positions plus
+ * retained history) to a temp file and atomically renamed; the new generation tells other processes
+ * to reload.
  *
  * <p>Writers serialise on a per-directory lock inside the JVM and on a {@link FileLock} of {@code
  * offsets.lock} across processes; every operation first reads what other writers appended.
@@ -99,8 +102,9 @@ public final class FileOffsetStore extends AbstractOffsetStore {
    * @throws OffsetStoreException when {@code dir} does not exist or is not a directory, or the log
    *     is damaged
    */
-  public static FileOffsetStore openReadOnly(Path dir, int historyRetention, Clock clock) {
-    return new FileOffsetStore(dir, historyRetention, clock, CommitHook.NONE, true);
+  public static FileOffsetStore openReadOnly(Path dir, Clock clock) {
+    // The retention is the committers' (recorded in each entry); a read-only store commits nothing.
+    return new FileOffsetStore(dir, Integer.MAX_VALUE, clock, CommitHook.NONE, true);
   }
 
   private FileOffsetStore(
@@ -221,8 +225,9 @@ public final class FileOffsetStore extends AbstractOffsetStore {
           }
           ObjectNode payload = CommitCodec.toJson(commit);
           payload.put("type", "commit");
+          payload.put("keep", historyRetention);
           append(commit, encode(payload));
-          apply(commit);
+          apply(commit, historyRetention);
           entriesInFile++;
           compactIfLarge();
           return null;
@@ -450,7 +455,8 @@ public final class FileOffsetStore extends AbstractOffsetStore {
       if ("snapshot".equals(type)) {
         applySnapshot(node, where);
       } else if ("commit".equals(type)) {
-        apply(CommitCodec.fromJson(node, where));
+        // The committer's retention, not this reader's: every reader sees the history it kept.
+        apply(CommitCodec.fromJson(node, where), node.path("keep").asInt(Integer.MAX_VALUE));
       } else {
         throw new OffsetStoreException(
             where + " has unknown entry type '" + type + "': written by a newer Sluice?");
@@ -460,14 +466,15 @@ public final class FileOffsetStore extends AbstractOffsetStore {
     }
   }
 
-  private void apply(BatchCommit commit) {
+  /** Applies a commit, keeping the newest {@code keep} batches of its group's history. */
+  private void apply(BatchCommit commit, int keep) {
     GroupState g = groups.computeIfAbsent(commit.group(), k -> new GroupState());
     for (OffsetRange r : commit.ranges()) {
       g.positions.put(r.topicPartition(), r.untilOffset());
     }
     g.lastBatchId = Math.max(g.lastBatchId, commit.batchId());
     g.history.addLast(commit);
-    while (g.history.size() > historyRetention) {
+    while (g.history.size() > keep) {
       g.history.removeFirst();
     }
   }

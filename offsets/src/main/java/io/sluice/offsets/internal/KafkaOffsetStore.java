@@ -10,16 +10,21 @@ import io.sluice.offsets.TransactionalProducerException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +64,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * the history only), then the ranges against the offsets, because tools outside Sluice move a group
  * without the transactional id.
  *
+ * <p>The history topic is compacted. A commit's record is keyed {@code <group>#<batchId>}, and the
+ * commit that takes the group's history past {@code historyRetention} batches adds, in the same
+ * transaction, a tombstone for every batch that falls out. A read skips a batch whose tombstone it
+ * has met (it reads backwards, so it meets the tombstone first): the history holds exactly the
+ * newest {@code historyRetention} batches at once, and the log cleaner later removes the records.
+ *
  * <p>Thread-safe: commits of one group serialise on a lock; history reads share one consumer under
  * another lock.
  */
@@ -68,7 +79,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
   private final String bootstrapServers;
   private final String historyTopic;
   private final Optional<Short> historyReplicationFactor;
-  private final Duration historyRetention;
+  private final int historyRetention;
   private final String transactionalIdPrefix;
   private final Duration timeout;
   private final CommitHook hook;
@@ -83,7 +94,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       Map<String, Object> clientConfig,
       String historyTopic,
       Optional<Short> historyReplicationFactor,
-      Duration historyRetention,
+      int historyRetention,
       String transactionalIdPrefix,
       Duration timeout,
       Clock clock,
@@ -240,7 +251,8 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
   }
 
   /**
-   * Reads the group's history partition backwards in growing chunks until {@code limit} are found.
+   * Reads the group's history partition backwards in growing chunks until {@code limit} are found;
+   * a batch whose tombstone comes later in the log is skipped.
    */
   private List<BatchCommit> readHistory(String group, int limit) {
     KafkaConsumer<byte[], byte[]> consumer = historyConsumer();
@@ -249,13 +261,20 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     long begin = consumer.beginningOffsets(List.of(tp), timeout).get(tp);
     long end = consumer.endOffsets(List.of(tp), timeout).get(tp);
     List<BatchCommit> found = new ArrayList<>();
+    Set<Long> deleted = new HashSet<>();
     long upper = end;
     long chunk = 256;
     while (found.size() < limit && upper > begin) {
       long lower = Math.max(begin, upper - chunk);
-      List<BatchCommit> inChunk = readRange(consumer, tp, lower, upper, group);
+      List<HistoryEntry> inChunk = readRange(consumer, tp, lower, upper, group);
       Collections.reverse(inChunk);
-      found.addAll(inChunk);
+      for (HistoryEntry e : inChunk) {
+        if (e.commit() == null) {
+          deleted.add(e.batchId());
+        } else if (!deleted.contains(e.batchId())) {
+          found.add(e.commit());
+        }
+      }
       upper = lower;
       chunk = Math.min(chunk * 2, 65_536);
     }
@@ -263,15 +282,18 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     return found.size() > limit ? List.copyOf(found.subList(0, limit)) : found;
   }
 
-  private List<BatchCommit> readRange(
+  /** One record of a group's history: a commit, or the tombstone ({@code commit} null) of one. */
+  private record HistoryEntry(long batchId, BatchCommit commit) {}
+
+  /** The group's records in {@code [from, until)}, in log order. */
+  private List<HistoryEntry> readRange(
       KafkaConsumer<byte[], byte[]> consumer,
       TopicPartition tp,
       long from,
       long until,
       String group) {
     consumer.seek(tp, from);
-    byte[] key = group.getBytes(StandardCharsets.UTF_8);
-    List<BatchCommit> result = new ArrayList<>();
+    List<HistoryEntry> result = new ArrayList<>();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (consumer.position(tp, timeout) < until) {
       if (System.nanoTime() > deadline) {
@@ -286,12 +308,41 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
                 + " ms");
       }
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-        if (r.offset() < until && java.util.Arrays.equals(r.key(), key) && r.value() != null) {
-          result.add(parse(r));
+        if (r.offset() >= until) {
+          continue;
+        }
+        OptionalLong batchId = batchIdOfKey(r.key(), group);
+        if (batchId.isPresent()) {
+          result.add(new HistoryEntry(batchId.getAsLong(), r.value() == null ? null : parse(r)));
         }
       }
     }
     return result;
+  }
+
+  /** The key of batch {@code batchId}'s record in the history topic: {@code <group>#<batchId>}. */
+  private static byte[] historyKey(String group, long batchId) {
+    return (group + "#" + batchId).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The batch id of a history record's key when the key is {@code group}'s, else empty. The id is
+   * what follows the last {@code #}, so a group whose name contains {@code #} is still told apart.
+   */
+  private static OptionalLong batchIdOfKey(byte[] key, String group) {
+    if (key == null) {
+      return OptionalLong.empty();
+    }
+    String k = new String(key, StandardCharsets.UTF_8);
+    int hash = k.lastIndexOf('#');
+    if (hash < 0 || !k.substring(0, hash).equals(group)) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(Long.parseLong(k.substring(hash + 1)));
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();
+    }
   }
 
   private BatchCommit parse(ConsumerRecord<byte[], byte[]> r) {
@@ -351,12 +402,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     }
     NewTopic topic =
         new NewTopic(historyTopic, Optional.of(1), historyReplicationFactor)
-            .configs(
-                Map.of(
-                    TopicConfig.CLEANUP_POLICY_CONFIG,
-                    TopicConfig.CLEANUP_POLICY_DELETE,
-                    TopicConfig.RETENTION_MS_CONFIG,
-                    Long.toString(historyRetention.toMillis())));
+            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
     try {
       admin.createTopics(List.of(topic)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
@@ -387,7 +433,8 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
 
   /**
    * One group's committer: its {@link TransactionalProducer} (transactional id {@code
-   * <prefix><group>}) and the last batch id it committed or found in the history when it started.
+   * <prefix><group>}), the last batch id it committed or found in the history when it started, and
+   * the ids of the batches the group's history holds, to tombstone those that fall out of it.
    */
   private final class GroupCommitter {
     private final String group;
@@ -395,6 +442,7 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     private TransactionalProducer<byte[], byte[]>
         producer; // guarded by lock; kept once fenced, to refuse
     private volatile long lastBatchId = -1;
+    private final Deque<Long> retained = new ArrayDeque<>(); // ascending; guarded by lock
 
     GroupCommitter(String group) {
       this.group = group;
@@ -451,6 +499,8 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
       try {
         // Fenced first, then read: a committer that started before us can no longer commit.
         lastBatchId = Math.max(lastBatchId, readLastBatchId(group));
+        retained.clear();
+        history(group, Integer.MAX_VALUE).forEach(c -> retained.addFirst(c.batchId()));
       } catch (RuntimeException e) {
         p.close(Duration.ZERO);
         throw failure("start the transactional producer of group '" + group + "'", e);
@@ -459,25 +509,36 @@ public final class KafkaOffsetStore extends AbstractOffsetStore {
     }
 
     /**
-     * One transaction: the history record, then the group check and the offsets, then the commit.
+     * One transaction: the history record and the tombstones of the batches it pushes out of the
+     * history, then the group check and the offsets, then the commit.
      */
     private void send(BatchCommit commit, boolean fenceOffsets) {
+      List<Long> dropped = new ArrayList<>();
+      Iterator<Long> oldestFirst = retained.iterator();
+      for (int excess = retained.size() + 1 - historyRetention; excess > 0; excess--) {
+        dropped.add(oldestFirst.next());
+      }
       try {
         producer.begin();
-        producer.send(
-            new ProducerRecord<>(
-                historyTopic,
-                historyPartition(group),
-                group.getBytes(StandardCharsets.UTF_8),
-                CommitCodec.toBytes(commit)),
-            null);
+        producer.send(historyRecord(commit.batchId(), CommitCodec.toBytes(commit)), null);
+        for (long id : dropped) {
+          producer.send(historyRecord(id, null), null);
+        }
         hook.midway(commit);
         producer.commit(List.of(commit), (c, stored) -> checkGroup(c, stored, fenceOffsets));
       } catch (Exception e) {
         producer.abort(e);
         throw commitFailure(commit, e);
       }
+      retained.addLast(commit.batchId());
+      retained.removeAll(dropped);
       awaitStable(group, commit);
+    }
+
+    /** The history record of batch {@code batchId}; a null {@code value} is its tombstone. */
+    private ProducerRecord<byte[], byte[]> historyRecord(long batchId, byte[] value) {
+      return new ProducerRecord<>(
+          historyTopic, historyPartition(group), historyKey(group, batchId), value);
     }
 
     /**

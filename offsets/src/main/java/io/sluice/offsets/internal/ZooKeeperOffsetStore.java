@@ -20,7 +20,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -41,12 +40,13 @@ import org.slf4j.LoggerFactory;
  * it), set every partition's offset at the version whose value was checked against the range's
  * {@code from} (or create it), create the batch node. ZooKeeper applies all or none, and the
  * version checks fence a concurrent committer or reset: the loser's multi fails as a whole, and its
- * next attempt reads and checks again. Thread-safe; Curator's client is shared by all calls.
+ * next attempt reads and checks again. After the multi, the group's batch nodes beyond {@code
+ * historyRetention} are deleted, oldest first. Thread-safe; Curator's client is shared by all
+ * calls.
  */
 public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperOffsetStore.class);
-  private static final int PRUNE_EVERY = 32;
   private static final int COMMIT_ATTEMPTS = 3;
 
   private final CuratorFramework client;
@@ -56,7 +56,6 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
   private final int historyRetention;
   private final CommitHook hook;
   private final Set<String> ensuredPaths = ConcurrentHashMap.newKeySet();
-  private final AtomicLong commits = new AtomicLong();
 
   /**
    * Connects to ZooKeeper, waiting up to {@code connectionTimeout}.
@@ -302,9 +301,7 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     } catch (Exception e) {
       throw failure("commit batch " + commit.batchId() + " of group '" + group + "'", e);
     }
-    if (commits.incrementAndGet() % PRUNE_EVERY == 0) {
-      pruneHistory(group);
-    }
+    pruneHistory(group);
   }
 
   /**
@@ -389,6 +386,10 @@ public final class ZooKeeperOffsetStore extends AbstractOffsetStore {
     return true;
   }
 
+  /**
+   * Deletes the group's batch nodes beyond the newest {@code historyRetention}; best effort, since
+   * the commit has succeeded: a failure is logged and the next commit prunes again.
+   */
   private void pruneHistory(String group) {
     try {
       List<String> ids = new ArrayList<>(children(batchesPath(group)));

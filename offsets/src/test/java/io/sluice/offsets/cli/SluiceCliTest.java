@@ -157,6 +157,19 @@ class SluiceCliTest {
   }
 
   @Test
+  void resetKeepsTheHistoryRetentionGiven() {
+    assertThat(run(file("reset", "--to-batch", "1", "--execute", "--history-retention", "2")))
+        .isZero();
+    try (OffsetStore store = OffsetStores.file(dir)) {
+      assertThat(store.history("etl", 10)).extracting(BatchCommit::batchId).containsExactly(2L, 1L);
+    }
+
+    err.getBuffer().setLength(0);
+    assertThat(run(file("history", "--history-retention", "0"))).isEqualTo(1);
+    assertThat(err.toString()).isEqualTo("sluice: --history-retention must be > 0, was 0\n");
+  }
+
+  @Test
   void unknownOptionIsOneLineAndExitTwo() {
     assertThat(run(file("list", "--frobnicate"))).isEqualTo(2);
     assertThat(err.toString())

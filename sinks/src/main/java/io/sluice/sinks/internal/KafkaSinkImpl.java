@@ -40,11 +40,12 @@ import org.apache.kafka.common.serialization.Serializer;
  * TransactionalProducer}'s (the one owner of transactional producers, shared with the Kafka offset
  * store): the job thread begins, commits and aborts under {@code lock}; task threads only send,
  * which the owner allows concurrently while a transaction is open. At-least-once, a plain
- * idempotent producer, shared the same way.
+ * idempotent producer, shared the same way. Built at-least-once as a plain {@link KafkaSink};
+ * exactly-once through {@link TransactionalKafkaSinkImpl}, which only adds the transactional type.
  *
  * @param <T> record type
  */
-public final class KafkaSinkImpl<T> implements KafkaSink<T>, DeadLetterTransaction {
+public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
   private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
@@ -68,7 +69,8 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T>, DeadLetterTransacti
   private KafkaProducer<Object, Object> plain; // guarded by lock; at-least-once
   private Admin admin; // guarded by lock
   private boolean closed; // guarded by lock
-  private final List<DeadLetterTransaction.Source> deadLetters = new CopyOnWriteArrayList<>();
+  // The inputs' dead letters for the batch's transaction (exactly-once; see the subclass).
+  final List<DeadLetterTransaction.Source> deadLetters = new CopyOnWriteArrayList<>();
 
   /** Creates the sink from validated settings; connects at {@link #open}. */
   public KafkaSinkImpl(Settings<T> settings) {
@@ -81,7 +83,6 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T>, DeadLetterTransacti
     return "KafkaSink[" + settings.name() + "]";
   }
 
-  @Override
   public String transactionalId() {
     return transactionalId;
   }
@@ -103,20 +104,6 @@ public final class KafkaSinkImpl<T> implements KafkaSink<T>, DeadLetterTransacti
         new CommitTarget(
             KafkaGroupOffsets.clusterKey(servers),
             "the consumer groups of the Kafka cluster at " + servers));
-  }
-
-  /** Exactly-once only, and only for a dead-letter topic on the sink's own cluster. */
-  @Override
-  public boolean acceptsDeadLettersFor(String clusterKey) {
-    return offsetCommitTarget().map(t -> t.identity().equals(clusterKey)).orElse(false);
-  }
-
-  @Override
-  public void addDeadLetterSource(DeadLetterTransaction.Source source) {
-    if (!settings.exactlyOnce()) {
-      throw new IllegalStateException(describe() + " is at-least-once: it writes no dead letters");
-    }
-    deadLetters.add(source);
   }
 
   @Override

@@ -69,6 +69,15 @@ public final class StoreOptions {
       description = "How long to wait for a server (e.g. 10s, PT1M); default ${DEFAULT-VALUE}.")
   String timeout;
 
+  @Option(
+      names = "--history-retention",
+      paramLabel = "BATCHES",
+      defaultValue = "" + OffsetStores.DEFAULT_HISTORY_RETENTION,
+      description =
+          "Batches of history the store keeps per group when this command writes (reset, import):"
+              + " older ones are removed. Give the driver's setting; default ${DEFAULT-VALUE}.")
+  int historyRetention;
+
   @Option(names = "--verbose", description = "Print stack traces of failures.")
   boolean verbose;
 
@@ -90,22 +99,30 @@ public final class StoreOptions {
 
   private OffsetStore open(boolean readOnly) {
     Duration t = CliParsers.duration("--timeout", timeout);
+    if (historyRetention <= 0) {
+      throw new CliException("--history-retention must be > 0, was " + historyRetention);
+    }
     switch (store) {
       case kafka:
         require(bootstrapServers, "--bootstrap-servers");
-        return OffsetStores.kafkaBuilder().bootstrapServers(bootstrapServers).timeout(t).build();
+        return OffsetStores.kafkaBuilder()
+            .bootstrapServers(bootstrapServers)
+            .timeout(t)
+            .historyRetention(historyRetention)
+            .build();
       case zookeeper:
         require(zookeeper, "--zookeeper");
         return OffsetStores.zookeeperBuilder()
             .connectString(zookeeper)
             .connectionTimeout(t)
+            .historyRetention(historyRetention)
             .build();
       case file:
         if (dir == null) {
           throw new CliException("--store file needs --dir");
         }
         if (!readOnly) {
-          return OffsetStores.file(dir);
+          return OffsetStores.fileBuilder().dir(dir).historyRetention(historyRetention).build();
         }
         if (!Files.isDirectory(dir)) {
           throw new CliException(
@@ -115,11 +132,13 @@ public final class StoreOptions {
                   + (Files.exists(dir) ? "is not a directory" : "does not exist")
                   + " (nothing was created)");
         }
-        return FileOffsetStore.openReadOnly(
-            dir, OffsetStores.DEFAULT_HISTORY_RETENTION, Clock.systemUTC());
+        return FileOffsetStore.openReadOnly(dir, Clock.systemUTC());
       case jdbc:
         require(jdbcUrl, "--jdbc-url");
-        return OffsetStores.jdbc(new DriverManagerDataSource(jdbcUrl, jdbcUser, jdbcPassword, t));
+        return OffsetStores.jdbcBuilder()
+            .dataSource(new DriverManagerDataSource(jdbcUrl, jdbcUser, jdbcPassword, t))
+            .historyRetention(historyRetention)
+            .build();
       default:
         throw new CliException("unknown store " + store);
     }
