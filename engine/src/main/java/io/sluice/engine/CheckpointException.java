@@ -13,4 +13,9 @@ public final class CheckpointException extends SluiceException {
   public CheckpointException(String message) {
     super(message, null, false);
   }
+
+  /** Creates the exception with its cause. */
+  public CheckpointException(String message, Throwable cause) {
+    super(message, cause, false);
+  }
 }

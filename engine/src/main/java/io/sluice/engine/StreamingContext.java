@@ -61,6 +61,8 @@ public final class StreamingContext {
   private final MeterRegistry meterRegistry;
   private final Path checkpointDir;
   private final boolean exactlyOnce;
+  private final int stateSnapshotInterval;
+  private final boolean dropOrphanedState;
   private final EngineRuntime runtime;
 
   private StreamingContext(Builder b) {
@@ -74,6 +76,8 @@ public final class StreamingContext {
     this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
     this.checkpointDir = b.checkpointDir;
     this.exactlyOnce = b.exactlyOnce;
+    this.stateSnapshotInterval = b.stateSnapshotInterval;
+    this.dropOrphanedState = b.dropOrphanedState;
     this.runtime = new EngineRuntime(this, b.backpressure);
   }
 
@@ -196,6 +200,16 @@ public final class StreamingContext {
   /** Whether {@link #start()} must refuse a pipeline that cannot give exactly-once. */
   public boolean exactlyOnce() {
     return exactlyOnce;
+  }
+
+  /** Every how many batches a state operator's partition writes a snapshot besides its delta. */
+  public int stateSnapshotInterval() {
+    return stateSnapshotInterval;
+  }
+
+  /** Whether {@link #start()} deletes the state of operators the application no longer has. */
+  public boolean dropOrphanedState() {
+    return dropOrphanedState;
   }
 
   // ---------------------------------------------------------------- listeners, inputs, RDDs
@@ -361,6 +375,8 @@ public final class StreamingContext {
     private Path checkpointDir;
     private boolean backpressure;
     private boolean exactlyOnce;
+    private int stateSnapshotInterval = 10;
+    private boolean dropOrphanedState;
 
     private Builder() {}
 
@@ -439,6 +455,26 @@ public final class StreamingContext {
       return this;
     }
 
+    /**
+     * Every how many batches (default 10) each state partition writes a snapshot of its whole state
+     * under the checkpoint directory, besides the delta every batch writes; recovery reads the
+     * newest snapshot and the deltas after it.
+     */
+    public Builder stateSnapshotInterval(int batches) {
+      this.stateSnapshotInterval = batches;
+      return this;
+    }
+
+    /**
+     * Whether {@link StreamingContext#start()} deletes, with a warning, the state the checkpoint
+     * holds for state operators the application no longer has (renamed or removed); default false:
+     * start fails naming them.
+     */
+    public Builder dropOrphanedState(boolean drop) {
+      this.dropOrphanedState = drop;
+      return this;
+    }
+
     /** Turns on the PID rate estimator, whose rates reach the inputs (default false). */
     public Builder backpressure(boolean backpressure) {
       this.backpressure = backpressure;
@@ -480,6 +516,10 @@ public final class StreamingContext {
       }
       if (clock == null) {
         throw new IllegalArgumentException("clock must not be null, was null");
+      }
+      if (stateSnapshotInterval <= 0) {
+        throw new IllegalArgumentException(
+            "stateSnapshotInterval must be > 0, was " + stateSnapshotInterval);
       }
       return new StreamingContext(this);
     }

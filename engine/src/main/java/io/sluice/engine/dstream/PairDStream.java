@@ -1,8 +1,10 @@
 package io.sluice.engine.dstream;
 
 import io.sluice.engine.KV;
+import io.sluice.engine.dstream.internal.MapWithStateDStreamImpl;
 import io.sluice.engine.dstream.internal.ReducedWindowedDStream;
 import io.sluice.engine.dstream.internal.TransformedDStream;
+import io.sluice.engine.dstream.internal.UpdateStateByKeyDStream;
 import io.sluice.engine.function.FlatMapFunction;
 import io.sluice.engine.function.Function;
 import io.sluice.engine.function.Function2;
@@ -10,6 +12,7 @@ import io.sluice.engine.rdd.HashPartitioner;
 import io.sluice.engine.rdd.PairRDD;
 import io.sluice.engine.rdd.Partitioner;
 import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.state.StateSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -237,5 +240,58 @@ public final class PairDStream<K, V> extends DStream<KV<K, V>> {
 
   private int defaultPartitions() {
     return context().parallelism();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /**
+   * A running state per key: every batch calls {@code update(values, state)} for each key that has
+   * values in the batch or a state (with an empty list when it has no values), as Spark does; an
+   * empty result removes the key. The stream holds every key's state after each batch. The state is
+   * kept in memory, and under the checkpoint directory when there is one, one version per batch,
+   * committed exactly when the batch commits: after a crash it equals what the committed input
+   * offsets imply. Each batch touches the whole state; see {@link #mapWithState} for a state that
+   * costs in proportion to the keys a batch touches. The state's partitions hash keys over the
+   * context's parallelism.
+   */
+  public <S> PairDStream<K, S> updateStateByKey(
+      Function2<List<V>, Optional<S>, Optional<S>> update) {
+    return updateStateByKey(update, defaultPartitions());
+  }
+
+  /** As {@link #updateStateByKey(Function2)} with {@code numPartitions} state partitions. */
+  public <S> PairDStream<K, S> updateStateByKey(
+      Function2<List<V>, Optional<S>, Optional<S>> update, int numPartitions) {
+    return updateStateByKey(update, new HashPartitioner(numPartitions));
+  }
+
+  /**
+   * As {@link #updateStateByKey(Function2)} with keys assigned to state partitions by {@code p}.
+   */
+  public <S> PairDStream<K, S> updateStateByKey(
+      Function2<List<V>, Optional<S>, Optional<S>> update, Partitioner p) {
+    return updateStateByKey(update, p, null);
+  }
+
+  /**
+   * As {@link #updateStateByKey(Function2, Partitioner)}, starting from {@code initial} when the
+   * operator has no state yet.
+   */
+  public <S> PairDStream<K, S> updateStateByKey(
+      Function2<List<V>, Optional<S>, Optional<S>> update, Partitioner p, RDD<KV<K, S>> initial) {
+    Objects.requireNonNull(update, "update");
+    Objects.requireNonNull(p, "partitioner");
+    return PairDStream.of(new UpdateStateByKeyDStream<>(this, update, p, initial));
+  }
+
+  /**
+   * A state per key kept by a mapping function called for every record, and once more for a key
+   * whose timeout passed; the stream holds the function's results. A batch costs in proportion to
+   * its records and the keys timing out, not to the state's size. Durable and exactly-once like
+   * {@link #updateStateByKey(Function2)}; see {@link StateSpec}.
+   */
+  public <S, M> MapWithStateDStream<K, V, S, M> mapWithState(StateSpec<K, V, S, M> spec) {
+    Objects.requireNonNull(spec, "spec");
+    return new MapWithStateDStreamImpl<>(this, spec);
   }
 }

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The DStream template of a context: its operators, inputs and output operations. Built on the
@@ -25,7 +26,11 @@ import java.util.Optional;
 public final class DStreamGraph {
 
   private final StreamingContext context;
+  private static final int REMEMBERED_BATCH_IDS = 1_000;
+
   private final List<DStream<?>> streams = new ArrayList<>();
+  private final java.util.concurrent.ConcurrentSkipListMap<Instant, Long> batchIds =
+      new java.util.concurrent.ConcurrentSkipListMap<>();
   private final List<InputDStream<?, ?>> inputs = new ArrayList<>();
   private final List<OutputOperation<?>> outputs = new ArrayList<>();
   private final List<BatchOutput<?>> batchOutputs = new ArrayList<>();
@@ -194,6 +199,20 @@ public final class DStreamGraph {
       o.jobFor(batch).ifPresent(jobs::add);
     }
     return jobs;
+  }
+
+  /** Records that {@code batch} was planned, so that state operators know its id by its time. */
+  public void batchPlanned(Batch batch) {
+    batchIds.put(batch.time(), batch.id());
+    while (batchIds.size() > REMEMBERED_BATCH_IDS) {
+      batchIds.pollFirstEntry();
+    }
+  }
+
+  /** The id of the batch planned at {@code time}, if it is among the recent ones. */
+  public OptionalLong batchIdAt(Instant time) {
+    Long id = batchIds.get(time);
+    return id == null ? OptionalLong.empty() : OptionalLong.of(id);
   }
 
   /** How far back the windows reach into the inputs' RDDs (after {@link #prepare}). */

@@ -10,10 +10,13 @@ import io.sluice.engine.StreamingContext.State;
 import io.sluice.engine.TerminalException;
 import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.internal.checkpoint.FileBatchJournal;
+import io.sluice.engine.state.internal.StateOperator;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -41,6 +44,7 @@ public final class EngineRuntime {
   private final EngineMetrics metrics;
   private final ListenerBus listeners;
   private final CountDownLatch terminated = new CountDownLatch(1);
+  private final List<StateOperator<?, ?>> stateOperators = new CopyOnWriteArrayList<>();
   private final boolean backpressure;
   private BatchJournal batchJournal = new InMemoryBatchJournal();
   private volatile CommitOwnership commitOwnership = CommitOwnership.none();
@@ -63,9 +67,29 @@ public final class EngineRuntime {
     this.tasks = new TaskScheduler(ctx.parallelism(), ctx.maxTaskAttempts(), metrics.taskRetries);
   }
 
+  /** The context this runtime runs. */
+  public StreamingContext context() {
+    return ctx;
+  }
+
   /** The graph. */
   public DStreamGraph graph() {
     return graph;
+  }
+
+  /**
+   * Registers a state operator (when its stream is created, before start).
+   *
+   * @throws IllegalStateException after start
+   */
+  public void registerStateOperator(StateOperator<?, ?> operator) {
+    graph.requireModifiable("add state operator");
+    stateOperators.add(operator);
+  }
+
+  /** The state operators, in creation order. */
+  public List<StateOperator<?, ?>> stateOperators() {
+    return List.copyOf(stateOperators);
   }
 
   /** The task slots. */
@@ -239,6 +263,13 @@ public final class EngineRuntime {
   }
 
   private void closeOutputs() {
+    for (StateOperator<?, ?> op : stateOperators) {
+      try {
+        op.close();
+      } catch (RuntimeException e) {
+        LOG.warn("state operator {} failed to close", op.name(), e);
+      }
+    }
     for (BatchOutput<?> o : graph.batchOutputs()) {
       try {
         o.close();

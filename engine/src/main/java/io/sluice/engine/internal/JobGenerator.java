@@ -6,6 +6,11 @@ import io.sluice.engine.BatchInfo;
 import io.sluice.engine.Clock;
 import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.state.internal.StateDirectories;
+import io.sluice.engine.state.internal.StateOperator;
+import io.sluice.engine.state.internal.StateStoreSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,7 +53,7 @@ final class JobGenerator {
   }
 
   private List<Batch> replay = List.of();
-  // The last batch both the checkpoint and every input's committed progress hold (prepare only).
+  // The last committed batch: the inputs' committed progress, else the checkpoint's (prepare only).
   private long committedTruth = -1;
 
   /**
@@ -93,6 +98,38 @@ final class JobGenerator {
     long from = replayFrom.orElse(Long.MAX_VALUE);
     replay = recovery.planned().stream().filter(b -> b.id() >= from).toList();
     prepareWindows(recovery, zero, replay.isEmpty() ? first : replay.get(0).time());
+    openState(recovery);
+  }
+
+  /**
+   * Brings every state operator to the batch where the inputs' committed progress stands (see
+   * "State" in the README); refuses orphaned state unless the context drops it.
+   */
+  private void openState(BatchJournal.Recovery recovery) {
+    List<StateOperator<?, ?>> operators = rt.stateOperators();
+    Optional<Path> root = rt.context().checkpointDir().map(d -> d.resolve("state"));
+    if (root.isPresent() && Files.isDirectory(root.get())) {
+      Set<String> names = new HashSet<>();
+      operators.forEach(op -> names.add(op.name()));
+      StateDirectories.checkOrphans(root.get(), names, rt.context().dropOrphanedState());
+    }
+    if (operators.isEmpty()) {
+      return;
+    }
+    int interval = rt.context().stateSnapshotInterval();
+    StateStoreSettings settings =
+        StateStoreSettings.defaults()
+            .withSnapshotInterval(interval)
+            .withRetainVersions(2 * interval);
+    boolean history = recovery.lastCommitted() >= 0 || !recovery.planned().isEmpty();
+    for (StateOperator<?, ?> op : operators) {
+      op.open(root.orElse(null), committedTruth, settings, history);
+      LOG.info(
+          "state operator '{}': {} partitions at batch {}",
+          op.name(),
+          op.numPartitions(),
+          committedTruth);
+    }
   }
 
   /**
@@ -163,12 +200,12 @@ final class JobGenerator {
    */
   private OptionalLong reconcile(BatchJournal.Recovery recovery) {
     Map<String, OptionalLong> views = new LinkedHashMap<>();
-    committedTruth = recovery.lastCommitted();
+    long inputsCommitted = Long.MAX_VALUE;
     for (InputDStream<?, ?> in : rt.graph().inputs()) {
       InputDStream.Recovered r = recover(in, recovery);
       views.put(in.name(), r.replayFrom());
       if (r.committedBatchId().isPresent()) {
-        committedTruth = Math.min(committedTruth, r.committedBatchId().getAsLong());
+        inputsCommitted = Math.min(inputsCommitted, r.committedBatchId().getAsLong());
       }
       if (r.committedBatchId().isPresent() && r.committedBatchId().getAsLong() >= nextBatchId) {
         LOG.info(
@@ -178,6 +215,8 @@ final class JobGenerator {
         nextBatchId = r.committedBatchId().getAsLong() + 1;
       }
     }
+    // The inputs that keep committed progress are the truth; without any, the checkpoint is.
+    committedTruth = inputsCommitted == Long.MAX_VALUE ? recovery.lastCommitted() : inputsCommitted;
     Set<OptionalLong> distinct = new HashSet<>(views.values());
     OptionalLong replayFrom =
         distinct.size() == 1 ? distinct.iterator().next() : OptionalLong.empty();
@@ -304,6 +343,7 @@ final class JobGenerator {
   /** Instantiates the graph for {@code batch} and queues it. */
   private void submit(Batch batch) {
     rt.graph().clearOld(batch.time());
+    rt.graph().batchPlanned(batch);
     List<InputDStream<?, ?>> inputs = rt.graph().inputs();
     long[] counts = new long[inputs.size()];
     long total = 0;

@@ -9,6 +9,8 @@ import io.sluice.engine.TaskFailedException;
 import io.sluice.engine.UserCodeException;
 import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.dstream.internal.OutputOperation;
+import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.state.internal.StateOperator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -132,11 +134,15 @@ final class JobScheduler {
             Optional.of(start),
             Optional.empty());
     rt.listeners().post(l -> l.onBatchStarted(started));
-    BatchFailedException failure = runJobs(w);
+    BatchFailedException failure = runStateJobs(batch);
+    if (failure == null) {
+      failure = runJobs(w);
+    }
     rt.graph().batchDone(batch.time());
     if (failure == null) {
       failure = commit(w);
     }
+    finishState(batch, failure == null);
     Instant end = clock.now();
     BatchInfo done =
         new BatchInfo(
@@ -173,6 +179,46 @@ final class JobScheduler {
           batch.id(),
           rt.appName());
       rt.stopAsync(true);
+    }
+  }
+
+  /**
+   * Applies the batch to every state operator before any output runs: the state partitions change
+   * once, and are persisted before an output can commit the batch's offsets, so the state always
+   * reaches at least as far as the committed progress. Outputs then read the kept results.
+   */
+  private BatchFailedException runStateJobs(Batch batch) {
+    for (StateOperator<?, ?> op : rt.stateOperators()) {
+      String what = "state of operator '" + op.name() + "'";
+      RDD<?> rdd = op.takeBatchRdd(batch.id());
+      TaskScheduler.SCOPE.set(new TaskScheduler.JobScope(batch.id(), what));
+      try {
+        if (rdd != null) {
+          rdd.foreachPartition(it -> {});
+        }
+        op.finishBatch(batch.id());
+      } catch (Throwable e) {
+        return wrap(batch.id(), what, e);
+      } finally {
+        TaskScheduler.SCOPE.remove();
+      }
+    }
+    return null;
+  }
+
+  /** Commits or rolls back the batch's state versions. */
+  private void finishState(Batch batch, boolean committed) {
+    for (StateOperator<?, ?> op : rt.stateOperators()) {
+      try {
+        if (committed) {
+          op.committed(batch.id());
+        } else {
+          op.abort();
+        }
+      } catch (RuntimeException e) {
+        // The batch's fate is decided; only cleaning or rolling back memory failed.
+        LOG.warn("state of operator '{}' after batch {}: {}", op.name(), batch.id(), e.toString());
+      }
     }
   }
 

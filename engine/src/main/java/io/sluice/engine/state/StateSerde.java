@@ -11,7 +11,7 @@ import io.sluice.engine.state.internal.JsonStateSerde;
  * {@code hashCode}), and bytes written by one version of the application must stay readable by the
  * next one for as long as its state is kept.
  *
- * <p>The default is {@link #json(Class)}: Jackson, so records and POJOs work without code.
+ * <p>The default is {@link #typedJson()}: Jackson, so records and POJOs work without code.
  *
  * <p>Implementations must be thread-safe and stateless: one serde is shared by the stores of every
  * partition of a state operator, which run on different task threads at once. Both methods are
@@ -35,6 +35,16 @@ public interface StateSerde<T> {
    *     change of the class); recovery refuses the state with the file named
    */
   T deserialize(byte[] bytes);
+
+  /**
+   * JSON through Jackson that records the class of each value, nested ones included, so that no
+   * type needs to be given: records, POJOs, boxed numbers, strings and collections of them come
+   * back as they were. The default of {@code updateStateByKey} and {@code mapWithState}. Larger
+   * than {@link #json(Class)} by the class names.
+   */
+  static <T> StateSerde<T> typedJson() {
+    return io.sluice.engine.state.internal.TypedJsonStateSerde.instance();
+  }
 
   /**
    * JSON through Jackson for a non-generic type: a record, a POJO with a default constructor and

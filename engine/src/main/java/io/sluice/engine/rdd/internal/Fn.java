@@ -37,6 +37,18 @@ public final class Fn {
   }
 
   /** Applies {@code f}. */
+  public static <A, B, C, R> R call(
+      io.sluice.engine.function.Function3<A, B, C, R> f, A a, B b, C c) {
+    try {
+      return f.call(a, b, c);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new UserCodeException(e);
+    }
+  }
+
+  /** Applies {@code f}. */
   public static <R> R call(Function0<R> f) {
     try {
       return f.call();

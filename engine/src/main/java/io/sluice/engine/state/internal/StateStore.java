@@ -65,7 +65,7 @@ public final class StateStore<K, V> {
     CLOSED
   }
 
-  private final Path dir;
+  private final Path dir; // null: in memory only
   private final StateSerde<K> keySerde;
   private final StateSerde<V> valueSerde;
   private final StateStoreSettings settings;
@@ -112,6 +112,58 @@ public final class StateStore<K, V> {
       throw new UncheckedIOException("cannot create state directory " + dir, e);
     }
     return new StateStore<>(dir, keySerde, valueSerde, settings);
+  }
+
+  /**
+   * A store that keeps its versions in memory only (a context without a checkpoint directory): the
+   * same lifecycle, rollback of the open or last uncommitted batch included, but nothing survives
+   * the process and no older version can be loaded.
+   */
+  public static <K, V> StateStore<K, V> inMemory(StateStoreSettings settings) {
+    return new StateStore<>(null, null, null, Objects.requireNonNull(settings, "settings"));
+  }
+
+  /** Whether versions are written to files (false for {@link #inMemory}). */
+  public boolean persistent() {
+    return dir != null;
+  }
+
+  /**
+   * Makes the state version {@code v} without running the batches in between: adds {@code entries}
+   * to the state and persists it all as a snapshot of version {@code v}. For an operator that is
+   * new while its inputs have committed batches already (its state starts at their version, maybe
+   * with an initial state), and for batch ids that were never run (planned batches dropped at a
+   * restart). Not committed: call {@link #committed} when the engine has.
+   *
+   * @throws IllegalArgumentException unless {@code v} is above the version held
+   * @throws IllegalStateException unless the store is loaded and no batch is open
+   */
+  public void seed(long v, Map<K, V> entries) {
+    requirePhase(Phase.IDLE, "seed version " + v);
+    if (v <= version) {
+      throw new IllegalArgumentException(
+          "cannot seed state version " + v + ": the store holds version " + version);
+    }
+    map.putAll(entries);
+    if (persistent()) {
+      Path snapshot = StateFiles.file(dir, StateFileHeader.Kind.SNAPSHOT, v);
+      Path tmp = StateFiles.tmp(snapshot);
+      try (StateFileWriter w = StateFileWriter.create(tmp, StateFileHeader.Kind.SNAPSHOT, v)) {
+        for (Map.Entry<K, V> e : map.entrySet()) {
+          w.entry(serializeKey(e.getKey()), serializeValue(e.getKey(), e.getValue()));
+        }
+        w.finish(settings.fsync());
+      }
+      StateFiles.move(tmp, snapshot);
+      if (settings.fsync()) {
+        StateFiles.forceDirectory(dir);
+      }
+      snapshots = mutable(snapshots);
+      snapshots.add(v);
+    }
+    version = v;
+    before.clear();
+    undoBatch = NONE;
   }
 
   /** The directory holding this store's files. */
@@ -162,6 +214,17 @@ public final class StateStore<K, V> {
     if (v < committed) {
       throw new IllegalStateException(
           "cannot load state version " + v + " below the committed version " + committed);
+    }
+    if (!persistent()) {
+      if (v != version) {
+        throw new IllegalStateException(
+            "an in-memory state store holds version " + version + " only, not " + v);
+      }
+      before.clear();
+      undoBatch = NONE;
+      batch = NONE;
+      phase = Phase.IDLE;
+      return;
     }
     StateFiles.Listing listing = StateFiles.scan(dir);
     refuseNewerFormats(listing);
@@ -272,6 +335,11 @@ public final class StateStore<K, V> {
    */
   public PersistStats prepare(long batchId) {
     requireBatch(Phase.OPEN, batchId, "prepare");
+    if (!persistent()) {
+      snapshotPrepared = false;
+      phase = Phase.PREPARED;
+      return new PersistStats(batchId, before.size(), 0, -1, -1);
+    }
     Path deltaTmp = StateFiles.tmp(StateFiles.file(dir, StateFileHeader.Kind.DELTA, batchId));
     long deltaBytes;
     long deltaEntries;
@@ -319,6 +387,12 @@ public final class StateStore<K, V> {
    */
   public void commit(long batchId) {
     requireBatch(Phase.PREPARED, batchId, "commit");
+    if (!persistent()) {
+      version = batchId;
+      batch = NONE;
+      phase = Phase.IDLE;
+      return;
+    }
     Path delta = StateFiles.file(dir, StateFileHeader.Kind.DELTA, batchId);
     StateFiles.move(StateFiles.tmp(delta), delta);
     deltas = mutable(deltas);
@@ -370,14 +444,16 @@ public final class StateStore<K, V> {
     switch (phase) {
       case OPEN -> rollback();
       case PREPARED -> {
-        StateFiles.delete(StateFiles.tmp(StateFiles.file(dir, StateFileHeader.Kind.DELTA, batch)));
-        StateFiles.delete(
-            StateFiles.tmp(StateFiles.file(dir, StateFileHeader.Kind.SNAPSHOT, batch)));
+        if (persistent()) {
+          deleteTmp(batch);
+        }
         rollback();
       }
       case IDLE -> {
         if (undoBatch == version && version > committed) {
-          deleteAbove(version - 1);
+          if (persistent()) {
+            deleteAbove(version - 1);
+          }
           version = version - 1;
           rollback();
         }
@@ -386,6 +462,11 @@ public final class StateStore<K, V> {
         // NEW or CLOSED: nothing to roll back
       }
     }
+  }
+
+  private void deleteTmp(long b) {
+    StateFiles.delete(StateFiles.tmp(StateFiles.file(dir, StateFileHeader.Kind.DELTA, b)));
+    StateFiles.delete(StateFiles.tmp(StateFiles.file(dir, StateFileHeader.Kind.SNAPSHOT, b)));
   }
 
   /** Aborts an open batch and releases the memory. Idempotent. */
@@ -432,6 +513,9 @@ public final class StateStore<K, V> {
 
   /** Keeps the newest snapshot at or below the oldest retained version and the deltas after it. */
   private void clean() {
+    if (!persistent()) {
+      return;
+    }
     long oldestRetained = Math.max(-1, committed - settings.retainVersions() + 1);
     Long base = snapshots.floor(oldestRetained);
     if (base == null) {

@@ -1,0 +1,307 @@
+package io.sluice.engine.state.internal;
+
+import io.sluice.engine.CheckpointException;
+import io.sluice.engine.rdd.Partitioner;
+import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.state.StateSerde;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The runtime of one state operator ({@code updateStateByKey}, {@code mapWithState}): its
+ * partitions' stores, recovered at start to the batch where the inputs' committed progress stands,
+ * advanced by every batch (one version per batch id), committed when the batch commits.
+ *
+ * <p>Threads: {@link #open} on the job generator thread before any batch; a batch's state job
+ * computes partitions on task threads, each under its partition's lock; {@link #finishBatch},
+ * {@link #committed}, {@link #abort} on the job scheduler thread, between batches.
+ *
+ * @param <K> key type
+ * @param <V> stored value type
+ */
+public final class StateOperator<K, V> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StateOperator.class);
+
+  private final Supplier<String> name;
+  private final Partitioner partitioner;
+  private final StateSerde<K> keySerde;
+  private final StateSerde<V> valueSerde;
+  private final ToLongFunction<V> expiresAt;
+  private final Supplier<Map<K, V>> initial;
+  private List<StatePartition<K, V>> partitions = List.of();
+  private RDD<?> batchRdd; // guarded by this
+  private long batchRddId = -1; // guarded by this
+
+  /**
+   * Describes an operator; nothing is read before {@link #open}.
+   *
+   * @param name the operator's stable name, read at open (it may be renamed before start)
+   * @param partitioner keys to partitions; its number of partitions is fixed for the state's life
+   * @param expiresAt when a stored value's key times out (epoch ms), or null without timeout
+   * @param initial the initial state, computed at open when the operator starts without state
+   */
+  public StateOperator(
+      Supplier<String> name,
+      Partitioner partitioner,
+      StateSerde<K> keySerde,
+      StateSerde<V> valueSerde,
+      ToLongFunction<V> expiresAt,
+      Supplier<Map<K, V>> initial) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.partitioner = Objects.requireNonNull(partitioner, "partitioner");
+    this.keySerde = Objects.requireNonNull(keySerde, "keySerde");
+    this.valueSerde = Objects.requireNonNull(valueSerde, "valueSerde");
+    this.expiresAt = expiresAt;
+    this.initial = initial;
+  }
+
+  /** The operator's stable name. */
+  public String name() {
+    return name.get();
+  }
+
+  /** How keys map to partitions. */
+  public Partitioner partitioner() {
+    return partitioner;
+  }
+
+  /** The number of partitions. */
+  public int numPartitions() {
+    return partitioner.numPartitions();
+  }
+
+  /** Partition {@code p}; after {@link #open}. */
+  public StatePartition<K, V> partition(int p) {
+    return partitions.get(p);
+  }
+
+  /**
+   * Loads the state of batch {@code committedBatch}, where the inputs' committed progress stands
+   * (-1: none). Under {@code stateRoot} (null: memory only); an operator with no directory there is
+   * new and starts empty (or with its initial state) at that batch.
+   *
+   * @param checkpointHasHistory whether the checkpoint holds batches of earlier runs, so that a
+   *     missing directory means a new operator rather than a lost checkpoint
+   * @throws CheckpointException when the state cannot be brought to {@code committedBatch}, or has
+   *     another number of partitions than the application asks for
+   */
+  public void open(
+      Path stateRoot,
+      long committedBatch,
+      StateStoreSettings settings,
+      boolean checkpointHasHistory) {
+    String op = name();
+    int n = numPartitions();
+    Map<Integer, Map<K, V>> initialByPartition = null;
+    boolean fresh = stateRoot == null || !hasState(StateDirectories.operatorDir(stateRoot, op));
+    if (fresh || committedBatch < 0) {
+      initialByPartition = partitionInitial();
+    }
+    if (stateRoot != null && !fresh) {
+      checkPartitions(StateDirectories.operatorDir(stateRoot, op), n);
+    } else if (stateRoot != null && committedBatch >= 0) {
+      if (checkpointHasHistory) {
+        LOG.info(
+            "state operator '{}' is new: its state starts {} at batch {}",
+            op,
+            initial == null ? "empty" : "with its initial state",
+            committedBatch);
+      } else {
+        LOG.warn(
+            "state operator '{}' has no state in {} although the inputs have committed batch {}: its state"
+                + " starts {} there. If the checkpoint directory was lost or replaced, the state it held is"
+                + " gone; restore the directory to keep it",
+            op,
+            stateRoot,
+            committedBatch,
+            initial == null ? "empty" : "with its initial state");
+      }
+    }
+    List<StatePartition<K, V>> parts = new ArrayList<>(n);
+    for (int p = 0; p < n; p++) {
+      StateStore<K, V> store =
+          stateRoot == null
+              ? StateStore.inMemory(settings)
+              : StateStore.open(
+                  StateDirectories.partitionDir(stateRoot, op, p), keySerde, valueSerde, settings);
+      StatePartition<K, V> part = new StatePartition<>(p, store, expiresAt);
+      Map<K, V> init = initialByPartition == null ? Map.of() : initialByPartition.get(p);
+      if (fresh) {
+        store.recover(-1);
+        if (committedBatch >= 0) {
+          store.seed(committedBatch, init);
+          store.committed(committedBatch);
+        } else {
+          part.initial(init);
+        }
+      } else {
+        recover(op, store, committedBatch);
+        if (committedBatch < 0) {
+          part.initial(init);
+        }
+      }
+      part.reindex();
+      parts.add(part);
+    }
+    partitions = List.copyOf(parts);
+  }
+
+  private Map<Integer, Map<K, V>> partitionInitial() {
+    Map<Integer, Map<K, V>> out = new HashMap<>();
+    for (int p = 0; p < numPartitions(); p++) {
+      out.put(p, new HashMap<>());
+    }
+    if (initial != null) {
+      initial.get().forEach((k, v) -> out.get(partitioner.partition(k)).put(k, v));
+    }
+    return out;
+  }
+
+  private static boolean hasState(Path operatorDir) {
+    if (!Files.isDirectory(operatorDir)) {
+      return false;
+    }
+    try (Stream<Path> children = Files.list(operatorDir)) {
+      return children.anyMatch(Files::isDirectory);
+    } catch (java.io.IOException e) {
+      throw new CheckpointException("cannot list state directory " + operatorDir + ": " + e, e);
+    }
+  }
+
+  private void checkPartitions(Path operatorDir, int wanted) {
+    int found;
+    try (Stream<Path> children = Files.list(operatorDir)) {
+      found =
+          (int)
+              children
+                  .filter(Files::isDirectory)
+                  .filter(d -> d.getFileName().toString().matches("\\d+"))
+                  .count();
+    } catch (java.io.IOException e) {
+      throw new CheckpointException("cannot list state directory " + operatorDir + ": " + e, e);
+    }
+    if (found != wanted) {
+      throw new CheckpointException(
+          "the state of operator '"
+              + name()
+              + "' in "
+              + operatorDir
+              + " has "
+              + found
+              + " partitions, but the application now asks for "
+              + wanted
+              + " (the operator's numPartitions or partitioner, or the context's parallelism, changed);"
+              + " keep "
+              + found
+              + " partitions to keep the state (numPartitions("
+              + found
+              + ")), or remove the directory to start the operator empty");
+    }
+  }
+
+  private void recover(String op, StateStore<K, V> store, long committedBatch) {
+    try {
+      store.recover(committedBatch);
+    } catch (CheckpointException e) {
+      StateFiles.Listing listing = StateFiles.scan(store.directory());
+      NavigableSet<Long> versions = new TreeSet<>(listing.deltas());
+      versions.addAll(listing.snapshots());
+      String held =
+          versions.isEmpty()
+              ? "no version"
+              : "versions " + versions.first() + ".." + versions.last();
+      String behind =
+          !versions.isEmpty() && versions.last() < committedBatch
+              ? "; the state is behind the inputs' committed progress (restored from an older copy?):"
+                  + " restore the state that goes with batch "
+                  + committedBatch
+                  + ", or remove the operator's directory and rebuild its state by replaying the input from"
+                  + " an earlier offset"
+              : "";
+      throw new CheckpointException(
+          "the state of operator '"
+              + op
+              + "' cannot be brought to batch "
+              + committedBatch
+              + ", where the inputs' committed progress stands: "
+              + store.directory()
+              + " holds "
+              + held
+              + behind
+              + " ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
+  }
+
+  /** The batch's state RDD, computed by the engine's state job before the batch's outputs. */
+  public synchronized void batchRdd(long batchId, RDD<?> rdd) {
+    batchRdd = rdd;
+    batchRddId = batchId;
+  }
+
+  /** Takes the state RDD registered for {@code batchId}, or null when its stream had none. */
+  public synchronized RDD<?> takeBatchRdd(long batchId) {
+    RDD<?> rdd = batchRddId == batchId ? batchRdd : null;
+    batchRdd = null;
+    batchRddId = -1;
+    return rdd;
+  }
+
+  /**
+   * Brings every partition the batch's state RDD did not compute to version {@code batchId}
+   * unchanged (a batch in which the operator's stream produced nothing), so versions follow batch
+   * ids.
+   */
+  public void finishBatch(long batchId) {
+    for (StatePartition<K, V> part : partitions) {
+      synchronized (part.lock()) {
+        if (part.store().version() < batchId) {
+          part.begin(batchId);
+          part.persist(batchId);
+        }
+      }
+    }
+  }
+
+  /** The batch committed: its version is the committed one, older files are cleaned. */
+  public void committed(long batchId) {
+    for (StatePartition<K, V> part : partitions) {
+      synchronized (part.lock()) {
+        part.store().committed(batchId);
+      }
+    }
+  }
+
+  /** The batch failed: every partition returns to the version before it. */
+  public void abort() {
+    for (StatePartition<K, V> part : partitions) {
+      synchronized (part.lock()) {
+        part.abort();
+      }
+    }
+  }
+
+  /** Releases the memory; idempotent. */
+  public void close() {
+    for (StatePartition<K, V> part : partitions) {
+      synchronized (part.lock()) {
+        part.store().close();
+      }
+    }
+  }
+}
