@@ -10,6 +10,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 
@@ -86,8 +87,11 @@ public final class KafkaGroupOffsets {
       Admin admin, String group, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      Map<TopicPartition, OffsetAndMetadata> stable = read(admin, group, true, timeout);
-      Map<TopicPartition, OffsetAndMetadata> any = read(admin, group, false, timeout);
+      // Both reads at once: the fence sits on every exactly-once batch's commit path.
+      KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> stableRead = start(admin, group, true);
+      KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> anyRead = start(admin, group, false);
+      Map<TopicPartition, OffsetAndMetadata> stable = await(stableRead, group, timeout);
+      Map<TopicPartition, OffsetAndMetadata> any = await(anyRead, group, timeout);
       if (stable.keySet().containsAll(any.keySet())) {
         return stable;
       }
@@ -125,13 +129,22 @@ public final class KafkaGroupOffsets {
    */
   public static Map<TopicPartition, OffsetAndMetadata> read(
       Admin admin, String group, boolean requireStable, Duration timeout) {
+    return await(start(admin, group, requireStable), group, timeout);
+  }
+
+  private static KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> start(
+      Admin admin, String group, boolean requireStable) {
+    return admin
+        .listConsumerGroupOffsets(
+            group, new ListConsumerGroupOffsetsOptions().requireStable(requireStable))
+        .partitionsToOffsetAndMetadata();
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> await(
+      KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> read, String group, Duration timeout) {
     try {
       Map<TopicPartition, OffsetAndMetadata> result = new HashMap<>();
-      admin
-          .listConsumerGroupOffsets(
-              group, new ListConsumerGroupOffsetsOptions().requireStable(requireStable))
-          .partitionsToOffsetAndMetadata()
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+      read.get(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .forEach(
               (tp, om) -> {
                 if (om != null) {

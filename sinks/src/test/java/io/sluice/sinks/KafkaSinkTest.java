@@ -357,6 +357,38 @@ class KafkaSinkTest {
   }
 
   @Test
+  void aTaskFailingAfterItSentAChunkAbortsTheBatchAndItsReplayWritesEachRecordOnce()
+      throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean failed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    TransactionalKafkaSink<String> sink =
+        openSink(
+            builder()
+                .record(
+                    v -> {
+                      if (v.equals("a1200") && failed.compareAndSet(false, true)) {
+                        throw new IllegalStateException("user code fails once at " + v);
+                      }
+                      return new ProducerRecord<>(out, v, v);
+                    })
+                .exactlyOnce(),
+            ctx);
+    // One partition of 1,500 records: the first 1,000 are in the transaction when record 1,200
+    // fails, so a retry of the task would send them twice; the batch is aborted instead.
+    RDD<String> rdd = values("a", 1_500).coalesce(1);
+
+    assertThatThrownBy(() -> sink.write(rdd, TestOffsets.batch(0, group, "in-" + app)))
+        .isInstanceOf(SinkException.class)
+        .hasStackTraceContaining("was attempted again after it had sent records");
+    assertThat(kafka.consumeAll(out, false)).as("sent, then aborted").hasSizeBetween(1, 1_000);
+    assertThat(committedValues()).isEmpty();
+
+    sink.write(rdd, TestOffsets.batch(0, group, "in-" + app));
+    assertThat(committedValues(1_500)).hasSize(1_500).doesNotHaveDuplicates();
+    assertThat(failed).isTrue();
+  }
+
+  @Test
   void sendFailureInATaskIsNotRetriedAndAbortsTheBatch() throws Exception {
     AtomicInteger badSerializations = new AtomicInteger();
     org.apache.kafka.common.serialization.Serializer<String> failingOnce =

@@ -49,6 +49,9 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
   private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
+  /** Records a task maps before it sends them into the transaction. */
+  static final int SEND_CHUNK = 1_000;
+
   /** The validated builder settings. */
   public record Settings<T>(
       Map<String, Object> producerConfig,
@@ -329,10 +332,12 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
   }
 
   /**
-   * Sends one partition inside the open transaction. The partition is mapped to Kafka records
-   * before the first send, so a failure in user code or in reading the input leaves nothing in the
-   * transaction and the engine may retry the task; a partition that is attempted again after it
-   * sent records would duplicate them in the transaction, so that attempt fails the batch instead.
+   * Sends one partition inside the open transaction, in chunks of {@link #SEND_CHUNK} records
+   * mapped before they are sent, so that sending overlaps reading and the final flush has little
+   * left to wait for. A failure in user code or in reading the input before the first chunk leaves
+   * nothing in the transaction and the engine may retry the task; a partition attempted again after
+   * it sent records would duplicate them in the transaction, so that attempt fails the batch
+   * instead (aborted, then replayed).
    */
   private int sendPartition(
       TransactionalProducer<Object, Object> p,
@@ -341,24 +346,29 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
       Batch batch,
       Set<Integer> startedPartitions)
       throws Exception {
-    List<ProducerRecord<Object, Object>> out = new ArrayList<>();
+    List<ProducerRecord<Object, Object>> chunk = new ArrayList<>(SEND_CHUNK);
+    int sent = 0;
     while (it.hasNext()) {
-      out.add(toRecord(it.next()));
+      chunk.add(toRecord(it.next()));
+      if (chunk.size() == SEND_CHUNK || !it.hasNext()) {
+        if (sent == 0 && !startedPartitions.add(partition)) {
+          throw new TerminalException(
+              describe()
+                  + ": partition "
+                  + partition
+                  + " of batch "
+                  + batch.id()
+                  + " was attempted again after it had sent records into the open transaction; the"
+                  + " transaction is aborted and the batch must be replayed");
+        }
+        for (ProducerRecord<Object, Object> r : chunk) {
+          p.send(r, null);
+        }
+        sent += chunk.size();
+        chunk.clear();
+      }
     }
-    if (!startedPartitions.add(partition)) {
-      throw new TerminalException(
-          describe()
-              + ": partition "
-              + partition
-              + " of batch "
-              + batch.id()
-              + " was attempted again after it had sent records into the open transaction; the transaction"
-              + " is aborted and the batch must be replayed");
-    }
-    for (ProducerRecord<Object, Object> r : out) {
-      p.send(r, null);
-    }
-    return out.size();
+    return sent;
   }
 
   @SuppressWarnings("unchecked")
