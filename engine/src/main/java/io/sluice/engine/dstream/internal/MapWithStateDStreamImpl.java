@@ -7,7 +7,6 @@ import io.sluice.engine.dstream.PairDStream;
 import io.sluice.engine.function.Function3;
 import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.rdd.Dependency;
-import io.sluice.engine.rdd.PairRDD;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.rdd.TaskContext;
 import io.sluice.engine.rdd.internal.Fn;
@@ -78,17 +77,9 @@ public final class MapWithStateDStreamImpl<K, V, S, M> extends MapWithStateDStre
 
   @Override
   protected Optional<RDD<M>> compute(Instant time) {
-    OptionalLong batchId = StateStreams.batchIdAt(context(), time);
-    if (batchId.isEmpty()) {
-      return Optional.empty();
-    }
-    long id = batchId.getAsLong();
-    RDD<KV<K, List<V>>> grouped =
-        PairRDD.of(StateStreams.inputAt(parent, time)).groupByKey(operator.partitioner());
-    StateRDD<KV<K, List<V>>, M> rdd =
-        new StateRDD<>(grouped, operator, (p, in) -> mapPartition(p, in, id, time.toEpochMilli()));
-    operator.batchRdd(id, rdd);
-    return Optional.of(rdd);
+    long timeMs = time.toEpochMilli();
+    return StateStreams.batchRdd(
+        parent, operator, time, (p, in, id) -> mapPartition(p, in, id, timeMs));
   }
 
   private List<M> mapPartition(int p, Iterator<KV<K, List<V>>> in, long batchId, long timeMs) {

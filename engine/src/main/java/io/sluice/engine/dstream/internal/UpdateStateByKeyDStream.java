@@ -4,7 +4,6 @@ import io.sluice.engine.KV;
 import io.sluice.engine.dstream.DStream;
 import io.sluice.engine.function.Function2;
 import io.sluice.engine.internal.EngineAccess;
-import io.sluice.engine.rdd.PairRDD;
 import io.sluice.engine.rdd.Partitioner;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.rdd.internal.Fn;
@@ -19,7 +18,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -69,17 +67,7 @@ public final class UpdateStateByKeyDStream<K, V, S> extends DStream<KV<K, S>> {
 
   @Override
   protected Optional<RDD<KV<K, S>>> compute(Instant time) {
-    OptionalLong batchId = StateStreams.batchIdAt(context(), time);
-    if (batchId.isEmpty()) {
-      return Optional.empty();
-    }
-    long id = batchId.getAsLong();
-    RDD<KV<K, List<V>>> grouped =
-        PairRDD.of(StateStreams.inputAt(parent, time)).groupByKey(operator.partitioner());
-    StateRDD<KV<K, List<V>>, KV<K, S>> rdd =
-        new StateRDD<>(grouped, operator, (p, in) -> updatePartition(p, in, id));
-    operator.batchRdd(id, rdd);
-    return Optional.of(rdd);
+    return StateStreams.batchRdd(parent, operator, time, this::updatePartition);
   }
 
   private List<KV<K, S>> updatePartition(int p, Iterator<KV<K, List<V>>> in, long batchId) {
