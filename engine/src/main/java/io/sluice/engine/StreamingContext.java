@@ -8,6 +8,9 @@ import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.internal.EngineRuntime;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.rdd.internal.ParallelCollectionRDD;
+import io.sluice.engine.receiver.Receiver;
+import io.sluice.engine.receiver.internal.ReceiverInputDStream;
+import io.sluice.engine.receiver.internal.SocketTextReceiver;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.AbstractQueue;
@@ -63,6 +66,8 @@ public final class StreamingContext {
   private final boolean exactlyOnce;
   private final int stateSnapshotInterval;
   private final boolean dropOrphanedState;
+  private final Duration blockInterval;
+  private final long receiverMaxRate;
   private final EngineRuntime runtime;
 
   private StreamingContext(Builder b) {
@@ -78,6 +83,8 @@ public final class StreamingContext {
     this.exactlyOnce = b.exactlyOnce;
     this.stateSnapshotInterval = b.stateSnapshotInterval;
     this.dropOrphanedState = b.dropOrphanedState;
+    this.blockInterval = b.blockInterval;
+    this.receiverMaxRate = b.receiverMaxRate;
     this.runtime = new EngineRuntime(this, b.backpressure);
   }
 
@@ -202,6 +209,16 @@ public final class StreamingContext {
     return exactlyOnce;
   }
 
+  /** How often a receiver's single stored records are cut into a block. */
+  public Duration blockInterval() {
+    return blockInterval;
+  }
+
+  /** The most records per second each receiver stores; 0 for no limit. */
+  public long receiverMaxRate() {
+    return receiverMaxRate;
+  }
+
   /** Every how many batches a state operator's partition writes a snapshot besides its delta. */
   public int stateSnapshotInterval() {
     return stateSnapshotInterval;
@@ -223,6 +240,32 @@ public final class StreamingContext {
     Objects.requireNonNull(listener, "listener");
     requireNotStopped("add a listener");
     runtime.listeners().add(listener);
+  }
+
+  /**
+   * The stream of the records {@code receiver} stores (see {@link Receiver}), named {@code
+   * receiver-<index>}. The receiver runs on one of the context's task slots from {@link #start()};
+   * each batch holds the blocks stored before it.
+   *
+   * @throws IllegalStateException once started
+   */
+  public <T> DStream<T> receiverStream(Receiver<T> receiver) {
+    Objects.requireNonNull(receiver, "receiver");
+    requireNotStopped("add a receiver stream");
+    return new ReceiverInputDStream<>(
+        this, receiver, "receiver-" + runtime.graph().inputs().size());
+  }
+
+  /**
+   * The UTF-8 lines a TCP server at {@code host:port} sends, through a receiver that reconnects
+   * after a back-off when the connection fails. At-most-once: a socket cannot replay.
+   */
+  public DStream<String> socketTextStream(String host, int port) {
+    Objects.requireNonNull(host, "host");
+    if (port <= 0 || port > 65_535) {
+      throw new IllegalArgumentException("port must be in 1..65535, was " + port);
+    }
+    return receiverStream(new SocketTextReceiver(host, port));
   }
 
   /**
@@ -377,6 +420,8 @@ public final class StreamingContext {
     private boolean exactlyOnce;
     private int stateSnapshotInterval = 10;
     private boolean dropOrphanedState;
+    private Duration blockInterval = Duration.ofMillis(200);
+    private long receiverMaxRate;
 
     private Builder() {}
 
@@ -475,6 +520,24 @@ public final class StreamingContext {
       return this;
     }
 
+    /**
+     * How often each receiver's single stored records are cut into a block (default 200 ms); a
+     * batch reads the blocks cut before it.
+     */
+    public Builder blockInterval(Duration interval) {
+      this.blockInterval = interval;
+      return this;
+    }
+
+    /**
+     * The most records per second each receiver stores (default 0: no limit); {@code store} waits
+     * beyond it. With backpressure the estimated rate applies, capped by this.
+     */
+    public Builder receiverMaxRate(long recordsPerSecond) {
+      this.receiverMaxRate = recordsPerSecond;
+      return this;
+    }
+
     /** Turns on the PID rate estimator, whose rates reach the inputs (default false). */
     public Builder backpressure(boolean backpressure) {
       this.backpressure = backpressure;
@@ -516,6 +579,12 @@ public final class StreamingContext {
       }
       if (clock == null) {
         throw new IllegalArgumentException("clock must not be null, was null");
+      }
+      if (blockInterval == null || blockInterval.toMillis() <= 0) {
+        throw new IllegalArgumentException("blockInterval must be >= 1 ms, was " + blockInterval);
+      }
+      if (receiverMaxRate < 0) {
+        throw new IllegalArgumentException("receiverMaxRate must be >= 0, was " + receiverMaxRate);
       }
       if (stateSnapshotInterval <= 0) {
         throw new IllegalArgumentException(

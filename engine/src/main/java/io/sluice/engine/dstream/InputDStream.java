@@ -246,6 +246,13 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   }
 
   /**
+   * Called first by a graceful stop, before the last batches are planned: an input that receives
+   * pushed data stops receiving and keeps what it holds for those batches. Stopper thread. Default:
+   * nothing.
+   */
+  public void stopReceiving() {}
+
+  /**
    * Called once by {@code start()}, before {@link #start()}, when {@code output} commits this
    * input's offsets inside its own transaction (see {@link BatchOutput#offsetCommitTarget()}). An
    * input may hand that output work that must share its transaction: the Kafka direct stream gives

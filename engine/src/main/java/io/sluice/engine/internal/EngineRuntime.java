@@ -354,6 +354,16 @@ public final class EngineRuntime {
   private void doStop(boolean graceful) {
     LOG.info("stopping context '{}' ({})", ctx.appName(), graceful ? "graceful" : "immediate");
     try {
+      if (graceful) {
+        stopPhase = "stopping the receivers";
+        for (InputDStream<?, ?> in : graph.inputs()) {
+          try {
+            in.stopReceiving();
+          } catch (RuntimeException e) {
+            LOG.warn("input {} failed to stop receiving", in.name(), e);
+          }
+        }
+      }
       stopPhase = graceful ? "running the batches already due" : "interrupting the running batch";
       generator.requestStop(graceful);
       if (!graceful) {

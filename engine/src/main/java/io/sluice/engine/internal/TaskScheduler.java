@@ -215,6 +215,24 @@ public final class TaskScheduler {
     return parallelism;
   }
 
+  /**
+   * Runs {@code body} on a slot for as long as it runs (a receiver), on a thread named {@code
+   * threadName} meanwhile; the slot serves no task until {@code body} returns. Returns at once.
+   */
+  public Future<?> startLongRunning(String threadName, Runnable body) {
+    return pool.submit(
+        () -> {
+          Thread t = Thread.currentThread();
+          String name = t.getName();
+          t.setName(threadName);
+          try {
+            body.run();
+          } finally {
+            t.setName(name);
+          }
+        });
+  }
+
   /** Runs {@code f} over every partition of {@code rdd}; blocks until every task ended. */
   public <T, R> List<R> runJob(RDD<T> rdd, RDD.PartitionFunction<T, R> f) {
     if (closed) {

@@ -1,0 +1,169 @@
+package io.sluice.engine.receiver.internal;
+
+import io.sluice.engine.Batch;
+import io.sluice.engine.StreamingContext;
+import io.sluice.engine.dstream.InputDStream;
+import io.sluice.engine.internal.EngineAccess;
+import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.rdd.TaskContext;
+import io.sluice.engine.receiver.Receiver;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stream of one {@link Receiver}: its receiver runs on a task slot from {@link #start()}; each
+ * batch's plan is the list of blocks stored since the previous batch, and its RDD reads exactly
+ * those blocks. Without a write-ahead log the blocks live in memory only: a restart cannot replay
+ * an uncommitted batch (its blocks are gone) and says so.
+ *
+ * @param <T> record type
+ */
+public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ReceiverInputDStream.class);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Receiver<T> receiver;
+  private final ReceivedBlocks<T> blocks;
+  private final RateLimiter limiter;
+  private final long maxRate;
+  private volatile ReceiverSupervisor<T> supervisor;
+
+  /** Registers the stream of {@code receiver} with {@code ctx}. */
+  public ReceiverInputDStream(StreamingContext ctx, Receiver<T> receiver, String name) {
+    super(ctx, name, BlockPlan.class);
+    this.receiver = receiver;
+    this.blocks = new ReceivedBlocks<>(name);
+    this.maxRate = ctx.receiverMaxRate();
+    this.limiter = new RateLimiter(maxRate);
+  }
+
+  /** The blocks held; for tests and metrics. */
+  public ReceivedBlocks<T> blocks() {
+    return blocks;
+  }
+
+  /** The running supervisor, or null before start. */
+  public ReceiverSupervisor<T> supervisor() {
+    return supervisor;
+  }
+
+  /**
+   * Starts the receiver on a task slot of its own.
+   *
+   * @throws IllegalStateException when the slots cannot run every receiver plus one task
+   */
+  @Override
+  public void start() {
+    StreamingContext ctx = context();
+    long receivers =
+        EngineAccess.runtime(ctx).graph().inputs().stream()
+            .filter(ReceiverInputDStream.class::isInstance)
+            .count();
+    if (ctx.parallelism() < receivers + 1) {
+      throw new IllegalStateException(
+          "context '"
+              + ctx.appName()
+              + "' has "
+              + ctx.parallelism()
+              + " task slots, but its "
+              + receivers
+              + " receiver(s) hold one each and batches need at least one more: set parallelism to at least "
+              + (receivers + 1));
+    }
+    ReceiverSupervisor<T> s =
+        new ReceiverSupervisor<>(
+            receiver,
+            name(),
+            blocks,
+            limiter,
+            ctx.blockInterval(),
+            Duration.ofMillis(200),
+            Duration.ofSeconds(30));
+    supervisor = s;
+    EngineAccess.runtime(ctx).tasks().startLongRunning("sluice-receiver-" + name() + "-0", s::run);
+  }
+
+  @Override
+  public Recovered recover(List<Planned<BlockPlan>> planned, long checkpointLastCommitted) {
+    long lost =
+        planned.stream()
+            .filter(p -> p.batchId() > checkpointLastCommitted)
+            .mapToLong(p -> p.plan().records())
+            .sum();
+    if (lost > 0) {
+      LOG.warn(
+          "receiver stream {}: {} records of uncommitted batches were held in memory by the previous run"
+              + " and are lost (no write-ahead log); their batches are not replayed",
+          name(),
+          lost);
+    }
+    return Recovered.nothingToReplay(OptionalLong.empty());
+  }
+
+  @Override
+  public BlockPlan plan(long batchId, Instant batchTime) {
+    return blocks.allocate(batchId);
+  }
+
+  @Override
+  public RDD<T> compute(long batchId, Instant batchTime, BlockPlan plan) {
+    return new BlockRDD<>(context(), plan.blockIds(), blocks);
+  }
+
+  @Override
+  public long recordCount(BlockPlan plan) {
+    return plan.records();
+  }
+
+  @Override
+  public void commit(Batch batch, BlockPlan plan) {
+    blocks.committed(batch.id());
+  }
+
+  /** The PID estimator's rate, capped by the configured maximum. */
+  @Override
+  public void onRateUpdate(long recordsPerSecond) {
+    limiter.setRate(maxRate > 0 ? Math.min(maxRate, recordsPerSecond) : recordsPerSecond);
+  }
+
+  @Override
+  public void stopReceiving() {
+    ReceiverSupervisor<T> s = supervisor;
+    if (s != null) {
+      s.stop(STOP_TIMEOUT);
+    }
+  }
+
+  @Override
+  public void stop() {
+    stopReceiving();
+  }
+
+  /** One partition per block, reading the block's records from memory. */
+  private static final class BlockRDD<T> extends RDD<T> {
+    private final List<String> blockIds;
+    private final ReceivedBlocks<T> blocks;
+
+    BlockRDD(StreamingContext ctx, List<String> blockIds, ReceivedBlocks<T> blocks) {
+      super(ctx);
+      this.blockIds = blockIds;
+      this.blocks = blocks;
+    }
+
+    @Override
+    public int numPartitions() {
+      return blockIds.size();
+    }
+
+    @Override
+    public Iterator<T> compute(int partition, TaskContext ctx) {
+      return blocks.read(blockIds.get(partition)).iterator();
+    }
+  }
+}
