@@ -48,6 +48,21 @@ final class SessionModel {
     return out;
   }
 
+  /** How often a user clicked again exactly {@code gap} rounds after a round with clicks. */
+  static long gaps(List<List<Click>> rounds, int gap) {
+    Map<String, Integer> lastRound = new TreeMap<>();
+    long n = 0;
+    for (int r = 0; r < rounds.size(); r++) {
+      for (String user : rounds.get(r).stream().map(Click::user).distinct().toList()) {
+        Integer last = lastRound.put(user, r);
+        if (last != null && r - last == gap) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   private static Session session(
       String user,
       List<List<Click>> rounds,

@@ -232,6 +232,13 @@ public final class SessionsCommand implements Callable<Integer> {
       out.printf(
           "%nstopped after %d batches in %.1f s: %,d clicks of %d users%n",
           batches, (System.nanoTime() - t0) / 1e9, count(clicks), users);
+      out.printf(
+          "timeout boundary: %,d times a user clicked again exactly %d batches later (same session),"
+              + " %,d times %d batches later (new session)%n",
+          SessionModel.gaps(clicks, timeoutBatches),
+          timeoutBatches,
+          SessionModel.gaps(clicks, timeoutBatches + 1),
+          timeoutBatches + 1);
       return verify(out, expected, Sessions.read(ds, table), problems, clicks);
     }
   }
@@ -310,16 +317,19 @@ public final class SessionsCommand implements Callable<Integer> {
       ctx.start();
       for (int b = from; b < until; b++) {
         List<Click> round = b < run.rounds().size() ? run.rounds().get(b) : List.of();
+        long t0 = System.nanoTime();
         send(run.producer(), round);
         clock.advance(batchInterval);
         BatchInfo batch = waiter.await(b - from + 1L, ctx, batchTimeout);
+        long tookMs = (System.nanoTime() - t0) / 1_000_000;
         checkAligned(run, b, round, batch);
+        // The context's processing time is on the manual clock, which stands still in a batch.
         run.out()
             .printf(
-                "sessions batch %4d  clicks %4d  processing %4d ms  sessions in PostgreSQL %5d%n",
+                "sessions batch %4d  clicks %4d  took %4d ms  sessions in PostgreSQL %5d%n",
                 batch.batchId(),
                 batch.numRecords(),
-                batch.processingTime().map(Duration::toMillis).orElse(-1L),
+                tookMs,
                 Sessions.count(run.dataSource(), table));
       }
       ctx.stop(true);
