@@ -50,12 +50,15 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Per-user sessions: seeded clicks (user, page, time) go to a Kafka topic in rounds, one round per batch,",
-      "on a manual clock. mapWithState keeps each user's open session; a user without a click for the timeout",
-      "(counted in batches) has the session closed by the timeout call, and the closed sessions go to a",
-      "PostgreSQL table with the batch's offsets in the same transaction. Idle batches at the end close every",
-      "session; the pipeline is restarted midway from its checkpoint (open sessions come back from the state).",
-      "Then the table is checked, session by session, against the sessions computed in plain Java."
+      "Per-user sessions with mapWithState and an idle timeout, Kafka -> PostgreSQL.",
+      "Seeded clicks (user, page, time) go to a Kafka topic in rounds, one round per",
+      "batch of a manual clock. mapWithState keeps each user's open session; a user",
+      "without a click for the timeout (counted in batches) has the session closed by",
+      "the timeout call, and closed sessions go to a PostgreSQL table with the batch's",
+      "offsets in the same transaction. Idle batches at the end close every session;",
+      "midway the pipeline stops and a new one continues from the checkpoint (open",
+      "sessions come back from the state). Then the table is checked, session by",
+      "session, against the same sessions computed in plain Java."
     })
 public final class SessionsCommand implements Callable<Integer> {
 
@@ -218,8 +221,8 @@ public final class SessionsCommand implements Callable<Integer> {
         if (restart) {
           runBatches(run, 0, restartAfter);
           out.printf(
-              "-- stopped after batch %d with %d sessions open; starting a new pipeline from the"
-                  + " checkpoint --%n",
+              "-- stopped after batch %d, with %d sessions open (expected);"
+                  + " a new pipeline continues from the checkpoint --%n",
               restartAfter - 1,
               openAfter(expected, SessionModel.batchTime(restartAfter - 1, start, batchInterval)));
           runBatches(run, restartAfter, batches);
@@ -233,8 +236,8 @@ public final class SessionsCommand implements Callable<Integer> {
           "%nstopped after %d batches in %.1f s: %,d clicks of %d users%n",
           batches, (System.nanoTime() - t0) / 1e9, count(clicks), users);
       out.printf(
-          "timeout boundary: %,d times a user clicked again exactly %d batches later (same session),"
-              + " %,d times %d batches later (new session)%n",
+          "timeout boundary: %,d gaps of exactly %d batches between a user's clicks (same session),"
+              + " %,d of %d (new session)%n",
           SessionModel.gaps(clicks, timeoutBatches),
           timeoutBatches,
           SessionModel.gaps(clicks, timeoutBatches + 1),

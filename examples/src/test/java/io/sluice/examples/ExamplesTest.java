@@ -183,9 +183,10 @@ class ExamplesTest {
             "PASS: sessions in PostgreSQL 42 == expected 42 (20 users, 263 clicks; every session's"
                 + " clicks, first/last click, entry/exit page and closing batch equal)");
     assertThat(r.output())
-        .contains("-- stopped after batch 9 with ")
+        .contains("-- stopped after batch 9, with ")
         .containsPattern("sessions batch +22 +clicks +0 +took +\\d+ ms +sessions in PostgreSQL +42")
-        .containsPattern("timeout boundary: [1-9]\\d* times .* [1-9]\\d* times");
+        .containsPattern(
+            "timeout boundary: [1-9]\\d* gaps of exactly 3 batches .* [1-9]\\d* of 4 \\(new session\\)");
   }
 
   @Test
