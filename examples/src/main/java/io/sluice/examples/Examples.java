@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The examples' command line: {@code demo} (the README's exactly-once orders ETL), {@code
- * wordcount}, {@code kafka-to-kafka} and {@code replay}. Each runs on embedded Kafka and PostgreSQL
- * unless pointed at real ones, and the checking ones exit non-zero on FAIL.
+ * wordcount}, {@code kafka-to-kafka}, {@code replay} and {@code sessions}. Each runs on embedded
+ * Kafka and PostgreSQL unless pointed at real ones, and the checking ones exit non-zero on FAIL.
  */
 @Command(
     name = "examples",
@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       WordCountCommand.class,
       KafkaToKafkaCommand.class,
       ReplayCommand.class,
+      SessionsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Examples implements Runnable {

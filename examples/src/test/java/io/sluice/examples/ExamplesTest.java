@@ -159,8 +159,39 @@ class ExamplesTest {
   }
 
   @Test
+  void sessionsInPostgresEqualThePlainJavaSessionsAcrossARestart() {
+    Run r =
+        run(
+            "sessions",
+            "--users",
+            "20",
+            "--rounds",
+            "20",
+            "--restart-after",
+            "10",
+            "--topic",
+            "sessions-clicks",
+            "--group",
+            "sessions-test",
+            "--table",
+            "test_sessions");
+
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    // Seeded clicks: the same sessions every run.
+    assertThat(r.output())
+        .contains(
+            "PASS: sessions in PostgreSQL 42 == expected 42 (20 users, 263 clicks; every session's"
+                + " clicks, first/last click, entry/exit page and closing batch equal)");
+    assertThat(r.output())
+        .contains("-- stopped after batch 9, with ")
+        .containsPattern("sessions batch +22 +clicks +0 +took +\\d+ ms +sessions in PostgreSQL +42")
+        .containsPattern(
+            "timeout boundary: [1-9]\\d* gaps of exactly 3 batches .* [1-9]\\d* of 4 \\(new session\\)");
+  }
+
+  @Test
   void everyCommandHasHelp() {
-    for (String c : List.of("demo", "wordcount", "kafka-to-kafka", "replay")) {
+    for (String c : List.of("demo", "wordcount", "kafka-to-kafka", "replay", "sessions")) {
       ByteArrayOutputStream buffer = new ByteArrayOutputStream();
       PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
       var cl = Examples.commandLine(out);
