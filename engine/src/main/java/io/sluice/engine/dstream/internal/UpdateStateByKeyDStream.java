@@ -98,12 +98,14 @@ public final class UpdateStateByKeyDStream<K, V, S> extends DStream<KV<K, S>> {
   }
 
   private void apply(StatePartition<K, S> part, K key, List<V> values) {
-    Optional<S> next = Fn.call(update, values, Optional.ofNullable(part.store().get(key)));
+    S current = part.store().get(key);
+    Optional<S> next = Fn.call(update, values, Optional.ofNullable(current));
     if (next == null || next.isEmpty()) {
-      if (part.store().get(key) != null) {
+      if (current != null) {
         part.remove(key);
       }
-    } else {
+    } else if (next.get() != current) {
+      // The same object back means unchanged (states must not be mutated in place): no delta entry.
       part.put(key, next.get());
     }
   }

@@ -78,8 +78,11 @@ public final class StateStore<K, V> {
   private long committed = -1;
   private long batch = NONE;
 
-  /** Value of each key touched by {@link #undoBatch} before that batch: rollback and delta. */
-  private final Map<K, Object> before = new HashMap<>();
+  /**
+   * Value of each key touched by {@link #undoBatch} before that batch: rollback and delta.
+   * Replaced, never cleared: see {@link #clearUndo}.
+   */
+  private Map<K, Object> before = new HashMap<>();
 
   private long undoBatch = NONE;
   private boolean snapshotPrepared;
@@ -162,7 +165,7 @@ public final class StateStore<K, V> {
       snapshots.add(v);
     }
     version = v;
-    before.clear();
+    clearUndo();
     undoBatch = NONE;
   }
 
@@ -220,7 +223,7 @@ public final class StateStore<K, V> {
         throw new IllegalStateException(
             "an in-memory state store holds version " + version + " only, not " + v);
       }
-      before.clear();
+      clearUndo();
       undoBatch = NONE;
       batch = NONE;
       phase = Phase.IDLE;
@@ -233,7 +236,7 @@ public final class StateStore<K, V> {
     snapshots = listing.snapshots();
     deleteAbove(v);
     version = v;
-    before.clear();
+    clearUndo();
     undoBatch = NONE;
     batch = NONE;
     phase = Phase.IDLE;
@@ -269,7 +272,7 @@ public final class StateStore<K, V> {
     if (version != batchId - 1) {
       load(batchId - 1);
     }
-    before.clear();
+    clearUndo();
     undoBatch = batchId;
     batch = batchId;
     phase = Phase.OPEN;
@@ -429,7 +432,7 @@ public final class StateStore<K, V> {
     }
     committed = batchId;
     if (undoBatch != NONE && undoBatch <= batchId) {
-      before.clear();
+      clearUndo();
       undoBatch = NONE;
     }
     clean();
@@ -478,7 +481,7 @@ public final class StateStore<K, V> {
       abort();
     }
     map = new HashMap<>();
-    before.clear();
+    clearUndo();
     phase = Phase.CLOSED;
   }
 
@@ -494,6 +497,18 @@ public final class StateStore<K, V> {
   public record PersistStats(
       long batchId, long deltaEntries, long deltaBytes, long snapshotEntries, long snapshotBytes) {}
 
+  /**
+   * Forgets the rollback information. A new map rather than {@code clear()}: clearing a {@link
+   * HashMap} costs in proportion to its table, which keeps the size of the largest batch the store
+   * ever ran (the one that applied a million-key initial state, say), so every later batch would
+   * pay for that one.
+   */
+  private void clearUndo() {
+    if (!before.isEmpty()) {
+      before = new HashMap<>();
+    }
+  }
+
   private void rollback() {
     for (Map.Entry<K, Object> e : before.entrySet()) {
       if (e.getValue() == ABSENT) {
@@ -504,7 +519,7 @@ public final class StateStore<K, V> {
         map.put(e.getKey(), old);
       }
     }
-    before.clear();
+    clearUndo();
     undoBatch = NONE;
     batch = NONE;
     snapshotPrepared = false;
