@@ -571,16 +571,14 @@ public final class WriteAheadLog implements AutoCloseable {
     final long id;
     final Path file;
     final RandomAccessFile raf;
-    final Instant createdAt;
     Instant firstRecordAt;
     long size;
     int records;
 
-    Segment(long id, Path file, RandomAccessFile raf, Instant createdAt, long size) {
+    Segment(long id, Path file, RandomAccessFile raf, long size) {
       this.id = id;
       this.file = file;
       this.raf = raf;
-      this.createdAt = createdAt;
       this.size = size;
     }
   }
@@ -698,7 +696,7 @@ public final class WriteAheadLog implements AutoCloseable {
       DurableFiles.forceDirectory(dir);
       RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw");
       raf.seek(WalFormat.SEGMENT_HEADER_LENGTH);
-      return new Segment(id, file, raf, now, WalFormat.SEGMENT_HEADER_LENGTH);
+      return new Segment(id, file, raf, WalFormat.SEGMENT_HEADER_LENGTH);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create write-ahead log segment " + file, e);
     }
