@@ -187,13 +187,17 @@ public final class WriteAheadLog implements AutoCloseable {
    * @return the id of the segment the next append goes to
    */
   public long roll() {
+    List<Pending> durable = List.of();
+    long next;
     synchronized (appendLock) {
       checkUsable();
       if (active.records > 0) {
-        rollLocked();
+        durable = rollLocked();
       }
-      return active.id;
+      next = active.id;
     }
+    complete(durable);
+    return next;
   }
 
   /**
@@ -329,13 +333,14 @@ public final class WriteAheadLog implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    List<Pending> durable = List.of();
     synchronized (syncLock) {
       synchronized (appendLock) {
         try {
           if (failure == null) {
             sealAndForce(active);
             syncs.incrementAndGet();
-            markDurable(appendedSeq);
+            durable = advanceDurable(appendedSeq);
           }
         } catch (IOException e) {
           fail(active.file, e);
@@ -344,6 +349,7 @@ public final class WriteAheadLog implements AutoCloseable {
         }
       }
     }
+    complete(durable);
     failPending(new IllegalStateException("write-ahead log " + dir + " closed"));
   }
 
@@ -376,11 +382,13 @@ public final class WriteAheadLog implements AutoCloseable {
       System.arraycopy(header, 0, record, 0, header.length);
       System.arraycopy(payload, 0, record, header.length, payload.length);
     }
+    List<Pending> rolledDurable = List.of();
+    Appended appended;
     synchronized (appendLock) {
       checkUsable();
       Segment seg = active;
       if (seg.records > 0 && (tooBig(seg, recordBytes) || tooOld(seg))) {
-        rollLocked();
+        rolledDurable = rollLocked();
         seg = active;
       }
       WalPointer pointer = new WalPointer(seg.id, seg.size, payload.length);
@@ -408,8 +416,11 @@ public final class WriteAheadLog implements AutoCloseable {
           }
         }
       }
-      return new Appended(pointer, seq);
+      appended = new Appended(pointer, seq);
     }
+    // Completed outside the append lock: a dependent stage may append or sync again.
+    complete(rolledDurable);
+    return appended;
   }
 
   private boolean tooBig(Segment seg, long recordBytes) {
@@ -420,8 +431,11 @@ public final class WriteAheadLog implements AutoCloseable {
     return !clock.now().isBefore(seg.firstRecordAt.plus(settings.segmentAge()));
   }
 
-  /** Seals, forces and retires the active segment, then opens the next. Holds appendLock. */
-  private void rollLocked() {
+  /**
+   * Seals, forces and retires the active segment, then opens the next. Holds appendLock; returns
+   * the appends it made durable, for the caller to complete once it released the lock.
+   */
+  private List<Pending> rollLocked() {
     Segment old = active;
     try {
       sealAndForce(old);
@@ -437,7 +451,7 @@ public final class WriteAheadLog implements AutoCloseable {
     } catch (UncheckedIOException e) {
       throw fail(old.file.resolveSibling(WalFormat.fileName(old.id + 1)), e.getCause());
     }
-    markDurable(lastSeq);
+    return advanceDurable(lastSeq);
   }
 
   private static void sealAndForce(Segment seg) throws IOException {
@@ -474,22 +488,26 @@ public final class WriteAheadLog implements AutoCloseable {
         throw fail(seg.file, e);
       }
       syncs.incrementAndGet();
-      markDurable(target);
+      complete(advanceDurable(target));
     }
   }
 
-  private void markDurable(long target) {
+  /** Records that appends up to {@code target} are on disk; returns their pending futures. */
+  private List<Pending> advanceDurable(long target) {
     List<Pending> done = new ArrayList<>();
     synchronized (durableLock) {
-      if (target <= durableSeq) {
-        return;
-      }
-      durableSeq = target;
-      while (!pending.isEmpty() && pending.peek().seq <= target) {
-        done.add(pending.poll());
+      if (target > durableSeq) {
+        durableSeq = target;
+        while (!pending.isEmpty() && pending.peek().seq <= target) {
+          done.add(pending.poll());
+        }
       }
     }
-    for (Pending p : done) {
+    return done;
+  }
+
+  private static void complete(List<Pending> durable) {
+    for (Pending p : durable) {
       p.future.complete(p.pointer);
     }
   }
