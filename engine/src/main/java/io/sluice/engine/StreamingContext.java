@@ -68,6 +68,7 @@ public final class StreamingContext {
   private final boolean dropOrphanedState;
   private final Duration blockInterval;
   private final long receiverMaxRate;
+  private final boolean receiverWriteAheadLog;
   private final EngineRuntime runtime;
 
   private StreamingContext(Builder b) {
@@ -85,6 +86,7 @@ public final class StreamingContext {
     this.dropOrphanedState = b.dropOrphanedState;
     this.blockInterval = b.blockInterval;
     this.receiverMaxRate = b.receiverMaxRate;
+    this.receiverWriteAheadLog = b.receiverWriteAheadLog;
     this.runtime = new EngineRuntime(this, b.backpressure);
   }
 
@@ -217,6 +219,11 @@ public final class StreamingContext {
   /** The most records per second each receiver stores; 0 for no limit. */
   public long receiverMaxRate() {
     return receiverMaxRate;
+  }
+
+  /** Whether receivers write every block ahead to a log under the checkpoint directory. */
+  public boolean receiverWriteAheadLog() {
+    return receiverWriteAheadLog;
   }
 
   /** Every how many batches a state operator's partition writes a snapshot besides its delta. */
@@ -422,6 +429,7 @@ public final class StreamingContext {
     private boolean dropOrphanedState;
     private Duration blockInterval = Duration.ofMillis(200);
     private long receiverMaxRate;
+    private boolean receiverWriteAheadLog;
 
     private Builder() {}
 
@@ -538,6 +546,18 @@ public final class StreamingContext {
       return this;
     }
 
+    /**
+     * Whether every block a receiver stores is first appended to a checksummed write-ahead log
+     * under {@code checkpointDir/receivers/<stream>/} and fsynced (default false): {@code store}
+     * returns once the block is durable, and a restart replays uncommitted batches with the same
+     * blocks read back from the log. Requires a checkpoint directory; {@code exactlyOnce(true)}
+     * requires it for a receiver stream.
+     */
+    public Builder receiverWriteAheadLog(boolean on) {
+      this.receiverWriteAheadLog = on;
+      return this;
+    }
+
     /** Turns on the PID rate estimator, whose rates reach the inputs (default false). */
     public Builder backpressure(boolean backpressure) {
       this.backpressure = backpressure;
@@ -582,6 +602,10 @@ public final class StreamingContext {
       }
       if (blockInterval == null || blockInterval.toMillis() <= 0) {
         throw new IllegalArgumentException("blockInterval must be >= 1 ms, was " + blockInterval);
+      }
+      if (receiverWriteAheadLog && checkpointDir == null) {
+        throw new IllegalArgumentException(
+            "receiverWriteAheadLog(true) needs a checkpointDir, where the log is kept; none is set");
       }
       if (receiverMaxRate < 0) {
         throw new IllegalArgumentException("receiverMaxRate must be >= 0, was " + receiverMaxRate);

@@ -34,6 +34,16 @@ final class ExactlyOnceCheck {
       gaps.add(
           "no checkpointDir is set, so a crashed batch cannot be replayed with the same ranges");
     }
+    if (!ctx.receiverWriteAheadLog()) {
+      for (io.sluice.engine.dstream.InputDStream<?, ?> in : graph.inputs()) {
+        if (in instanceof io.sluice.engine.receiver.internal.ReceiverInputDStream<?>) {
+          gaps.add(
+              "receiver stream '"
+                  + in.name()
+                  + "' keeps its blocks in memory only; set receiverWriteAheadLog(true)");
+        }
+      }
+    }
     for (OutputOperation<?> op : graph.outputs()) {
       Optional<BatchOutput<?>> output = graph.batchOutputOf(op.name());
       if (output.isEmpty()) {

@@ -112,13 +112,13 @@ class ReceiverStreamTest {
           .containsExactly("b0", "b1", "b2");
       assertThat(seen.get(1L)).containsExactly("c0");
       assertThat(seen.get(2L)).isEmpty();
-      assertThat(input(lines).blocks().counts()).containsEntry("held", 0);
+      assertThat(countHeld(input(lines))).isZero();
     }
   }
 
   /** Records held in blocks no batch took yet. */
   private static int countHeld(ReceiverInputDStream<String> in) {
-    return in.blocks().unallocatedRecords();
+    return in.unallocatedRecords();
   }
 
   @Test

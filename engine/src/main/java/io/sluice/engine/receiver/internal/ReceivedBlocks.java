@@ -15,7 +15,7 @@ import java.util.TreeMap;
  *
  * @param <T> record type
  */
-public final class ReceivedBlocks<T> {
+public final class ReceivedBlocks<T> implements BlockSource<T> {
 
   private final String stream;
   private final Map<String, Block<T>> blocks = new HashMap<>();
@@ -27,13 +27,22 @@ public final class ReceivedBlocks<T> {
     this.stream = stream;
   }
 
+  private final String runId = java.util.UUID.randomUUID().toString().substring(0, 8);
+  private long nextBlock;
+
   /** Adds a stored block, to be allocated to the next batch. */
   public synchronized void add(Block<T> block) {
     blocks.put(block.id(), block);
     unallocated.add(block.id());
   }
 
+  @Override
+  public synchronized void add(List<T> records) {
+    add(new Block<>(stream + "-" + runId + "-" + nextBlock++, records));
+  }
+
   /** Allocates every unallocated block to {@code batchId}. */
+  @Override
   public synchronized BlockPlan allocate(long batchId) {
     List<String> ids = List.copyOf(unallocated);
     unallocated.clear();
@@ -51,6 +60,7 @@ public final class ReceivedBlocks<T> {
    * @throws IllegalStateException when the block is not held (lost in a crash without a write-ahead
    *     log)
    */
+  @Override
   public synchronized List<T> read(String blockId) {
     Block<T> b = blocks.get(blockId);
     if (b == null) {
@@ -65,6 +75,7 @@ public final class ReceivedBlocks<T> {
   }
 
   /** Drops the blocks of every batch up to {@code batchId}: their outputs committed. */
+  @Override
   public synchronized void committed(long batchId) {
     NavigableMap<Long, List<String>> done = byBatch.headMap(batchId, true);
     done.values().forEach(ids -> ids.forEach(blocks::remove));
@@ -72,6 +83,7 @@ public final class ReceivedBlocks<T> {
   }
 
   /** Records in blocks not yet allocated to a batch. */
+  @Override
   public synchronized int unallocatedRecords() {
     int n = 0;
     for (String id : unallocated) {

@@ -29,7 +29,7 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Receiver<T> receiver;
-  private final ReceivedBlocks<T> blocks;
+  private volatile BlockSource<T> blocks;
   private final RateLimiter limiter;
   private final long maxRate;
   private volatile ReceiverSupervisor<T> supervisor;
@@ -38,14 +38,19 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
   public ReceiverInputDStream(StreamingContext ctx, Receiver<T> receiver, String name) {
     super(ctx, name, BlockPlan.class);
     this.receiver = receiver;
-    this.blocks = new ReceivedBlocks<>(name);
     this.maxRate = ctx.receiverMaxRate();
     this.limiter = new RateLimiter(maxRate);
   }
 
-  /** The blocks held; for tests and metrics. */
-  public ReceivedBlocks<T> blocks() {
-    return blocks;
+  /** Records in blocks no batch took yet; for tests and metrics. */
+  public int unallocatedRecords() {
+    BlockSource<T> b = blocks;
+    return b == null ? 0 : b.unallocatedRecords();
+  }
+
+  /** Whether stored blocks are written ahead to a log (and survive a crash). */
+  public boolean writesAhead() {
+    return context().receiverWriteAheadLog() && context().checkpointDir().isPresent();
   }
 
   /** The running supervisor, or null before start. */
@@ -76,6 +81,16 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
               + " receiver(s) hold one each and batches need at least one more: set parallelism to at least "
               + (receivers + 1));
     }
+    blocks =
+        writesAhead()
+            ? new WalBlocks<>(
+                name(),
+                ctx.checkpointDir()
+                    .get()
+                    .resolve("receivers")
+                    .resolve(io.sluice.engine.state.internal.StateDirectories.encode(name())),
+                ctx.clock())
+            : new ReceivedBlocks<>(name());
     ReceiverSupervisor<T> s =
         new ReceiverSupervisor<>(
             receiver,
@@ -91,6 +106,10 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
 
   @Override
   public Recovered recover(List<Planned<BlockPlan>> planned, long checkpointLastCommitted) {
+    if (writesAhead()) {
+      // The blocks of the uncommitted batches are in the write-ahead log: replay them.
+      return super.recover(planned, checkpointLastCommitted);
+    }
     long lost =
         planned.stream()
             .filter(p -> p.batchId() > checkpointLastCommitted)
@@ -143,14 +162,18 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
   @Override
   public void stop() {
     stopReceiving();
+    BlockSource<T> b = blocks;
+    if (b != null) {
+      b.close();
+    }
   }
 
-  /** One partition per block, reading the block's records from memory. */
+  /** One partition per block, reading the block's records from memory or the write-ahead log. */
   private static final class BlockRDD<T> extends RDD<T> {
     private final List<String> blockIds;
-    private final ReceivedBlocks<T> blocks;
+    private final BlockSource<T> blocks;
 
-    BlockRDD(StreamingContext ctx, List<String> blockIds, ReceivedBlocks<T> blocks) {
+    BlockRDD(StreamingContext ctx, List<String> blockIds, BlockSource<T> blocks) {
       super(ctx);
       this.blockIds = blockIds;
       this.blocks = blocks;

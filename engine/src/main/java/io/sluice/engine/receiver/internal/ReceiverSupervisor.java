@@ -4,7 +4,6 @@ import io.sluice.engine.internal.EngineThreads;
 import io.sluice.engine.receiver.Receiver;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -32,14 +31,12 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
 
   private final Receiver<T> receiver;
   private final String stream;
-  private final ReceivedBlocks<T> blocks;
+  private final BlockSource<T> blocks;
   private final RateLimiter limiter;
   private final Duration blockInterval;
   private final Duration initialRestartDelay;
   private final Duration maxRestartDelay;
   private final BlockGenerator<T> generator;
-  private final String runId = UUID.randomUUID().toString().substring(0, 8);
-  private final AtomicLong nextBlock = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
   private final AtomicLong restarts = new AtomicLong();
   private final Object monitor = new Object();
@@ -51,10 +48,10 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
   private volatile boolean stopped;
 
   /** A supervisor of {@code receiver} storing into {@code blocks}. */
-  public ReceiverSupervisor(
+  ReceiverSupervisor(
       Receiver<T> receiver,
       String stream,
-      ReceivedBlocks<T> blocks,
+      BlockSource<T> blocks,
       RateLimiter limiter,
       Duration blockInterval,
       Duration initialRestartDelay,
@@ -195,7 +192,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
   }
 
   private void storeNow(List<T> records) {
-    blocks.add(new Block<>(stream + "-" + runId + "-" + nextBlock.getAndIncrement(), records));
+    blocks.add(records);
   }
 
   /**

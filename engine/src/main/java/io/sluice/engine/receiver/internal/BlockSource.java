@@ -1,0 +1,30 @@
+package io.sluice.engine.receiver.internal;
+
+import java.util.List;
+
+/**
+ * Where a receiver stream's blocks go and come back from: in memory only ({@link ReceivedBlocks}),
+ * or written ahead to a log first ({@link WalBlocks}). Thread-safe.
+ *
+ * @param <T> record type
+ */
+interface BlockSource<T> extends AutoCloseable {
+
+  /** Stores a block; returns once it is held (durable, for a write-ahead log). */
+  void add(List<T> records);
+
+  /** Allocates every block not yet allocated to batch {@code batchId}. */
+  BlockPlan allocate(long batchId);
+
+  /** The records of {@code blockId}. */
+  List<T> read(String blockId);
+
+  /** Forgets the blocks of every batch up to {@code batchId}: their outputs committed. */
+  void committed(long batchId);
+
+  /** Records in blocks no batch took yet. */
+  int unallocatedRecords();
+
+  @Override
+  default void close() {}
+}
