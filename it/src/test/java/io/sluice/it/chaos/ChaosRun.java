@@ -318,7 +318,10 @@ final class ChaosRun {
     return last;
   }
 
-  /** Whether the committed offsets of the pipeline's group reached the end of the input. */
+  /**
+   * Whether the committed offsets of the pipeline's group reached the end of the input (for the
+   * windows pipeline, also every window over it is written).
+   */
   boolean complete() {
     if (pipeline.equals("windows")) {
       return committedInput() >= n && windowsCoverInput();
