@@ -346,13 +346,23 @@ final class JobScheduler {
     return new BatchFailedException(batchId, operation, partition, cause);
   }
 
+  /**
+   * Whether output operation {@code name} had a job in the batch. An output over a window sliding
+   * by several intervals has none in the batches between its slides: there the input commits its
+   * own offsets, to the same place (see {@link CommitOwnership}), or its committed position would
+   * stop short of the batch and fence every later commit.
+   */
+  private static boolean ranJob(BatchWork w, String name) {
+    return w.jobs().stream().anyMatch(job -> job.operation().name().equals(name));
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private BatchFailedException commit(BatchWork w) {
     Batch batch = w.batch();
     for (InputDStream<?, ?> in : rt.graph().inputs()) {
       try {
         Object plan = batch.plans().get(in.name());
-        if (rt.commitOwnership().committerOf(in).isPresent()) {
+        if (rt.commitOwnership().committerOf(in).filter(op -> ranJob(w, op)).isPresent()) {
           ((InputDStream) in).committedByOutput(batch, plan);
         } else {
           ((InputDStream) in).commit(batch, plan);

@@ -200,6 +200,31 @@ class CheckpointRecoveryTest {
   }
 
   @Test
+  void theInputCommitsItselfInTheBatchesWhereItsCommittingOutputHasNoJob() throws Exception {
+    ManualClock clock = new ManualClock();
+    StreamingContext ctx = context(clock, false, null);
+    RangeInput in = new TargetInput(ctx, "offset store jdbc(db)");
+    in.window(Duration.ofSeconds(2), Duration.ofSeconds(2))
+        .writeTo(new TargetOutput("offset store jdbc(db)"));
+    ctx.start();
+    clock.advance(Duration.ofSeconds(4));
+    await()
+        .until(
+            () ->
+                in.calls.stream()
+                        .filter(c -> c.startsWith("commit") && !c.startsWith("committedBy "))
+                        .count()
+                    == 4);
+    ctx.stop(true);
+
+    // The window fires at 2 s and 4 s (batches 1 and 3): its output commits those batches'
+    // offsets; nobody would commit those of batches 0 and 2 at 1 s and 3 s unless the input does.
+    assertThat(in.calls)
+        .filteredOn(c -> c.startsWith("commit") && !c.startsWith("committedBy "))
+        .containsExactly("commit 0", "committedByOutput 1", "commit 2", "committedByOutput 3");
+  }
+
+  @Test
   void aSecondContextOnTheSameCheckpointDirectoryIsRefusedAtOnce() throws Exception {
     StreamingContext first = context(new ManualClock(), false, dir);
     new RangeInput(first).foreachBatch((rdd, batch) -> rdd.count());

@@ -127,6 +127,50 @@ class StateRecoveryTest {
   }
 
   @Test
+  void batchesPlannedWhileAnEarlierOneRunsAreEachAppliedToTheStateBeforeTheirOutputs() {
+    ManualClock clock = new ManualClock(Instant.ofEpochSecond(0));
+    StreamingContext ctx = context(clock, tmp.resolve("cp"), false);
+    RangeInput in = new RangeInput(ctx);
+    PairDStream<Long, Long> totals =
+        in.mapToPair(v -> KV.of(v % 7, 1L))
+            .updateStateByKey(
+                (List<Long> vs, Optional<Long> s) -> Optional.of(s.orElse(0L) + vs.size()),
+                new HashPartitioner(2))
+            .name("totals");
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    // Reads the state only in the last batch: the state job applies every batch before the
+    // outputs, whether an output reads it or not.
+    totals.foreachBatch(
+        (rdd, batch) -> {
+          if (batch.id() == 0) {
+            release.await();
+          }
+          if (batch.time().getEpochSecond() == 4) {
+            Map<Long, Long> m = new TreeMap<>();
+            rdd.collect().forEach(kv -> m.put(kv.key(), kv.value()));
+            seen.put(4L, m);
+          }
+        });
+    ctx.start();
+    try {
+      // Batches 1..3 are planned while batch 0's output still runs.
+      for (int s = 1; s <= 4; s++) {
+        clock.advance(I);
+      }
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> in.calls.stream().filter(c -> c.startsWith("plan")).count() == 4);
+      release.countDown();
+      await().atMost(Duration.ofSeconds(20)).until(() -> seen.containsKey(4L));
+    } finally {
+      release.countDown();
+      ctx.stop(false);
+    }
+
+    assertThat(seen.get(4L)).as("totals after batches 0..3").isEqualTo(expectedAfter(4));
+  }
+
+  @Test
   void aRenamedOperatorIsRefusedNamingItsOrphanedStateUnlessDropped() {
     Path checkpoint = tmp.resolve("cp");
     run(checkpoint, 0, 3, "totals", -1);

@@ -87,7 +87,7 @@ public final class ChaosPipeline {
   public static void main(String[] argv) throws Exception {
     Args args;
     try {
-      args = Args.parse(argv);
+      args = Args.parse(argv, List.of("jdbc", "kafka"));
     } catch (IllegalArgumentException e) {
       System.err.println("bad arguments: " + e.getMessage());
       System.exit(2);
@@ -178,7 +178,7 @@ public final class ChaosPipeline {
    * Stops the context gracefully once {@code stopFile} exists: every batch already planned or due
    * runs and commits, then the JVM exits with 0.
    */
-  private static ScheduledExecutorService watchStopFile(
+  static ScheduledExecutorService watchStopFile(
       StreamingContext ctx, Path stopFile, PrintStream out) {
     ScheduledExecutorService watcher =
         Executors.newSingleThreadScheduledExecutor(
@@ -202,7 +202,7 @@ public final class ChaosPipeline {
     return watcher;
   }
 
-  private static HikariDataSource pool(Args a) {
+  static HikariDataSource pool(Args a) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(a.jdbcUrl);
     config.setUsername(a.jdbcUser);
@@ -433,7 +433,7 @@ public final class ChaosPipeline {
   }
 
   /** Prints batch events for the test's log analysis. Listener thread. */
-  private static final class BatchPrinter implements StreamingListener {
+  static final class BatchPrinter implements StreamingListener {
     private final PrintStream out;
 
     BatchPrinter(PrintStream out) {
@@ -479,7 +479,11 @@ public final class ChaosPipeline {
     String offsetStore = "kafka";
     String stopFile;
 
-    static Args parse(String[] argv) {
+    /**
+     * Parses {@code argv}; {@code pipelines} are the values {@code --pipeline} may take, every one
+     * but {@code kafka} writing to PostgreSQL.
+     */
+    static Args parse(String[] argv, List<String> pipelines) {
       Map<String, String> m = new HashMap<>();
       for (String s : argv) {
         int eq = s.indexOf('=');
@@ -490,15 +494,15 @@ public final class ChaosPipeline {
       }
       Args a = new Args();
       a.pipeline = required(m, "pipeline");
-      if (!a.pipeline.equals("jdbc") && !a.pipeline.equals("kafka")) {
+      if (!pipelines.contains(a.pipeline)) {
         throw new IllegalArgumentException(
-            "pipeline must be jdbc or kafka, was '" + a.pipeline + "'");
+            "pipeline must be one of " + pipelines + ", was '" + a.pipeline + "'");
       }
       a.bootstrap = required(m, "bootstrap");
       a.inputTopic = required(m, "inputTopic");
       a.checkpointDir = required(m, "checkpointDir");
       a.appName = required(m, "appName");
-      if (a.pipeline.equals("jdbc")) {
+      if (!a.pipeline.equals("kafka")) {
         a.jdbcUrl = required(m, "jdbcUrl");
         a.jdbcUser = required(m, "jdbcUser");
         a.jdbcPassword = m.getOrDefault("jdbcPassword", "");

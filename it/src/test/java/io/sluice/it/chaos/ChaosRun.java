@@ -45,6 +45,9 @@ final class ChaosRun {
   }
 
   private final Kind kind;
+  // The --pipeline argument and the class that runs it.
+  private final String pipeline;
+  private final Class<?> mainClass;
   private final EmbeddedKafka kafka;
   private final EmbeddedPostgresDatabase pg;
   private final String inputTopic;
@@ -62,6 +65,9 @@ final class ChaosRun {
   /** Runs that ended by themselves (exit code, position), not by a kill. */
   final List<String> selfExits = new ArrayList<>();
 
+  // The time of the store's newest batch when the windows pipeline's input was all committed.
+  private long inputCommittedAt = -1;
+
   int kills;
   int stalls;
   int launches;
@@ -74,7 +80,31 @@ final class ChaosRun {
       long n,
       String name,
       Path dir) {
+    this(
+        kind,
+        kind == Kind.JDBC ? "jdbc" : "kafka",
+        ChaosPipeline.class,
+        kafka,
+        pg,
+        inputTopic,
+        n,
+        name,
+        dir);
+  }
+
+  private ChaosRun(
+      Kind kind,
+      String pipeline,
+      Class<?> mainClass,
+      EmbeddedKafka kafka,
+      EmbeddedPostgresDatabase pg,
+      String inputTopic,
+      long n,
+      String name,
+      Path dir) {
     this.kind = kind;
+    this.pipeline = pipeline;
+    this.mainClass = mainClass;
     this.kafka = kafka;
     this.pg = pg;
     this.inputTopic = inputTopic;
@@ -87,7 +117,13 @@ final class ChaosRun {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    if (kind == Kind.JDBC) {
+    if (isStateful()) {
+      sql(
+          (pipeline.equals("windows")
+                  ? StatefulChaosPipeline.WINDOWS_DDL
+                  : StatefulChaosPipeline.COUNTS_DDL)
+              .formatted(table()));
+    } else if (kind == Kind.JDBC) {
       sql(
           "CREATE TABLE "
               + table()
@@ -96,6 +132,27 @@ final class ChaosRun {
     } else {
       kafka.createTopic(outputTopic(), PARTITIONS);
     }
+  }
+
+  /**
+   * A run of {@link StatefulChaosPipeline} with {@code --pipeline=pipeline} ({@code
+   * updateStateByKey}, {@code mapWithState} or {@code windows}), writing to PostgreSQL. Its
+   * progress is the input's committed offsets; the test checks its output itself.
+   */
+  static ChaosRun stateful(
+      String pipeline,
+      EmbeddedKafka kafka,
+      EmbeddedPostgresDatabase pg,
+      String inputTopic,
+      long n,
+      String name,
+      Path dir) {
+    return new ChaosRun(
+        Kind.JDBC, pipeline, StatefulChaosPipeline.class, kafka, pg, inputTopic, n, name, dir);
+  }
+
+  private boolean isStateful() {
+    return mainClass == StatefulChaosPipeline.class;
   }
 
   /**
@@ -154,7 +211,7 @@ final class ChaosRun {
 
   List<String> args() {
     List<String> a = new ArrayList<>();
-    a.add("--pipeline=" + (kind == Kind.JDBC ? "jdbc" : "kafka"));
+    a.add("--pipeline=" + pipeline);
     a.add("--bootstrap=" + kafka.bootstrapServers());
     a.add("--inputTopic=" + inputTopic);
     a.add("--appName=" + name);
@@ -175,7 +232,7 @@ final class ChaosRun {
 
   PipelineProcess launch() {
     launches++;
-    return PipelineProcess.start(args(), log);
+    return PipelineProcess.start(mainClass, args(), log);
   }
 
   // ---------------------------------------------------------------- progress
@@ -186,6 +243,9 @@ final class ChaosRun {
    * transactions.
    */
   long progress() {
+    if (isStateful()) {
+      return committedInput();
+    }
     if (kind == Kind.JDBC) {
       return queryLong("SELECT count(*) FROM " + table());
     }
@@ -258,9 +318,35 @@ final class ChaosRun {
     return last;
   }
 
-  /** Whether the committed offsets of the pipeline's group reached the end of the input. */
+  /**
+   * Whether the committed offsets of the pipeline's group reached the end of the input (for the
+   * windows pipeline, also every window over it is written).
+   */
   boolean complete() {
+    if (pipeline.equals("windows")) {
+      return committedInput() >= n && windowsCoverInput();
+    }
     return committedInput() >= n;
+  }
+
+  /**
+   * Whether a window was written at least a window's length after the last batch that read records:
+   * every window over the input is committed. Call once the input is committed.
+   */
+  private boolean windowsCoverInput() {
+    if (inputCommittedAt < 0) {
+      // The store's newest batch once every offset is committed: at or after the last records.
+      inputCommittedAt =
+          queryLong(
+              "SELECT (extract(epoch FROM last_batch_time) * 1000)::bigint"
+                  + " FROM sluice_offset_groups WHERE group_id = '"
+                  + name
+                  + "'");
+    }
+    long length = StatefulChaosPipeline.WINDOW_BATCHES * batchIntervalMs;
+    return queryLong(
+            "SELECT count(*) FROM " + table() + " WHERE t >= " + (inputCommittedAt + length))
+        > 0;
   }
 
   long committedInput() {
@@ -422,6 +508,10 @@ final class ChaosRun {
 
   /** Asserts that every input record appears exactly once in the output. */
   void assertExactlyOnce() {
+    if (isStateful()) {
+      throw new IllegalStateException(
+          "a stateful pipeline's output is checked by its test, not as a copy of the input");
+    }
     if (kind == Kind.JDBC) {
       assertJdbcExactlyOnce();
     } else {

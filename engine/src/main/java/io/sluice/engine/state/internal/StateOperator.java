@@ -10,8 +10,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
@@ -42,8 +44,9 @@ public final class StateOperator<K, V> {
   private final ToLongFunction<V> expiresAt;
   private final Supplier<Map<K, V>> initial;
   private List<StatePartition<K, V>> partitions = List.of();
-  private RDD<?> batchRdd; // guarded by this
-  private long batchRddId = -1; // guarded by this
+  // The state RDD of every batch planned and not yet run, by batch id: the job generator plans
+  // ahead of the batch that runs. Guarded by this.
+  private final NavigableMap<Long, RDD<?>> batchRdds = new TreeMap<>();
 
   /**
    * Describes an operator; nothing is read before {@link #open}.
@@ -250,15 +253,16 @@ public final class StateOperator<K, V> {
 
   /** The batch's state RDD, computed by the engine's state job before the batch's outputs. */
   public synchronized void batchRdd(long batchId, RDD<?> rdd) {
-    batchRdd = rdd;
-    batchRddId = batchId;
+    batchRdds.put(batchId, rdd);
   }
 
-  /** Takes the state RDD registered for {@code batchId}, or null when its stream had none. */
+  /**
+   * Takes the state RDD registered for {@code batchId}, or null when its stream had none; forgets
+   * those of earlier batches, which will not run.
+   */
   public synchronized RDD<?> takeBatchRdd(long batchId) {
-    RDD<?> rdd = batchRddId == batchId ? batchRdd : null;
-    batchRdd = null;
-    batchRddId = -1;
+    RDD<?> rdd = batchRdds.remove(batchId);
+    batchRdds.headMap(batchId, false).clear();
     return rdd;
   }
 
