@@ -129,6 +129,84 @@ class ExactlyOnceDeadLettersTest {
         .allSatisfy((tp, om) -> assertThat(om.offset()).isEqualTo(10));
   }
 
+  @Test
+  void lettersOfABatchWhereTheWindowedSinkHasNoJobAreSentByTheStreamOnce(EmbeddedKafka kafka) {
+    String app = "eos-dlq-window-" + System.nanoTime();
+    String in = "in-" + app;
+    String out = "out-" + app;
+    String dlq = "dlq-" + app;
+    kafka.createTopic(in, 1);
+    kafka.createTopic(out, 1);
+    kafka.createTopic(dlq, 1);
+    List<ProducerRecord<byte[], byte[]>> input = new ArrayList<>();
+    for (int o = 0; o < 6; o++) {
+      byte[] value =
+          o % 3 == 1
+              ? ("bad-" + o).getBytes(StandardCharsets.UTF_8)
+              : ByteBuffer.allocate(4).putInt(o).array();
+      input.add(new ProducerRecord<>(in, 0, null, value));
+    }
+    kafka.produceBytes(input);
+    // Batch times 1001 s and 1002 s; the window of 2 s sliding by 2 s fires at even seconds only.
+    ManualClock clock = new ManualClock(Instant.ofEpochSecond(1_000));
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName(app)
+            .batchInterval(INTERVAL)
+            .parallelism(2)
+            .clock(clock)
+            .build();
+    AtomicInteger completed = new AtomicInteger();
+    ctx.addStreamingListener(
+        new StreamingListener() {
+          @Override
+          public void onBatchCompleted(BatchInfo batch) {
+            completed.incrementAndGet();
+          }
+        });
+    Map<String, Object> params = new HashMap<>();
+    params.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    params.put(ConsumerConfig.GROUP_ID_CONFIG, "group-" + app);
+    params.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    params.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, IntegerDeserializer.class);
+    try {
+      KafkaDirect.createDirectStream(
+              ctx,
+              ConsumerStrategies.<String, Integer>subscribe(List.of(in), params),
+              DirectStreamOptions.builder()
+                  .startingOffsets(StartingOffsets.earliest())
+                  .onBadRecord(ErrorPolicy.deadLetter(dlq))
+                  .build())
+          .map(ConsumerRecord::value)
+          .window(INTERVAL.multipliedBy(2), INTERVAL.multipliedBy(2))
+          .writeTo(
+              KafkaSink.<Integer>builder()
+                  .producerConfig(
+                      Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))
+                  .keySerializer(new StringSerializer())
+                  .valueSerializer(new StringSerializer())
+                  .record(v -> new ProducerRecord<>(out, Integer.toString(v)))
+                  .exactlyOnce()
+                  .build());
+      ctx.start();
+      for (int b = 1; b <= 2; b++) {
+        int before = completed.get();
+        clock.advance(INTERVAL);
+        await().atMost(Duration.ofSeconds(30)).until(() -> completed.get() > before);
+      }
+    } finally {
+      ctx.stop(false);
+    }
+    // Batch 0 (1001 s) holds every record; the sink has no job in it, the window at 1002 s reads
+    // it again: its letters are sent once, by the stream, before its offsets are committed.
+    assertThat(kafka.consumeAll(dlq, true))
+        .extracting(ExactlyOnceDeadLettersTest::describeLetter)
+        .containsExactlyInAnyOrder(in + "-0@1 batch 0: bad-1", in + "-0@4 batch 0: bad-4");
+    assertThat(kafka.consumeAll(out, true))
+        .extracting(ConsumerRecord::value)
+        .containsExactlyInAnyOrder("0", "2", "3", "5");
+  }
+
   private static String describeLetter(ConsumerRecord<String, String> r) {
     return header(r, "sluice.dlq.topic")
         + "-"

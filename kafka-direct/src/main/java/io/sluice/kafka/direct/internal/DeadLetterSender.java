@@ -9,15 +9,18 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -113,18 +116,62 @@ public final class DeadLetterSender implements AutoCloseable {
 
   /**
    * From now on keeps the letters of each batch for the exactly-once output that commits the
-   * stream's offsets, instead of sending them; call before the first batch.
+   * stream's offsets, instead of sending them; call before the first batch. Letters are kept by the
+   * batch whose plan holds their record, and written with that batch: {@code ensureDecoded} reads
+   * the ranges of a batch that no job decoded before the batch commits.
    *
    * @return the source that output takes each batch's letters from
    */
-  public DeadLetterTransaction.Source deferTo(String output) {
-    BatchLetters letters = new BatchLetters();
+  public DeadLetterTransaction.Source deferTo(String output, LongConsumer ensureDecoded) {
+    BatchLetters letters = new BatchLetters(ensureDecoded);
     deferred = letters;
     log.info(
         "dead letters to {} are written inside the transactions of {} (exactly-once)",
         topic,
         output);
     return letters;
+  }
+
+  /**
+   * Sends, and waits for, the letters kept for batch {@code batchId} that no transaction took: the
+   * batch is committed by the stream itself because the output that commits its offsets had no job
+   * in it. At-least-once, like every sent letter. Does nothing unless letters are deferred.
+   *
+   * @throws RuntimeException as {@link #failure} when a letter cannot be written; the batch fails
+   */
+  public void sendDeferred(long batchId) {
+    BatchLetters letters = deferred;
+    if (letters == null) {
+      return;
+    }
+    List<Future<RecordMetadata>> sent = new java.util.ArrayList<>();
+    for (ProducerRecord<byte[], byte[]> letter : letters.take(batchId)) {
+      sent.add(producer().send(letter));
+    }
+    for (Future<RecordMetadata> f : sent) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        throw failure(e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaException("interrupted while sending dead letters to " + topic, e);
+      }
+    }
+  }
+
+  /** Records that a task decoded {@code partition}'s range of batch {@code batchId} to its end. */
+  public void markDecoded(long batchId, TopicPartition partition) {
+    BatchLetters letters = deferred;
+    if (letters != null && batchId >= 0) {
+      letters.markDecoded(batchId, partition);
+    }
+  }
+
+  /** The partitions of batch {@code batchId} whose ranges were decoded to the end. */
+  public Set<TopicPartition> decoded(long batchId) {
+    BatchLetters letters = deferred;
+    return letters == null ? Set.of() : letters.decoded(batchId);
   }
 
   /** Whether letters wait for the committing output's transaction (see {@link #deferTo}). */
@@ -338,21 +385,50 @@ public final class DeadLetterSender implements AutoCloseable {
 
     private record Position(TopicPartition partition, long offset) {}
 
+    private final LongConsumer ensureDecoded;
     private final NavigableMap<Long, Map<Position, ProducerRecord<byte[], byte[]>>> byBatch =
         new TreeMap<>();
+    private final NavigableMap<Long, Set<TopicPartition>> decoded = new TreeMap<>();
+    private long takenThrough = -1;
+
+    BatchLetters(LongConsumer ensureDecoded) {
+      this.ensureDecoded = ensureDecoded;
+    }
 
     synchronized void add(
         long batchId, TopicPartition partition, long offset, ProducerRecord<byte[], byte[]> r) {
+      if (batchId <= takenThrough) {
+        return; // that batch's letters were written, or decided, when it committed
+      }
       byBatch
           .computeIfAbsent(batchId, b -> new LinkedHashMap<>())
           .putIfAbsent(new Position(partition, offset), r);
     }
 
+    synchronized void markDecoded(long batchId, TopicPartition partition) {
+      if (batchId > takenThrough) {
+        decoded.computeIfAbsent(batchId, b -> new HashSet<>()).add(partition);
+      }
+    }
+
+    synchronized Set<TopicPartition> decoded(long batchId) {
+      return Set.copyOf(decoded.getOrDefault(batchId, Set.of()));
+    }
+
+    /**
+     * The batch's letters, once every range of the batch was decoded (a range no job read in its
+     * batch, e.g. a window's batch between two slides, is read now for its bad records).
+     */
     @Override
-    public synchronized List<ProducerRecord<byte[], byte[]>> take(long batchId) {
-      Map<Position, ProducerRecord<byte[], byte[]>> letters = byBatch.remove(batchId);
-      byBatch.headMap(batchId).clear();
-      return letters == null ? List.of() : List.copyOf(letters.values());
+    public List<ProducerRecord<byte[], byte[]>> take(long batchId) {
+      ensureDecoded.accept(batchId);
+      synchronized (this) {
+        Map<Position, ProducerRecord<byte[], byte[]>> letters = byBatch.remove(batchId);
+        byBatch.headMap(batchId, true).clear();
+        decoded.headMap(batchId, true).clear();
+        takenThrough = Math.max(takenThrough, batchId);
+        return letters == null ? List.of() : List.copyOf(letters.values());
+      }
     }
   }
 

@@ -62,6 +62,8 @@ public final class DirectKafkaInputDStream<K, V>
   private Planned<KafkaBatchPlan> newestPlanned;
   private Map<TopicPartition, Long> startPosition;
   private CommittedPosition committedAtStart;
+  private final java.util.concurrent.ConcurrentSkipListMap<Long, KafkaBatchPlan>
+      plansAwaitingLetters = new java.util.concurrent.ConcurrentSkipListMap<>();
   private boolean stopped;
 
   /** Registers the stream with {@code ctx}; connects to nothing before the first plan. */
@@ -311,6 +313,9 @@ public final class DirectKafkaInputDStream<K, V>
 
   @Override
   public RDD<ConsumerRecord<K, V>> compute(long batchId, Instant batchTime, KafkaBatchPlan plan) {
+    if (support.deadLetters() != null && support.deadLetters().deferred()) {
+      plansAwaitingLetters.put(batchId, plan);
+    }
     return new KafkaRDDImpl<>(context(), plan.ranges(), support, batchId);
   }
 
@@ -337,6 +342,11 @@ public final class DirectKafkaInputDStream<K, V>
     // a restart continues the ids after it.
     String metadata = KafkaCommitMetadata.encode(batch.id(), batch.time());
     lastCommitMetadata = metadata;
+    if (support.deadLetters() != null) {
+      // Letters kept for a transactional output that had no job in this batch (a window between
+      // its slides): sent now, at-least-once, before the offsets move past their records.
+      support.deadLetters().sendDeferred(batch.id());
+    }
     flushCommitQueue(metadata);
     BatchCommit commit =
         new BatchCommit(group, batch.id(), batch.time(), plan.ranges(), plan.committedFrom());
@@ -396,7 +406,7 @@ public final class DirectKafkaInputDStream<K, V>
     if (letters != null
         && output instanceof DeadLetterTransaction transaction
         && transaction.acceptsDeadLettersFor(letters.clusterKey())) {
-      transaction.addDeadLetterSource(letters.deferTo(output.describe()));
+      transaction.addDeadLetterSource(letters.deferTo(output.describe(), this::decodeBadRecords));
     } else if (letters != null && output instanceof DeadLetterTransaction) {
       log.info(
           "input {}: dead-letter topic {} is on another cluster than {}: dead letters are sent"
@@ -404,6 +414,29 @@ public final class DirectKafkaInputDStream<K, V>
           name(),
           letters.topic(),
           output.describe());
+    }
+  }
+
+  /**
+   * Before batch {@code batchId}'s letters are written: reads, for their bad records only, the
+   * batch's ranges that no job decoded in the batch (a window between its slides, an output that
+   * drops its input), so that no dead letter is missed when the offsets move past its record. Job
+   * thread of the committing output, or the scheduler thread.
+   */
+  private void decodeBadRecords(long batchId) {
+    KafkaBatchPlan plan = plansAwaitingLetters.remove(batchId);
+    plansAwaitingLetters.headMap(batchId).clear();
+    if (plan == null) {
+      return;
+    }
+    java.util.Set<TopicPartition> done = support.deadLetters().decoded(batchId);
+    List<OffsetRange> missing =
+        plan.ranges().stream()
+            .filter(r -> r.count() > 0 && !done.contains(r.topicPartition()))
+            .toList();
+    if (!missing.isEmpty()) {
+      new KafkaRDDImpl<K, V>(context(), missing, support, batchId)
+          .foreachPartition(it -> it.forEachRemaining(r -> {}));
     }
   }
 

@@ -165,7 +165,7 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
 
   private void complete() {
     if (decoder != null) {
-      decoder.finish();
+      decoder.finish(range.topicPartition());
     }
     done = true;
     metrics.recordsRead(range.topicPartition(), count);

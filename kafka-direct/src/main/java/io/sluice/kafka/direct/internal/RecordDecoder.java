@@ -182,6 +182,14 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
    * @throws KafkaException when one could not be written; the task must fail so nothing is lost
    * @throws io.sluice.engine.TerminalException when the dead-letter topic does not exist
    */
+  public void finish(org.apache.kafka.common.TopicPartition partition) {
+    finish();
+    if (deadLetters != null) {
+      deadLetters.markDecoded(batchId, partition);
+    }
+  }
+
+  /** As {@link #finish(org.apache.kafka.common.TopicPartition)}, for a decoder outside a range. */
   public void finish() {
     if (pending.isEmpty()) {
       return;
