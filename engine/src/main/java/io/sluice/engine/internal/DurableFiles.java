@@ -12,7 +12,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * File-system steps that make a write durable: an atomic rename and a directory fsync. The one
- * place for them; {@code CheckedLog} and {@code StateFiles} hold older copies of the same steps.
+ * place for them: the checkpoint logs, the state store and the write-ahead log all use it.
  * Stateless; every method blocks on file I/O.
  */
 public final class DurableFiles {

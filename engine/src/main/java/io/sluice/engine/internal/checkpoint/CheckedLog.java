@@ -4,15 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.engine.CheckpointException;
+import io.sluice.engine.internal.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -154,17 +153,9 @@ final class CheckedLog {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint file " + tmp, e);
     }
-    try {
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      if (fsync) {
-        forceDirectory(file.getParent());
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot replace checkpoint file " + file, e);
+    DurableFiles.move(tmp, file);
+    if (fsync) {
+      DurableFiles.forceDirectory(file.getParent());
     }
   }
 
@@ -239,15 +230,6 @@ final class CheckedLog {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot cut the torn tail of checkpoint file " + file, e);
-    }
-  }
-
-  private static void forceDirectory(Path dir) {
-    // Makes the rename durable; some file systems refuse to open a directory, which is harmless.
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException ignored) {
-      // best effort
     }
   }
 }

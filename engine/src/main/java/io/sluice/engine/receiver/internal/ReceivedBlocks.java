@@ -2,7 +2,6 @@ package io.sluice.engine.receiver.internal;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -90,13 +89,5 @@ public final class ReceivedBlocks<T> implements BlockSource<T> {
       n += blocks.get(id).records().size();
     }
     return n;
-  }
-
-  /** Blocks held (allocated or not), by state; for metrics and tests. */
-  public synchronized Map<String, Integer> counts() {
-    Map<String, Integer> out = new LinkedHashMap<>();
-    out.put("unallocated", unallocated.size());
-    out.put("held", blocks.size());
-    return out;
   }
 }

@@ -1,14 +1,11 @@
 package io.sluice.engine.state.internal;
 
+import io.sluice.engine.internal.DurableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.NavigableSet;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -75,15 +72,7 @@ final class StateFiles {
 
   /** Renames {@code from} to {@code to} atomically, replacing {@code to}. */
   static void move(Path from, Path to) {
-    try {
-      try {
-        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot rename state file " + from + " to " + to, e);
-    }
+    DurableFiles.move(from, to);
   }
 
   static void delete(Path file) {
@@ -101,11 +90,6 @@ final class StateFiles {
 
   /** Makes renames and creations in {@code dir} durable. */
   static void forceDirectory(Path dir) {
-    // Some file systems refuse to open a directory; then the rename is as durable as they allow.
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException ignored) {
-      // best effort
-    }
+    DurableFiles.forceDirectory(dir);
   }
 }
