@@ -45,6 +45,26 @@ public interface BatchOutput<T> {
   }
 
   /**
+   * Whether this output, when it has an {@link #offsetCommitTarget()}, also commits the progress of
+   * sequenced inputs ({@link SequencedPlan}, a receiver stream with a write-ahead log) inside its
+   * transaction, so that those inputs are exactly-once through it. Default false.
+   */
+  default boolean commitsSequences() {
+    return false;
+  }
+
+  /**
+   * For an output that {@link #commitsSequences()}: where sequence {@code sequence} stands in the
+   * place it commits to, or empty when nothing was committed for it. Called by {@code start()}
+   * after {@link #open}, on the driver thread.
+   *
+   * @throws UnsupportedOperationException when this output commits no sequences
+   */
+  default java.util.Optional<SequencePosition> committedSequence(String sequence) {
+    throw new UnsupportedOperationException(describe() + " commits no sequenced progress");
+  }
+
+  /**
    * Called once by {@code start()} on the driver thread before any batch runs: the place to check
    * settings against the context and to abort transactions a crashed run left open.
    */

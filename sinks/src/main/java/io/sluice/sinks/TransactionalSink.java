@@ -2,12 +2,18 @@ package io.sluice.sinks;
 
 import io.sluice.engine.Batch;
 import io.sluice.engine.BatchOutput;
+import io.sluice.engine.SequencePosition;
+import io.sluice.engine.SequencedPlan;
 import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.StreamOffsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * A sink that writes a whole batch as one unit and commits the batch's offsets (each Kafka input's
@@ -34,10 +40,26 @@ public interface TransactionalSink<T> extends BatchOutput<T> {
    * @throws IllegalArgumentException if two inputs of one group read the same topic-partition
    */
   static List<BatchCommit> batchCommits(Batch batch) {
+    return batchCommits(batch, null);
+  }
+
+  /**
+   * As {@link #batchCommits(Batch)}, with the progress of the batch's sequenced inputs ({@link
+   * SequencedPlan}, a receiver stream's block numbers) committed under group {@code sequenceGroup}
+   * (the application's name) as one partition per sequence ({@link #sequencePartition}); null to
+   * leave them out.
+   */
+  static List<BatchCommit> batchCommits(Batch batch, String sequenceGroup) {
     Map<String, List<io.sluice.offsets.OffsetRange>> byGroup = new LinkedHashMap<>();
     Map<String, Map<org.apache.kafka.common.TopicPartition, Long>> expected = new LinkedHashMap<>();
     for (Object plan : batch.plans().values()) {
-      if (plan instanceof StreamOffsets offsets) {
+      if (sequenceGroup != null && plan instanceof SequencedPlan sequenced) {
+        byGroup
+            .computeIfAbsent(sequenceGroup, g -> new ArrayList<>())
+            .add(
+                new io.sluice.offsets.OffsetRange(
+                    sequenced.sequence(), 0, sequenced.from(), sequenced.until()));
+      } else if (plan instanceof StreamOffsets offsets) {
         byGroup
             .computeIfAbsent(offsets.group(), g -> new ArrayList<>())
             .addAll(offsets.offsetRanges());
@@ -52,5 +74,29 @@ public interface TransactionalSink<T> extends BatchOutput<T> {
             commits.add(
                 new BatchCommit(group, batch.id(), batch.time(), ranges, expected.get(group))));
     return commits;
+  }
+
+  /**
+   * The partition under which the progress of sequence {@code sequence} is stored: a topic named
+   * after the sequence (for example {@code receiver:receiver-0}, a name no Kafka topic can have),
+   * partition 0.
+   */
+  static TopicPartition sequencePartition(String sequence) {
+    return new TopicPartition(sequence, 0);
+  }
+
+  /**
+   * Where {@code sequence} stands in {@code store} under {@code group}: the group's last batch and
+   * the sequence's next number, or empty when the store holds nothing for it.
+   */
+  static Optional<SequencePosition> committedSequence(
+      OffsetStore store, String group, String sequence) {
+    TopicPartition tp = sequencePartition(sequence);
+    Long next = store.committed(group, List.of(tp)).get(tp);
+    OptionalLong batch = store.lastBatchId(group);
+    if (next == null || batch.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new SequencePosition(batch.getAsLong(), next));
   }
 }

@@ -246,6 +246,16 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   }
 
   /**
+   * Whether this input's plans are {@link io.sluice.engine.SequencedPlan}s: it keeps no position of
+   * its own, and an output that {@link BatchOutput#commitsSequences() commits sequences} commits
+   * its progress with the batch (then {@link #committedBy} names that output before {@link
+   * #start()}). Default false.
+   */
+  public boolean sequenced() {
+    return false;
+  }
+
+  /**
    * Called first by a graceful stop, before the last batches are planned: an input that receives
    * pushed data stops receiving and keeps what it holds for those batches. Stopper thread. Default:
    * nothing.

@@ -69,9 +69,14 @@ final class CommitOwnership {
       return new CommitOwnership(committers);
     }
     Map.Entry<CommitTarget, String> owner = ownerByTarget.entrySet().iterator().next();
+    boolean ownerCommitsSequences =
+        graph.batchOutputOf(owner.getValue()).map(BatchOutput::commitsSequences).orElse(false);
     for (InputDStream<?, ?> in : graph.inputs()) {
       Optional<CommitTarget> own = in.offsetCommitTarget();
       if (own.isEmpty()) {
+        if (in.sequenced() && ownerCommitsSequences) {
+          committers.put(in.name(), owner.getValue());
+        }
         continue;
       }
       if (!own.get().equals(owner.getKey())) {
@@ -95,6 +100,19 @@ final class CommitOwnership {
       committers.put(in.name(), owner.getValue());
     }
     return new CommitOwnership(committers);
+  }
+
+  /**
+   * The output operation that commits the batch's offsets inside its transaction, if any, and
+   * whether it also commits sequenced inputs' progress.
+   */
+  static Optional<String> transactionalCommitter(DStreamGraph graph) {
+    for (OutputOperation<?> op : graph.outputs()) {
+      if (graph.batchOutputOf(op.name()).flatMap(BatchOutput::offsetCommitTarget).isPresent()) {
+        return Optional.of(op.name());
+      }
+    }
+    return Optional.empty();
   }
 
   /**

@@ -44,6 +44,25 @@ final class ExactlyOnceCheck {
         }
       }
     }
+    Optional<String> committer = CommitOwnership.transactionalCommitter(graph);
+    Optional<BatchOutput<?>> committing = committer.flatMap(graph::batchOutputOf);
+    if (committing.isPresent()
+        && committing.get().guarantee() == DeliveryGuarantee.EXACTLY_ONCE
+        && !committing.get().commitsSequences()) {
+      for (io.sluice.engine.dstream.InputDStream<?, ?> in : graph.inputs()) {
+        if (in.sequenced()) {
+          gaps.add(
+              "input '"
+                  + in.name()
+                  + "' has no offsets, and output operation '"
+                  + committer.get()
+                  + "' ("
+                  + committing.get().describe()
+                  + ") cannot commit its progress in its transaction; write it through a sink that can"
+                  + " (the exactly-once JdbcSink with its offset store)");
+        }
+      }
+    }
     for (OutputOperation<?> op : graph.outputs()) {
       Optional<BatchOutput<?>> output = graph.batchOutputOf(op.name());
       if (output.isEmpty()) {

@@ -1,6 +1,7 @@
 package io.sluice.engine.receiver;
 
 import io.sluice.engine.receiver.internal.ReceiverContext;
+import io.sluice.engine.state.StateSerde;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -40,6 +41,15 @@ public abstract class Receiver<T> {
 
   /** Stops receiving and releases what {@link #onStart()} acquired; threads end soon after. */
   public abstract void onStop();
+
+  /**
+   * How the write-ahead log writes this receiver's records (with {@code
+   * receiverWriteAheadLog(true)}); by default {@link StateSerde#typedJson()}. Override with a
+   * compact serde for throughput; it must read back every record exactly as stored.
+   */
+  public StateSerde<T> serde() {
+    return StateSerde.typedJson();
+  }
 
   /** A short name for logs, thread names and errors; by default the class's simple name. */
   public String describe() {

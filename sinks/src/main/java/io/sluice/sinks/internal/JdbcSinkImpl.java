@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.sluice.engine.Batch;
 import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
+import io.sluice.engine.SequencePosition;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.BatchCommit;
@@ -63,6 +64,7 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
   private volatile HikariDataSource ownedPool;
   private volatile SinkMetrics metrics;
   private volatile boolean warnedNoOffsets;
+  private volatile String appName;
 
   /** Creates the sink from validated settings; connects at {@link #open} (or first write). */
   public JdbcSinkImpl(Settings<T> settings) {
@@ -89,6 +91,20 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
         .map(store -> new CommitTarget(store.location(), "offset store " + store.describe()));
   }
 
+  /** With an offset store, a receiver stream's block numbers commit with the rows too. */
+  @Override
+  public boolean commitsSequences() {
+    return settings.offsetStore() != null;
+  }
+
+  @Override
+  public Optional<SequencePosition> committedSequence(String sequence) {
+    if (settings.offsetStore() == null) {
+      throw new UnsupportedOperationException(describe() + " has no offset store");
+    }
+    return TransactionalSink.committedSequence(settings.offsetStore(), appName, sequence);
+  }
+
   @Override
   public List<String> exactlyOnceGaps() {
     if (settings.offsetStore() != null) {
@@ -102,6 +118,7 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
 
   @Override
   public synchronized void open(StreamingContext context) {
+    appName = context.appName();
     metrics = SinkMetrics.of(context.meterRegistry(), context.appName(), describe());
     dataSource();
     if (settings.copy() != null) {
@@ -129,11 +146,11 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
   public void write(RDD<T> rdd, Batch batch) throws Exception {
     long start = System.nanoTime();
     List<BatchCommit> commits =
-        settings.offsetStore() == null ? List.of() : TransactionalSink.batchCommits(batch);
+        settings.offsetStore() == null ? List.of() : TransactionalSink.batchCommits(batch, appName);
     if (settings.offsetStore() != null && commits.isEmpty() && !warnedNoOffsets) {
       warnedNoOffsets = true;
       LOG.warn(
-          "{}: batch {} has no Kafka input offsets to commit: a replay of such batches writes its rows"
+          "{}: batch {} has no input offsets to commit: a replay of such batches writes its rows"
               + " again",
           describe(),
           batch.id());

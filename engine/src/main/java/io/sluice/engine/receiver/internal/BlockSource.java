@@ -16,6 +16,12 @@ interface BlockSource<T> extends AutoCloseable {
   /** Allocates every block not yet allocated to batch {@code batchId}. */
   BlockPlan allocate(long batchId);
 
+  /**
+   * Numbers the next stored block at least {@code next}: the committed progress stands there.
+   * Called before the receiver starts.
+   */
+  void advanceTo(long next);
+
   /** The records of {@code blockId}. */
   List<T> read(String blockId);
 

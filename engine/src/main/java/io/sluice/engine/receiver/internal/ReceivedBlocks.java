@@ -28,9 +28,10 @@ public final class ReceivedBlocks<T> implements BlockSource<T> {
 
   private final String runId = java.util.UUID.randomUUID().toString().substring(0, 8);
   private long nextBlock;
+  private long allocatedUntil;
 
   /** Adds a stored block, to be allocated to the next batch. */
-  public synchronized void add(Block<T> block) {
+  synchronized void add(Block<T> block) {
     blocks.put(block.id(), block);
     unallocated.add(block.id());
   }
@@ -50,7 +51,16 @@ public final class ReceivedBlocks<T> implements BlockSource<T> {
     for (String id : ids) {
       records += blocks.get(id).records().size();
     }
-    return new BlockPlan(ids, records);
+    long from = allocatedUntil;
+    allocatedUntil += ids.size();
+    return new BlockPlan(ids, records, BlockPlan.sequenceOf(stream), from, allocatedUntil);
+  }
+
+  @Override
+  public synchronized void advanceTo(long next) {
+    if (unallocated.isEmpty() && next > allocatedUntil) {
+      allocatedUntil = next;
+    }
   }
 
   /**

@@ -1,6 +1,8 @@
 package io.sluice.engine.receiver.internal;
 
 import io.sluice.engine.Batch;
+import io.sluice.engine.BatchOutput;
+import io.sluice.engine.SequencePosition;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.internal.EngineAccess;
@@ -11,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +36,8 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
   private final RateLimiter limiter;
   private final long maxRate;
   private volatile ReceiverSupervisor<T> supervisor;
+  private volatile BatchOutput<?> committer;
+  private volatile boolean launched;
 
   /** Registers the stream of {@code receiver} with {@code ctx}. */
   public ReceiverInputDStream(StreamingContext ctx, Receiver<T> receiver, String name) {
@@ -89,7 +94,8 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
                     .get()
                     .resolve("receivers")
                     .resolve(io.sluice.engine.state.internal.StateDirectories.encode(name())),
-                ctx.clock())
+                ctx.clock(),
+                receiver.serde())
             : new ReceivedBlocks<>(name());
     ReceiverSupervisor<T> s =
         new ReceiverSupervisor<>(
@@ -101,11 +107,39 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
             Duration.ofMillis(200),
             Duration.ofSeconds(30));
     supervisor = s;
-    EngineAccess.runtime(ctx).tasks().startLongRunning("sluice-receiver-" + name() + "-0", s::run);
+  }
+
+  /**
+   * Starts the receiver on its slot, once the stream knows where its committed progress stands (so
+   * the blocks it stores are numbered after it).
+   */
+  @Override
+  public void resume(boolean replaying) {
+    super.resume(replaying);
+    ReceiverSupervisor<T> s = supervisor;
+    launched = true;
+    EngineAccess.runtime(context())
+        .tasks()
+        .startLongRunning("sluice-receiver-" + name() + "-0", s::run);
+  }
+
+  /** A stream with a write-ahead log has a progress worth committing: its block numbers. */
+  @Override
+  public boolean sequenced() {
+    return writesAhead();
+  }
+
+  @Override
+  public void committedBy(BatchOutput<?> output) {
+    committer = output;
   }
 
   @Override
   public Recovered recover(List<Planned<BlockPlan>> planned, long checkpointLastCommitted) {
+    BatchOutput<?> output = committer;
+    if (output != null) {
+      return recoverFrom(output, planned);
+    }
     if (writesAhead()) {
       // The blocks of the uncommitted batches are in the write-ahead log: replay them.
       return super.recover(planned, checkpointLastCommitted);
@@ -123,6 +157,53 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
           lost);
     }
     return Recovered.nothingToReplay(OptionalLong.empty());
+  }
+
+  /**
+   * The output that commits this stream's block numbers decides where it stands: a planned batch
+   * above its committed batch is replayed only if it begins at the committed block number; others
+   * are dropped with a WARN; new blocks are numbered after it.
+   */
+  private Recovered recoverFrom(BatchOutput<?> output, List<Planned<BlockPlan>> planned) {
+    String sequence = BlockPlan.sequenceOf(name());
+    Optional<SequencePosition> position = output.committedSequence(sequence);
+    long after = position.map(SequencePosition::batchId).orElse(-1L);
+    long next = position.map(SequencePosition::next).orElse(0L);
+    OptionalLong committed = position.isPresent() ? OptionalLong.of(after) : OptionalLong.empty();
+    String where = output.describe();
+    List<Planned<BlockPlan>> candidates =
+        planned.stream().filter(p -> p.batchId() > after).toList();
+    if (position.isPresent()) {
+      blocks.committed(after);
+    }
+    if (!candidates.isEmpty() && candidates.get(0).plan().from() == next) {
+      LOG.info(
+          "receiver stream {} replays planned batches {}..{}: the first begins at block {}, where {}"
+              + " stands (batch {})",
+          name(),
+          candidates.get(0).batchId(),
+          candidates.get(candidates.size() - 1).batchId(),
+          next,
+          where,
+          after);
+      return Recovered.replayFrom(candidates.get(0).batchId(), committed);
+    }
+    if (!candidates.isEmpty()) {
+      LOG.warn(
+          "receiver stream {}: the checkpoint's planned batches {}..{} begin at block {}, but {} stands at"
+              + " block {} (batch {}): the checkpoint and the committed progress disagree (one was restored from"
+              + " a copy); those batches are dropped and new blocks are numbered from {}",
+          name(),
+          candidates.get(0).batchId(),
+          candidates.get(candidates.size() - 1).batchId(),
+          candidates.get(0).plan().from(),
+          where,
+          next,
+          after,
+          next);
+    }
+    blocks.advanceTo(next);
+    return Recovered.nothingToReplay(committed);
   }
 
   @Override
@@ -145,6 +226,11 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
     blocks.committed(batch.id());
   }
 
+  @Override
+  public void committedByOutput(Batch batch, BlockPlan plan) {
+    blocks.committed(batch.id());
+  }
+
   /** The PID estimator's rate, capped by the configured maximum. */
   @Override
   public void onRateUpdate(long recordsPerSecond) {
@@ -154,7 +240,7 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
   @Override
   public void stopReceiving() {
     ReceiverSupervisor<T> s = supervisor;
-    if (s != null) {
+    if (s != null && launched) {
       s.stop(STOP_TIMEOUT);
     }
   }

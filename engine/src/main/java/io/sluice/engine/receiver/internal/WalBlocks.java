@@ -2,6 +2,7 @@ package io.sluice.engine.receiver.internal;
 
 import io.sluice.engine.Clock;
 import io.sluice.engine.state.StateSerde;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,18 +26,20 @@ final class WalBlocks<T> implements BlockSource<T> {
   private final String stream;
   private final WriteAheadLog wal;
   private final ReceivedBlockTracker tracker;
-  private final StateSerde<List<T>> serde = StateSerde.typedJson();
+  private final StateSerde<T> serde;
   private final Map<Long, List<T>> held = new HashMap<>(); // guarded by this
   private final Map<Long, WalPointer> pointers = new HashMap<>(); // guarded by this
   private long nextBlock; // guarded by this
+  private long allocatedUntil; // guarded by this
 
   /**
    * Opens (and recovers) the log and the tracker of {@code stream} under {@code dir}: blocks not
    * allocated before the restart go to the next batch, and the blocks of uncommitted batches are
    * read back when those batches are replayed.
    */
-  WalBlocks(String stream, Path dir, Clock clock) {
+  WalBlocks(String stream, Path dir, Clock clock, StateSerde<T> serde) {
     this.stream = stream;
+    this.serde = serde;
     this.wal = WriteAheadLog.open(stream, dir.resolve("wal"), WalSettings.defaults(), clock);
     this.tracker = ReceivedBlockTracker.open(dir.resolve("blocks"), clock);
     for (ReceivedBlock b : tracker.unallocatedBlocks().getOrDefault(stream, List.of())) {
@@ -45,6 +48,8 @@ final class WalBlocks<T> implements BlockSource<T> {
     for (BatchAllocation a : tracker.allocatedBatches()) {
       a.blocks().getOrDefault(stream, List.of()).forEach(this::remember);
     }
+    List<ReceivedBlock> waiting = tracker.unallocatedBlocks().getOrDefault(stream, List.of());
+    allocatedUntil = waiting.isEmpty() ? nextBlock : waiting.get(0).blockId();
   }
 
   private void remember(ReceivedBlock b) {
@@ -55,23 +60,60 @@ final class WalBlocks<T> implements BlockSource<T> {
   @Override
   public synchronized void add(List<T> records) {
     long id = nextBlock++;
-    WalPointer pointer = wal.appendAndSync(serde.serialize(List.copyOf(records)));
+    WalPointer pointer = wal.appendAndSync(encode(records));
     tracker.addBlock(new ReceivedBlock(stream, id, pointer, records.size(), Map.of()));
     pointers.put(id, pointer);
     held.put(id, List.copyOf(records));
   }
 
+  /**
+   * Allocates every unallocated block to {@code batchId} (or gives the blocks it was allocated
+   * before a restart). Holds the add lock, so every block numbered before the allocation is in it.
+   */
   @Override
-  public BlockPlan allocate(long batchId) {
+  public synchronized BlockPlan allocate(long batchId) {
     List<ReceivedBlock> blocks =
         tracker.allocateBlocksToBatch(batchId).blocks().getOrDefault(stream, List.of());
     List<String> ids = new ArrayList<>(blocks.size());
     long records = 0;
+    long from = blocks.isEmpty() ? allocatedUntil : blocks.get(0).blockId();
+    long expected = from;
     for (ReceivedBlock b : blocks) {
+      if (b.blockId() != expected) {
+        throw new IllegalStateException(
+            "receiver stream '"
+                + stream
+                + "': batch "
+                + batchId
+                + " was allocated blocks "
+                + blocks.stream().map(ReceivedBlock::blockId).toList()
+                + ", which are not consecutive from "
+                + from);
+      }
+      expected++;
       ids.add(Long.toString(b.blockId()));
       records += b.numRecords();
     }
-    return new BlockPlan(ids, records);
+    allocatedUntil = Math.max(allocatedUntil, expected);
+    return new BlockPlan(ids, records, BlockPlan.sequenceOf(stream), from, expected);
+  }
+
+  @Override
+  public synchronized void advanceTo(long next) {
+    if (next > nextBlock) {
+      if (!tracker.unallocatedBlocks().getOrDefault(stream, List.of()).isEmpty()) {
+        throw new IllegalStateException(
+            "receiver stream '"
+                + stream
+                + "': the committed progress stands at block "
+                + next
+                + ", past blocks its write-ahead log still holds unallocated (up to "
+                + (nextBlock - 1)
+                + "): the log does not belong to this progress");
+      }
+      nextBlock = next;
+      allocatedUntil = next;
+    }
   }
 
   @Override
@@ -86,7 +128,45 @@ final class WalBlocks<T> implements BlockSource<T> {
       throw new IllegalStateException(
           "block " + blockId + " of receiver stream '" + stream + "' is in no write-ahead log");
     }
-    return serde.deserialize(wal.read(pointer));
+    return decode(blockId, wal.read(pointer));
+  }
+
+  /** A block's bytes: the record count, then each record's length and bytes. */
+  private byte[] encode(List<T> records) {
+    List<byte[]> parts = new ArrayList<>(records.size());
+    long size = 4;
+    for (T r : records) {
+      byte[] b = serde.serialize(r);
+      parts.add(b);
+      size += 4L + b.length;
+    }
+    if (size > Integer.MAX_VALUE - 64) {
+      throw new IllegalArgumentException(
+          "a block of receiver stream '" + stream + "' is " + size + " bytes, over 2 GiB");
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) size);
+    buf.putInt(parts.size());
+    for (byte[] b : parts) {
+      buf.putInt(b.length).put(b);
+    }
+    return buf.array();
+  }
+
+  private List<T> decode(String blockId, byte[] bytes) {
+    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    try {
+      int n = buf.getInt();
+      List<T> records = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        byte[] b = new byte[buf.getInt()];
+        buf.get(b);
+        records.add(serde.deserialize(b));
+      }
+      return records;
+    } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
+      throw new IllegalStateException(
+          "block " + blockId + " of receiver stream '" + stream + "' is malformed in its log", e);
+    }
   }
 
   @Override
