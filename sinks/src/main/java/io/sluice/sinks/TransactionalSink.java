@@ -72,7 +72,12 @@ public interface TransactionalSink<T> extends BatchOutput<T> {
     byGroup.forEach(
         (group, ranges) ->
             commits.add(
-                new BatchCommit(group, batch.id(), batch.time(), ranges, expected.get(group))));
+                new BatchCommit(
+                    group,
+                    batch.id(),
+                    batch.time(),
+                    ranges,
+                    expected.getOrDefault(group, Map.of()))));
     return commits;
   }
 

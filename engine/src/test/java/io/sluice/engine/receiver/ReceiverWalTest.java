@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.sluice.engine.Batch;
 import io.sluice.engine.BatchInfo;
+import io.sluice.engine.BatchOutput;
+import io.sluice.engine.CommitTarget;
+import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.ManualClock;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.StreamingListener;
 import io.sluice.engine.dstream.DStream;
+import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.receiver.ReceiverStreamTest.QueueReceiver;
 import io.sluice.engine.receiver.internal.ReceiverInputDStream;
 import java.nio.file.Files;
@@ -18,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -141,5 +147,42 @@ class ReceiverWalTest {
                     .build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("needs a checkpointDir");
+  }
+
+  @Test
+  void exactlyOnceRefusesATransactionalOutputThatCannotCommitTheReceiversProgress() {
+    BatchOutput<String> transactional =
+        new BatchOutput<>() {
+          @Override
+          public void write(RDD<String> rdd, Batch batch) {}
+
+          @Override
+          public DeliveryGuarantee guarantee() {
+            return DeliveryGuarantee.EXACTLY_ONCE;
+          }
+
+          @Override
+          public Optional<CommitTarget> offsetCommitTarget() {
+            return Optional.of(new CommitTarget("groups", "a Kafka cluster's groups"));
+          }
+
+          @Override
+          public String describe() {
+            return "OffsetsOnlySink";
+          }
+        };
+    StreamingContext eos =
+        StreamingContext.builder()
+            .appName("wal-eos")
+            .batchInterval(Duration.ofSeconds(1))
+            .parallelism(2)
+            .checkpointDir(checkpoint.resolve("eos"))
+            .receiverWriteAheadLog(true)
+            .exactlyOnce(true)
+            .build();
+    eos.receiverStream(new QueueReceiver()).writeTo(transactional);
+    assertThatThrownBy(eos::start)
+        .hasMessageContaining("input 'receiver-0' has no offsets")
+        .hasMessageContaining("(OffsetsOnlySink) cannot commit its progress in its transaction");
   }
 }
