@@ -30,8 +30,26 @@ class BlockGeneratorTest {
     }
     assertThat(stored).containsExactly(List.of(1, 2), List.of(3, 4, 5), List.of(6, 7, 8));
     g.stop();
-    assertThat(stored).last().isEqualTo(List.of(9));
     assertThatThrownBy(() -> g.add(10)).isInstanceOf(IllegalStateException.class);
+    assertThat(g.pushNext()).as("stopped and nothing queued: the pusher ends").isFalse();
+    g.drain();
+    assertThat(stored).last().isEqualTo(List.of(9));
+  }
+
+  @Test
+  void aStopLetsThePusherStoreEveryQueuedBlockWithoutInterruptingIt() throws Exception {
+    BlockGenerator<Integer> g = new BlockGenerator<>(10, 2, stored::add);
+    for (int i = 0; i < 7; i++) {
+      g.add(i);
+    }
+    g.stop(); // record 6 is buffered; blocks [0,1] [2,3] [4,5] are queued
+    int pushed = 0;
+    while (g.pushNext()) {
+      pushed++;
+    }
+    assertThat(pushed).isEqualTo(3);
+    g.drain();
+    assertThat(stored).containsExactly(List.of(0, 1), List.of(2, 3), List.of(4, 5), List.of(6));
   }
 
   @Test

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -20,7 +21,10 @@ public final class BlockGenerator<T> {
   private final int maxBlockRecords;
   private final BlockingQueue<List<T>> queue;
   private final Consumer<List<T>> store;
+  private static final long POLL_MS = 20;
+
   private List<T> buffer = new ArrayList<>(); // guarded by this
+  private List<T> last; // guarded by this
   private volatile boolean stopped;
 
   /**
@@ -82,12 +86,13 @@ public final class BlockGenerator<T> {
   }
 
   /**
-   * Stores the next queued block; the pusher thread's loop. Returns false once stopped and drained.
+   * Stores the next queued block; the pusher thread's loop. Waits a short while for one; returns
+   * false once {@link #stop()} was called and the queue is empty.
    */
   public boolean pushNext() throws InterruptedException {
-    List<T> block = stopped ? queue.poll() : queue.take();
+    List<T> block = queue.poll(POLL_MS, TimeUnit.MILLISECONDS);
     if (block == null) {
-      return false;
+      return !stopped;
     }
     store.accept(block);
     return true;
@@ -99,20 +104,31 @@ public final class BlockGenerator<T> {
   }
 
   /**
-   * Takes no more records: cuts what is buffered and stores every queued block on the calling
-   * thread (the pusher must have ended or be stopped).
+   * Takes no more records and keeps what is buffered as a last block; the pusher stores the queue
+   * and then ends. Call {@link #drain()} after the pusher ended.
    */
-  public void stop() throws InterruptedException {
-    List<T> rest;
-    synchronized (this) {
-      stopped = true;
-      rest = buffer;
+  public synchronized void stop() {
+    stopped = true;
+    if (!buffer.isEmpty()) {
+      last = buffer;
       buffer = new ArrayList<>();
     }
+  }
+
+  /**
+   * Stores, on the calling thread, whatever is left after {@link #stop()} once the pusher ended:
+   * blocks a receiver thread queued late, then the last buffered records.
+   */
+  public void drain() {
     for (List<T> b; (b = queue.poll()) != null; ) {
       store.accept(b);
     }
-    if (!rest.isEmpty()) {
+    List<T> rest;
+    synchronized (this) {
+      rest = last;
+      last = null;
+    }
+    if (rest != null) {
       store.accept(rest);
     }
   }

@@ -93,12 +93,21 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
       pusher.start();
       supervise();
     } finally {
-      timer.shutdownNow();
-      pusher.interrupt();
+      // Nothing here interrupts a thread that may be writing the log: an interrupt closes its
+      // file channel. The timer's last cut and the pusher finish; the pusher drains the queue.
+      timer.shutdown();
       try {
-        pusher.join(TimeUnit.SECONDS.toMillis(10));
         timer.awaitTermination(10, TimeUnit.SECONDS);
         generator.stop();
+        pusher.join(TimeUnit.SECONDS.toMillis(30));
+        if (pusher.isAlive()) {
+          LOG.warn(
+              "receiver {} of stream {}: blocks are still being stored",
+              receiver.describe(),
+              stream);
+        } else {
+          generator.drain();
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -182,12 +191,26 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
   }
 
   private void push() {
-    try {
-      while (generator.pushNext()) {
-        // one block stored per turn
+    while (true) {
+      try {
+        if (!generator.pushNext()) {
+          return;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        // The block's records were taken by store(record) and could not be stored: say how many
+        // and restart the receiver, whose source resends what it did not see acknowledged.
+        errors.incrementAndGet();
+        LOG.error(
+            "receiver {} of stream {}: a block could not be stored and its records are lost; restarting the"
+                + " receiver",
+            receiver.describe(),
+            stream,
+            e);
+        restart("storing a block failed", e);
       }
-    } catch (InterruptedException e) {
-      // stopping: the supervisor stores what is left
     }
   }
 
