@@ -27,7 +27,7 @@ import picocli.CommandLine.ParentCommand;
     sortOptions = false,
     description = {
       "Exactly-once orders ETL: Kafka topic -> Sluice -> PostgreSQL, verified at the end.",
-      "Generates JSON orders (about 1% malformed), parses them (malformed ones go to the dead-letter topic),",
+      "Generates JSON orders (about 1%% malformed), parses them (malformed ones go to the dead-letter topic),",
       "keeps orders with cents > 0, sums revenue per product per batch and adds it to a PostgreSQL table",
       "with the batch's offsets in the same transaction. Then checks the table against the generator."
     })
