@@ -1,0 +1,254 @@
+package io.sluice.kafka.receiver.internal;
+
+import io.sluice.offsets.OffsetRange;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of a Kafka receiver, from {@code onStart} to {@code onStop} or a restart: a group
+ * consumer on a thread of its own ({@code sluice-kafka-receiver-<group>-<n>}), which polls, stores
+ * each poll's records as one block, and only then commits the positions the block reached. The
+ * consumer has one owner, this thread: it is created, used and closed there; other threads only
+ * call {@link #stop}, which wakes it up.
+ *
+ * <p>Rebalances: the callbacks run inside {@code poll}, on this thread, when every record polled
+ * before is either stored or dropped, so a revoked partition commits exactly what its stored blocks
+ * reached, and records polled but not stored are never committed: the next owner fetches them
+ * again. Lost partitions (this member was expelled) commit nothing, since another member may own
+ * them already. Assigned partitions start at the committer's committed position.
+ *
+ * <p>Failures (the consumer, a store, a commit) ask the engine to restart the receiver, which backs
+ * off, calls {@code onStop} (joining this thread, which closes the consumer) and starts a new run;
+ * the new consumer starts from the committed positions, so blocks stored but not committed are
+ * received again (at-least-once).
+ */
+final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ConsumerLoop.class);
+  private static final AtomicInteger RUNS = new AtomicInteger();
+
+  private final KafkaBlockReceiver receiver;
+  private final ReceiverParams params;
+  private final OffsetCommitter committer;
+  private final BlockWriter writer;
+  private final Duration pollTimeout;
+  private final Duration closeTimeout;
+  private final Positions positions = new Positions();
+  private final Thread thread;
+  private volatile boolean stopping;
+  private volatile Consumer<byte[], byte[]> consumer;
+
+  ConsumerLoop(
+      KafkaBlockReceiver receiver,
+      ReceiverParams params,
+      OffsetCommitter committer,
+      BlockWriter writer,
+      Duration pollTimeout,
+      Duration closeTimeout) {
+    this.receiver = receiver;
+    this.params = params;
+    this.committer = committer;
+    this.writer = writer;
+    this.pollTimeout = pollTimeout;
+    this.closeTimeout = closeTimeout;
+    this.thread =
+        new Thread(this, "sluice-kafka-receiver-" + params.group() + "-" + RUNS.getAndIncrement());
+    thread.setDaemon(true);
+    thread.setUncaughtExceptionHandler(
+        (t, e) -> {
+          LOG.error("{} failed on {}", receiver.describe(), t.getName(), e);
+          receiver.restart("the consumer thread failed", e);
+        });
+  }
+
+  /** Starts the consumer's thread. */
+  void start() {
+    thread.start();
+  }
+
+  /**
+   * Stops the run: wakes the consumer up and waits up to {@code timeout} for its thread to commit
+   * what is stored and close it. Idempotent; any thread but the consumer's.
+   */
+  void stop(Duration timeout) {
+    stopping = true;
+    Consumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    try {
+      thread.join(Math.max(1, timeout.toMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (thread.isAlive()) {
+      LOG.warn(
+          "{}: the consumer thread {} did not end within {} (blocked storing a block?); it ends"
+              + " after its current call",
+          receiver.describe(),
+          thread.getName(),
+          timeout);
+    }
+  }
+
+  @Override
+  public void run() {
+    Consumer<byte[], byte[]> c;
+    try {
+      c = new KafkaConsumer<>(params.consumerConfig());
+    } catch (RuntimeException e) {
+      fail("cannot create the consumer of group '" + params.group() + "'", e);
+      return;
+    }
+    consumer = c;
+    try {
+      if (!stopping) {
+        c.subscribe(params.topics(), this);
+        receive(c);
+      }
+    } catch (WakeupException e) {
+      if (!stopping) {
+        fail("the consumer was woken up unexpectedly", e);
+      }
+    } catch (RuntimeException e) {
+      fail("the consumer failed", e);
+    } finally {
+      close(c);
+    }
+  }
+
+  private void receive(Consumer<byte[], byte[]> c) {
+    while (!stopping && !receiver.isStopped()) {
+      ConsumerRecords<byte[], byte[]> polled = c.poll(pollTimeout);
+      if (stopping) {
+        // Not stored, so not committed: the next owner of these partitions fetches them again.
+        return;
+      }
+      // Read before the write, so no consumer call stands between a stored block and its commit.
+      Map<TopicPartition, Long> reached = new HashMap<>();
+      for (TopicPartition tp : c.assignment()) {
+        reached.put(tp, c.position(tp));
+      }
+      if (!polled.isEmpty()) {
+        writer.write(block(polled));
+      }
+      reached.forEach(positions::stored);
+      commit(c, positions.uncommitted(), false);
+    }
+  }
+
+  private static List<ReceivedRecord> block(ConsumerRecords<byte[], byte[]> polled) {
+    List<ReceivedRecord> block = new ArrayList<>(polled.count());
+    for (ConsumerRecord<byte[], byte[]> r : polled) {
+      block.add(
+          new ReceivedRecord(
+              r.topic(),
+              r.partition(),
+              r.offset(),
+              r.timestamp(),
+              r.timestampType(),
+              r.key(),
+              r.value(),
+              List.of(r.headers().toArray())));
+    }
+    return block;
+  }
+
+  /**
+   * Commits {@code ranges}, all stored. In the loop, a failure the committer cannot retry later
+   * ends the run with a restart; in a revoke callback ({@code revoking}) it is logged, since the
+   * partitions are leaving anyway and their next owner re-reads from the committed position.
+   */
+  private void commit(Consumer<byte[], byte[]> c, List<OffsetRange> ranges, boolean revoking) {
+    if (ranges.isEmpty()) {
+      return;
+    }
+    try {
+      committer.commit(c, ranges);
+      positions.committed(ranges);
+      LOG.debug("{} committed {} to {}", receiver.describe(), ranges, committer.describe());
+    } catch (WakeupException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      if (revoking || committer.retryLater(e)) {
+        LOG.warn(
+            "{}: could not commit {} to {}{}: {}",
+            receiver.describe(),
+            ranges,
+            committer.describe(),
+            revoking ? " for revoked partitions (their next owner receives them again)" : "",
+            e.toString());
+        return;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+    if (partitions.isEmpty()) {
+      return;
+    }
+    commit(consumer, positions.uncommitted(partitions), true);
+    positions.forget(partitions);
+    LOG.info("{}: partitions revoked {}", receiver.describe(), partitions);
+  }
+
+  @Override
+  public void onPartitionsLost(Collection<TopicPartition> partitions) {
+    positions.forget(partitions);
+    LOG.warn(
+        "{}: partitions lost {} (this member left the group): their stored blocks are not"
+            + " committed, their next owner receives them again",
+        receiver.describe(),
+        partitions);
+  }
+
+  @Override
+  public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+    if (partitions.isEmpty()) {
+      return;
+    }
+    Consumer<byte[], byte[]> c = consumer;
+    committer.seekAssigned(c, partitions);
+    List<String> starts = new ArrayList<>();
+    for (TopicPartition tp : partitions) {
+      long position = c.position(tp);
+      positions.assigned(tp, position);
+      starts.add(tp + "@" + position);
+    }
+    LOG.info("{}: partitions assigned, starting at {}", receiver.describe(), starts);
+  }
+
+  private void fail(String message, RuntimeException e) {
+    if (stopping || receiver.isStopped()) {
+      LOG.debug("{}: {} while stopping: {}", receiver.describe(), message, e.toString());
+      return;
+    }
+    receiver.restart(message + " (" + committer.describe() + "): " + e, e);
+  }
+
+  private void close(Consumer<byte[], byte[]> c) {
+    try {
+      // Leaving the group runs onPartitionsRevoked: what is stored gets committed.
+      c.close(CloseOptions.timeout(closeTimeout));
+    } catch (RuntimeException e) {
+      LOG.warn("{}: closing the consumer failed: {}", receiver.describe(), e.toString());
+    }
+  }
+}
