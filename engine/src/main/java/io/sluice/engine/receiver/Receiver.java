@@ -4,6 +4,7 @@ import io.sluice.engine.receiver.internal.ReceiverContext;
 import io.sluice.engine.state.StateSerde;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -69,14 +70,33 @@ public abstract class Receiver<T> {
    * Stores the records as one block, returning once it is stored (durable, with a write-ahead log).
    */
   public final void store(List<T> records) {
-    context().storeBlock(List.copyOf(records));
+    context().storeBlock(List.copyOf(records), Map.of());
+  }
+
+  /**
+   * As {@link #store(List)}, recording {@code marks} with the block: small facts about where the
+   * source stands once this block is stored (a Kafka receiver records the positions it reached,
+   * keyed by topic-partition). With a write-ahead log the marks are durable with the block and kept
+   * after it is processed, so a restarted receiver can resume its source from {@link
+   * #storedMarks()} without receiving a stored record twice.
+   */
+  public final void store(List<T> records, Map<String, String> marks) {
+    context().storeBlock(List.copyOf(records), Map.copyOf(marks));
+  }
+
+  /**
+   * The latest value of each mark stored with this stream's blocks ({@link #store(List, Map)}):
+   * with a write-ahead log, across restarts; otherwise those of this process. Empty when none.
+   */
+  public final Map<String, String> storedMarks() {
+    return context().storedMarks();
   }
 
   /** As {@link #store(List)}, draining {@code records}. */
   public final void store(Iterator<T> records) {
     List<T> block = new java.util.ArrayList<>();
     records.forEachRemaining(block::add);
-    context().storeBlock(block);
+    context().storeBlock(block, Map.of());
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.sluice.engine.receiver.internal;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where a receiver stream's blocks go and come back from: in memory only ({@link ReceivedBlocks}),
@@ -11,7 +12,18 @@ import java.util.List;
 interface BlockSource<T> extends AutoCloseable {
 
   /** Stores a block; returns once it is held (durable, for a write-ahead log). */
-  void add(List<T> records);
+  default void add(List<T> records) {
+    add(records, Map.of());
+  }
+
+  /**
+   * Stores a block with the source's marks (e.g. the Kafka positions it reaches); returns once both
+   * are held (durable, for a write-ahead log).
+   */
+  void add(List<T> records, Map<String, String> marks);
+
+  /** The latest value of each mark stored with this stream's blocks. */
+  Map<String, String> marks();
 
   /** Allocates every block not yet allocated to batch {@code batchId}. */
   BlockPlan allocate(long batchId);

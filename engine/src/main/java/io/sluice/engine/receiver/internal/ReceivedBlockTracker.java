@@ -213,6 +213,16 @@ public final class ReceivedBlockTracker implements AutoCloseable {
     }
   }
 
+  /**
+   * The latest value of each mark stored with a block of {@code stream}, kept after its blocks are
+   * cleaned and across restarts. Thread-safe; no I/O.
+   */
+  public Map<String, String> marks(String stream) {
+    synchronized (state) {
+      return state.marks(stream);
+    }
+  }
+
   /** Per stream, the blocks waiting for a batch, oldest first. Thread-safe; no I/O. */
   public Map<String, List<ReceivedBlock>> unallocatedBlocks() {
     synchronized (state) {

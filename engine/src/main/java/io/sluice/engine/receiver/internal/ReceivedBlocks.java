@@ -29,6 +29,7 @@ public final class ReceivedBlocks<T> implements BlockSource<T> {
   private final String runId = java.util.UUID.randomUUID().toString().substring(0, 8);
   private long nextBlock;
   private long allocatedUntil;
+  private final Map<String, String> marks = new HashMap<>();
 
   /** Adds a stored block, to be allocated to the next batch. */
   synchronized void add(Block<T> block) {
@@ -37,8 +38,14 @@ public final class ReceivedBlocks<T> implements BlockSource<T> {
   }
 
   @Override
-  public synchronized void add(List<T> records) {
+  public synchronized void add(List<T> records, Map<String, String> blockMarks) {
     add(new Block<>(stream + "-" + runId + "-" + nextBlock++, records));
+    marks.putAll(blockMarks);
+  }
+
+  @Override
+  public synchronized Map<String, String> marks() {
+    return Map.copyOf(marks);
   }
 
   /** Allocates every unallocated block to {@code batchId}. */

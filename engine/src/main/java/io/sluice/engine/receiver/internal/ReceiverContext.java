@@ -15,8 +15,11 @@ public interface ReceiverContext<T> {
   /** Stores one record into the current block; blocks under back-pressure. */
   void storeRecord(T record);
 
-  /** Stores a block; returns once it is stored. */
-  void storeBlock(List<T> records);
+  /** Stores a block with the source's marks; returns once both are stored. */
+  void storeBlock(List<T> records, java.util.Map<String, String> marks);
+
+  /** The latest value of each mark stored with the stream's blocks. */
+  java.util.Map<String, String> storedMarks();
 
   /** Asks for a restart of the receiver. */
   void restart(String message, Throwable error);

@@ -253,10 +253,15 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
   }
 
   @Override
-  public void storeBlock(List<T> records) {
+  public void storeBlock(List<T> records, java.util.Map<String, String> marks) {
     requireRunning();
     limiter.acquire(records.size());
-    storeNow(records);
+    blocks.add(records, marks);
+  }
+
+  @Override
+  public java.util.Map<String, String> storedMarks() {
+    return blocks.marks();
   }
 
   private void requireRunning() {

@@ -15,11 +15,15 @@ sealed interface TrackerEvent {
   /** Allocations of batches up to {@code upToBatchId} are forgotten: those batches committed. */
   record BatchCleaned(long upToBatchId) implements TrackerEvent {}
 
-  /** The whole state at compaction; replay starts over from it. */
+  /**
+   * The whole state at compaction; replay starts over from it. {@code marks}: per stream, the
+   * latest value of each mark stored with its blocks (kept after the blocks are cleaned).
+   */
   record Checkpoint(
       long lastAllocated,
       long cleanedUpTo,
       List<ReceivedBlock> unallocated,
-      List<BatchAllocation> allocations)
+      List<BatchAllocation> allocations,
+      Map<String, Map<String, String>> marks)
       implements TrackerEvent {}
 }

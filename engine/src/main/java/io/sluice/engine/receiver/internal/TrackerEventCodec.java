@@ -22,15 +22,17 @@ import java.util.Map;
  * {"v":1,"type":"batchAllocated","batchId":12,"blocks":{"s":[7,8]}}
  * {"v":1,"type":"batchCleaned","upTo":10}
  * {"v":1,"type":"checkpoint","lastAllocated":12,"cleanedUpTo":10,"unallocated":[block...],
- *    "allocations":[{"batchId":11,"blocks":{"s":[block...]}}]}
+ *    "allocations":[{"batchId":11,"blocks":{"s":[block...]}}],"marks":{"s":{"orders-0":"4711"}}}
  * </pre>
  *
- * The log's own records carry the checksums. Stateless and thread-safe.
+ * Version 2 added the checkpoint's {@code "marks"} (version 1 checkpoints read as having none).
+ *
+ * <p>The log's own records carry the checksums. Stateless and thread-safe.
  */
 final class TrackerEventCodec {
 
   /** The newest event format this code reads, and the one it writes. */
-  static final int FORMAT_VERSION = 1;
+  static final int FORMAT_VERSION = 2;
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -73,6 +75,8 @@ final class TrackerEventCodec {
                   list.forEach(b -> arr.add(block(b)));
                 });
       }
+      ObjectNode marks = n.putObject("marks");
+      e.marks().forEach((s, m) -> m.forEach(marks.putObject(s)::put));
     }
     try {
       return MAPPER.writeValueAsBytes(n);
@@ -140,11 +144,23 @@ final class TrackerEventCodec {
                     });
             allocations.add(new BatchAllocation(an.required("batchId").asLong(), blocks));
           }
+          Map<String, Map<String, String>> marks = new LinkedHashMap<>();
+          n.path("marks")
+              .fields()
+              .forEachRemaining(
+                  f -> {
+                    Map<String, String> m = new LinkedHashMap<>();
+                    f.getValue()
+                        .fields()
+                        .forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+                    marks.put(f.getKey(), m);
+                  });
           yield new TrackerEvent.Checkpoint(
               n.required("lastAllocated").asLong(),
               n.required("cleanedUpTo").asLong(),
               unallocated,
-              allocations);
+              allocations,
+              marks);
         }
         default -> throw malformed(where, "unknown event type '" + n.path("type").asText() + "'");
       };

@@ -20,6 +20,7 @@ final class TrackerState {
   private final TreeMap<Long, BatchAllocation> allocations = new TreeMap<>();
   private long lastAllocated = -1;
   private long cleanedUpTo = -1;
+  private final Map<String, Map<String, String>> marks = new LinkedHashMap<>();
 
   /**
    * Applies one event.
@@ -47,6 +48,14 @@ final class TrackerState {
     unallocated
         .computeIfAbsent(block.stream(), s -> new LinkedHashMap<>())
         .put(block.blockId(), block);
+    if (!block.metadata().isEmpty()) {
+      marks.computeIfAbsent(block.stream(), s -> new LinkedHashMap<>()).putAll(block.metadata());
+    }
+  }
+
+  /** The latest value of each mark stored with a block of {@code stream}; a copy. */
+  Map<String, String> marks(String stream) {
+    return Map.copyOf(marks.getOrDefault(stream, Map.of()));
   }
 
   BatchAllocation allocate(long batchId, Map<String, List<Long>> blockIds) {
@@ -101,6 +110,8 @@ final class TrackerState {
     allocations.clear();
     lastAllocated = -1;
     cleanedUpTo = -1;
+    marks.clear();
+    c.marks().forEach((stream, m) -> marks.put(stream, new LinkedHashMap<>(m)));
     c.unallocated().forEach(this::add);
     for (BatchAllocation a : c.allocations()) {
       a.allBlocks().forEach(this::checkNotHeld);
@@ -165,7 +176,10 @@ final class TrackerState {
   TrackerEvent.Checkpoint checkpoint() {
     List<ReceivedBlock> waiting = new ArrayList<>();
     unallocated.values().forEach(blocks -> waiting.addAll(blocks.values()));
-    return new TrackerEvent.Checkpoint(lastAllocated, cleanedUpTo, waiting, allocations());
+    Map<String, Map<String, String>> markCopy = new LinkedHashMap<>();
+    marks.forEach((stream, m) -> markCopy.put(stream, Map.copyOf(m)));
+    return new TrackerEvent.Checkpoint(
+        lastAllocated, cleanedUpTo, waiting, allocations(), markCopy);
   }
 
   /**

@@ -58,10 +58,10 @@ final class WalBlocks<T> implements BlockSource<T> {
   }
 
   @Override
-  public synchronized void add(List<T> records) {
+  public synchronized void add(List<T> records, Map<String, String> marks) {
     long id = nextBlock++;
     WalPointer pointer = wal.appendAndSync(encode(records));
-    tracker.addBlock(new ReceivedBlock(stream, id, pointer, records.size(), Map.of()));
+    tracker.addBlock(new ReceivedBlock(stream, id, pointer, records.size(), marks));
     pointers.put(id, pointer);
     held.put(id, List.copyOf(records));
   }
@@ -114,6 +114,11 @@ final class WalBlocks<T> implements BlockSource<T> {
       nextBlock = next;
       allocatedUntil = next;
     }
+  }
+
+  @Override
+  public Map<String, String> marks() {
+    return tracker.marks(stream);
   }
 
   @Override

@@ -268,11 +268,35 @@ class ReceivedBlockTrackerTest {
   void refusesAnEventOfANewerFormat() {
     Path dir = tmp.resolve("t");
     try (WriteAheadLog log = WriteAheadLog.open("x", dir, WalSettings.defaults(), clock)) {
-      log.append("{\"v\":2,\"type\":\"blockAdded\"}".getBytes(StandardCharsets.UTF_8));
+      log.append("{\"v\":3,\"type\":\"blockAdded\"}".getBytes(StandardCharsets.UTF_8));
     }
     assertThatThrownBy(() -> open(dir, 1 << 20))
         .isInstanceOf(CheckpointException.class)
-        .hasMessageContaining("format version 2, newer than version 1");
+        .hasMessageContaining("format version 3, newer than version 2");
+  }
+
+  @Test
+  void keepsTheLatestMarksOfAStreamAfterItsBlocksAreCleanedAcrossCompactionAndRestart() {
+    Path dir = tmp.resolve("t");
+    try (ReceivedBlockTracker t = open(dir, 600)) {
+      for (long id = 0; id < 12; id++) {
+        t.addBlock(block("s", id, 0)); // marks orders-(id % 3) -> 1000 + id
+        t.allocateBlocksToBatch(id);
+        t.cleanupOldBatches(id);
+      }
+      t.addBlock(new ReceivedBlock("other", 0, new WalPointer(0, 32, 8), 1, Map.of("x-0", "5")));
+      assertThat(t.unallocatedBlocks()).containsOnlyKeys("other");
+      assertThat(t.marks("s"))
+          .containsExactlyInAnyOrderEntriesOf(
+              Map.of("orders-0", "1009", "orders-1", "1010", "orders-2", "1011"));
+    }
+    try (ReceivedBlockTracker recovered = open(dir, 600)) {
+      assertThat(recovered.marks("s"))
+          .containsExactlyInAnyOrderEntriesOf(
+              Map.of("orders-0", "1009", "orders-1", "1010", "orders-2", "1011"));
+      assertThat(recovered.marks("other")).isEqualTo(Map.of("x-0", "5"));
+      assertThat(recovered.marks("none")).isEmpty();
+    }
   }
 
   @Test

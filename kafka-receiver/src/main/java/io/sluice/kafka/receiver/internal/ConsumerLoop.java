@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -145,7 +146,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         reached.put(tp, c.position(tp));
       }
       if (!polled.isEmpty()) {
-        writer.write(block(polled));
+        writer.write(block(polled), StoredMarks.of(reached, positions.committedPositions()));
       }
       reached.forEach(positions::stored);
       commit(c, positions.uncommitted(), false);
@@ -226,10 +227,40 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     }
     Consumer<byte[], byte[]> c = consumer;
     committer.seekAssigned(c, partitions);
+    Map<String, String> marks = receiver.storedMarks();
     List<String> starts = new ArrayList<>();
     for (TopicPartition tp : partitions) {
       long position = c.position(tp);
       positions.assigned(tp, position);
+      Optional<StoredMarks.Mark> mark = StoredMarks.of(marks, tp);
+      if (mark.isPresent()
+          && position >= mark.get().committed()
+          && position < mark.get().stored()) {
+        // The blocks up to the mark are stored but their commit was lost (a crash between the two):
+        // receiving them again would store them twice. Continue after them and commit them.
+        long stored = mark.get().stored();
+        c.seek(tp, stored);
+        positions.stored(tp, stored);
+        LOG.info(
+            "{}: {} was committed up to {}, but the stored blocks reach {}: continuing after them and"
+                + " committing them",
+            receiver.describe(),
+            tp,
+            position,
+            stored);
+        starts.add(tp + "@" + stored);
+        continue;
+      }
+      if (mark.isPresent() && position < mark.get().committed()) {
+        LOG.warn(
+            "{}: {} was moved back to {} since the receiver committed {} (a reset): receiving from {},"
+                + " records after it again",
+            receiver.describe(),
+            tp,
+            position,
+            mark.get().committed(),
+            position);
+      }
       starts.add(tp + "@" + position);
     }
     LOG.info("{}: partitions assigned, starting at {}", receiver.describe(), starts);

@@ -81,6 +81,11 @@ final class Positions {
     }
   }
 
+  /** The committed position of every assigned partition; a copy. */
+  Map<TopicPartition, Long> committedPositions() {
+    return Map.copyOf(committed);
+  }
+
   /** The partitions are no longer assigned. */
   void forget(Collection<TopicPartition> partitions) {
     for (TopicPartition tp : partitions) {

@@ -25,15 +25,18 @@ final class DurabilityProbe {
   final List<String> violations = new CopyOnWriteArrayList<>();
   final List<BatchCommit> commits = new CopyOnWriteArrayList<>();
 
+  /** While set, every commit fails as if the store were unreachable. */
+  volatile boolean commitsDown;
+
   /**
    * Writers that call {@code before} with each block, then the real store, then record the block as
    * stored.
    */
   UnaryOperator<BlockWriter> writer(Consumer<List<ReceivedRecord>> before) {
     return store ->
-        block -> {
+        (block, marks) -> {
           before.accept(block);
-          store.write(block);
+          store.write(block, marks);
           for (ReceivedRecord r : block) {
             stored.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
           }
@@ -61,6 +64,10 @@ final class DurabilityProbe {
 
       @Override
       public void commit(BatchCommit commit) {
+        if (commitsDown) {
+          throw new io.sluice.offsets.OffsetStoreException(
+              "the offset store is unavailable (test)", null);
+        }
         for (OffsetRange r : commit.ranges()) {
           long durable = stored.getOrDefault(r.topicPartition(), 0L);
           if (r.untilOffset() > durable) {

@@ -167,6 +167,39 @@ class ReliableReceiverDurabilityTest {
   }
 
   @Test
+  void blocksStoredWhoseCommitWasLostAreNotReceivedAgainAfterARestart(EmbeddedKafka kafka) {
+    String topic = unique("lost-commit");
+    String group = unique("lost-commit-group");
+    kafka.createTopic(topic, 1);
+    List<String> expected = new ArrayList<>(produce(kafka, topic, 1, 0, 10, "a", false));
+    TopicPartition tp = new TopicPartition(topic, 0);
+
+    try (ReceiverHarness first = new ReceiverHarness(checkpointA, true, 0)) {
+      reliable(first, kafka, topic, group, block -> {});
+      first.ctx.start();
+      await().atMost(WAIT).until(() -> zooKeeperOffsets(zk, group, topic, 1).equals(at(topic, 10)));
+      probe.commitsDown = true; // the blocks below reach the log, their commits do not
+      expected.addAll(produce(kafka, topic, 1, 10, 10, "b", false));
+      await().atMost(WAIT).until(() -> probe.stored.getOrDefault(tp, 0L) == 20L);
+    } // the crash: the log holds 20 records, ZooKeeper says 10
+    assertThat(zooKeeperOffsets(zk, group, topic, 1)).isEqualTo(at(topic, 10));
+    probe.commitsDown = false;
+
+    try (ReceiverHarness second = new ReceiverHarness(checkpointA, true, 10)) {
+      reliable(second, kafka, topic, group, block -> {});
+      second.ctx.start();
+      // The receiver continues after what the log holds and commits it.
+      await().atMost(WAIT).until(() -> zooKeeperOffsets(zk, group, topic, 1).equals(at(topic, 20)));
+      expected.addAll(produce(kafka, topic, 1, 20, 5, "c", false));
+      await().atMost(WAIT).until(() -> zooKeeperOffsets(zk, group, topic, 1).equals(at(topic, 25)));
+      second.runBatch();
+
+      assertThat(second.seen).containsExactlyInAnyOrderElementsOf(expected);
+    }
+    assertThat(probe.violations).isEmpty();
+  }
+
+  @Test
   void aSecondMemberTakesOverPartitionsWhereTheStoredBlocksReached(EmbeddedKafka kafka) {
     String topic = unique("rebalance");
     String group = unique("rebalance-group");
