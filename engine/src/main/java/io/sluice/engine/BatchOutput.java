@@ -46,8 +46,9 @@ public interface BatchOutput<T> {
 
   /**
    * Whether this output, when it has an {@link #offsetCommitTarget()}, also commits the progress of
-   * sequenced inputs ({@link SequencedPlan}, a receiver stream with a write-ahead log) inside its
-   * transaction, so that those inputs are exactly-once through it. Default false.
+   * sequenced inputs ({@link SequencedPlan}: a receiver stream with a write-ahead log, a file
+   * stream with a checkpoint directory) inside its transaction, so that those inputs are
+   * exactly-once through it. Default false.
    */
   default boolean commitsSequences() {
     return false;

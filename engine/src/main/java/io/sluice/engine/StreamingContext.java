@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.engine.dstream.DStream;
 import io.sluice.engine.dstream.internal.QueueInputDStream;
+import io.sluice.engine.files.internal.FileInputDStream;
 import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.internal.EngineRuntime;
 import io.sluice.engine.rdd.RDD;
@@ -273,6 +274,39 @@ public final class StreamingContext {
       throw new IllegalArgumentException("port must be in 1..65535, was " + port);
     }
     return receiverStream(new SocketTextReceiver(host, port));
+  }
+
+  /**
+   * The UTF-8 lines of the files that appear in directory {@code dir}, each file read by exactly
+   * one batch, named {@code files-<index>} (rename it with {@link DStream#name(String)}, and keep
+   * the name stable: the stream's progress is kept under it). Not a receiver: every batch lists the
+   * directory at its plan time and takes the files no batch took before, oldest first (by
+   * modification time, then name), one partition per file, read lazily line by line.
+   *
+   * <p>Move complete files into the directory atomically (write them elsewhere on the same file
+   * system, or under an ignored name, then rename) and do not change them afterwards: a file whose
+   * size or modification time changed between the plan and the read, or that is gone by then, fails
+   * the batch, naming the file. Ignored: subdirectories, names starting with {@code .} or {@code
+   * _}, names ending in {@code .tmp} or {@code ._COPYING_}. At the first start every file already
+   * in the directory is new.
+   *
+   * <p>With a {@link Builder#checkpointDir(Path) checkpoint directory}, which files each batch took
+   * is kept in a checksummed ledger under {@code checkpointDir/files/<stream>/}, so across crashes
+   * and restarts every file is read by one batch, and a replayed batch reads the same files. The
+   * files are numbered one after another: the exactly-once {@code JdbcSink} with an offset store
+   * commits those numbers with each batch's rows, and the stream restarts from where it committed.
+   * A file is remembered while it is in the directory; once its batch committed and it is gone
+   * (deleted or moved away), it is forgotten, and a later file with the same name is new. Replacing
+   * a remembered file in place is not seen. Without a checkpoint directory the ledger is in memory:
+   * a restarted context reads every file in the directory again.
+   *
+   * @throws IllegalStateException once started; {@link #start()} fails when {@code dir} is not a
+   *     readable directory, naming it
+   */
+  public DStream<String> textFileStream(Path dir) {
+    Objects.requireNonNull(dir, "dir");
+    requireNotStopped("add a file stream");
+    return new FileInputDStream(this, dir, "files-" + runtime.graph().inputs().size());
   }
 
   /**

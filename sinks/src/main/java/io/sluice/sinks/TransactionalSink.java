@@ -45,9 +45,9 @@ public interface TransactionalSink<T> extends BatchOutput<T> {
 
   /**
    * As {@link #batchCommits(Batch)}, with the progress of the batch's sequenced inputs ({@link
-   * SequencedPlan}, a receiver stream's block numbers) committed under group {@code sequenceGroup}
-   * (the application's name) as one partition per sequence ({@link #sequencePartition}); null to
-   * leave them out.
+   * SequencedPlan}, a receiver stream's block numbers, a file stream's file numbers) committed
+   * under group {@code sequenceGroup} (the application's name) as one partition per sequence
+   * ({@link #sequencePartition}); null to leave them out.
    */
   static List<BatchCommit> batchCommits(Batch batch, String sequenceGroup) {
     Map<String, List<io.sluice.offsets.OffsetRange>> byGroup = new LinkedHashMap<>();
