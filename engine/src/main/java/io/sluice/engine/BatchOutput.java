@@ -66,6 +66,18 @@ public interface BatchOutput<T> {
   }
 
   /**
+   * For an output that {@link #commitsSequences()}: commits the progress of {@code batch}'s
+   * sequenced inputs by itself, fenced as with rows, for a batch in which this output ran no job
+   * (between the slides of a window sliding by several intervals), so that its next commit
+   * continues from there. Called on the job scheduler thread before the batch is marked committed.
+   *
+   * @throws UnsupportedOperationException when this output commits no sequences
+   */
+  default void commitSequences(Batch batch) {
+    throw new UnsupportedOperationException(describe() + " commits no sequenced progress");
+  }
+
+  /**
    * Called once by {@code start()} on the driver thread before any batch runs: the place to check
    * settings against the context and to abort transactions a crashed run left open.
    */

@@ -46,7 +46,7 @@ public interface TransactionalSink<T> extends BatchOutput<T> {
   /**
    * As {@link #batchCommits(Batch)}, with the progress of the batch's sequenced inputs ({@link
    * SequencedPlan}, a receiver stream's block numbers, a file stream's file numbers) committed
-   * under group {@code sequenceGroup} (the application's name) as one partition per sequence
+   * under group {@code sequenceGroup} (see {@link #sequenceGroup}) as one partition per sequence
    * ({@link #sequencePartition}); null to leave them out.
    */
   static List<BatchCommit> batchCommits(Batch batch, String sequenceGroup) {
@@ -79,6 +79,14 @@ public interface TransactionalSink<T> extends BatchOutput<T> {
                     ranges,
                     expected.getOrDefault(group, Map.of()))));
     return commits;
+  }
+
+  /**
+   * The group under which the application {@code appName} keeps its sequenced inputs' progress:
+   * {@code <appName>.sequences}, apart from any Kafka consumer group of the application.
+   */
+  static String sequenceGroup(String appName) {
+    return appName + ".sequences";
   }
 
   /**

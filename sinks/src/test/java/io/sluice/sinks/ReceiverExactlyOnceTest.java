@@ -114,10 +114,11 @@ class ReceiverExactlyOnceTest {
       awaitCommitRecords(2);
       first.stop(false);
 
-      // Block numbers committed with the rows, under the application's name.
+      // Block numbers committed with the rows, under <app>.sequences.
       TopicPartition sequence = new TopicPartition("receiver:receiver-0", 0);
-      assertThat(store.committed(app, List.of(sequence))).isEqualTo(Map.of(sequence, 3L));
-      assertThat(store.lastBatchId(app)).hasValue(1L);
+      assertThat(store.committed(app + ".sequences", List.of(sequence)))
+          .isEqualTo(Map.of(sequence, 3L));
+      assertThat(store.lastBatchId(app + ".sequences")).hasValue(1L);
 
       // The state a kill leaves after the sink's commit, before the engine's commit record.
       loseNewestCommitRecord();
@@ -132,7 +133,8 @@ class ReceiverExactlyOnceTest {
       second.stop(true);
 
       assertThat(rows()).containsExactlyInAnyOrder("a0", "a1", "a2", "b0", "b1", "b2", "c0");
-      assertThat(store.committed(app, List.of(sequence))).isEqualTo(Map.of(sequence, 4L));
+      assertThat(store.committed(app + ".sequences", List.of(sequence)))
+          .isEqualTo(Map.of(sequence, 4L));
     } finally {
       store.close();
     }
@@ -175,11 +177,89 @@ class ReceiverExactlyOnceTest {
 
       assertThat(rows()).containsExactlyInAnyOrder("a0", "a1", "b0", "b1", "b2");
       TopicPartition sequence = new TopicPartition("receiver:receiver-0", 0);
-      assertThat(store.committed(app, List.of(sequence))).isEqualTo(Map.of(sequence, 2L));
-      assertThat(store.lastBatchId(app)).hasValue(1L);
+      assertThat(store.committed(app + ".sequences", List.of(sequence)))
+          .isEqualTo(Map.of(sequence, 2L));
+      assertThat(store.lastBatchId(app + ".sequences")).hasValue(1L);
     } finally {
       store.close();
     }
+  }
+
+  @Test
+  void aSinkOverAWindowCommitsTheProgressOfTheBatchesBetweenItsSlides() throws Exception {
+    JdbcOffsetStore store = OffsetStores.jdbc(ds);
+    try {
+      HandReceiver r1 = new HandReceiver();
+      StreamingContext first = windowed(0, r1, store);
+      ManualClock clock = (ManualClock) first.clock();
+      first.start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !r1.isStopped());
+      // Batches at 1 s (no window job), 2 s (window of batches 0 and 1), 3 s (none), 4 s (window).
+      r1.store(List.of("a0"));
+      clock.advance(Duration.ofSeconds(1));
+      awaitCommitRecords(1);
+      assertThat(store.committed(group(), List.of(receiverSequence())))
+          .as("batch 0, between slides, committed by the sink alone")
+          .isEqualTo(Map.of(receiverSequence(), 1L));
+      r1.store(List.of("b0", "b1"));
+      clock.advance(Duration.ofSeconds(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> rows().size() == 3);
+      r1.store(List.of("c0"));
+      clock.advance(Duration.ofSeconds(1));
+      awaitCommitRecords(3);
+      first.stop(false);
+      assertThat(store.committed(group(), List.of(receiverSequence())))
+          .isEqualTo(Map.of(receiverSequence(), 3L));
+      assertThat(store.lastBatchId(group())).hasValue(2L);
+
+      HandReceiver r2 = new HandReceiver();
+      StreamingContext second = windowed(3, r2, store);
+      second.start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !r2.isStopped());
+      r2.store(List.of("d0"));
+      ((ManualClock) second.clock()).advance(Duration.ofSeconds(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> rows().contains("d0"));
+      second.stop(true);
+
+      // The window at 4 s holds batches 2 and 3: c0 from before the restart, d0 after it.
+      assertThat(rows()).containsExactlyInAnyOrder("a0", "b0", "b1", "c0", "d0");
+      assertThat(store.committed(group(), List.of(receiverSequence())))
+          .isEqualTo(Map.of(receiverSequence(), 4L));
+    } finally {
+      store.close();
+    }
+  }
+
+  private StreamingContext windowed(
+      long startSecond, HandReceiver receiver, JdbcOffsetStore store) {
+    StreamingContext ctx =
+        StreamingContext.builder()
+            .appName(app)
+            .batchInterval(Duration.ofSeconds(1))
+            .parallelism(2)
+            .clock(new ManualClock(Instant.ofEpochSecond(startSecond)))
+            .checkpointDir(checkpoint)
+            .receiverWriteAheadLog(true)
+            .exactlyOnce(true)
+            .build();
+    ctx.receiverStream(receiver)
+        .window(Duration.ofSeconds(2), Duration.ofSeconds(2))
+        .writeTo(
+            JdbcSink.<String>builder()
+                .dataSource(ds)
+                .sql("INSERT INTO " + table + " (line) VALUES (?)")
+                .binder((st, line) -> st.setString(1, line))
+                .offsetStore(store)
+                .build());
+    return ctx;
+  }
+
+  private String group() {
+    return app + ".sequences";
+  }
+
+  private static TopicPartition receiverSequence() {
+    return new TopicPartition("receiver:receiver-0", 0);
   }
 
   private List<String> rows() throws SQLException {

@@ -359,6 +359,22 @@ final class JobScheduler {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private BatchFailedException commit(BatchWork w) {
     Batch batch = w.batch();
+    // Sequenced inputs keep their progress only where their committing output commits it: in a
+    // batch where that output had no job, it commits their progress by itself.
+    java.util.Set<String> idle = new java.util.LinkedHashSet<>();
+    for (InputDStream<?, ?> in : rt.graph().inputs()) {
+      if (in.sequenced()) {
+        rt.commitOwnership().committerOf(in).filter(op -> !ranJob(w, op)).ifPresent(idle::add);
+      }
+    }
+    for (String op : idle) {
+      try {
+        rt.graph().batchOutputOf(op).orElseThrow().commitSequences(batch);
+      } catch (RuntimeException e) {
+        return new BatchFailedException(
+            batch.id(), "commit of the sequenced inputs' progress by '" + op + "'", -1, e);
+      }
+    }
     for (InputDStream<?, ?> in : rt.graph().inputs()) {
       try {
         Object plan = batch.plans().get(in.name());

@@ -271,7 +271,7 @@ class FileStreamKillTest {
     return queryLong(
         "SELECT coalesce(max(next_offset), 0) FROM sluice_offsets WHERE group_id = '"
             + APP
-            + "' AND topic = 'files:files'");
+            + ".sequences' AND topic = 'files:files'");
   }
 
   private List<String> batchesOf(String line) {

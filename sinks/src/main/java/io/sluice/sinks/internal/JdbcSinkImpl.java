@@ -102,7 +102,24 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
     if (settings.offsetStore() == null) {
       throw new UnsupportedOperationException(describe() + " has no offset store");
     }
-    return TransactionalSink.committedSequence(settings.offsetStore(), appName, sequence);
+    return TransactionalSink.committedSequence(settings.offsetStore(), sequenceGroup(), sequence);
+  }
+
+  /** Between a window's slides: the sequenced inputs' progress, in a transaction of its own. */
+  @Override
+  public void commitSequences(Batch batch) {
+    if (settings.offsetStore() == null) {
+      throw new UnsupportedOperationException(describe() + " has no offset store");
+    }
+    for (BatchCommit commit : TransactionalSink.batchCommits(batch, sequenceGroup())) {
+      if (commit.group().equals(sequenceGroup())) {
+        settings.offsetStore().commit(commit);
+      }
+    }
+  }
+
+  private String sequenceGroup() {
+    return TransactionalSink.sequenceGroup(appName);
   }
 
   @Override
@@ -146,7 +163,9 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
   public void write(RDD<T> rdd, Batch batch) throws Exception {
     long start = System.nanoTime();
     List<BatchCommit> commits =
-        settings.offsetStore() == null ? List.of() : TransactionalSink.batchCommits(batch, appName);
+        settings.offsetStore() == null
+            ? List.of()
+            : TransactionalSink.batchCommits(batch, sequenceGroup());
     if (settings.offsetStore() != null && commits.isEmpty() && !warnedNoOffsets) {
       warnedNoOffsets = true;
       LOG.warn(

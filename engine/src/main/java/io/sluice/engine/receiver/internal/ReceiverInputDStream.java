@@ -5,6 +5,7 @@ import io.sluice.engine.BatchOutput;
 import io.sluice.engine.SequencePosition;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.dstream.InputDStream;
+import io.sluice.engine.internal.DStreamAccess;
 import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.rdd.TaskContext;
@@ -174,7 +175,7 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
     List<Planned<BlockPlan>> candidates =
         planned.stream().filter(p -> p.batchId() > after).toList();
     if (position.isPresent()) {
-      blocks.committed(after);
+      clean(after);
     }
     if (!candidates.isEmpty() && candidates.get(0).plan().from() == next) {
       LOG.info(
@@ -223,12 +224,26 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
 
   @Override
   public void commit(Batch batch, BlockPlan plan) {
-    blocks.committed(batch.id());
+    clean(batch.id());
   }
 
   @Override
   public void committedByOutput(Batch batch, BlockPlan plan) {
-    blocks.committed(batch.id());
+    clean(batch.id());
+  }
+
+  /**
+   * Forgets the blocks of the batches that may go once {@code committed} committed: windows over
+   * this stream read the blocks of the batches within their reach again (also after a restart), so
+   * those stay.
+   */
+  private void clean(long committed) {
+    long rememberMs = DStreamAccess.get().rememberDuration(this).toMillis();
+    long intervalMs = context().batchInterval().toMillis();
+    long upTo = committed - (rememberMs + intervalMs - 1) / intervalMs;
+    if (upTo >= 0) {
+      blocks.committed(upTo);
+    }
   }
 
   /** The PID estimator's rate, capped by the configured maximum. */
