@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       KafkaToKafkaCommand.class,
       ReplayCommand.class,
       SessionsCommand.class,
+      ReceiverCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Examples implements Runnable {
