@@ -190,8 +190,33 @@ class ExamplesTest {
   }
 
   @Test
+  void theReliableReceiverWritesEveryRecordOnceAcrossAHardStop() {
+    Run r =
+        run(
+            "receiver",
+            "--records",
+            "6000",
+            "--rate",
+            "3000",
+            "--topic",
+            "receiver-readings",
+            "--group",
+            "receiver-test",
+            "--table",
+            "test_readings");
+
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output())
+        .contains("-- stopped hard with ")
+        .contains(
+            "PASS: all 6,000 records are in 'test_readings' exactly once; ZooKeeper's offsets are at"
+                + " the topic's end");
+  }
+
+  @Test
   void everyCommandHasHelp() {
-    for (String c : List.of("demo", "wordcount", "kafka-to-kafka", "replay", "sessions")) {
+    for (String c :
+        List.of("demo", "wordcount", "kafka-to-kafka", "replay", "sessions", "receiver")) {
       ByteArrayOutputStream buffer = new ByteArrayOutputStream();
       PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
       var cl = Examples.commandLine(out);
