@@ -10,6 +10,7 @@ import io.sluice.engine.internal.EngineRuntime;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.rdd.internal.ParallelCollectionRDD;
 import io.sluice.engine.receiver.Receiver;
+import io.sluice.engine.receiver.SocketOptions;
 import io.sluice.engine.receiver.internal.ReceiverInputDStream;
 import io.sluice.engine.receiver.internal.SocketTextReceiver;
 import java.nio.file.Path;
@@ -274,6 +275,23 @@ public final class StreamingContext {
       throw new IllegalArgumentException("port must be in 1..65535, was " + port);
     }
     return receiverStream(new SocketTextReceiver(host, port));
+  }
+
+  /**
+   * As {@link #socketTextStream(String, int)}, with {@code options}: with {@link
+   * SocketOptions.Builder#acknowledged(boolean) acknowledged(true)} the receiver stores lines as
+   * blocks (cut every {@link #blockInterval()} or {@link SocketOptions#maxBlockLines()} lines) and
+   * writes {@code ACK <n>} back to the sender after each block is stored (durable, with {@code
+   * receiverWriteAheadLog(true)}), so a sender that resends what was not acknowledged gets its
+   * lines in at least once; see {@link SocketOptions} for the protocol.
+   */
+  public DStream<String> socketTextStream(String host, int port, SocketOptions options) {
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(options, "options");
+    if (port <= 0 || port > 65_535) {
+      throw new IllegalArgumentException("port must be in 1..65535, was " + port);
+    }
+    return receiverStream(new SocketTextReceiver(host, port, options, blockInterval()));
   }
 
   /**
