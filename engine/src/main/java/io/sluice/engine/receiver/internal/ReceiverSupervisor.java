@@ -119,6 +119,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
   private void supervise() {
     long delayMs = initialRestartDelay.toMillis();
     while (true) {
+      long startedAt = System.nanoTime();
       receiving = true;
       try {
         receiver.onStart();
@@ -145,12 +146,21 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
       } catch (RuntimeException | Error e) {
         LOG.warn("receiver {} of stream {} failed to stop", receiver.describe(), stream, e);
       }
+      if (System.nanoTime() - startedAt >= maxRestartDelay.toNanos()) {
+        // It ran well for a while before this failure: the back-off starts over.
+        delayMs = initialRestartDelay.toMillis();
+      }
       if (!awaitRestart(reason, error, delayMs)) {
         LOG.info("receiver {} of stream {} stopped", receiver.describe(), stream);
         return;
       }
       restarts.incrementAndGet();
-      delayMs = Math.min(delayMs * 2, maxRestartDelay.toMillis());
+      // A receiver that ran well for a while before failing starts its back-off over.
+      boolean ranLong = System.nanoTime() - startedAt >= maxRestartDelay.toNanos();
+      delayMs =
+          ranLong
+              ? initialRestartDelay.toMillis()
+              : Math.min(delayMs * 2, maxRestartDelay.toMillis());
     }
   }
 
