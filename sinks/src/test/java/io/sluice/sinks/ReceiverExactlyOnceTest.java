@@ -230,6 +230,70 @@ class ReceiverExactlyOnceTest {
     }
   }
 
+  /**
+   * The state a kill left in ReliableReceiverKillTest: every block belongs to a committed batch (so
+   * the restart's log remembers none), and the uncommitted batch to replay holds no block. New
+   * blocks must still be numbered after the committed position, not from 0.
+   */
+  @Test
+  void afterReplayingAnEmptyBatchNewBlocksAreNumberedAfterTheCommittedPosition() throws Exception {
+    JdbcOffsetStore store = OffsetStores.jdbc(ds);
+    try {
+      HandReceiver r1 = new HandReceiver();
+      StreamingContext first = context(0, r1, store);
+      first.start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !r1.isStopped());
+      r1.store(List.of("a0"));
+      r1.store(List.of("a1"));
+      ((ManualClock) first.clock()).advance(Duration.ofSeconds(1));
+      await().atMost(Duration.ofSeconds(10)).until(() -> rows().size() == 2);
+      awaitCommitRecords(1);
+      // Batch 1 is planned with no block and logged, but its commit is refused: it fails
+      // uncommitted.
+      String check = "no_batch_1_" + table;
+      try (Connection c = ds.getConnection();
+          Statement st = c.createStatement()) {
+        st.execute(
+            "ALTER TABLE sluice_offset_groups ADD CONSTRAINT "
+                + check
+                + " CHECK (group_id <> '"
+                + app
+                + ".sequences' OR last_batch_id < 1) NOT VALID");
+      }
+      try {
+        ((ManualClock) first.clock()).advance(Duration.ofSeconds(1));
+        assertThatThrownBy(() -> first.awaitTermination(Duration.ofSeconds(10)))
+            .isInstanceOf(BatchFailedException.class)
+            .hasMessageContaining("batch 1");
+        first.stop(false);
+      } finally {
+        try (Connection c = ds.getConnection();
+            Statement st = c.createStatement()) {
+          st.execute("ALTER TABLE sluice_offset_groups DROP CONSTRAINT " + check);
+        }
+      }
+
+      HandReceiver r2 = new HandReceiver();
+      StreamingContext second = context(10, r2, store);
+      second.start(); // replays the empty batch 1
+      await().atMost(Duration.ofSeconds(10)).until(() -> !r2.isStopped());
+      r2.store(List.of("b0"));
+      ((ManualClock) second.clock()).advance(Duration.ofSeconds(1));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> rows().contains("b0") || second.state() == StreamingContext.State.STOPPED);
+      // Throws the batch's failure, if any: before the fix, the sink refused block 0.
+      assertThat(second.awaitTermination(Duration.ZERO)).as("second run terminated").isFalse();
+      second.stop(true);
+
+      assertThat(rows()).containsExactlyInAnyOrder("a0", "a1", "b0");
+      TopicPartition sequence = new TopicPartition("receiver:receiver-0", 0);
+      assertThat(store.committed(group(), List.of(sequence))).isEqualTo(Map.of(sequence, 3L));
+    } finally {
+      store.close();
+    }
+  }
+
   private StreamingContext windowed(
       long startSecond, HandReceiver receiver, JdbcOffsetStore store) {
     StreamingContext ctx =

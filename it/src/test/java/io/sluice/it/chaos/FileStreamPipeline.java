@@ -2,13 +2,7 @@ package io.sluice.it.chaos;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.sluice.engine.Batch;
-import io.sluice.engine.BatchOutput;
-import io.sluice.engine.CommitTarget;
-import io.sluice.engine.DeliveryGuarantee;
-import io.sluice.engine.SequencePosition;
 import io.sluice.engine.StreamingContext;
-import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.JdbcOffsetStore;
 import io.sluice.offsets.OffsetStores;
 import io.sluice.sinks.JdbcSink;
@@ -18,7 +12,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The pipeline {@link FileStreamKillTest} runs in a child JVM and kills: {@code
@@ -94,7 +87,9 @@ public final class FileStreamPipeline {
               .offsetStore(store)
               .name("file-lines")
               .build();
-      ctx.textFileStream(Path.of(a.get("dir"))).name("files").writeTo(new Stamped(sink));
+      ctx.textFileStream(Path.of(a.get("dir")))
+          .name("files")
+          .writeTo(new Stamped<>(sink, Row::new));
       try {
         ctx.start();
         out.println(ChaosPipeline.STARTED + " pid=" + run);
@@ -112,62 +107,4 @@ public final class FileStreamPipeline {
 
   /** One output row: a line and the batch that wrote it. */
   record Row(String line, long batchId) {}
-
-  /**
-   * Hands the sink each line with the id of the batch writing it, and passes every question the
-   * engine asks the sink (its guarantee, where it commits, the sequences it committed) through.
-   */
-  static final class Stamped implements BatchOutput<String> {
-    private final BatchOutput<Row> sink;
-
-    Stamped(BatchOutput<Row> sink) {
-      this.sink = sink;
-    }
-
-    @Override
-    public void write(RDD<String> rdd, Batch batch) throws Exception {
-      long id = batch.id();
-      sink.write(rdd.map(line -> new Row(line, id)), batch);
-    }
-
-    @Override
-    public DeliveryGuarantee guarantee() {
-      return sink.guarantee();
-    }
-
-    @Override
-    public List<String> exactlyOnceGaps() {
-      return sink.exactlyOnceGaps();
-    }
-
-    @Override
-    public Optional<CommitTarget> offsetCommitTarget() {
-      return sink.offsetCommitTarget();
-    }
-
-    @Override
-    public boolean commitsSequences() {
-      return sink.commitsSequences();
-    }
-
-    @Override
-    public Optional<SequencePosition> committedSequence(String sequence) {
-      return sink.committedSequence(sequence);
-    }
-
-    @Override
-    public void open(StreamingContext context) throws Exception {
-      sink.open(context);
-    }
-
-    @Override
-    public void close() throws Exception {
-      sink.close();
-    }
-
-    @Override
-    public String describe() {
-      return sink.describe();
-    }
-  }
 }

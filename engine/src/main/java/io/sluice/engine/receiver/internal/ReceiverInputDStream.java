@@ -187,6 +187,9 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
           next,
           where,
           after);
+      // New blocks follow the replayed ones. The log remembers only blocks of uncommitted batches:
+      // when the replayed batches hold none, it would number new blocks from 0.
+      blocks.advanceTo(candidates.get(candidates.size() - 1).plan().until());
       return Recovered.replayFrom(candidates.get(0).batchId(), committed);
     }
     if (!candidates.isEmpty()) {
