@@ -9,6 +9,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -51,6 +55,65 @@ final class BenchData {
       }
       producer.flush();
     }
+  }
+
+  /**
+   * Sends String values to {@code topic} at {@code rate} records/s, round-robin over its {@code
+   * partitions}, until {@code stop} is set: record {@code i} is due {@code i / rate} s after the
+   * start, and the calling thread parks while it is ahead. Each value starts with its send time
+   * ({@link System#nanoTime()}, read by {@link #sentNanos}), then {@code '|'} and padding to {@code
+   * valueBytes} (at least 32) characters. {@code sent} holds the records handed to the producer
+   * (linger.ms 1, acks=1, no idempotence).
+   */
+  static void producePaced(
+      EmbeddedKafka kafka,
+      String topic,
+      int partitions,
+      int rate,
+      int valueBytes,
+      AtomicLong sent,
+      AtomicBoolean stop) {
+    Map<String, Object> config = new HashMap<>(kafka.producerConfig());
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+    config.put(ProducerConfig.ACKS_CONFIG, "1");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+    String padding = "p".repeat(valueBytes - 21);
+    double nanosPerRecord = 1e9 / rate;
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+      long start = System.nanoTime();
+      long i = 0;
+      while (!stop.get()) {
+        long due = start + (long) (i * nanosPerRecord);
+        long now = System.nanoTime();
+        if (due - now > 50_000) {
+          LockSupport.parkNanos(due - now);
+          continue;
+        }
+        producer.send(
+            new ProducerRecord<>(
+                topic, (int) (i % partitions), null, System.nanoTime() + "|" + padding));
+        i++;
+        sent.lazySet(i);
+      }
+    }
+  }
+
+  /** The send time {@link #producePaced} stamped at the start of {@code value}. */
+  static long sentNanos(String value) {
+    return Long.parseLong(value, 0, value.indexOf('|'), 10);
+  }
+
+  /**
+   * A daemon thread running {@code body} that leaves its uncaught exception, if it is the first, in
+   * {@code failure}.
+   */
+  static Thread daemon(String name, AtomicReference<Throwable> failure, Runnable body) {
+    Thread t = new Thread(body, name);
+    t.setDaemon(true);
+    t.setUncaughtExceptionHandler((th, e) -> failure.compareAndSet(null, e));
+    return t;
   }
 
   /** A consumer configuration with String deserializers, reading from the earliest offset. */

@@ -27,7 +27,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -269,14 +268,17 @@ public final class LatencyBench implements Callable<Integer> {
                 .build());
 
     Thread consumer =
-        thread(
+        BenchData.daemon(
             "bench-latency-consumer",
             failure,
             () -> consume(kafka, outTopic, latency, recording, stop));
     AtomicLong sent = new AtomicLong();
     long[] recordedWindow = new long[2];
     Thread producer =
-        thread("bench-latency-producer", failure, () -> produce(kafka, in, rate, sent, stop));
+        BenchData.daemon(
+            "bench-latency-producer",
+            failure,
+            () -> BenchData.producePaced(kafka, in, partitions, rate, valueBytes, sent, stop));
     ctx.start();
     consumer.start();
     producer.start();
@@ -306,7 +308,11 @@ public final class LatencyBench implements Callable<Integer> {
     }
   }
 
-  private static Cell cell(
+  /**
+   * A cell's figures from its latencies and its recorded batches' {scheduling delay, processing
+   * time} in microseconds, in completion order.
+   */
+  static Cell cell(
       int rate, int intervalMs, double achieved, Histogram latency, List<long[]> batches) {
     Histogram delay = new Histogram(3);
     Histogram processing = new Histogram(3);
@@ -344,46 +350,6 @@ public final class LatencyBench implements Callable<Integer> {
     return c;
   }
 
-  private static Thread thread(String name, AtomicReference<Throwable> failure, Runnable body) {
-    Thread t = new Thread(body, name);
-    t.setDaemon(true);
-    t.setUncaughtExceptionHandler((th, e) -> failure.compareAndSet(null, e));
-    return t;
-  }
-
-  /**
-   * Sends at {@code rate}: record {@code i} is due {@code i / rate} s after the start; the thread
-   * parks while it is ahead. Each value starts with its send time in nanoseconds.
-   */
-  private void produce(
-      EmbeddedKafka kafka, String topic, int rate, AtomicLong sent, AtomicBoolean stop) {
-    Map<String, Object> config = new HashMap<>(kafka.producerConfig());
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
-    config.put(ProducerConfig.ACKS_CONFIG, "1");
-    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
-    String padding = "p".repeat(valueBytes - 21);
-    double nanosPerRecord = 1e9 / rate;
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
-      long start = System.nanoTime();
-      long i = 0;
-      while (!stop.get()) {
-        long due = start + (long) (i * nanosPerRecord);
-        long now = System.nanoTime();
-        if (due - now > 50_000) {
-          LockSupport.parkNanos(due - now);
-          continue;
-        }
-        producer.send(
-            new ProducerRecord<>(
-                topic, (int) (i % partitions), null, System.nanoTime() + "|" + padding));
-        i++;
-        sent.lazySet(i);
-      }
-    }
-  }
-
   /** Reads the output with {@code read_committed}; records each latency while recording is on. */
   private void consume(
       EmbeddedKafka kafka,
@@ -406,9 +372,7 @@ public final class LatencyBench implements Callable<Integer> {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(20))) {
           long now = System.nanoTime();
           if (recording.get()) {
-            String v = r.value();
-            long sentAt = Long.parseLong(v, 0, v.indexOf('|'), 10);
-            latency.recordValue(Math.max(0, (now - sentAt) / 1000));
+            latency.recordValue(Math.max(0, (now - BenchData.sentNanos(r.value())) / 1000));
           }
         }
       }

@@ -19,10 +19,12 @@ import picocli.CommandLine.Parameters;
 
 /**
  * Where the threads of a bench waited: reads a JDK Flight Recorder file recorded with {@code
- * bench/jfr/waits.jfc} (parks, monitor waits and enters, sleeps and socket reads of 1 ms or more,
- * with stacks) and sums the waits per thread group and phase of the exactly-once path (the job
- * thread's flush, offset fence, {@code sendOffsetsToTransaction} and commit; the tasks' reads and
- * sends), optionally per batch. Waits shorter than the recording's 1 ms threshold are not counted.
+ * bench/jfr/waits.jfc} (parks, monitor waits and enters, sleeps, socket reads and fsyncs of 1 ms or
+ * more, with stacks) and sums the waits per thread group and phase of the exactly-once path (the
+ * job thread's flush, offset fence, {@code sendOffsetsToTransaction} and commit; the tasks' reads
+ * and sends) and of the Kafka receivers' loop (store to the write-ahead log and the block tracker,
+ * commit to the offset store or the group, poll), optionally per batch. Waits shorter than the
+ * recording's 1 ms threshold are not counted.
  */
 @Command(
     name = "WaitSummary",
@@ -71,7 +73,16 @@ public final class WaitSummary implements Callable<Integer> {
               "hand loop: commitTransaction",
               "HandKafkaLoop.commit",
               "KafkaProducer.commitTransaction"),
-          rule("hand loop: poll", "HandKafkaLoop.run", "KafkaConsumer.poll"));
+          rule("hand loop: poll", "HandKafkaLoop.run", "KafkaConsumer.poll"),
+          // The Kafka receivers' consumer thread, per poll: store (log + tracker), then commit.
+          rule("receiver store: block tracker record + fsync", "ReceivedBlockTracker.addBlock"),
+          rule("receiver store: write-ahead log append + fsync", "WalBlocks.add"),
+          rule("receiver store: in memory (no log)", "ReceivedBlocks.add"),
+          rule("receiver commit: offset store (ZooKeeper)", "StoreCommitter.commit"),
+          rule("receiver commit: Kafka group commitSync", "GroupCommitter.commit"),
+          rule("receiver: poll and the rest of the loop", "ConsumerLoop.receive"),
+          rule("job generator: allocate blocks (tracker fsync)", "WalBlocks.allocate"),
+          rule("job: clean committed blocks (tracker fsync)", "WalBlocks.committed"));
 
   @Parameters(index = "0", description = "The .jfr file.")
   Path file;

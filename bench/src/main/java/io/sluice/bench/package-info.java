@@ -9,6 +9,9 @@
  *       pinned-range consumers on an embedded broker.
  *   <li>{@link io.sluice.bench.KafkaToKafkaBench}: exactly-once Kafka to Kafka against a
  *       hand-written transactional loop, and Kafka to PostgreSQL through the JDBC sink.
+ *   <li>{@link io.sluice.bench.ReceiverBench}: the reliable Kafka receiver (write-ahead log,
+ *       offsets to ZooKeeper or the Kafka group) and the plain receiver against the direct stream:
+ *       throughput over the same topic and end-to-end latency at a fixed input rate.
  *   <li>{@link io.sluice.bench.StateBench}: {@code mapWithState} per-batch time against the number
  *       of keys held, the state persisted per batch, restart time on a large state, and {@code
  *       updateStateByKey} for comparison.
