@@ -43,12 +43,18 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
   private static final Logger LOG = LoggerFactory.getLogger(ConsumerLoop.class);
   private static final AtomicInteger RUNS = new AtomicInteger();
 
+  /** Records after which a gathered block is stored at once. */
+  static final int MAX_BLOCK_RECORDS = 50_000;
+
   private final KafkaBlockReceiver receiver;
   private final ReceiverParams params;
   private final OffsetCommitter committer;
   private final BlockWriter writer;
   private final Duration pollTimeout;
   private final Duration closeTimeout;
+  private final Duration blockInterval;
+  private final List<ReceivedRecord> pending = new ArrayList<>();
+  private long pendingSince;
   private final Positions positions = new Positions();
   private final Thread thread;
   private volatile boolean stopping;
@@ -60,7 +66,9 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
       OffsetCommitter committer,
       BlockWriter writer,
       Duration pollTimeout,
-      Duration closeTimeout) {
+      Duration closeTimeout,
+      Duration blockInterval) {
+    this.blockInterval = blockInterval;
     this.receiver = receiver;
     this.params = params;
     this.committer = committer;
@@ -133,6 +141,12 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     }
   }
 
+  /**
+   * Polls, gathering what the polls return into one block until it holds {@link
+   * #MAX_BLOCK_RECORDS}, the block interval passed since its first record, or a poll returns
+   * nothing; then stores the block and commits the positions it reaches. A block per poll would pay
+   * the store's fixed cost (an fsync, a commit) every few hundred records.
+   */
   private void receive(Consumer<byte[], byte[]> c) {
     while (!stopping && !receiver.isStopped()) {
       ConsumerRecords<byte[], byte[]> polled = c.poll(pollTimeout);
@@ -140,21 +154,41 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         // Not stored, so not committed: the next owner of these partitions fetches them again.
         return;
       }
-      // Read before the write, so no consumer call stands between a stored block and its commit.
-      Map<TopicPartition, Long> reached = new HashMap<>();
-      for (TopicPartition tp : c.assignment()) {
-        reached.put(tp, c.position(tp));
-      }
       if (!polled.isEmpty()) {
-        writer.write(block(polled), StoredMarks.of(reached, positions.committedPositions()));
+        if (pending.isEmpty()) {
+          pendingSince = System.nanoTime();
+        }
+        addTo(pending, polled);
       }
-      reached.forEach(positions::stored);
-      commit(c, positions.uncommitted(), false);
+      boolean due =
+          polled.isEmpty()
+              || pending.size() >= MAX_BLOCK_RECORDS
+              || System.nanoTime() - pendingSince >= blockInterval.toNanos();
+      if (due) {
+        storePending(c);
+        commit(c, positions.uncommitted(), false);
+      }
     }
   }
 
-  private static List<ReceivedRecord> block(ConsumerRecords<byte[], byte[]> polled) {
-    List<ReceivedRecord> block = new ArrayList<>(polled.count());
+  /**
+   * Stores what was polled as one block, with the positions the consumer reached (read before the
+   * write, so no consumer call stands between a stored block and its commit); they count as stored
+   * once the block is.
+   */
+  private void storePending(Consumer<byte[], byte[]> c) {
+    Map<TopicPartition, Long> reached = new HashMap<>();
+    for (TopicPartition tp : c.assignment()) {
+      reached.put(tp, c.position(tp));
+    }
+    if (!pending.isEmpty()) {
+      writer.write(List.copyOf(pending), StoredMarks.of(reached, positions.committedPositions()));
+      pending.clear();
+    }
+    reached.forEach(positions::stored);
+  }
+
+  private static void addTo(List<ReceivedRecord> block, ConsumerRecords<byte[], byte[]> polled) {
     for (ConsumerRecord<byte[], byte[]> r : polled) {
       block.add(
           new ReceivedRecord(
@@ -167,7 +201,6 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
               r.value(),
               List.of(r.headers().toArray())));
     }
-    return block;
   }
 
   /**
@@ -205,6 +238,10 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     if (partitions.isEmpty()) {
       return;
     }
+    if (!stopping) {
+      // What was polled is stored before the partitions leave, so their next owner starts after it.
+      storePending(consumer);
+    }
     commit(consumer, positions.uncommitted(partitions), true);
     positions.forget(partitions);
     LOG.info("{}: partitions revoked {}", receiver.describe(), partitions);
@@ -212,6 +249,8 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
 
   @Override
   public void onPartitionsLost(Collection<TopicPartition> partitions) {
+    // Their records polled but not stored stay unstored: another member may own them already.
+    pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
     positions.forget(partitions);
     LOG.warn(
         "{}: partitions lost {} (this member left the group): their stored blocks are not"

@@ -20,6 +20,7 @@ public final class KafkaBlockReceiver extends Receiver<ReceivedRecord> {
   private final BlockWriter writer;
   private final Duration pollTimeout;
   private final Duration closeTimeout;
+  private final Duration blockInterval;
   private final String description;
   private final Object lock = new Object();
   private ConsumerLoop loop; // guarded by lock
@@ -35,7 +36,9 @@ public final class KafkaBlockReceiver extends Receiver<ReceivedRecord> {
       UnaryOperator<BlockWriter> writer,
       Duration pollTimeout,
       Duration closeTimeout,
+      Duration blockInterval,
       String kind) {
+    this.blockInterval = blockInterval;
     this.params = params;
     this.committers = committers;
     this.writer = Objects.requireNonNull(writer.apply(this::store), "writer");
@@ -56,8 +59,16 @@ public final class KafkaBlockReceiver extends Receiver<ReceivedRecord> {
   }
 
   @Override
-  public synchronized void onStart() {
-    loop = new ConsumerLoop(this, params, committers.get(), writer, pollTimeout, closeTimeout);
+  public void onStart() {
+    synchronized (lock) {
+      startLoop();
+    }
+  }
+
+  private void startLoop() {
+    loop =
+        new ConsumerLoop(
+            this, params, committers.get(), writer, pollTimeout, closeTimeout, blockInterval);
     loop.start();
   }
 

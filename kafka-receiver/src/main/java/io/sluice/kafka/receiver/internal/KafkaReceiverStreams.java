@@ -34,7 +34,8 @@ public final class KafkaReceiverStreams {
         store == null
             ? () -> new GroupCommitter(params.group())
             : () -> new StoreCommitter(store, params.group(), params.autoOffsetReset(), clock);
-    return new KafkaBlockReceiver(params, committers, writer, pollTimeout, closeTimeout, kind);
+    return new KafkaBlockReceiver(
+        params, committers, writer, pollTimeout, closeTimeout, ctx.blockInterval(), kind);
   }
 
   /** Registers {@code receiver}'s stream with {@code ctx}, decoded with {@code params}. */
