@@ -100,9 +100,18 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     if (c != null) {
       c.wakeup();
     }
-    try {
-      thread.join(Math.max(1, timeout.toMillis()));
-    } catch (InterruptedException e) {
+    // A hard stop interrupts the calling slot thread; the consumer's thread still gets its time to
+    // commit what is stored and close, so that it never outlives the context.
+    long deadline = System.nanoTime() + Math.max(1, timeout.toNanos());
+    boolean interrupted = false;
+    while (thread.isAlive() && System.nanoTime() < deadline) {
+      try {
+        thread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
     }
     if (thread.isAlive()) {
