@@ -249,4 +249,18 @@ final class BenchData {
         (end - firstStartAndLastEnd[1]) / 1000,
         (firstStartAndLastEnd[1] - t0) / 1e9);
   }
+
+  /** Deletes {@code root} and everything under it; nothing when it does not exist. */
+  static void deleteTree(java.nio.file.Path root) {
+    if (!java.nio.file.Files.exists(root)) {
+      return;
+    }
+    try (java.util.stream.Stream<java.nio.file.Path> paths = java.nio.file.Files.walk(root)) {
+      for (java.nio.file.Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(p);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot delete " + root, e);
+    }
+  }
 }

@@ -16,12 +16,10 @@ import io.sluice.testkit.EmbeddedKafka;
 import io.sluice.testkit.EmbeddedZooKeeper;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -37,7 +35,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -388,7 +385,7 @@ public final class ReceiverBench implements Callable<Integer> {
       ctx.stop(true);
       ctx.awaitTermination(Duration.ofMinutes(1));
       stopNanos = System.nanoTime() - s0;
-      deleteRecursively(checkpoint);
+      BenchData.deleteTree(checkpoint);
     }
     if (progress.counted.get() != records) {
       throw new IllegalStateException(
@@ -585,7 +582,7 @@ public final class ReceiverBench implements Callable<Integer> {
       stop.set(true);
       ctx.stop(true);
       ctx.awaitTermination(Duration.ofMinutes(1));
-      deleteRecursively(checkpoint);
+      BenchData.deleteTree(checkpoint);
       try (Admin admin = kafka.admin()) {
         admin.deleteTopics(List.of(topic)).all().get();
       }
@@ -647,7 +644,7 @@ public final class ReceiverBench implements Callable<Integer> {
    */
   private StreamingContext context(String app, Duration interval, Path checkpoint, Contender c)
       throws IOException {
-    deleteRecursively(checkpoint);
+    BenchData.deleteTree(checkpoint);
     return StreamingContext.builder()
         .appName(app)
         .batchInterval(interval)
@@ -724,19 +721,6 @@ public final class ReceiverBench implements Callable<Integer> {
           processing.getValueAtPercentile(50) / 1e3,
           processing.getMaxValue() / 1e3,
           delay.getMaxValue() / 1e3);
-    }
-  }
-
-  private static void deleteRecursively(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + root, e);
     }
   }
 

@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -229,7 +228,7 @@ public final class StateBench implements Callable<Integer> {
       }
     } finally {
       if (dir == null) {
-        deleteTree(root);
+        BenchData.deleteTree(root);
       }
     }
     out.println();
@@ -319,7 +318,7 @@ public final class StateBench implements Callable<Integer> {
     } finally {
       ctx.stop(true);
       if (checkpoint != null) {
-        deleteTree(checkpoint);
+        BenchData.deleteTree(checkpoint);
       }
     }
     return new SizeResult(
@@ -484,7 +483,7 @@ public final class StateBench implements Callable<Integer> {
           ms,
           recoveryPasses);
     } finally {
-      deleteTree(checkpoint);
+      BenchData.deleteTree(checkpoint);
     }
   }
 
@@ -790,17 +789,6 @@ public final class StateBench implements Callable<Integer> {
       return Files.size(f);
     } catch (IOException e) {
       return 0; // deleted by the store's cleanup meanwhile
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 

@@ -3,21 +3,16 @@ package io.sluice.bench;
 import io.sluice.engine.SystemClock;
 import io.sluice.engine.receiver.internal.WalSettings;
 import io.sluice.engine.receiver.internal.WriteAheadLog;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -193,7 +188,7 @@ public final class WalBench implements Callable<Integer> {
       }
       syncs = wal.syncCount();
     } finally {
-      deleteTree(logDir);
+      BenchData.deleteTree(logDir);
     }
     double secs = elapsed / 1e9;
     return new double[] {
@@ -212,18 +207,5 @@ public final class WalBench implements Callable<Integer> {
       buf.putInt(recordBytes).put(record);
     }
     return buf.array();
-  }
-
-  private static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }
