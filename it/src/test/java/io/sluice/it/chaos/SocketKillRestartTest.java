@@ -283,7 +283,7 @@ class SocketKillRestartTest {
         "SELECT coalesce(max((extract(epoch FROM last_batch_time) * 1000)::bigint), -1)"
             + " FROM sluice_offset_groups WHERE group_id = '"
             + app
-            + "'");
+            + ".sequences'");
   }
 
   private static void sql(DataSource ds, String statement) throws SQLException {
