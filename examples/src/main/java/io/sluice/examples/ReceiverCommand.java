@@ -51,7 +51,7 @@ import picocli.CommandLine.Spec;
     description = {
       "The reliable Kafka receiver -> PostgreSQL, exactly once, verified at the end.",
       "Numbered records go to a Kafka topic at a steady rate. A receiver (a group consumer",
-      "on a task slot) stores each poll as a block in the write-ahead log, then commits its",
+      "on a task slot) gathers its polls into blocks in the write-ahead log, then commits their",
       "offsets to ZooKeeper (/consumers/<group>/offsets/<topic>/<partition>). Each batch's",
       "records go to a PostgreSQL table with the stream's block numbers in the same",
       "transaction. Midway the pipeline is stopped without finishing its batch and a new",
@@ -147,7 +147,7 @@ public final class ReceiverCommand implements Callable<Integer> {
         String.format(
             "input      %,d numbered records at %,d/s -> topic '%s' (4 partitions)",
             records, rate, topic),
-        "pipeline   KafkaReceivers.reliable: each poll -> one block in the write-ahead log (fsynced),",
+        "pipeline   KafkaReceivers.reliable: polls -> blocks in the write-ahead log (fsynced),",
         "           then its offsets -> ZooKeeper /consumers/" + group + "/offsets/...",
         String.format(
             "           batches of %s -> JdbcSink INSERT into '%s' + block numbers in ONE transaction",

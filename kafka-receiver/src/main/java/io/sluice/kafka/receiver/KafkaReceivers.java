@@ -23,12 +23,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  *
  * <ul>
  *   <li>The consumer reads bytes ({@code ByteArrayDeserializer}) on a thread of its own, {@code
- *       sluice-kafka-receiver-<group>-<n>}, and stores each poll's records as ONE block ({@code
- *       store(List)}), keeping topic, partition, offset, timestamp, key and value bytes and headers
- *       exactly, so a write-ahead log holds what Kafka held. The returned stream deserializes them
- *       in the tasks with the {@code key.deserializer} and {@code value.deserializer} of {@code
- *       kafkaParams}; a record that cannot be deserialized fails the batch, with a message naming
- *       its topic, partition and offset.
+ *       sluice-kafka-receiver-<group>-<n>}, and gathers its polls into ONE block ({@code
+ *       store(List)}; up to 50,000 records, the block interval, or until a poll returns nothing),
+ *       keeping topic, partition, offset, timestamp, key and value bytes and headers exactly, so a
+ *       write-ahead log holds what Kafka held. The returned stream deserializes them in the tasks
+ *       with the {@code key.deserializer} and {@code value.deserializer} of {@code kafkaParams}; a
+ *       record that cannot be deserialized fails the batch, with a message naming its topic,
+ *       partition and offset.
  *   <li>Only after {@code store} returned are the positions the block reached committed: the
  *       consumer's {@code position(tp)}, which steps over transaction markers and compacted gaps,
  *       not last offset + 1. {@code enable.auto.commit} must be false or unset (it would commit
