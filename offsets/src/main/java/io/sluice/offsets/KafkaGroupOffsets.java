@@ -1,6 +1,7 @@
 package io.sluice.offsets;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -9,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
@@ -85,11 +87,25 @@ public final class KafkaGroupOffsets {
    */
   public static Map<TopicPartition, OffsetAndMetadata> readStable(
       Admin admin, String group, Duration timeout) {
+    return readStable(admin, group, null, timeout);
+  }
+
+  /**
+   * Like {@link #readStable(Admin, String, Duration)}, for {@code partitions} only: offsets pending
+   * in other writers' transactions for other partitions (the other members of a group, in group
+   * mode) do not hold the read up.
+   *
+   * @param partitions the partitions to read; null for every partition of the group
+   */
+  public static Map<TopicPartition, OffsetAndMetadata> readStable(
+      Admin admin, String group, Collection<TopicPartition> partitions, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       // Both reads at once: the fence sits on every exactly-once batch's commit path.
-      KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> stableRead = start(admin, group, true);
-      KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> anyRead = start(admin, group, false);
+      KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> stableRead =
+          start(admin, group, partitions, true);
+      KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> anyRead =
+          start(admin, group, partitions, false);
       Map<TopicPartition, OffsetAndMetadata> stable = await(stableRead, group, timeout);
       Map<TopicPartition, OffsetAndMetadata> any = await(anyRead, group, timeout);
       if (stable.keySet().containsAll(any.keySet())) {
@@ -129,15 +145,19 @@ public final class KafkaGroupOffsets {
    */
   public static Map<TopicPartition, OffsetAndMetadata> read(
       Admin admin, String group, boolean requireStable, Duration timeout) {
-    return await(start(admin, group, requireStable), group, timeout);
+    return await(start(admin, group, null, requireStable), group, timeout);
   }
 
   private static KafkaFuture<Map<TopicPartition, OffsetAndMetadata>> start(
-      Admin admin, String group, boolean requireStable) {
+      Admin admin, String group, Collection<TopicPartition> partitions, boolean requireStable) {
+    ListConsumerGroupOffsetsSpec spec = new ListConsumerGroupOffsetsSpec();
+    if (partitions != null) {
+      spec.topicPartitions(partitions);
+    }
     return admin
         .listConsumerGroupOffsets(
-            group, new ListConsumerGroupOffsetsOptions().requireStable(requireStable))
-        .partitionsToOffsetAndMetadata();
+            Map.of(group, spec), new ListConsumerGroupOffsetsOptions().requireStable(requireStable))
+        .partitionsToOffsetAndMetadata(group);
   }
 
   private static Map<TopicPartition, OffsetAndMetadata> await(

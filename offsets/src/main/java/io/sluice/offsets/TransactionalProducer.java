@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -292,17 +293,35 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
    *     the transaction was aborted (or left to the broker, for FENCED and FATAL)
    */
   public void commit(List<BatchCommit> commits, GroupCheck check) {
+    commit(commits, check, ConsumerGroupMetadata::new);
+  }
+
+  /**
+   * Like {@link #commit(List, GroupCheck)}, sending each group's offsets with the metadata {@code
+   * members} gives for it: a group-mode input's member (member id and generation, KIP-447), so that
+   * the group coordinator refuses the offsets of a member that lost its partitions in a rebalance,
+   * or a plain {@code new ConsumerGroupMetadata(group)}.
+   */
+  public void commit(
+      List<BatchCommit> commits,
+      GroupCheck check,
+      Function<String, ConsumerGroupMetadata> members) {
     Objects.requireNonNull(commits, "commits must not be null");
     Objects.requireNonNull(check, "check must not be null");
+    Objects.requireNonNull(members, "members must not be null");
     lock.lock();
     try {
       flushSends(requireTransaction("commit"));
       try {
         for (BatchCommit commit : commits) {
-          check.check(commit, KafkaGroupOffsets.readStable(admin, commit.group(), timeout));
+          List<TopicPartition> scope =
+              check.wholeGroup()
+                  ? null
+                  : commit.ranges().stream().map(OffsetRange::topicPartition).toList();
+          check.check(commit, KafkaGroupOffsets.readStable(admin, commit.group(), scope, timeout));
           Map<TopicPartition, OffsetAndMetadata> offsets = offsets(commit);
           if (!offsets.isEmpty()) {
-            producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(commit.group()));
+            producer.sendOffsetsToTransaction(offsets, members.apply(commit.group()));
           }
         }
         producer.commitTransaction();
@@ -612,16 +631,33 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
     void check(BatchCommit commit, Map<TopicPartition, OffsetAndMetadata> committed);
 
     /**
+     * Whether the check reads every partition of the group (a batch id check does), or only the
+     * commit's partitions. Default: every partition.
+     */
+    default boolean wholeGroup() {
+      return true;
+    }
+
+    /**
      * The offset fence: every range must begin at its partition's committed next offset (or where
      * {@link BatchCommit#expectedFrom} says); partitions never committed are accepted.
      *
      * @param where who refuses, for the message of the {@link OffsetFencedException}
      */
     static GroupCheck rangesStartAt(String where) {
-      return (commit, committed) -> {
-        Map<TopicPartition, Long> positions = new HashMap<>();
-        committed.forEach((tp, om) -> positions.put(tp, om.offset()));
-        KafkaGroupOffsets.requireRangesStartAt(positions, commit, where);
+      return new GroupCheck() {
+        @Override
+        public void check(BatchCommit commit, Map<TopicPartition, OffsetAndMetadata> committed) {
+          Map<TopicPartition, Long> positions = new HashMap<>();
+          committed.forEach((tp, om) -> positions.put(tp, om.offset()));
+          KafkaGroupOffsets.requireRangesStartAt(positions, commit, where);
+        }
+
+        /** The fence looks at the commit's partitions only. */
+        @Override
+        public boolean wholeGroup() {
+          return false;
+        }
       };
     }
   }

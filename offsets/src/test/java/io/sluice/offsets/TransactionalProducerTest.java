@@ -18,10 +18,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -296,5 +299,54 @@ class TransactionalProducerTest {
     assertThatThrownBy(p::begin)
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("transactional producer '" + id + "' is closed");
+  }
+
+  /** A member of the test's group, subscribed to the input topic; closed after the test. */
+  private KafkaConsumer<String, String> member() {
+    Map<String, Object> config = kafka.consumerConfig(group);
+    config.put("key.deserializer", StringDeserializer.class);
+    config.put("value.deserializer", StringDeserializer.class);
+    KafkaConsumer<String, String> c = new KafkaConsumer<>(config);
+    toClose.add(() -> c.close(Duration.ofSeconds(2)));
+    c.subscribe(List.of(in));
+    return c;
+  }
+
+  @Test
+  void offsetsSentWithAnEndedGenerationAreRefusedByTheGroupCoordinator() {
+    KafkaConsumer<String, String> first = member();
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              first.poll(Duration.ofMillis(50));
+              return !first.assignment().isEmpty();
+            });
+    ConsumerGroupMetadata ended = first.groupMetadata();
+    KafkaConsumer<String, String> second = member();
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              first.poll(Duration.ofMillis(50));
+              second.poll(Duration.ofMillis(50));
+              int generation = first.groupMetadata().generationId();
+              return generation > ended.generationId()
+                  && generation == second.groupMetadata().generationId();
+            });
+    TransactionalProducer<String, String> p = start();
+    p.begin();
+    send(p, "zombie");
+    // A member that lost the partition in the rebalance (KIP-447): the commit fails, aborted.
+    assertThatThrownBy(() -> p.commit(List.of(batch(0, 0, 5)), fence(), g -> ended))
+        .isInstanceOf(TransactionalProducerException.class);
+    assertThat(kafka.committedOffsets(group)).isEmpty();
+
+    ConsumerGroupMetadata current = first.groupMetadata();
+    p.begin();
+    send(p, "current");
+    p.commit(List.of(batch(1, 0, 5)), fence(), g -> current);
+    awaitPosition(5);
+    assertThat(committedValues(1)).containsExactly("current");
   }
 }

@@ -263,10 +263,11 @@ public abstract class InputDStream<T, P> extends DStream<T> {
   public void stopReceiving() {}
 
   /**
-   * Called once by {@code start()}, before {@link #start()}, when {@code output} commits this
-   * input's offsets inside its own transaction (see {@link BatchOutput#offsetCommitTarget()}). An
-   * input may hand that output work that must share its transaction: the Kafka direct stream gives
-   * an exactly-once Kafka sink its dead letters. Job generator thread. Default: nothing.
+   * Called once by {@code start()}, before the outputs are opened and before {@link #start()}, when
+   * {@code output} commits this input's offsets inside its own transaction (see {@link
+   * BatchOutput#offsetCommitTarget()}). An input may hand that output work that must share its
+   * transaction: the Kafka direct stream gives an exactly-once Kafka sink its dead letters, and in
+   * group mode its member. Thread calling {@code start()}. Default: nothing.
    */
   public void committedBy(BatchOutput<?> output) {}
 

@@ -83,10 +83,6 @@ final class JobGenerator {
     }
     rt.graph().prepare(zero, interval);
     for (InputDStream<?, ?> in : rt.graph().inputs()) {
-      rt.commitOwnership()
-          .committerOf(in)
-          .flatMap(rt.graph()::batchOutputOf)
-          .ifPresent(in::committedBy);
       in.start();
     }
     nextBatchId = recovery.lastId() + 1;

@@ -88,6 +88,11 @@ public final class ConsumerStrategies {
       }
 
       @Override
+      public boolean selectsWholeTopics() {
+        return false;
+      }
+
+      @Override
       public Set<TopicPartition> select(Map<String, List<PartitionInfo>> all) {
         Set<TopicPartition> out = new HashSet<>();
         for (TopicPartition tp : fixed) {

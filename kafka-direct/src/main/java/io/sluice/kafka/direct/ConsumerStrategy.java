@@ -41,4 +41,13 @@ public interface ConsumerStrategy<K, V> {
   default Set<String> namedTopics() {
     return Set.of();
   }
+
+  /**
+   * Whether the strategy selects whole topics (subscribe, pattern), so that a consumer group can
+   * share their partitions among processes (group mode); {@code false} for a fixed assignment of
+   * partitions. Default: {@code true}.
+   */
+  default boolean selectsWholeTopics() {
+    return true;
+  }
 }

@@ -37,6 +37,7 @@ public final class DirectStreamOptions {
   private final ErrorPolicy errorPolicy;
   private final Duration pollTimeout;
   private final Duration consumerIdleTimeout;
+  private final boolean groupMembership;
 
   private DirectStreamOptions(Builder b) {
     this.name = b.name;
@@ -50,6 +51,7 @@ public final class DirectStreamOptions {
     this.errorPolicy = b.errorPolicy;
     this.pollTimeout = b.pollTimeout;
     this.consumerIdleTimeout = b.consumerIdleTimeout;
+    this.groupMembership = b.groupMembership;
   }
 
   /** A builder with every setting at its default. */
@@ -137,6 +139,14 @@ public final class DirectStreamOptions {
     return consumerIdleTimeout;
   }
 
+  /**
+   * Whether the stream joins its consumer group as a member, so that several processes running the
+   * same application share the group's partitions; see {@link Builder#groupMembership(boolean)}.
+   */
+  public boolean groupMembership() {
+    return groupMembership;
+  }
+
   @Override
   public String toString() {
     return "DirectStreamOptions[name="
@@ -159,6 +169,8 @@ public final class DirectStreamOptions {
         + errorPolicy
         + ", pollTimeout="
         + pollTimeout
+        + ", groupMembership="
+        + groupMembership
         + "]";
   }
 
@@ -177,6 +189,7 @@ public final class DirectStreamOptions {
     private ErrorPolicy errorPolicy = ErrorPolicy.fail();
     private Duration pollTimeout = DEFAULT_POLL_TIMEOUT;
     private Duration consumerIdleTimeout = DEFAULT_CONSUMER_IDLE_TIMEOUT;
+    private boolean groupMembership;
 
     private Builder() {}
 
@@ -267,6 +280,28 @@ public final class DirectStreamOptions {
     }
 
     /**
+     * Group mode: the stream's driver joins its consumer group ({@code group.id}) as a member, and
+     * plans batches only for the partitions the group coordinator assigns to it, so that several
+     * processes running the same application share the topics' partitions. Assignment is
+     * cooperative-sticky unless {@code partition.assignment.strategy} or {@code group.protocol}
+     * says otherwise. A revoked partition is released at a batch boundary: the batches planned with
+     * it finish and commit first (or the rebalance timeout, {@code max.poll.interval.ms}, runs
+     * out); an assigned partition starts at the group's committed offset, or {@code
+     * auto.offset.reset} where there is none. Progress lives in the consumer group: the stream
+     * commits through its member, or an exactly-once Kafka sink commits with the member's
+     * generation (KIP-447). The batch log is the process's own: on restart its planned batches are
+     * not replayed, each assigned partition continues from its committed offset.
+     *
+     * <p>Requires a subscribing strategy ({@link ConsumerStrategies#subscribe} or {@link
+     * ConsumerStrategies#subscribePattern}); refused with an offset store (not yet supported in
+     * group mode), with {@code startingOffsets}, and with a bounded replay. Default: off.
+     */
+    public Builder groupMembership(boolean on) {
+      this.groupMembership = on;
+      return this;
+    }
+
+    /**
      * Validates every setting and returns the immutable options.
      *
      * @throws IllegalArgumentException naming the first bad setting and its value
@@ -297,6 +332,21 @@ public final class DirectStreamOptions {
       Objects.requireNonNull(errorPolicy, "onBadRecord must not be null");
       checkPositive("pollTimeout", pollTimeout);
       checkPositive("consumerIdleTimeout", consumerIdleTimeout);
+      if (groupMembership && offsetStore != null) {
+        throw new IllegalArgumentException(
+            "groupMembership(true) keeps the stream's progress in its Kafka consumer group; an"
+                + " offsetStore ("
+                + offsetStore.describe()
+                + ") is not supported in group mode yet: remove one of them");
+      }
+      if (groupMembership && startingOffsets != null) {
+        throw new IllegalArgumentException(
+            "groupMembership(true): every assigned partition starts at the group's committed"
+                + " offset (auto.offset.reset where there is none); startingOffsets ("
+                + startingOffsets
+                + ") cannot apply to partitions another process may own: reset the group with"
+                + " `sluice offsets reset` instead");
+      }
       return new DirectStreamOptions(this);
     }
 

@@ -27,8 +27,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -74,6 +76,12 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
   private boolean closed; // guarded by lock
   // The inputs' dead letters for the batch's transaction (exactly-once; see the subclass).
   final List<DeadLetterTransaction.Source> deadLetters = new CopyOnWriteArrayList<>();
+
+  /** Group-mode members the exactly-once sink commits for, by group; set before open. */
+  final Map<String, Supplier<ConsumerGroupMetadata>> members = new ConcurrentHashMap<>();
+
+  /** The group-mode member key, part of the transactional id; null outside group mode. */
+  volatile String memberKey;
 
   /** Creates the sink from validated settings; connects at {@link #open}. */
   public KafkaSinkImpl(Settings<T> settings) {
@@ -140,7 +148,8 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
       context = ctx;
       metrics = SinkMetrics.of(ctx.meterRegistry(), ctx.appName(), describe());
       if (settings.exactlyOnce()) {
-        transactionalId = ctx.appName() + "-" + settings.name();
+        transactionalId =
+            ctx.appName() + "-" + settings.name() + (memberKey == null ? "" : "-" + memberKey);
         admin = Admin.create(adminConfig());
         TransactionTimeoutCheck.check(
             describe(), transactionTimeoutMs(), ctx.batchInterval(), admin, settings.timeout());
@@ -312,7 +321,13 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
               rdd.runJob(
                   (it, task) -> sendPartition(p, it, task.partition(), batch, startedPartitions)));
       sendDeadLetters(p, batch);
-      p.commit(commits, TransactionalProducer.GroupCheck.rangesStartAt(describe()));
+      p.commit(
+          commits,
+          TransactionalProducer.GroupCheck.rangesStartAt(describe()),
+          group -> {
+            Supplier<ConsumerGroupMetadata> member = members.get(group);
+            return member == null ? new ConsumerGroupMetadata(group) : member.get();
+          });
     } catch (RuntimeException e) {
       throw failed(p, batch, e);
     }

@@ -1,7 +1,10 @@
 package io.sluice.sinks.internal;
 
 import io.sluice.offsets.DeadLetterTransaction;
+import io.sluice.offsets.GroupMemberCommits;
 import io.sluice.sinks.TransactionalKafkaSink;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 
 /**
  * The exactly-once Kafka sink: {@link KafkaSinkImpl} (the one implementation of both guarantees)
@@ -10,7 +13,7 @@ import io.sluice.sinks.TransactionalKafkaSink;
  * @param <T> record type
  */
 public final class TransactionalKafkaSinkImpl<T> extends KafkaSinkImpl<T>
-    implements TransactionalKafkaSink<T>, DeadLetterTransaction {
+    implements TransactionalKafkaSink<T>, DeadLetterTransaction, GroupMemberCommits {
 
   /** Creates the sink from validated exactly-once settings; connects at {@code open}. */
   public TransactionalKafkaSinkImpl(Settings<T> settings) {
@@ -29,5 +32,27 @@ public final class TransactionalKafkaSinkImpl<T> extends KafkaSinkImpl<T>
   @Override
   public void addDeadLetterSource(DeadLetterTransaction.Source source) {
     deadLetters.add(source);
+  }
+
+  /**
+   * The transactional id becomes {@code <appName>-<name>-<memberKey>}, and the group's offsets go
+   * with the member's metadata.
+   */
+  @Override
+  public synchronized void commitAsMemberOf(
+      String group, String memberKey, Supplier<ConsumerGroupMetadata> metadata) {
+    if (this.memberKey != null && !this.memberKey.equals(memberKey)) {
+      throw new IllegalStateException(
+          describe()
+              + " already commits as member '"
+              + this.memberKey
+              + "', cannot also commit as '"
+              + memberKey
+              + "' for group '"
+              + group
+              + "'");
+    }
+    this.memberKey = memberKey;
+    members.put(group, metadata);
   }
 }

@@ -12,6 +12,7 @@ import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.ErrorPolicy;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.DeadLetterTransaction;
+import io.sluice.offsets.GroupMemberCommits;
 import io.sluice.offsets.KafkaCommitMetadata;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetRange;
@@ -64,7 +65,12 @@ public final class DirectKafkaInputDStream<K, V>
   private CommittedPosition committedAtStart;
   private final java.util.concurrent.ConcurrentSkipListMap<Long, KafkaBatchPlan>
       plansAwaitingLetters = new java.util.concurrent.ConcurrentSkipListMap<>();
-  private boolean stopped;
+  private volatile boolean stopped;
+  // Group mode: the stream's member of its consumer group, and the last batch committed (a
+  // revocation waits for the batches planned with the partitions to commit).
+  private volatile GroupMember member;
+  private String memberKey;
+  private volatile long committedThrough = -1;
 
   /** Registers the stream with {@code ctx}; connects to nothing before the first plan. */
   public DirectKafkaInputDStream(
@@ -76,6 +82,13 @@ public final class DirectKafkaInputDStream<K, V>
     this.strategy = strategy;
     this.options = options;
     this.group = requireGroup(strategy);
+    if (options.groupMembership() && !strategy.selectsWholeTopics()) {
+      throw new IllegalArgumentException(
+          "groupMembership(true) needs a strategy that subscribes to topics (subscribe or"
+              + " subscribePattern), so that the consumer group can share their partitions; "
+              + strategy.describe()
+              + " assigns fixed partitions");
+    }
     this.metrics = new KafkaMetrics(ctx.meterRegistry(), name());
     Map<String, Object> params = strategy.kafkaParams();
     boolean deserializes = KafkaParams.consumerCanDeserialize(params, options.onBadRecord());
@@ -141,7 +154,88 @@ public final class DirectKafkaInputDStream<K, V>
     }
     // Before any read of the group: fence a previous run's committer and abort what it left open.
     options.offsetStore().ifPresent(store -> store.claim(group));
-    planner();
+    DirectPlanner p = planner();
+    if (options.groupMembership()) {
+      Map<String, Object> config = KafkaParams.memberConsumer(strategy.kafkaParams());
+      GroupMember m =
+          new GroupMember(
+              name(), group, () -> new KafkaConsumer<>(config), p.selectedTopics(), new Release());
+      p.planFor(m);
+      member = m;
+    }
+  }
+
+  /**
+   * Group mode: what the member's rebalances do to the stream. An assigned partition starts at the
+   * next plan; a revoked one is planned no more, and the member waits (running its commits) until
+   * every batch planned with it has committed, at most 80 % of the rebalance timeout.
+   */
+  private final class Release implements GroupMember.Listener {
+
+    @Override
+    public void assigned(java.util.Collection<TopicPartition> partitions) {
+      planner().assigned(partitions);
+    }
+
+    @Override
+    public void revoked(java.util.Collection<TopicPartition> partitions) {
+      long last = planner().release(partitions);
+      GroupMember m = member;
+      if (m == null || stopped || last <= committedThrough) {
+        return;
+      }
+      java.time.Duration max =
+          KafkaParams.rebalanceTimeout(strategy.kafkaParams()).multipliedBy(4).dividedBy(5);
+      long started = System.nanoTime();
+      if (m.serveUntil(() -> committedThrough >= last || stopped, max)) {
+        log.info(
+            "stream {}: released {} once batch {} committed ({} ms)",
+            name(),
+            partitions,
+            last,
+            (System.nanoTime() - started) / 1_000_000);
+      } else if (!stopped) {
+        log.warn(
+            "stream {}: batch {} (planned with {}) did not commit within {}; releasing them anyway:"
+                + " a later commit of it is refused by the group's generation and offset fences",
+            name(),
+            last,
+            partitions,
+            max);
+      }
+    }
+
+    @Override
+    public void lost(java.util.Collection<TopicPartition> partitions) {
+      planner().release(partitions);
+    }
+  }
+
+  private void markCommitted(long batchId) {
+    if (batchId > committedThrough) {
+      committedThrough = batchId;
+    }
+  }
+
+  /**
+   * Group mode: identifies this process among the group's members, stable across its restarts:
+   * {@code group.instance.id} when set, else an id kept in the checkpoint directory, else one for
+   * this run.
+   */
+  private synchronized String memberKey() {
+    if (memberKey == null) {
+      memberKey = MemberKeys.of(strategy.kafkaParams(), context().checkpointDir(), name());
+    }
+    return memberKey;
+  }
+
+  private org.apache.kafka.clients.consumer.ConsumerGroupMetadata memberMetadata() {
+    GroupMember m = member;
+    if (m == null) {
+      throw new IllegalStateException(
+          "stream " + name() + " has not joined consumer group '" + group + "' yet");
+    }
+    return m.metadata();
   }
 
   @Override
@@ -165,6 +259,20 @@ public final class DirectKafkaInputDStream<K, V>
    */
   @Override
   public Recovered recover(List<Planned<KafkaBatchPlan>> planned, long checkpointLastCommitted) {
+    if (options.groupMembership()) {
+      // The batch log is this process's own, and its partitions may have moved since: each
+      // partition assigned continues from the group's committed offset.
+      if (!planned.isEmpty()) {
+        log.info(
+            "stream {} (group mode): planned batches {}..{} of this process's batch log are not"
+                + " replayed; every partition assigned continues from consumer group '{}'",
+            name(),
+            planned.get(0).batchId(),
+            planned.get(planned.size() - 1).batchId(),
+            group);
+      }
+      return Recovered.nothingToReplay(OptionalLong.empty());
+    }
     CommittedPosition committed = readCommitted();
     committedAtStart = committed;
     newestPlanned = planned.isEmpty() ? null : planned.get(planned.size() - 1);
@@ -258,7 +366,8 @@ public final class DirectKafkaInputDStream<K, V>
   @Override
   public List<Planned<KafkaBatchPlan>> pastBatches(List<Planned<KafkaBatchPlan>> committed) {
     CommittedPosition position = committedAtStart;
-    if (committed.isEmpty()
+    if (options.groupMembership()
+        || committed.isEmpty()
         || position == null
         || !position.endsAt(committed.get(committed.size() - 1).plan().ranges())) {
       return List.of();
@@ -270,7 +379,9 @@ public final class DirectKafkaInputDStream<K, V>
   public void resume(boolean replaying) {
     Planned<KafkaBatchPlan> newest = newestPlanned;
     newestPlanned = null;
-    if (replaying) {
+    if (options.groupMembership()) {
+      planner().startAt(Map.of());
+    } else if (replaying) {
       log.info(
           "stream {} continues after batch {}: {}",
           name(),
@@ -308,7 +419,7 @@ public final class DirectKafkaInputDStream<K, V>
   @Override
   public KafkaBatchPlan plan(long batchId, Instant batchTime) {
     support.cache().evictIdle();
-    return planner().plan();
+    return planner().plan(batchId);
   }
 
   @Override
@@ -361,9 +472,35 @@ public final class DirectKafkaInputDStream<K, V>
       GroupCommitter group = committer();
       Map<TopicPartition, Long> untils = untils(plan.ranges());
       KafkaGroupOffsets.requireRangesStartAt(group.committed(untils.keySet()), commit, where());
-      group.commit(untils, metadata);
+      commitToGroup(untils, metadata);
     }
     committed(plan);
+    markCommitted(batch.id());
+  }
+
+  /**
+   * Commits to the consumer group: in group mode as the member (a commit from outside would be
+   * refused while the group has members), retried while a rebalance is in progress.
+   */
+  private void commitToGroup(Map<TopicPartition, Long> offsets, String metadata) {
+    GroupMember m = member;
+    if (m == null) {
+      committer().commit(offsets, metadata);
+      return;
+    }
+    long deadline = System.nanoTime() + options.pollTimeout().toNanos();
+    while (true) {
+      try {
+        m.commit(offsets, metadata, options.pollTimeout());
+        return;
+      } catch (org.apache.kafka.common.errors.RebalanceInProgressException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        // The member's thread completes the rebalance in its next poll.
+        java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+      }
+    }
   }
 
   /**
@@ -402,6 +539,9 @@ public final class DirectKafkaInputDStream<K, V>
    */
   @Override
   public void committedBy(BatchOutput<?> output) {
+    if (options.groupMembership() && output instanceof GroupMemberCommits members) {
+      members.commitAsMemberOf(group, memberKey(), this::memberMetadata);
+    }
     DeadLetterSender letters = support.deadLetters();
     if (letters != null
         && output instanceof DeadLetterTransaction transaction
@@ -444,6 +584,7 @@ public final class DirectKafkaInputDStream<K, V>
   public void committedByOutput(Batch batch, KafkaBatchPlan plan) {
     flushCommitQueue(KafkaCommitMetadata.encode(batch.id(), batch.time()));
     committed(plan);
+    markCommitted(batch.id());
   }
 
   private void committed(KafkaBatchPlan plan) {
@@ -465,7 +606,7 @@ public final class DirectKafkaInputDStream<K, V>
       offsets.merge(r.topicPartition(), r.untilOffset(), Math::max);
     }
     if (!offsets.isEmpty()) {
-      committer().commit(offsets, metadata);
+      commitToGroup(offsets, metadata);
     }
   }
 
@@ -512,6 +653,11 @@ public final class DirectKafkaInputDStream<K, V>
     } catch (RuntimeException e) {
       log.warn("stream {}: committing the queued commitAsync offsets on stop failed", name(), e);
     } finally {
+      GroupMember m = member;
+      if (m != null) {
+        // Leaving the group hands its partitions to the other members at once.
+        m.close();
+      }
       GroupCommitter c;
       synchronized (this) {
         c = committer;

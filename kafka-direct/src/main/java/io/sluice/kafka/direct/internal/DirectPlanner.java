@@ -10,6 +10,7 @@ import io.sluice.offsets.StartingOffsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -51,6 +52,12 @@ public final class DirectPlanner implements AutoCloseable {
   private Map<TopicPartition, Long> position;
   private boolean exhausted;
   private MissingTopics missingTopics;
+  // Group mode: the member the partitions come from, those assigned and not yet positioned, and
+  // the last batch planned (a revocation waits for it to commit).
+  private GroupMember member;
+  private final Set<TopicPartition> toStart = new HashSet<>();
+  private long lastPlanned = -1;
+  private long nextPendingWarning;
 
   /** Creates a planner; nothing is resolved before the first {@link #plan()}. */
   public DirectPlanner(
@@ -160,16 +167,69 @@ public final class DirectPlanner implements AutoCloseable {
   }
 
   /**
+   * Group mode: from now on the planned partitions are those {@code member} assigns ({@link
+   * #assigned}, {@link #release}), and the member follows the topics the strategy selects.
+   */
+  synchronized void planFor(GroupMember member) {
+    this.member = member;
+  }
+
+  /** Group mode: partitions assigned to this member; the next plan starts them. */
+  synchronized void assigned(Collection<TopicPartition> partitions) {
+    toStart.addAll(partitions);
+  }
+
+  /**
+   * Group mode: stops planning {@code partitions}; returns the last batch planned, which (with
+   * every batch before it) must commit before they go to another member.
+   */
+  synchronized long release(Collection<TopicPartition> partitions) {
+    toStart.removeAll(partitions);
+    if (position != null) {
+      partitions.forEach(position::remove);
+    }
+    partitions.forEach(metrics::forget);
+    return lastPlanned;
+  }
+
+  /** The topics the strategy selects now; blocking. */
+  synchronized Set<String> selectedTopics() {
+    Set<String> topics = new java.util.TreeSet<>();
+    partitions().forEach(tp -> topics.add(tp.topic()));
+    return topics;
+  }
+
+  /**
    * Plans the next batch and advances the stream's position to the plan's until offsets. Blocking.
    */
   public synchronized KafkaBatchPlan plan() {
+    return plan(lastPlanned + 1);
+  }
+
+  /**
+   * Plans batch {@code batchId} and advances the stream's position to the plan's until offsets.
+   * Blocking.
+   */
+  public synchronized KafkaBatchPlan plan(long batchId) {
     long started = System.nanoTime();
     Set<TopicPartition> partitions = partitions();
-    if (position == null) {
-      position = resolver.resolve(options.startingOffsets().orElse(null), partitions);
-      log.info("stream {} starts at {}", name, position);
+    if (member != null) {
+      member.check();
+      Set<String> topics = new java.util.TreeSet<>();
+      partitions.forEach(tp -> topics.add(tp.topic()));
+      member.subscribe(topics);
+      if (position == null) {
+        position = new HashMap<>();
+      }
+      startAssigned();
+    } else {
+      if (position == null) {
+        position = resolver.resolve(options.startingOffsets().orElse(null), partitions);
+        log.info("stream {} starts at {}", name, position);
+      }
+      discover(partitions);
     }
-    discover(partitions);
+    lastPlanned = batchId;
     Map<TopicPartition, Long> latest = consumer.endOffsets(position.keySet());
     List<KafkaBatchPlan.Skip> skipped = checkDataLoss(latest);
     Map<TopicPartition, Long> lag = new HashMap<>();
@@ -199,6 +259,48 @@ public final class DirectPlanner implements AutoCloseable {
     exhausted = last;
     metrics.planningTime(Duration.ofNanos(System.nanoTime() - started));
     return new KafkaBatchPlan(group, ranges, last, skipped);
+  }
+
+  /**
+   * Positions the partitions assigned since the last plan at the group's committed offsets (the
+   * group's {@code auto.offset.reset} where none). A committed offset still pending in the previous
+   * owner's transaction (a process killed mid-commit: its transaction stays open until the
+   * transaction timeout aborts it) cannot be read yet: such partitions wait for a later plan.
+   */
+  private void startAssigned() {
+    if (toStart.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, Long> committed;
+    try {
+      Duration wait = Duration.ofMillis(Math.max(200, Math.min(intervalMillis, 2_000)));
+      committed = consumer.committed(Set.copyOf(toStart), wait);
+    } catch (KafkaException e) {
+      long now = System.nanoTime();
+      if (now - nextPendingWarning >= 0) {
+        nextPendingWarning = now + Duration.ofSeconds(10).toNanos();
+        log.warn(
+            "stream {}: the committed offsets of newly assigned {} are not readable yet ({}); an"
+                + " open transaction of their previous owner holds them until it commits or times"
+                + " out; trying again at the next batch",
+            name,
+            toStart,
+            e.toString());
+      }
+      return;
+    }
+    Set<TopicPartition> fresh = new HashSet<>(toStart);
+    fresh.removeAll(committed.keySet());
+    Map<TopicPartition, Long> start = new HashMap<>(committed);
+    if (!fresh.isEmpty()) {
+      start.putAll(
+          KafkaParams.resetToLatest(strategy.kafkaParams())
+              ? consumer.endOffsets(fresh)
+              : consumer.beginningOffsets(fresh));
+    }
+    log.info("stream {} starts assigned partitions at {} (no commit yet: {})", name, start, fresh);
+    position.putAll(start);
+    toStart.clear();
   }
 
   private long cappedLatest(TopicPartition tp, long latest) {

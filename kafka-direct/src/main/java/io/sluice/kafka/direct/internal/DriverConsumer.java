@@ -65,10 +65,18 @@ public final class DriverConsumer implements AutoCloseable {
 
   /** The consumer group's committed offsets; partitions without one are absent. */
   public synchronized Map<TopicPartition, Long> committed(Set<TopicPartition> tps) {
+    return committed(tps, timeout);
+  }
+
+  /**
+   * The consumer group's stable committed offsets, waiting at most {@code max} for offsets pending
+   * in a transaction; partitions without one are absent.
+   */
+  public synchronized Map<TopicPartition, Long> committed(Set<TopicPartition> tps, Duration max) {
     Map<TopicPartition, Long> out = new HashMap<>();
     if (!tps.isEmpty()) {
       consumer
-          .committed(tps, timeout)
+          .committed(tps, max)
           .forEach(
               (tp, om) -> {
                 if (om != null) {

@@ -76,6 +76,19 @@ public final class KafkaMetrics {
     gauge(committed, PARTITION_COMMITTED, tp).set(offset);
   }
 
+  /**
+   * Removes the lag and committed gauges of {@code tp}: in group mode, a partition that went to
+   * another member is reported by that member.
+   */
+  public void forget(TopicPartition tp) {
+    if (lag.remove(tp) != null) {
+      registry.find(PARTITION_LAG).tags(tags(tp)).meters().forEach(registry::remove);
+    }
+    if (committed.remove(tp) != null) {
+      registry.find(PARTITION_COMMITTED).tags(tags(tp)).meters().forEach(registry::remove);
+    }
+  }
+
   private AtomicLong gauge(Map<TopicPartition, AtomicLong> values, String name, TopicPartition tp) {
     return values.computeIfAbsent(
         tp,

@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -126,6 +127,35 @@ public final class KafkaParams {
     Map<String, Object> c = bytesConsumer(params);
     c.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
     return c;
+  }
+
+  /**
+   * A group-mode member: joins the group and reads no record. Cooperative-sticky assignment unless
+   * the parameters choose an assignor, or the KIP-848 protocol ({@code group.protocol=consumer},
+   * whose assignment the broker computes).
+   */
+  public static Map<String, Object> memberConsumer(Map<String, Object> params) {
+    Map<String, Object> c = bytesConsumer(params);
+    Object protocol = params.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG);
+    boolean consumerProtocol =
+        protocol != null && protocol.toString().trim().equalsIgnoreCase("consumer");
+    if (!consumerProtocol
+        && !params.containsKey(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG)) {
+      c.put(
+          ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+          CooperativeStickyAssignor.class.getName());
+    }
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
+    // Its partitions stay paused, so it fetches nothing, but the consumer still looks up a
+    // position for each; "none" would fail on a partition the group never committed.
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    return c;
+  }
+
+  /** The member's {@code max.poll.interval.ms}: how long a rebalance may wait for it. */
+  public static Duration rebalanceTimeout(Map<String, Object> params) {
+    Object v = params.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+    return Duration.ofMillis(v == null ? 300_000 : Long.parseLong(v.toString().trim()));
   }
 
   private static Map<String, Object> bytesConsumer(Map<String, Object> params) {

@@ -1,0 +1,173 @@
+package io.sluice.sinks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sluice.engine.BatchInfo;
+import io.sluice.engine.StreamingContext;
+import io.sluice.engine.StreamingListener;
+import io.sluice.kafka.direct.ConsumerStrategies;
+import io.sluice.kafka.direct.DirectStreamOptions;
+import io.sluice.kafka.direct.KafkaDirect;
+import io.sluice.sinks.internal.KafkaSinkImpl;
+import io.sluice.testkit.EmbeddedKafka;
+import io.sluice.testkit.EmbeddedKafkaExtension;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Group mode into the exactly-once Kafka sink: members of one application share the input's
+ * partitions, each sink commits with its member's generation (KIP-447) under a transactional id of
+ * its own, and every input record reaches the output once across rebalances.
+ */
+@ExtendWith(EmbeddedKafkaExtension.class)
+class GroupModeExactlyOnceTest {
+
+  /** One process of the application. */
+  static final class Member implements AutoCloseable {
+    final StreamingContext ctx;
+    final KafkaSinkImpl<String> sink;
+    final AtomicLong records = new AtomicLong();
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Member(EmbeddedKafka kafka, String app, String in, String out, Path checkpoint) {
+      ctx =
+          StreamingContext.builder()
+              .appName(app)
+              .batchInterval(Duration.ofMillis(200))
+              .parallelism(2)
+              .checkpointDir(checkpoint)
+              .exactlyOnce(true)
+              .build();
+      ctx.addStreamingListener(
+          new StreamingListener() {
+            @Override
+            public void onBatchCompleted(BatchInfo batch) {
+              records.addAndGet(batch.numRecords());
+            }
+
+            @Override
+            public void onBatchFailed(BatchInfo batch, Throwable cause) {
+              failure.compareAndSet(null, cause);
+            }
+          });
+      Map<String, Object> params = new HashMap<>();
+      params.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+      params.put(ConsumerConfig.GROUP_ID_CONFIG, app);
+      params.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      params.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      params.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      params.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
+      params.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+      sink =
+          (KafkaSinkImpl<String>)
+              KafkaSink.<String>builder()
+                  .producerConfig(
+                      Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))
+                  .keySerializer(new StringSerializer())
+                  .valueSerializer(new StringSerializer())
+                  .record(v -> new ProducerRecord<>(out, v, v))
+                  .exactlyOnce()
+                  .build();
+      KafkaDirect.createDirectStream(
+              ctx,
+              ConsumerStrategies.<String, String>subscribe(List.of(in), params),
+              DirectStreamOptions.builder().groupMembership(true).build())
+          .map(ConsumerRecord::value)
+          .writeTo(sink);
+      ctx.start();
+    }
+
+    @Override
+    public void close() {
+      ctx.stop(true);
+    }
+  }
+
+  @Test
+  void membersWriteEveryRecordOnceAcrossRebalances(EmbeddedKafka kafka, @TempDir Path dir)
+      throws Exception {
+    String app = "group-eos-" + System.nanoTime();
+    String in = "in-" + app;
+    String out = "out-" + app;
+    kafka.createTopic(in, 4);
+    kafka.createTopic(out, 2);
+    int produced = produce(kafka, in, 0, 200);
+    Member a = new Member(kafka, app, in, out, dir.resolve("a"));
+    Member b = null;
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
+      b = new Member(kafka, app, in, out, dir.resolve("b"));
+      Member joined = b;
+      // Produce in rounds until the second member has written some of them.
+      int[] next = {produced};
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                next[0] += produce(kafka, in, next[0], 20);
+                return joined.records.get() > 0;
+              });
+      produced = next[0];
+      assertThat(a.sink.transactionalId())
+          .startsWith(app + "-")
+          .isNotEqualTo(b.sink.transactionalId());
+      // The second member leaves: its partitions return to the first after its last batch.
+      b.close();
+      b.ctx.awaitTermination();
+      produced += produce(kafka, in, produced, 200);
+      int expected = produced;
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> kafka.consumeAll(out, true).size() >= expected);
+      assertThat(a.failure.get()).isNull();
+      assertThat(b.failure.get()).isNull();
+    } finally {
+      a.close();
+      if (b != null) {
+        b.close();
+      }
+    }
+    List<String> values =
+        kafka.consumeAll(out, true).stream().map(ConsumerRecord::value).sorted().toList();
+    List<String> expectedValues = new ArrayList<>();
+    for (int i = 0; i < produced; i++) {
+      expectedValues.add(value(i));
+    }
+    assertThat(values).isEqualTo(expectedValues.stream().sorted().toList());
+    Map<TopicPartition, Long> ends = kafka.endOffsets(in);
+    Map<TopicPartition, Long> committed = new HashMap<>();
+    kafka.committedOffsets(app).forEach((tp, om) -> committed.put(tp, om.offset()));
+    assertThat(committed).isEqualTo(ends);
+  }
+
+  private static String value(int i) {
+    return String.format("v%06d", i);
+  }
+
+  /** Produces values {@code from .. from + n - 1} round-robin over 4 partitions; returns n. */
+  private static int produce(EmbeddedKafka kafka, String topic, int from, int n) {
+    List<ProducerRecord<String, String>> records = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      records.add(new ProducerRecord<>(topic, i % 4, "k" + i, value(i)));
+    }
+    kafka.produce(records);
+    return n;
+  }
+}
