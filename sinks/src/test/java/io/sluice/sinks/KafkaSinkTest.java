@@ -380,7 +380,11 @@ class KafkaSinkTest {
     assertThatThrownBy(() -> sink.write(rdd, TestOffsets.batch(0, group, "in-" + app)))
         .isInstanceOf(SinkException.class)
         .hasStackTraceContaining("was attempted again after it had sent records");
-    assertThat(kafka.consumeAll(out, false)).as("sent, then aborted").hasSizeBetween(1, 1_000);
+    // Sent records may still sit in the producer's buffer when the abort drops them, so the log
+    // holds at most the first chunk (none on a slow machine), all aborted.
+    assertThat(kafka.consumeAll(out, false))
+        .as("sent, then aborted")
+        .hasSizeLessThanOrEqualTo(1_000);
     assertThat(committedValues()).isEmpty();
 
     sink.write(rdd, TestOffsets.batch(0, group, "in-" + app));
