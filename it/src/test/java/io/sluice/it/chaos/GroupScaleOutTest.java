@@ -132,6 +132,21 @@ class GroupScaleOutTest {
           .atMost(Duration.ofSeconds(30))
           .until(() -> covered(dir, processes.keySet()).equals(ends));
       assertTiled(committed(dir, processes.keySet()), ends);
+      // No batch failed: every process but the killed one is still running.
+      for (String name : List.of("p1", "p3", "p4")) {
+        assertThat(processes.get(name).isAlive())
+            .as(
+                "%s runs; its group events and failures:%n%s",
+                name,
+                lines(dir, name).stream()
+                    .filter(
+                        l ->
+                            l.contains("GroupMember")
+                                || l.contains("KafkaSinkImpl")
+                                || l.contains("Exception"))
+                    .collect(Collectors.joining("\n")))
+            .isTrue();
+      }
     } finally {
       producer.shutdownNow();
       processes.values().forEach(PipelineProcess::close);

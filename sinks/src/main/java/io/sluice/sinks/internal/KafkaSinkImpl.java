@@ -26,16 +26,22 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.IllegalGenerationException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Kafka sink; see {@link KafkaSink}. Exactly-once, the transaction is the {@link
@@ -50,6 +56,11 @@ import org.apache.kafka.common.serialization.Serializer;
 public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
   private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
+
+  /** Attempts of a group-mode batch whose commit was refused for an ended generation. */
+  private static final int GENERATION_ATTEMPTS = 3;
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaSinkImpl.class);
 
   /** Records a task maps before it sends them into the transaction. */
   static final int SEND_CHUNK = 1_000;
@@ -309,8 +320,43 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
     metrics.batchWritten(start, sum(counts));
   }
 
+  /**
+   * Writes the batch in one transaction. In group mode, a commit the group coordinator refused
+   * because the member's generation ended in a rebalance it survived (its generation moved on while
+   * the batch ran) is written again, in a new transaction, with the new generation: the aborted
+   * attempt is invisible to {@code read_committed} readers, and the offset fence still refuses
+   * ranges another member has committed since.
+   */
   private void writeTransactionally(
       TransactionalProducer<Object, Object> p, RDD<T> rdd, Batch batch, long start) {
+    for (int attempt = 1; ; attempt++) {
+      Map<String, ConsumerGroupMetadata> used = new ConcurrentHashMap<>();
+      try {
+        writeOnce(p, rdd, batch, start, used);
+        return;
+      } catch (SinkException e) {
+        if (attempt >= GENERATION_ATTEMPTS
+            || used.isEmpty()
+            || !generationEnded(e)
+            || !awaitNewGeneration(used)) {
+          throw e;
+        }
+        LOG.info(
+            "{}: batch {} was refused by the group coordinator (generation {} ended in a"
+                + " rebalance); writing it again with the member's new generation",
+            describe(),
+            batch.id(),
+            used.values().iterator().next().generationId());
+      }
+    }
+  }
+
+  private void writeOnce(
+      TransactionalProducer<Object, Object> p,
+      RDD<T> rdd,
+      Batch batch,
+      long start,
+      Map<String, ConsumerGroupMetadata> used) {
     List<BatchCommit> commits = TransactionalSink.batchCommits(batch);
     Set<Integer> startedPartitions = ConcurrentHashMap.newKeySet();
     long records;
@@ -326,12 +372,55 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
           TransactionalProducer.GroupCheck.rangesStartAt(describe()),
           group -> {
             Supplier<ConsumerGroupMetadata> member = members.get(group);
-            return member == null ? new ConsumerGroupMetadata(group) : member.get();
+            if (member == null) {
+              return new ConsumerGroupMetadata(group);
+            }
+            ConsumerGroupMetadata metadata = member.get();
+            used.put(group, metadata);
+            return metadata;
           });
     } catch (RuntimeException e) {
       throw failed(p, batch, e);
     }
     metrics.batchWritten(start, records);
+  }
+
+  /** Whether the group coordinator refused the offsets for an ended generation. */
+  private static boolean generationEnded(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof CommitFailedException
+          || t instanceof IllegalGenerationException
+          || t instanceof RebalanceInProgressException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Waits, at most the sink's timeout, until every member in {@code used} has a generation other
+   * than the one the refused commit carried; false when one does not (or failed).
+   */
+  private boolean awaitNewGeneration(Map<String, ConsumerGroupMetadata> used) {
+    long deadline = System.nanoTime() + settings.timeout().toNanos();
+    for (Map.Entry<String, ConsumerGroupMetadata> e : used.entrySet()) {
+      Supplier<ConsumerGroupMetadata> member = members.get(e.getKey());
+      while (true) {
+        try {
+          if (member.get().generationId() != e.getValue().generationId()) {
+            break;
+          }
+        } catch (RuntimeException failed) {
+          return false;
+        }
+        if (System.nanoTime() > deadline) {
+          return false;
+        }
+        // The member's thread moves to the new generation within its next polls.
+        LockSupport.parkNanos(20_000_000L);
+      }
+    }
+    return true;
   }
 
   /**
