@@ -34,7 +34,10 @@
         scales: { x: { time: true } },
         series: [{}, { label: label, stroke: color, fill: color + '1f', width: 2,
                        points: { show: true, size: 4 } }],
-        axes: [{ stroke: '#6b7385', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e6ec' } },
+        axes: [{ stroke: '#6b7385', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e6ec' },
+                 values: function (self, splits) {
+                   return splits.map(function (v) { return new Date(v * 1000).toISOString().substring(11, 19); });
+                 } },
                { stroke: '#6b7385', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e6ec' }, size: 56 }]
       }, data, div);
       charts[div.id] = u;
@@ -135,7 +138,10 @@
       tr.appendChild(el('td', { 'class': 'num' }, ms(b.schedulingDelayMs)));
       tr.appendChild(el('td', { 'class': 'num' }, ms(b.processingTimeMs)));
       tr.appendChild(el('td', { 'class': 'num' }, ms(b.totalDelayMs)));
-      var failure = [b.failure].concat(b.failedOutputs || []).filter(Boolean).join(' · ');
+      // an output's failure usually is the batch's failure: show each message once
+      var failure = [b.failure].concat((b.failedOutputs || []).filter(function (o) {
+        return !b.failure || b.failure.indexOf(o.substring(o.indexOf(': ') + 2)) < 0;
+      })).filter(Boolean).join(' · ');
       tr.appendChild(el('td', { 'class': 'failure' }, failure));
       tbody.appendChild(tr);
     });
