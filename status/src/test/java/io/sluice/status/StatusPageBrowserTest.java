@@ -53,7 +53,7 @@ class StatusPageBrowserTest {
     String topic = StatusTestSupport.topic("orders");
     kafka.createTopic(topic, PARTITIONS);
     for (int p = 0; p < PARTITIONS; p++) {
-      kafka.produce(records(topic, p, 2000 + 500 * p));
+      kafka.produce(records(topic, p, 200 + 300 * p));
     }
     StreamingContext ctx =
         StreamingContext.builder()
@@ -69,6 +69,11 @@ class StatusPageBrowserTest {
           @Override
           public void onBatchCompleted(BatchInfo batch) {
             completed.add(batch);
+            // a load in waves, so records per batch and lag move: up to 2.5x what a batch reads
+            int n = completed.size();
+            for (int p = 0; p < PARTITIONS; p++) {
+              kafka.produce(records(topic, p, (int) (120 + 100 * Math.sin(n / 2.0 + p))));
+            }
           }
 
           @Override
@@ -83,7 +88,7 @@ class StatusPageBrowserTest {
             DirectStreamOptions.builder()
                 .name("orders")
                 .startingOffsets(StartingOffsets.earliest())
-                .maxRatePerPartition(100)
+                .maxRatePerPartition(300)
                 .build())
         .foreachBatch(
             "orders-sink",
@@ -131,7 +136,7 @@ class StatusPageBrowserTest {
       assertThat(dom).contains("class=\"badge stopped\"");
       assertThat(dom).contains("<b id=\"failed\">1</b>");
 
-      chromium.screenshot(url, target.resolve("status-page.png"), 1280, 1500, 4000);
+      chromium.screenshot(url, target.resolve("status-page.png"), 1280, 1560, 4000);
       assertThat(Files.size(target.resolve("status-page.png"))).isGreaterThan(20_000);
     } finally {
       ctx.stop(false);

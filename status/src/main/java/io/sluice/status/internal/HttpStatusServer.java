@@ -164,7 +164,6 @@ final class HttpStatusServer implements StatusServer {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      registry.close();
       LOG.info("status page of '{}' at {} closed", settings.appName(), uri);
     }
   }

@@ -31,10 +31,11 @@
       var width = Math.max(300, div.clientWidth || 360);
       u = new uPlot({
         width: width, height: 160, legend: { show: false },
-        scales: { x: { time: true } },
+        scales: { x: { time: true },
+                  y: { range: function (self, min, max) { return [0, max > 0 ? max * 1.15 : 1]; } } },
         series: [{}, { label: label, stroke: color, fill: color + '1f', width: 2,
                        points: { show: true, size: 4 } }],
-        axes: [{ stroke: '#6b7385', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e6ec' },
+        axes: [{ stroke: '#6b7385', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e6ec' }, space: 90,
                  values: function (self, splits) {
                    return splits.map(function (v) { return new Date(v * 1000).toISOString().substring(11, 19); });
                  } },
@@ -129,7 +130,7 @@
   function renderBatches(batches) {
     var tbody = $('batches').querySelector('tbody');
     tbody.replaceChildren();
-    batches.slice(0, 20).forEach(function (b) {
+    batches.slice(0, 15).forEach(function (b) {
       var tr = el('tr', { 'class': b.state, 'data-batch': String(b.batchId) });
       tr.appendChild(el('td', {}, b.batchId));
       tr.appendChild(el('td', {}, clock(b.batchTime)));
