@@ -737,9 +737,7 @@ public final class StreamingContext {
       if (statusToken != null
           && (statusToken.isBlank() || !statusToken.strip().equals(statusToken))) {
         throw new IllegalArgumentException(
-            "statusToken must not be blank nor start or end with white space, was '"
-                + statusToken
-                + "'");
+            "statusToken must not be blank nor start or end with white space (value not shown)");
       }
       return StatusHook.open(
           new StatusSettings(

@@ -27,4 +27,20 @@ public record StatusSettings(
       throw new IllegalArgumentException("statusServer port must be in 0..65535, was " + port);
     }
   }
+
+  /** The settings, with the token masked. */
+  @Override
+  public String toString() {
+    return "StatusSettings[appName="
+        + appName
+        + ", batchInterval="
+        + batchInterval
+        + ", host="
+        + host
+        + ", port="
+        + port
+        + ", token="
+        + token.map(t -> "***").orElse("none")
+        + "]";
+  }
 }

@@ -172,29 +172,36 @@ final class HttpStatusServer implements StatusServer {
 
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
-      ex.getResponseHeaders().set("Cache-Control", "no-store");
-      ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
-      if (!authorized(ex)) {
-        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"sluice\"");
-        send(ex, 401, "text/plain; charset=utf-8", "missing or wrong bearer token\n");
-        return;
+      try {
+        respond(ex);
+      } catch (RuntimeException e) {
+        // nothing was sent yet: every response is built before its headers go out
+        LOG.warn("status request {} failed", ex.getRequestURI().getPath(), e);
+        send(ex, 500, "text/plain; charset=utf-8", "internal error\n");
       }
-      String method = ex.getRequestMethod();
-      if (!method.equals("GET") && !method.equals("HEAD")) {
-        ex.getResponseHeaders().set("Allow", "GET, HEAD");
-        send(ex, 405, "text/plain; charset=utf-8", "read-only: GET or HEAD\n");
-        return;
-      }
-      StatusViews v = views;
-      if (v == null) {
-        send(ex, 503, "text/plain; charset=utf-8", "starting\n");
-        return;
-      }
-      route(ex, v);
-    } catch (RuntimeException e) {
-      LOG.warn("status request {} failed", ex.getRequestURI(), e);
-      send(ex, 500, "text/plain; charset=utf-8", "internal error\n");
     }
+  }
+
+  private void respond(HttpExchange ex) throws IOException {
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
+    ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+    if (!authorized(ex)) {
+      ex.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"sluice\"");
+      send(ex, 401, "text/plain; charset=utf-8", "missing or wrong bearer token\n");
+      return;
+    }
+    String method = ex.getRequestMethod();
+    if (!method.equals("GET") && !method.equals("HEAD")) {
+      ex.getResponseHeaders().set("Allow", "GET, HEAD");
+      send(ex, 405, "text/plain; charset=utf-8", "read-only: GET or HEAD\n");
+      return;
+    }
+    StatusViews v = views;
+    if (v == null) {
+      send(ex, 503, "text/plain; charset=utf-8", "starting\n");
+      return;
+    }
+    route(ex, v);
   }
 
   private void route(HttpExchange ex, StatusViews v) throws IOException {
@@ -204,9 +211,9 @@ final class HttpStatusServer implements StatusServer {
       case "/", "/index.html" -> page(ex);
       case "/metrics" ->
           send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
-      case "/api/v1/status" -> sendJson(ex, limit(ex, query, PAGE_BATCHES, v));
+      case "/api/v1/status" -> sendJson(ex, status(query, v));
       case "/api/v1/app" -> sendJson(ex, v.app());
-      case "/api/v1/batches" -> sendJson(ex, limitBatches(ex, query, v));
+      case "/api/v1/batches" -> sendJson(ex, batches(query, v));
       case "/api/v1/streams" -> sendJson(ex, v.streams());
       case "/api/v1/errors" -> sendJson(ex, v.errors());
       default -> {
@@ -220,12 +227,12 @@ final class HttpStatusServer implements StatusServer {
     }
   }
 
-  private Object limit(HttpExchange ex, String query, int dflt, StatusViews v) {
-    int limit = StatusViews.parseLimit(query).orElse(dflt);
+  private static Object status(String query, StatusViews v) {
+    int limit = StatusViews.parseLimit(query).orElse(PAGE_BATCHES);
     return v.status(Math.max(0, Math.min(HISTORY, limit)));
   }
 
-  private Object limitBatches(HttpExchange ex, String query, StatusViews v) {
+  private static Object batches(String query, StatusViews v) {
     int limit = StatusViews.parseLimit(query).orElse(HISTORY);
     return v.batches(Math.max(0, Math.min(HISTORY, limit)));
   }
