@@ -7,12 +7,15 @@ import io.sluice.engine.dstream.internal.QueueInputDStream;
 import io.sluice.engine.files.internal.FileInputDStream;
 import io.sluice.engine.internal.EngineAccess;
 import io.sluice.engine.internal.EngineRuntime;
+import io.sluice.engine.internal.StatusHook;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.rdd.internal.ParallelCollectionRDD;
 import io.sluice.engine.receiver.Receiver;
 import io.sluice.engine.receiver.SocketOptions;
 import io.sluice.engine.receiver.internal.ReceiverInputDStream;
 import io.sluice.engine.receiver.internal.SocketTextReceiver;
+import io.sluice.engine.status.StatusServerProvider.StatusServer;
+import io.sluice.engine.status.StatusSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.AbstractQueue;
@@ -73,7 +76,7 @@ public final class StreamingContext {
   private final boolean receiverWriteAheadLog;
   private final EngineRuntime runtime;
 
-  private StreamingContext(Builder b) {
+  private StreamingContext(Builder b, StatusServer status) {
     this.appName = b.appName;
     this.batchInterval = b.batchInterval;
     this.parallelism = b.parallelism;
@@ -81,7 +84,9 @@ public final class StreamingContext {
     this.maxTaskAttempts = b.maxTaskAttempts;
     this.stopTimeout = b.stopTimeout;
     this.clock = b.clock;
-    this.meterRegistry = b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry();
+    this.meterRegistry =
+        StatusHook.registry(
+            b.meterRegistry != null ? b.meterRegistry : new SimpleMeterRegistry(), status);
     this.checkpointDir = b.checkpointDir;
     this.exactlyOnce = b.exactlyOnce;
     this.stateSnapshotInterval = b.stateSnapshotInterval;
@@ -482,8 +487,39 @@ public final class StreamingContext {
     private Duration blockInterval = Duration.ofMillis(200);
     private long receiverMaxRate;
     private boolean receiverWriteAheadLog;
+    private Integer statusPort;
+    private String statusHost = "127.0.0.1";
+    private String statusToken;
 
     private Builder() {}
+
+    /**
+     * Serves a status page ({@code /}), a JSON API ({@code /api/v1/...}) and Prometheus metrics
+     * ({@code /metrics}) on {@code port} of 127.0.0.1 (0: a free port, logged when bound). Off by
+     * default. Needs {@code io.sluice:sluice-status} on the class path, which {@code build()}
+     * checks; the server binds in {@code build()}, read-only, and stays up after the context stops
+     * until closed with {@code SluiceStatus.close(context)} or the JVM exits.
+     */
+    public Builder statusServer(int port) {
+      this.statusPort = port;
+      return this;
+    }
+
+    /** As {@link #statusServer(int)}, bound to {@code host} instead of 127.0.0.1. */
+    public Builder statusServer(String host, int port) {
+      this.statusHost = host;
+      this.statusPort = port;
+      return this;
+    }
+
+    /**
+     * A bearer token every request to the status server must carry ({@code Authorization: Bearer
+     * <token>}); requests without it get 401. Default: none.
+     */
+    public Builder statusToken(String token) {
+      this.statusToken = token;
+      return this;
+    }
 
     /** Application name (required): tags meters, names logs and, later, transactional ids. */
     public Builder appName(String appName) {
@@ -666,7 +702,46 @@ public final class StreamingContext {
         throw new IllegalArgumentException(
             "stateSnapshotInterval must be > 0, was " + stateSnapshotInterval);
       }
-      return new StreamingContext(this);
+      StatusServer status = openStatusServer();
+      try {
+        StreamingContext ctx = new StreamingContext(this, status);
+        if (status != null) {
+          status.attach(ctx);
+        }
+        return ctx;
+      } catch (RuntimeException | Error e) {
+        if (status != null) {
+          status.close();
+        }
+        throw e;
+      }
+    }
+
+    private StatusServer openStatusServer() {
+      if (statusPort == null) {
+        if (statusToken != null) {
+          throw new IllegalArgumentException(
+              "statusToken is set but statusServer is not; set statusServer(port) too");
+        }
+        return null;
+      }
+      if (statusPort < 0 || statusPort > 65_535) {
+        throw new IllegalArgumentException(
+            "statusServer port must be in 0..65535, was " + statusPort);
+      }
+      if (statusHost == null || statusHost.isBlank()) {
+        throw new IllegalArgumentException(
+            "statusServer host must not be blank, was "
+                + (statusHost == null ? "null" : "'" + statusHost + "'"));
+      }
+      if (statusToken != null
+          && (statusToken.isBlank() || !statusToken.strip().equals(statusToken))) {
+        throw new IllegalArgumentException(
+            "statusToken must not be blank nor start or end with white space (value not shown)");
+      }
+      return StatusHook.open(
+          new StatusSettings(
+              appName, batchInterval, statusHost, statusPort, Optional.ofNullable(statusToken)));
     }
   }
 }

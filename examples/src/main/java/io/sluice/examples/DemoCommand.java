@@ -109,6 +109,14 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Random seed of the generator (default: ${DEFAULT-VALUE}).")
   private long seed;
 
+  @Option(
+      names = "--status-port",
+      defaultValue = "4040",
+      description =
+          "Port of the status page, JSON API and /metrics on 127.0.0.1 (default: ${DEFAULT-VALUE};"
+              + " 0 for any free port, -1 for none).")
+  private int statusPort;
+
   /** Used by picocli. */
   public DemoCommand() {}
 
@@ -159,7 +167,8 @@ public final class DemoCommand implements Callable<Integer> {
               malformedPercent,
               duration,
               drainTimeout,
-              seed);
+              seed,
+              statusPort < 0 ? null : statusPort);
       OrdersRun.Result run =
           OrdersRun.run(
               settings,

@@ -5,6 +5,7 @@ import io.sluice.engine.dstream.DStream;
 import io.sluice.engine.dstream.PairDStream;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.StartingOffsets;
+import io.sluice.status.SluiceStatus;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +23,7 @@ import org.apache.kafka.common.TopicPartition;
  */
 final class OrdersRun {
 
-  /** What a run needs. */
+  /** What a run needs; {@code statusPort} null for no status page, 0 for any free port. */
   record Settings(
       String appName,
       String topic,
@@ -35,7 +36,8 @@ final class OrdersRun {
       double malformedPercent,
       Duration duration,
       Duration drainTimeout,
-      long seed) {}
+      long seed,
+      Integer statusPort) {}
 
   /**
    * What a run did.
@@ -83,14 +85,19 @@ final class OrdersRun {
     StreamingContext ctx = null;
     long t0 = System.nanoTime();
     try {
-      ctx =
+      StreamingContext.Builder builder =
           StreamingContext.builder()
               .appName(s.appName())
               .batchInterval(s.batchInterval())
               .parallelism(s.parallelism())
               .checkpointDir(checkpointDir)
-              .exactlyOnce(true)
-              .build();
+              .exactlyOnce(true);
+      if (s.statusPort() != null) {
+        builder.statusServer(s.statusPort());
+      }
+      ctx = builder.build();
+      SluiceStatus.uri(ctx)
+          .ifPresent(uri -> out.println("status page: " + uri + "  (up while the demo runs)"));
       // The (new) group starts where the topic ends now, so that exactly this run's orders are
       // processed.
       StartingOffsets starting = StartingOffsets.specific(start);
@@ -146,6 +153,7 @@ final class OrdersRun {
       }
       if (ctx != null) {
         ctx.stop(false);
+        SluiceStatus.close(ctx);
       }
       Check.deleteTree(checkpointDir);
     }

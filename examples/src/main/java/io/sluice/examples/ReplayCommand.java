@@ -171,7 +171,8 @@ public final class ReplayCommand implements Callable<Integer> {
               1,
               liveDuration,
               Duration.ofSeconds(60),
-              11);
+              11,
+              null);
       OrdersRun.run(
           live,
           servers,

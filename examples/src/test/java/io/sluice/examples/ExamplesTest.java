@@ -66,7 +66,9 @@ class ExamplesTest {
             "--group",
             "demo-etl",
             "--table",
-            "demo_revenue");
+            "demo_revenue",
+            "--status-port",
+            "0");
 
     assertThat(r.exitCode()).as(r.output()).isZero();
     Matcher pass =
@@ -80,6 +82,8 @@ class ExamplesTest {
     assertThat(Long.parseLong(pass.group(3).replace(",", ""))).isPositive();
     assertThat(r.output())
         .containsPattern("orders-etl batch +\\d+ +records +\\d+ +processing +\\d+ ms +lag +\\d+");
+    assertThat(r.output())
+        .containsPattern("status page: http://127\\.0\\.0\\.1:\\d+/  \\(up while the demo runs\\)");
   }
 
   @Test

@@ -29,6 +29,7 @@ class LayeringTest {
           "kafka-direct", "io.sluice.kafka.direct",
           "kafka-receiver", "io.sluice.kafka.receiver",
           "sinks", "io.sluice.sinks",
+          "status", "io.sluice.status",
           "testkit", "io.sluice.testkit",
           "examples", "io.sluice.examples",
           "it", "io.sluice.it",
@@ -94,6 +95,13 @@ class LayeringTest {
           });
       if (module.equals("engine") && imported.startsWith("org.apache.kafka.")) {
         found.add(relative + " imports " + imported + " (engine must not depend on Kafka)");
+      }
+      if (module.equals("engine")
+          && (imported.startsWith("io.sluice.status.")
+              || imported.startsWith("com.sun.net.httpserver.")
+              || imported.startsWith("io.micrometer.prometheusmetrics."))) {
+        found.add(
+            relative + " imports " + imported + " (engine must not depend on the status server)");
       }
     }
   }

@@ -364,7 +364,14 @@ final class JobGenerator {
     Instant now = clock.now();
     BatchWork work = new BatchWork(batch, jobs, counts, total, now);
     BatchInfo info =
-        new BatchInfo(batch.id(), batch.time(), total, now, Optional.empty(), Optional.empty());
+        new BatchInfo(
+            batch.id(),
+            batch.time(),
+            total,
+            now,
+            Optional.empty(),
+            Optional.empty(),
+            work.inputRecordsByName(inputs));
     rt.listeners().post(l -> l.onBatchSubmitted(info));
     rt.scheduler().submit(work);
   }

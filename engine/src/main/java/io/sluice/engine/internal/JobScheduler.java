@@ -132,7 +132,8 @@ final class JobScheduler {
             w.numRecords(),
             w.submissionTime(),
             Optional.of(start),
-            Optional.empty());
+            Optional.empty(),
+            w.inputRecordsByName(rt.graph().inputs()));
     rt.listeners().post(l -> l.onBatchStarted(started));
     BatchFailedException failure = runStateJobs(batch);
     if (failure == null) {
@@ -151,7 +152,8 @@ final class JobScheduler {
             w.numRecords(),
             w.submissionTime(),
             Optional.of(start),
-            Optional.of(end));
+            Optional.of(end),
+            w.inputRecordsByName(rt.graph().inputs()));
     if (failure != null) {
       if (aborted) {
         LOG.info("batch {} abandoned: the context stopped", batch.id());
