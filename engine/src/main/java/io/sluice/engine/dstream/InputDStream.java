@@ -278,6 +278,15 @@ public abstract class InputDStream<T, P> extends DStream<T> {
    */
   public void committedByOutput(Batch batch, P plan) {}
 
+  /**
+   * Whether this process shares the input's partitions with other processes (the Kafka direct
+   * stream in group mode), so that its batches hold only the partitions this process owns at the
+   * time. {@code start()} then refuses keyed state and windows over it. Default: {@code false}.
+   */
+  public boolean sharesPartitions() {
+    return false;
+  }
+
   /** Records the plan covers, for listeners, metrics and the rate estimator; -1 when unknown. */
   public long recordCount(P plan) {
     return -1;

@@ -201,6 +201,40 @@ class GroupModeTest {
         .hasMessageContaining("startingOffsets");
   }
 
+  @Test
+  void startRefusesKeyedStateAndWindowsOverASharedInput(EmbeddedKafka kafka) {
+    for (String kind : List.of("updateStateByKey", "window")) {
+      StreamingContext ctx =
+          StreamingContext.builder()
+              .appName("refuse-" + kind)
+              .batchInterval(Duration.ofMillis(200))
+              .build();
+      var stream =
+          KafkaDirect.createDirectStream(
+              ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of("t"), TestSupport.params(kafka, "g-" + kind, false)),
+              DirectStreamOptions.builder().groupMembership(true).name("orders").build());
+      if (kind.equals("window")) {
+        stream.window(Duration.ofSeconds(1)).count().print();
+      } else {
+        stream
+            .mapToPair(r -> io.sluice.engine.KV.of(r.key(), 1L))
+            .updateStateByKey(
+                (java.util.List<Long> values, java.util.Optional<Long> state) ->
+                    java.util.Optional.of(state.orElse(0L) + values.size()))
+            .print();
+      }
+      assertThatThrownBy(ctx::start)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(kind + " '")
+          .hasMessageContaining("reads input 'orders'")
+          .hasMessageContaining("group mode")
+          .hasMessageContaining("leaderElection");
+      assertThat(ctx.state()).isNotEqualTo(StreamingContext.State.ACTIVE);
+    }
+  }
+
   private static Set<String> readers(Map<String, List<String>> seen) {
     return seen.values().stream().flatMap(List::stream).collect(Collectors.toSet());
   }

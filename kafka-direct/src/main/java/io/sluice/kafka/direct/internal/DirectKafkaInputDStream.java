@@ -239,6 +239,11 @@ public final class DirectKafkaInputDStream<K, V>
   }
 
   @Override
+  public boolean sharesPartitions() {
+    return options.groupMembership();
+  }
+
+  @Override
   public Optional<CommitTarget> offsetCommitTarget() {
     return Optional.of(target);
   }
