@@ -1,7 +1,9 @@
 package io.sluice.offsets;
 
-import java.util.function.Supplier;
+import java.util.Collection;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * An output that commits a stream's offsets to a Kafka consumer group inside its own Kafka
@@ -24,9 +26,14 @@ public interface GroupMemberCommits {
    * @param group the consumer group
    * @param memberKey identifies this process among the group's processes, stable across its
    *     restarts; letters, digits, {@code .}, {@code _} and {@code -}
-   * @param metadata the member's current group metadata; called on the output's commit thread,
-   *     returns at once
+   * @param metadata the member's current group metadata for committing the given partitions; called
+   *     on the output's commit thread, returns at once; throws {@link IllegalStateException} when
+   *     the member no longer owns one of them (they were lost when its session ended, and another
+   *     member continues them), so the commit must not happen
    * @throws IllegalStateException when the output already commits for another member key
    */
-  void commitAsMemberOf(String group, String memberKey, Supplier<ConsumerGroupMetadata> metadata);
+  void commitAsMemberOf(
+      String group,
+      String memberKey,
+      Function<Collection<TopicPartition>, ConsumerGroupMetadata> metadata);
 }

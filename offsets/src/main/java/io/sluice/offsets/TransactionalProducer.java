@@ -293,7 +293,7 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
    *     the transaction was aborted (or left to the broker, for FENCED and FATAL)
    */
   public void commit(List<BatchCommit> commits, GroupCheck check) {
-    commit(commits, check, ConsumerGroupMetadata::new);
+    commit(commits, check, commit -> new ConsumerGroupMetadata(commit.group()));
   }
 
   /**
@@ -305,7 +305,7 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
   public void commit(
       List<BatchCommit> commits,
       GroupCheck check,
-      Function<String, ConsumerGroupMetadata> members) {
+      Function<BatchCommit, ConsumerGroupMetadata> members) {
     Objects.requireNonNull(commits, "commits must not be null");
     Objects.requireNonNull(check, "check must not be null");
     Objects.requireNonNull(members, "members must not be null");
@@ -321,7 +321,7 @@ public final class TransactionalProducer<K, V> implements AutoCloseable {
           check.check(commit, KafkaGroupOffsets.readStable(admin, commit.group(), scope, timeout));
           Map<TopicPartition, OffsetAndMetadata> offsets = offsets(commit);
           if (!offsets.isEmpty()) {
-            producer.sendOffsetsToTransaction(offsets, members.apply(commit.group()));
+            producer.sendOffsetsToTransaction(offsets, members.apply(commit));
           }
         }
         producer.commitTransaction();

@@ -338,14 +338,14 @@ class TransactionalProducerTest {
     p.begin();
     send(p, "zombie");
     // A member that lost the partition in the rebalance (KIP-447): the commit fails, aborted.
-    assertThatThrownBy(() -> p.commit(List.of(batch(0, 0, 5)), fence(), g -> ended))
+    assertThatThrownBy(() -> p.commit(List.of(batch(0, 0, 5)), fence(), c -> ended))
         .isInstanceOf(TransactionalProducerException.class);
     assertThat(kafka.committedOffsets(group)).isEmpty();
 
     ConsumerGroupMetadata current = first.groupMetadata();
     p.begin();
     send(p, "current");
-    p.commit(List.of(batch(1, 0, 5)), fence(), g -> current);
+    p.commit(List.of(batch(1, 0, 5)), fence(), c -> current);
     awaitPosition(5);
     assertThat(committedValues(1)).containsExactly("current");
   }

@@ -11,6 +11,7 @@ import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.DeadLetterTransaction;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetFencedException;
+import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.TransactionalProducer;
 import io.sluice.offsets.TransactionalProducerException;
 import io.sluice.sinks.KafkaSink;
@@ -18,6 +19,7 @@ import io.sluice.sinks.SinkException;
 import io.sluice.sinks.TransactionalSink;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -37,6 +38,7 @@ import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.IllegalGenerationException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.Serializer;
@@ -89,7 +91,8 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
   final List<DeadLetterTransaction.Source> deadLetters = new CopyOnWriteArrayList<>();
 
   /** Group-mode members the exactly-once sink commits for, by group; set before open. */
-  final Map<String, Supplier<ConsumerGroupMetadata>> members = new ConcurrentHashMap<>();
+  final Map<String, java.util.function.Function<Collection<TopicPartition>, ConsumerGroupMetadata>>
+      members = new ConcurrentHashMap<>();
 
   /** The group-mode member key, part of the transactional id; null outside group mode. */
   volatile String memberKey;
@@ -370,13 +373,14 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
       p.commit(
           commits,
           TransactionalProducer.GroupCheck.rangesStartAt(describe()),
-          group -> {
-            Supplier<ConsumerGroupMetadata> member = members.get(group);
+          commit -> {
+            var member = members.get(commit.group());
             if (member == null) {
-              return new ConsumerGroupMetadata(group);
+              return new ConsumerGroupMetadata(commit.group());
             }
-            ConsumerGroupMetadata metadata = member.get();
-            used.put(group, metadata);
+            ConsumerGroupMetadata metadata =
+                member.apply(commit.ranges().stream().map(OffsetRange::topicPartition).toList());
+            used.put(commit.group(), metadata);
             return metadata;
           });
     } catch (RuntimeException e) {
@@ -404,10 +408,10 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
   private boolean awaitNewGeneration(Map<String, ConsumerGroupMetadata> used) {
     long deadline = System.nanoTime() + settings.timeout().toNanos();
     for (Map.Entry<String, ConsumerGroupMetadata> e : used.entrySet()) {
-      Supplier<ConsumerGroupMetadata> member = members.get(e.getKey());
+      var member = members.get(e.getKey());
       while (true) {
         try {
-          if (member.get().generationId() != e.getValue().generationId()) {
+          if (member.apply(List.of()).generationId() != e.getValue().generationId()) {
             break;
           }
         } catch (RuntimeException failed) {

@@ -3,8 +3,10 @@ package io.sluice.sinks.internal;
 import io.sluice.offsets.DeadLetterTransaction;
 import io.sluice.offsets.GroupMemberCommits;
 import io.sluice.sinks.TransactionalKafkaSink;
-import java.util.function.Supplier;
+import java.util.Collection;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * The exactly-once Kafka sink: {@link KafkaSinkImpl} (the one implementation of both guarantees)
@@ -40,7 +42,9 @@ public final class TransactionalKafkaSinkImpl<T> extends KafkaSinkImpl<T>
    */
   @Override
   public synchronized void commitAsMemberOf(
-      String group, String memberKey, Supplier<ConsumerGroupMetadata> metadata) {
+      String group,
+      String memberKey,
+      Function<Collection<TopicPartition>, ConsumerGroupMetadata> metadata) {
     if (this.memberKey != null && !this.memberKey.equals(memberKey)) {
       throw new IllegalStateException(
           describe()

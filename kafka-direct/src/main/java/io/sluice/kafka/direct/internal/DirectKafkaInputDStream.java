@@ -71,6 +71,10 @@ public final class DirectKafkaInputDStream<K, V>
   private volatile GroupMember member;
   private String memberKey;
   private volatile long committedThrough = -1;
+  // Group mode: the partitions this member owns, those being released included (their batches may
+  // still commit), kept by the member's rebalance callbacks.
+  private final java.util.Set<TopicPartition> owned =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Registers the stream with {@code ctx}; connects to nothing before the first plan. */
   public DirectKafkaInputDStream(
@@ -174,11 +178,20 @@ public final class DirectKafkaInputDStream<K, V>
 
     @Override
     public void assigned(java.util.Collection<TopicPartition> partitions) {
+      owned.addAll(partitions);
       planner().assigned(partitions);
     }
 
     @Override
     public void revoked(java.util.Collection<TopicPartition> partitions) {
+      try {
+        release(partitions);
+      } finally {
+        owned.removeAll(partitions);
+      }
+    }
+
+    private void release(java.util.Collection<TopicPartition> partitions) {
       long last = planner().release(partitions);
       GroupMember m = member;
       if (m == null || stopped || last <= committedThrough) {
@@ -207,6 +220,7 @@ public final class DirectKafkaInputDStream<K, V>
 
     @Override
     public void lost(java.util.Collection<TopicPartition> partitions) {
+      owned.removeAll(partitions);
       planner().release(partitions);
     }
   }
@@ -229,11 +243,28 @@ public final class DirectKafkaInputDStream<K, V>
     return memberKey;
   }
 
-  private org.apache.kafka.clients.consumer.ConsumerGroupMetadata memberMetadata() {
+  /**
+   * The member's metadata for committing {@code partitions}; refuses partitions this member no
+   * longer owns (lost when its session ended: another member continues them from the committed
+   * offset).
+   */
+  private org.apache.kafka.clients.consumer.ConsumerGroupMetadata memberMetadata(
+      java.util.Collection<TopicPartition> partitions) {
     GroupMember m = member;
     if (m == null) {
       throw new IllegalStateException(
           "stream " + name() + " has not joined consumer group '" + group + "' yet");
+    }
+    List<TopicPartition> gone = partitions.stream().filter(tp -> !owned.contains(tp)).toList();
+    if (!gone.isEmpty()) {
+      throw new IllegalStateException(
+          "stream "
+              + name()
+              + ": partitions "
+              + gone
+              + " are no longer this member's (lost when its session with the group coordinator"
+              + " ended); their batch cannot commit them, another member continues from the"
+              + " committed offsets");
     }
     return m.metadata();
   }
