@@ -49,6 +49,17 @@ class GroupModeTest {
         String group,
         Path checkpoint,
         Map<String, List<String>> seen) {
+      this(name, kafka, topic, group, checkpoint, seen, "classic");
+    }
+
+    Member(
+        String name,
+        EmbeddedKafka kafka,
+        String topic,
+        String group,
+        Path checkpoint,
+        Map<String, List<String>> seen,
+        String protocol) {
       this.name = name;
       this.seen = seen;
       StreamingContext.Builder b =
@@ -70,8 +81,13 @@ class GroupModeTest {
             }
           });
       Map<String, Object> params = TestSupport.params(kafka, group, false);
-      params.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
-      params.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+      if (protocol.equals("classic")) {
+        params.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
+        params.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+      } else {
+        // KIP-848: the broker assigns; session and heartbeat are the group's broker-side configs.
+        params.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
+      }
       KafkaDirect.createDirectStream(
               ctx,
               ConsumerStrategies.<String, String>subscribe(List.of(topic), params),
@@ -97,14 +113,23 @@ class GroupModeTest {
   @Test
   void membersShareThePartitionsAndHandThemOverAtBatchBoundaries(EmbeddedKafka kafka)
       throws Exception {
+    shareAndHandOver(kafka, "classic");
+  }
+
+  @Test
+  void theKip848ConsumerProtocolSharesAndHandsOverAlike(EmbeddedKafka kafka) throws Exception {
+    shareAndHandOver(kafka, "consumer");
+  }
+
+  private void shareAndHandOver(EmbeddedKafka kafka, String protocol) throws Exception {
     String topic = TestSupport.topic("group");
     String group = "group-" + topic;
     kafka.createTopic(topic, 4);
     Map<String, List<String>> seen = new ConcurrentHashMap<>();
     int produced = produce(kafka, topic, "a", 50);
-    try (Member a = new Member("A", kafka, topic, group, null, seen)) {
+    try (Member a = new Member("A", kafka, topic, group, null, seen, protocol)) {
       await().atMost(Duration.ofSeconds(60)).until(() -> seen.size() == 200);
-      Member b = new Member("B", kafka, topic, group, null, seen);
+      Member b = new Member("B", kafka, topic, group, null, seen, protocol);
       try {
         // Both members read once the cooperative rebalance has moved two partitions to B.
         await()
