@@ -18,17 +18,43 @@ import org.apache.kafka.common.TopicPartition;
  *     because the offsets between were lost and skipped under {@code DataLossPolicy.SKIP}: the
  *     committed next offset the range continues from. The offset fence compares the stored offset
  *     with it instead of the range's start. Empty for every ordinary batch.
+ * @param shared whether the group's partitions are shared among processes (group mode): each
+ *     process numbers its batches itself, so the commit is fenced by its offsets only, never
+ *     refused as stale for its batch id, and a store that keeps a history numbers the entry after
+ *     the group's last one when the process's id is not above it. Only the JDBC store accepts
+ *     shared commits.
  */
 public record BatchCommit(
     String group,
     long batchId,
     Instant batchTime,
     List<OffsetRange> ranges,
-    Map<TopicPartition, Long> expectedFrom) {
+    Map<TopicPartition, Long> expectedFrom,
+    boolean shared) {
 
   /** A commit whose every range begins at the committed position. */
   public BatchCommit(String group, long batchId, Instant batchTime, List<OffsetRange> ranges) {
-    this(group, batchId, batchTime, ranges, Map.of());
+    this(group, batchId, batchTime, ranges, Map.of(), false);
+  }
+
+  /** A commit of a group whose partitions one process owns. */
+  public BatchCommit(
+      String group,
+      long batchId,
+      Instant batchTime,
+      List<OffsetRange> ranges,
+      Map<TopicPartition, Long> expectedFrom) {
+    this(group, batchId, batchTime, ranges, expectedFrom, false);
+  }
+
+  /** This commit, of a group whose partitions are shared among processes (group mode). */
+  public BatchCommit asShared() {
+    return new BatchCommit(group, batchId, batchTime, ranges, expectedFrom, true);
+  }
+
+  /** This commit under another batch id. */
+  public BatchCommit withBatchId(long id) {
+    return new BatchCommit(group, id, batchTime, ranges, expectedFrom, shared);
   }
 
   /** Validates and copies the ranges. */

@@ -65,6 +65,32 @@ abstract class OffsetStoreContractTest {
   }
 
   @Test
+  void sharedCommitsAreFencedByOffsetsOnlyInTheJdbcStoreAndRefusedElsewhere() {
+    BatchCommit first = batch(group, 5, new OffsetRange(ORDERS, 0, 0, 10)).asShared();
+    if (!(store instanceof JdbcOffsetStore)) {
+      assertThatThrownBy(() -> store.commit(first))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("shared among processes (group mode)")
+          .hasMessageContaining(group);
+      assertThat(store.committed(group)).isEmpty();
+      return;
+    }
+    store.commit(first);
+    // Another process's batch 0 of another partition: not stale, numbered after the last.
+    store.commit(batch(group, 0, new OffsetRange(ORDERS, 1, 0, 4)).asShared());
+    // A process's batch 6 that continues partition 0.
+    store.commit(batch(group, 6, new OffsetRange(ORDERS, 0, 10, 12)).asShared());
+    assertThat(store.committed(group)).isEqualTo(Map.of(tp(ORDERS, 0), 12L, tp(ORDERS, 1), 4L));
+    assertThat(store.history(group, 10).stream().map(BatchCommit::batchId))
+        .containsExactly(7L, 6L, 5L);
+    // The offsets still fence: a range that does not begin where the partition stands.
+    assertThatThrownBy(
+            () -> store.commit(batch(group, 9, new OffsetRange(ORDERS, 0, 10, 15)).asShared()))
+        .isInstanceOf(OffsetFencedException.class);
+    assertThat(store.committed(group)).containsEntry(tp(ORDERS, 0), 12L);
+  }
+
+  @Test
   void roundTripsOffsetsLastBatchAndHistory() {
     BatchCommit first =
         batch(

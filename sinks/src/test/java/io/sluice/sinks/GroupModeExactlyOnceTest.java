@@ -9,10 +9,18 @@ import io.sluice.engine.StreamingListener;
 import io.sluice.kafka.direct.ConsumerStrategies;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.KafkaDirect;
+import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.JdbcOffsetStore;
+import io.sluice.offsets.OffsetStores;
 import io.sluice.sinks.internal.KafkaSinkImpl;
 import io.sluice.testkit.EmbeddedKafka;
 import io.sluice.testkit.EmbeddedKafkaExtension;
+import io.sluice.testkit.EmbeddedPostgresDatabase;
+import io.sluice.testkit.EmbeddedPostgresExtension;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -36,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * partitions, each sink commits with its member's generation (KIP-447) under a transactional id of
  * its own, and every input record reaches the output once across rebalances.
  */
-@ExtendWith(EmbeddedKafkaExtension.class)
+@ExtendWith({EmbeddedKafkaExtension.class, EmbeddedPostgresExtension.class})
 class GroupModeExactlyOnceTest {
 
   /** One process of the application. */
@@ -155,6 +164,137 @@ class GroupModeExactlyOnceTest {
     Map<TopicPartition, Long> committed = new HashMap<>();
     kafka.committedOffsets(app).forEach((tp, om) -> committed.put(tp, om.offset()));
     assertThat(committed).isEqualTo(ends);
+  }
+
+  /** One process writing to PostgreSQL, its progress in the JDBC offset store with the rows. */
+  static final class JdbcMember implements AutoCloseable {
+    final StreamingContext ctx;
+    final AtomicLong records = new AtomicLong();
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    JdbcMember(
+        EmbeddedKafka kafka,
+        String app,
+        String in,
+        String table,
+        DataSource ds,
+        JdbcOffsetStore store,
+        Path checkpoint) {
+      ctx =
+          StreamingContext.builder()
+              .appName(app)
+              .batchInterval(Duration.ofMillis(200))
+              .parallelism(2)
+              .checkpointDir(checkpoint)
+              .exactlyOnce(true)
+              .build();
+      ctx.addStreamingListener(
+          new StreamingListener() {
+            @Override
+            public void onBatchCompleted(BatchInfo batch) {
+              records.addAndGet(batch.numRecords());
+            }
+
+            @Override
+            public void onBatchFailed(BatchInfo batch, Throwable cause) {
+              failure.compareAndSet(null, cause);
+            }
+          });
+      Map<String, Object> params = new HashMap<>();
+      params.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+      params.put(ConsumerConfig.GROUP_ID_CONFIG, app);
+      params.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      params.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      params.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
+      params.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+      KafkaDirect.createDirectStream(
+              ctx,
+              ConsumerStrategies.<String, String>subscribe(List.of(in), params),
+              DirectStreamOptions.builder().groupMembership(true).offsetStore(store).build())
+          .map(ConsumerRecord::value)
+          .writeTo(
+              JdbcSink.<String>builder()
+                  .dataSource(ds)
+                  .sql("INSERT INTO " + table + " (v) VALUES (?)")
+                  .binder((st, v) -> st.setString(1, v))
+                  .offsetStore(store)
+                  .build());
+      ctx.start();
+    }
+
+    @Override
+    public void close() {
+      ctx.stop(true);
+    }
+  }
+
+  @Test
+  void membersWriteEveryRecordOnceToPostgresWithTheirOffsets(
+      EmbeddedKafka kafka, EmbeddedPostgresDatabase db, @TempDir Path dir) throws Exception {
+    String app = "group-jdbc-" + System.nanoTime();
+    String in = "in-" + app;
+    String table = "rows_" + System.nanoTime() % 1_000_000;
+    kafka.createTopic(in, 4);
+    DataSource ds = db.dataSource();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE " + table + " (v VARCHAR(20) NOT NULL)");
+    }
+    int produced = produce(kafka, in, 0, 200);
+    try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
+      JdbcMember a = new JdbcMember(kafka, app, in, table, ds, store, dir.resolve("a"));
+      JdbcMember b = null;
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
+        b = new JdbcMember(kafka, app, in, table, ds, store, dir.resolve("b"));
+        JdbcMember joined = b;
+        int[] next = {produced};
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> {
+                  next[0] += produce(kafka, in, next[0], 20);
+                  return joined.records.get() > 0;
+                });
+        produced = next[0];
+        b.close();
+        b.ctx.awaitTermination();
+        produced += produce(kafka, in, produced, 200);
+        int expected = produced;
+        await().atMost(Duration.ofSeconds(60)).until(() -> rows(ds, table).size() >= expected);
+        assertThat(a.failure.get()).isNull();
+        assertThat(b.failure.get()).isNull();
+      } finally {
+        a.close();
+        if (b != null) {
+          b.close();
+        }
+      }
+      List<String> expectedValues = new ArrayList<>();
+      for (int i = 0; i < produced; i++) {
+        expectedValues.add(value(i));
+      }
+      assertThat(rows(ds, table)).isEqualTo(expectedValues);
+      Map<TopicPartition, Long> stored = new HashMap<>(store.committed(app));
+      assertThat(stored).isEqualTo(kafka.endOffsets(in));
+      // Both processes numbered their batches from 0; the store's history numbers them apart.
+      List<Long> ids = store.history(app, 10_000).stream().map(BatchCommit::batchId).toList();
+      assertThat(ids)
+          .doesNotHaveDuplicates()
+          .isSortedAccordingTo(java.util.Comparator.reverseOrder());
+    }
+  }
+
+  private static List<String> rows(DataSource ds, String table) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT v FROM " + table + " ORDER BY v")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
   }
 
   private static String value(int i) {

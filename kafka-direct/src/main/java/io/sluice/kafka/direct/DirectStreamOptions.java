@@ -1,5 +1,6 @@
 package io.sluice.kafka.direct;
 
+import io.sluice.offsets.JdbcOffsetStore;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.StartingOffsets;
 import java.time.Duration;
@@ -289,12 +290,14 @@ public final class DirectStreamOptions {
      * out); an assigned partition starts at the group's committed offset, or {@code
      * auto.offset.reset} where there is none. Progress lives in the consumer group: the stream
      * commits through its member, or an exactly-once Kafka sink commits with the member's
-     * generation (KIP-447). The batch log is the process's own: on restart its planned batches are
+     * generation (KIP-447). With a {@link io.sluice.offsets.JdbcOffsetStore}, progress lives in the
+     * store instead (the exactly-once JDBC sink commits it with the rows), fenced by offsets under
+     * the group's row lock. The batch log is the process's own: on restart its planned batches are
      * not replayed, each assigned partition continues from its committed offset.
      *
      * <p>Requires a subscribing strategy ({@link ConsumerStrategies#subscribe} or {@link
-     * ConsumerStrategies#subscribePattern}); refused with an offset store (not yet supported in
-     * group mode), with {@code startingOffsets}, and with a bounded replay. Default: off.
+     * ConsumerStrategies#subscribePattern}); refused with an offset store other than the JDBC one,
+     * and with {@code startingOffsets} (which includes a bounded replay). Default: off.
      */
     public Builder groupMembership(boolean on) {
       this.groupMembership = on;
@@ -332,12 +335,12 @@ public final class DirectStreamOptions {
       Objects.requireNonNull(errorPolicy, "onBadRecord must not be null");
       checkPositive("pollTimeout", pollTimeout);
       checkPositive("consumerIdleTimeout", consumerIdleTimeout);
-      if (groupMembership && offsetStore != null) {
+      if (groupMembership && offsetStore != null && !(offsetStore instanceof JdbcOffsetStore)) {
         throw new IllegalArgumentException(
-            "groupMembership(true) keeps the stream's progress in its Kafka consumer group; an"
-                + " offsetStore ("
+            "groupMembership(true) keeps the stream's progress in its Kafka consumer group or in a"
+                + " JDBC offset store; offsetStore "
                 + offsetStore.describe()
-                + ") is not supported in group mode yet: remove one of them");
+                + " is not supported in group mode: use OffsetStores.jdbc(...) or none");
       }
       if (groupMembership && startingOffsets != null) {
         throw new IllegalArgumentException(

@@ -227,6 +227,17 @@ class GroupModeTest {
   }
 
   @Test
+  void groupModeTakesNoOffsetStoreButTheJdbcOne(@TempDir Path dir) {
+    try (var store = io.sluice.offsets.OffsetStores.file(dir)) {
+      assertThatThrownBy(
+              () -> DirectStreamOptions.builder().groupMembership(true).offsetStore(store).build())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(store.describe())
+          .hasMessageContaining("OffsetStores.jdbc");
+    }
+  }
+
+  @Test
   void startRefusesKeyedStateAndWindowsOverASharedInput(EmbeddedKafka kafka) {
     for (String kind : List.of("updateStateByKey", "window")) {
       StreamingContext ctx =

@@ -157,8 +157,24 @@ public abstract class AbstractOffsetStore implements OffsetStore {
   /** Validates a commit and the store state. */
   protected final BatchCommit checkCommit(BatchCommit commit) {
     Objects.requireNonNull(commit, "commit must not be null");
+    if (commit.shared() && !acceptsSharedCommits()) {
+      throw new IllegalArgumentException(
+          describe()
+              + " cannot take commits of group '"
+              + commit.group()
+              + "', whose partitions are shared among processes (group mode): use the JDBC store,"
+              + " or keep the progress in the Kafka consumer group");
+    }
     ensureOpen();
     return commit;
+  }
+
+  /**
+   * Whether the store takes {@link BatchCommit#shared()} commits (group mode), fenced by their
+   * offsets only. Default: no.
+   */
+  protected boolean acceptsSharedCommits() {
+    return false;
   }
 
   @Override

@@ -249,6 +249,12 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
     }
   }
 
+  /** Group mode's commits are fenced by their offsets under the group's row lock. */
+  @Override
+  protected boolean acceptsSharedCommits() {
+    return true;
+  }
+
   @Override
   public void commit(Connection txConnection, BatchCommit commit) {
     checkCommit(commit);
@@ -271,7 +277,11 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
       // something did.
       checkOffsets(commit, committed(c, commit.group()));
     }
-    if (last >= commit.batchId()) {
+    if (commit.shared()) {
+      // Group mode: the processes number their batches apart; the offsets fenced the commit, and
+      // the history numbers it after the group's last entry.
+      commit = commit.withBatchId(Math.max(last + 1, commit.batchId()));
+    } else if (last >= commit.batchId()) {
       throw new StaleBatchException(commit.group(), commit.batchId(), last);
     }
     try (PreparedStatement ps =

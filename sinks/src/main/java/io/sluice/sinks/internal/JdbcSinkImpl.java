@@ -9,8 +9,10 @@ import io.sluice.engine.SequencePosition;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.BatchCommit;
+import io.sluice.offsets.GroupMemberCommits;
 import io.sluice.offsets.JdbcOffsetStore;
 import io.sluice.offsets.OffsetFencedException;
+import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.StaleBatchException;
 import io.sluice.sinks.CopyRow;
 import io.sluice.sinks.JdbcSink;
@@ -21,9 +23,15 @@ import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,9 +41,13 @@ import org.slf4j.LoggerFactory;
  *
  * @param <T> record type
  */
-public final class JdbcSinkImpl<T> implements JdbcSink<T> {
+public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
 
   private static final Logger LOG = LoggerFactory.getLogger(JdbcSinkImpl.class);
+
+  /** Groups whose partitions are shared among processes (group mode), with their member. */
+  private final Map<String, Function<Collection<TopicPartition>, ConsumerGroupMetadata>> members =
+      new ConcurrentHashMap<>();
 
   /**
    * Chunks that may wait for the job thread per task slot: enough to keep the slots busy while it
@@ -159,6 +171,27 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
     return dataSource;
   }
 
+  /**
+   * Group mode: the commit is fenced by its offsets only (the processes number their batches
+   * apart), inside the transaction, once the member confirmed it still owns the partitions.
+   */
+  @Override
+  public void commitAsMemberOf(
+      String group,
+      String memberKey,
+      Function<Collection<TopicPartition>, ConsumerGroupMetadata> metadata) {
+    members.put(group, metadata);
+  }
+
+  private BatchCommit asMember(BatchCommit commit) {
+    var member = members.get(commit.group());
+    if (member == null) {
+      return commit;
+    }
+    member.apply(commit.ranges().stream().map(OffsetRange::topicPartition).toList());
+    return commit.asShared();
+  }
+
   @Override
   public void write(RDD<T> rdd, Batch batch) throws Exception {
     long start = System.nanoTime();
@@ -191,7 +224,7 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T> {
                     batch)
                 : writeRows(c, rdd, batch);
         for (BatchCommit commit : commits) {
-          settings.offsetStore().commit(c, commit);
+          settings.offsetStore().commit(c, asMember(commit));
         }
         c.commit();
         metrics.batchWritten(start, rows);

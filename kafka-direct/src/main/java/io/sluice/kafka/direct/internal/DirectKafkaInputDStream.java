@@ -499,6 +499,11 @@ public final class DirectKafkaInputDStream<K, V>
         new BatchCommit(group, batch.id(), batch.time(), plan.ranges(), plan.committedFrom());
     OffsetStore store = options.offsetStore().orElse(null);
     if (store != null) {
+      if (options.groupMembership()) {
+        // Refuses partitions this member lost; the store fences by offsets only.
+        memberMetadata(untils(plan.ranges()).keySet());
+        commit = commit.asShared();
+      }
       try {
         store.commit(commit);
       } catch (OffsetStoreException e) {

@@ -274,8 +274,11 @@ public final class DirectPlanner implements AutoCloseable {
     Map<TopicPartition, Long> committed;
     try {
       Duration wait = Duration.ofMillis(Math.max(200, Math.min(intervalMillis, 2_000)));
-      committed = consumer.committed(Set.copyOf(toStart), wait);
-    } catch (KafkaException e) {
+      committed =
+          options.offsetStore().isPresent()
+              ? options.offsetStore().get().committed(group, Set.copyOf(toStart))
+              : consumer.committed(Set.copyOf(toStart), wait);
+    } catch (KafkaException | io.sluice.offsets.OffsetStoreException e) {
       long now = System.nanoTime();
       if (now - nextPendingWarning >= 0) {
         nextPendingWarning = now + Duration.ofSeconds(10).toNanos();
