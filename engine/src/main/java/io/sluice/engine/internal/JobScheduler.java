@@ -145,6 +145,10 @@ final class JobScheduler {
     if (failure == null) {
       failure = commit(w);
     }
+    if (failure != null && !rt.mayCommit()) {
+      // The leadership went while the batch ran: that, not its symptom, stops the context.
+      failure = rt.leadershipLostAt(batch.id());
+    }
     finishState(batch, failure == null);
     Instant end = clock.now();
     BatchInfo done =
