@@ -51,10 +51,6 @@ import org.junit.jupiter.api.io.TempDir;
 class StandbyKillTest {
 
   static final int KILLS = Integer.getInteger("sluice.it.standbyKills", 10);
-  static final String APP = "standby-kill";
-  static final String TABLE = "standby_kill";
-  static final String TOPIC = "standby-kill-input";
-  static final String LEADER_PATH = "/sluice/standby-kill/leader";
   static final int PARTITIONS = 4;
   static final long SESSION_TIMEOUT_MS = 4_000;
   static final long BATCH_INTERVAL_MS = 200;
@@ -69,23 +65,19 @@ class StandbyKillTest {
   private EmbeddedPostgresDatabase pg;
   private EmbeddedZooKeeper zk;
   private int launches;
+  private String app;
+  private String table;
+  private String topic;
+  private String leaderPath;
   private final AtomicReference<RuntimeException> producerFailure = new AtomicReference<>();
 
   @Test
   void aStandbyTakesOverEachKilledLeaderAndEveryRecordIsWrittenOnce(
       EmbeddedKafka kafka, EmbeddedPostgresDatabase pg, EmbeddedZooKeeper zk) throws Exception {
-    this.kafka = kafka;
-    this.pg = pg;
-    this.zk = zk;
-    kafka.createTopic(TOPIC, PARTITIONS);
-    sql(
-        "CREATE TABLE "
-            + TABLE
-            + " (n BIGINT NOT NULL, kafka_partition INT NOT NULL, kafka_offset BIGINT NOT NULL,"
-            + " batch_id BIGINT NOT NULL, run BIGINT NOT NULL)");
+    setUp("standby-kill", kafka, pg, zk);
     long seed = Long.getLong("sluice.it.seed", System.nanoTime());
     Random random = new Random(seed);
-    System.out.printf("[%s] seed %d (-Dsluice.it.seed=%d), %d kills%n", APP, seed, seed, KILLS);
+    System.out.printf("[%s] seed %d (-Dsluice.it.seed=%d), %d kills%n", app, seed, seed, KILLS);
 
     List<PipelineProcess> running = new ArrayList<>();
     List<Long> takeoversMs = new ArrayList<>();
@@ -129,21 +121,11 @@ class StandbyKillTest {
         takeoversMs.add(ms);
         System.out.printf(
             "[%s] kill %d: leader %d killed, standby %d committed its first batch %d ms later%n",
-            APP, kill + 1, current.pid(), standby.pid(), ms);
+            app, kill + 1, current.pid(), standby.pid(), ms);
         leader = standby;
       }
 
-      producer.shutdown();
-      assertThat(producer.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(producerFailure.get()).as("producer failure").isNull();
-      long total = produced.get();
-      PipelineProcess last = leader;
-      await("every produced record committed")
-          .atMost(Duration.ofSeconds(60))
-          .pollInterval(Duration.ofMillis(50))
-          .until(() -> !last.isAlive() || committedInput() >= total);
-      assertAlive(last);
-      assertExactlyOnce(total);
+      long total = drainAndAssertExactlyOnce(producer, produced, leader);
       for (PipelineProcess p : running) {
         assertThat(p.output()).doesNotContain("CHAOS_PIPELINE_FAILED", "LEADER_LOST");
       }
@@ -152,7 +134,7 @@ class StandbyKillTest {
           "[%s] %d kills, %d records; takeover from kill to the new leader's first commit: min %d"
               + " ms, median %d ms, max %d ms (ZooKeeper session timeout %d ms, batch interval"
               + " %d ms)%n",
-          APP,
+          app,
           KILLS,
           total,
           sorted.get(0),
@@ -177,6 +159,112 @@ class StandbyKillTest {
     }
   }
 
+  /**
+   * The leader freezes (SIGSTOP) for longer than its session: the standby takes over, and when the
+   * old leader wakes up it commits nothing more and exits by itself, with the leadership lost (or
+   * its commit refused by the offset store, should that come first).
+   */
+  @Test
+  void aFrozenLeaderThatWakesUpAfterATakeoverCommitsNothingAndExits(
+      EmbeddedKafka kafka, EmbeddedPostgresDatabase pg, EmbeddedZooKeeper zk) throws Exception {
+    setUp("standby-frozen", kafka, pg, zk);
+    List<PipelineProcess> running = new ArrayList<>();
+    AtomicLong produced = new AtomicLong();
+    ScheduledExecutorService producer = startProducer(produced);
+    try {
+      running.add(launch());
+      running.add(launch());
+      PipelineProcess leader = firstLeader(running);
+      PipelineProcess standby = running.get(0) == leader ? running.get(1) : running.get(0);
+      await("leader " + leader.pid() + " commits two batches")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> !leader.isAlive() || batchesBy(leader) >= 2);
+      assertAlive(leader, standby);
+
+      signal(leader, "STOP");
+      await("standby " + standby.pid() + " commits two batches while the leader is frozen")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> !standby.isAlive() || batchesBy(standby) >= 2);
+      assertAlive(standby);
+      long leaderRows = rowsBy(leader);
+      signal(leader, "CONT");
+
+      await("the woken leader " + leader.pid() + " exits by itself")
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> !leader.isAlive());
+      assertThat(leader.exitValue()).as("exit code of the woken leader").isEqualTo(1);
+      String out = leader.output();
+      assertThat(out).contains("CHAOS_PIPELINE_FAILED");
+      assertThat(out).containsAnyOf("LeadershipLostException", "OffsetFencedException");
+      System.out.printf(
+          "[%s] the woken leader %d exited: %s%n",
+          app,
+          leader.pid(),
+          out.lines().filter(l -> l.startsWith("CHAOS_PIPELINE_FAILED")).findFirst().orElse("?"));
+      assertThat(rowsBy(leader)).as("rows of the leader after it woke up").isEqualTo(leaderRows);
+      drainAndAssertExactlyOnce(producer, produced, standby);
+      assertThat(rowsBy(leader)).as("rows of the old leader").isEqualTo(leaderRows);
+    } catch (AssertionError | RuntimeException e) {
+      StringBuilder logs = new StringBuilder();
+      for (PipelineProcess p : running) {
+        logs.append("\n----- candidate ").append(p.pid()).append(" -----\n").append(p.tail(60));
+      }
+      throw new AssertionError(e.getMessage() + logs, e);
+    } finally {
+      producer.shutdownNow();
+      for (PipelineProcess p : running) {
+        p.close();
+      }
+    }
+  }
+
+  /** Sends {@code SIGSTOP} or {@code SIGCONT} to the process. */
+  private static void signal(PipelineProcess p, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).as("kill -%s %d", signal, p.pid()).isZero();
+  }
+
+  /**
+   * Stops producing, waits until {@code leader} committed every produced record, checks the table
+   * holds each exactly once; returns how many were produced.
+   */
+  private long drainAndAssertExactlyOnce(
+      ScheduledExecutorService producer, AtomicLong produced, PipelineProcess leader)
+      throws InterruptedException {
+    producer.shutdown();
+    assertThat(producer.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(producerFailure.get()).as("producer failure").isNull();
+    long total = produced.get();
+    await("every produced record committed")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> !leader.isAlive() || committedInput() >= total);
+    assertAlive(leader);
+    assertExactlyOnce(total);
+    return total;
+  }
+
+  private void setUp(
+      String name, EmbeddedKafka kafka, EmbeddedPostgresDatabase pg, EmbeddedZooKeeper zk) {
+    this.kafka = kafka;
+    this.pg = pg;
+    this.zk = zk;
+    this.app = name;
+    this.table = name.replace('-', '_');
+    this.topic = name + "-input";
+    this.leaderPath = "/sluice/" + name + "/leader";
+    kafka.createTopic(topic, PARTITIONS);
+    sql(
+        "CREATE TABLE "
+            + table
+            + " (n BIGINT NOT NULL, kafka_partition INT NOT NULL, kafka_offset BIGINT NOT NULL,"
+            + " batch_id BIGINT NOT NULL, run BIGINT NOT NULL)");
+  }
+
   /** Produces numbered records, value = key = the number, round-robin over the partitions. */
   private ScheduledExecutorService startProducer(AtomicLong produced) {
     ScheduledExecutorService producer =
@@ -192,7 +280,7 @@ class StandbyKillTest {
           long from = produced.get();
           for (long i = from; i < from + RECORDS_PER_TICK; i++) {
             String v = Long.toString(i);
-            records.add(new ProducerRecord<>(TOPIC, (int) (i % PARTITIONS), v, v));
+            records.add(new ProducerRecord<>(topic, (int) (i % PARTITIONS), v, v));
           }
           try {
             kafka.produce(records);
@@ -214,16 +302,16 @@ class StandbyKillTest {
         List.of(
             "--pipeline=jdbc",
             "--bootstrap=" + kafka.bootstrapServers(),
-            "--inputTopic=" + TOPIC,
-            "--appName=" + APP,
+            "--inputTopic=" + topic,
+            "--appName=" + app,
             "--checkpointDir=" + tmp.resolve("checkpoint-" + i),
             "--batchIntervalMs=" + BATCH_INTERVAL_MS,
             "--jdbcUrl=" + pg.jdbcUrl(),
             "--jdbcUser=" + pg.user(),
             "--jdbcPassword=" + pg.password(),
-            "--table=" + TABLE,
+            "--table=" + table,
             "--zkConnect=" + zk.connectString(),
-            "--leaderPath=" + LEADER_PATH,
+            "--leaderPath=" + leaderPath,
             "--zkSessionTimeoutMs=" + SESSION_TIMEOUT_MS);
     return PipelineProcess.start(ChaosPipeline.class, args, tmp.resolve("candidate-" + i + ".log"));
   }
@@ -236,7 +324,7 @@ class StandbyKillTest {
         .until(
             () ->
                 candidates.stream().anyMatch(p -> !p.isAlive())
-                    || queryLong("SELECT count(*) FROM " + TABLE) > 0);
+                    || queryLong("SELECT count(*) FROM " + table) > 0);
     assertAlive(candidates.toArray(PipelineProcess[]::new));
     List<Long> runs = new ArrayList<>();
     for (PipelineProcess p : candidates) {
@@ -256,28 +344,28 @@ class StandbyKillTest {
     }
   }
 
-  private static int candidates(CuratorFramework curator) throws Exception {
+  private int candidates(CuratorFramework curator) throws Exception {
     try {
-      return curator.getChildren().forPath(LEADER_PATH).size();
+      return curator.getChildren().forPath(leaderPath).size();
     } catch (KeeperException.NoNodeException e) {
       return 0;
     }
   }
 
   private long rowsBy(PipelineProcess p) {
-    return queryLong("SELECT count(*) FROM " + TABLE + " WHERE run = " + p.pid());
+    return queryLong("SELECT count(*) FROM " + table + " WHERE run = " + p.pid());
   }
 
   private long batchesBy(PipelineProcess p) {
-    return queryLong("SELECT count(DISTINCT batch_id) FROM " + TABLE + " WHERE run = " + p.pid());
+    return queryLong("SELECT count(DISTINCT batch_id) FROM " + table + " WHERE run = " + p.pid());
   }
 
   private long committedInput() {
     return queryLong(
         "SELECT coalesce(sum(next_offset), 0) FROM sluice_offsets WHERE group_id = '"
-            + APP
+            + app
             + "' AND topic = '"
-            + TOPIC
+            + topic
             + "'");
   }
 
@@ -285,15 +373,15 @@ class StandbyKillTest {
     List<String> duplicates =
         queryStrings(
             "SELECT n || ' x' || count(*) || ' runs ' || string_agg(run::text, ',') FROM "
-                + TABLE
+                + table
                 + " GROUP BY n HAVING count(*) > 1 ORDER BY n LIMIT 20");
     assertThat(duplicates).as("duplicated numbers (n xcount runs)").isEmpty();
-    assertThat(queryLong("SELECT count(*) FROM " + TABLE)).as("rows").isEqualTo(total);
-    assertThat(queryLong("SELECT count(DISTINCT n) FROM " + TABLE))
+    assertThat(queryLong("SELECT count(*) FROM " + table)).as("rows").isEqualTo(total);
+    assertThat(queryLong("SELECT count(DISTINCT n) FROM " + table))
         .as("distinct numbers")
         .isEqualTo(total);
-    assertThat(queryLong("SELECT min(n) FROM " + TABLE)).as("smallest number").isEqualTo(0);
-    assertThat(queryLong("SELECT max(n) FROM " + TABLE)).as("largest number").isEqualTo(total - 1);
+    assertThat(queryLong("SELECT min(n) FROM " + table)).as("smallest number").isEqualTo(0);
+    assertThat(queryLong("SELECT max(n) FROM " + table)).as("largest number").isEqualTo(total - 1);
     assertThat(committedInput()).as("committed input offsets").isEqualTo(total);
   }
 
