@@ -37,8 +37,10 @@ import java.util.Queue;
  * <p>Threads: {@code sluice-job-generator} (plans batches), {@code sluice-job-scheduler} (runs
  * batches, commits), {@code sluice-job-N} (output-operation jobs, {@code concurrentJobs} of them),
  * {@code sluice-task-N} ({@code parallelism} task slots), {@code sluice-listener-bus} (calls the
- * {@link StreamingListener}s) and, while stopping, {@code sluice-stopper}. The public methods are
- * thread-safe.
+ * {@link StreamingListener}s) and, while stopping, {@code sluice-stopper}. With a {@link
+ * Builder#leaderElection(LeaderElection) leader election}, {@code sluice-leader-election} waits for
+ * the leadership before the others start, and {@code sluice-leadership-lost} stops the context when
+ * it is lost. The public methods are thread-safe.
  */
 public final class StreamingContext {
 
