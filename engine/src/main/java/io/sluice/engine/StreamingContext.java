@@ -40,8 +40,10 @@ import java.util.Queue;
  * <p>Threads: {@code sluice-job-generator} (plans batches), {@code sluice-job-scheduler} (runs
  * batches, commits), {@code sluice-job-N} (output-operation jobs, {@code concurrentJobs} of them),
  * {@code sluice-task-N} ({@code parallelism} task slots), {@code sluice-listener-bus} (calls the
- * {@link StreamingListener}s) and, while stopping, {@code sluice-stopper}. The public methods are
- * thread-safe.
+ * {@link StreamingListener}s) and, while stopping, {@code sluice-stopper}. With a {@link
+ * Builder#leaderElection(LeaderElection) leader election}, {@code sluice-leader-election} waits for
+ * the leadership before the others start, and {@code sluice-leadership-lost} stops the context when
+ * it is lost. The public methods are thread-safe.
  */
 public final class StreamingContext {
 
@@ -74,6 +76,7 @@ public final class StreamingContext {
   private final Duration blockInterval;
   private final long receiverMaxRate;
   private final boolean receiverWriteAheadLog;
+  private final LeaderElection leaderElection;
   private final EngineRuntime runtime;
 
   private StreamingContext(Builder b, StatusServer status) {
@@ -94,6 +97,7 @@ public final class StreamingContext {
     this.blockInterval = b.blockInterval;
     this.receiverMaxRate = b.receiverMaxRate;
     this.receiverWriteAheadLog = b.receiverWriteAheadLog;
+    this.leaderElection = b.leaderElection;
     this.runtime = new EngineRuntime(this, b.backpressure);
   }
 
@@ -107,6 +111,12 @@ public final class StreamingContext {
   /**
    * Validates the graph (window and slide durations, operator names, at least one output operation)
    * and starts generating batches. Returns at once.
+   *
+   * <p>With a {@link Builder#leaderElection(LeaderElection) leader election}, the context becomes
+   * {@link State#ACTIVE} at once but runs no batch yet: its {@code sluice-leader-election} thread
+   * waits for leadership, then opens the checkpoint, the outputs and the inputs and starts from the
+   * offset store's committed positions. A failure of that late start stops the context and {@link
+   * #awaitTermination()} rethrows it.
    *
    * @throws IllegalArgumentException if the graph is invalid (the context stays INITIALIZED)
    * @throws IllegalStateException if already started or stopped
@@ -144,6 +154,9 @@ public final class StreamingContext {
    *
    * @throws BatchFailedException when the context stopped because a batch failed (batch id, output
    *     operation, partition, and the cause)
+   * @throws LeadershipLostException when the context stopped because its process lost the
+   *     leadership of its {@link Builder#leaderElection(LeaderElection) leader election}
+   * @throws RuntimeException the failure of a start that began after winning the election
    * @throws InterruptedException if the waiting thread is interrupted
    */
   public void awaitTermination() throws InterruptedException {
@@ -155,6 +168,7 @@ public final class StreamingContext {
    *
    * @return true if stopped
    * @throws BatchFailedException when the context stopped because a batch failed
+   * @throws LeadershipLostException when the context stopped because it lost the leadership
    * @throws InterruptedException if the waiting thread is interrupted
    */
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
@@ -164,6 +178,16 @@ public final class StreamingContext {
   /** The lifecycle state. */
   public State state() {
     return runtime.state();
+  }
+
+  /**
+   * Whether this context may commit: always true without a {@link
+   * Builder#leaderElection(LeaderElection) leader election}; with one, true while this process
+   * leads and has not lost the leadership since the context started. A transactional output may
+   * check it right before its commit. Cheap, any thread.
+   */
+  public boolean isLeader() {
+    return runtime.mayCommit();
   }
 
   // ---------------------------------------------------------------- settings
@@ -226,6 +250,11 @@ public final class StreamingContext {
   /** The most records per second each receiver stores; 0 for no limit. */
   public long receiverMaxRate() {
     return receiverMaxRate;
+  }
+
+  /** The leader election this context waits on before it runs batches, if set. */
+  public Optional<LeaderElection> leaderElection() {
+    return Optional.ofNullable(leaderElection);
   }
 
   /** Whether receivers write every block ahead to a log under the checkpoint directory. */
@@ -490,6 +519,7 @@ public final class StreamingContext {
     private Integer statusPort;
     private String statusHost = "127.0.0.1";
     private String statusToken;
+    private LeaderElection leaderElection;
 
     private Builder() {}
 
@@ -643,6 +673,25 @@ public final class StreamingContext {
      */
     public Builder receiverWriteAheadLog(boolean on) {
       this.receiverWriteAheadLog = on;
+      return this;
+    }
+
+    /**
+     * Runs this context as one of several processes of a single-driver application, of which one,
+     * elected by {@code election}, runs batches while the others wait as standbys (default: none,
+     * the context runs at once). See {@link LeaderElection} and {@link StreamingContext#start()}.
+     *
+     * <p>When the leader's process dies or loses its session, a standby starts from the committed
+     * offsets within about the election's session timeout plus one batch. A leader that loses the
+     * leadership stops at once without committing further batches, and {@link
+     * StreamingContext#awaitTermination()} throws {@link LeadershipLostException}: exit the process
+     * and let its supervisor start it again, as a standby. The offset store is the truth: give each
+     * process its own checkpoint directory; the inputs continue from the store's positions. The
+     * context owns the election from {@link StreamingContext#start()} on and closes it when it
+     * stops.
+     */
+    public Builder leaderElection(LeaderElection election) {
+      this.leaderElection = election;
       return this;
     }
 

@@ -5,6 +5,8 @@ import io.sluice.engine.BatchFailedException;
 import io.sluice.engine.BatchInfo;
 import io.sluice.engine.BatchOutput;
 import io.sluice.engine.Clock;
+import io.sluice.engine.LeaderElection;
+import io.sluice.engine.LeadershipLostException;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.StreamingContext.State;
 import io.sluice.engine.TerminalException;
@@ -19,6 +21,7 @@ import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +54,22 @@ public final class EngineRuntime {
   private JobGenerator generator;
   private JobScheduler scheduler;
   private State state = State.INITIALIZED;
-  private volatile BatchFailedException failure;
+  private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+
+  /** The election, when the context runs as one of several candidates; else null. */
+  private final LeaderElection election;
+
+  /** The thread waiting for leadership; null without an election. */
+  private Thread electionThread;
+
+  /** Whether the batch machinery started (at start(), or once elected); guarded by this. */
+  private boolean launched;
+
+  /** Set once the leadership is lost: from then on nothing commits. */
+  private volatile boolean leadershipLost;
+
+  /** Set when the context closes its election itself, so the close is no loss. */
+  private volatile boolean closingElection;
 
   /** What the stop is doing, for the message of a stop that takes longer than the stop timeout. */
   private volatile String stopPhase = "not stopping";
@@ -65,6 +83,7 @@ public final class EngineRuntime {
     this.listeners =
         new ListenerBus(ctx.appName(), ListenerBus.DEFAULT_CAPACITY, metrics.listenerEventsDropped);
     this.tasks = new TaskScheduler(ctx.parallelism(), ctx.maxTaskAttempts(), metrics.taskRetries);
+    this.election = ctx.leaderElection().orElse(null);
   }
 
   /** The context this runtime runs. */
@@ -172,10 +191,30 @@ public final class EngineRuntime {
   }
 
   boolean failed() {
-    return failure != null;
+    return failure.get() != null;
   }
 
-  /** Starts generating batches. */
+  /** The loss as a batch failure, for a commit refused because the leadership is gone. */
+  BatchFailedException leadershipLostAt(long batchId) {
+    onLeadershipLost();
+    return new BatchFailedException(
+        batchId,
+        "commit",
+        -1,
+        new LeadershipLostException(
+            "context '"
+                + ctx.appName()
+                + "' does not lead at "
+                + (election == null ? "?" : election.describe())
+                + " any more: batch "
+                + batchId
+                + " not committed"));
+  }
+
+  /**
+   * Starts generating batches; with a leader election, validates and returns, the rest waiting for
+   * leadership on the {@code sluice-leader-election} thread.
+   */
   public synchronized void start() {
     switch (state) {
       case ACTIVE ->
@@ -195,6 +234,71 @@ public final class EngineRuntime {
     for (InputDStream<?, ?> in : graph.inputs()) {
       commitOwnership.committerOf(in).flatMap(graph::batchOutputOf).ifPresent(in::committedBy);
     }
+    if (election == null) {
+      launch();
+      return;
+    }
+    state = State.ACTIVE;
+    election.onLeadershipLost(this::onLeadershipLost);
+    electionThread =
+        EngineThreads.newThread("sluice-leader-election", false, this::awaitLeadershipAndLaunch);
+    electionThread.start();
+    LOG.info(
+        "context '{}' waiting for leadership at {}: a standby until elected",
+        ctx.appName(),
+        election.describe());
+  }
+
+  /** The {@code sluice-leader-election} thread: waits, then starts unless stopped meanwhile. */
+  private void awaitLeadershipAndLaunch() {
+    try {
+      election.awaitLeadership();
+    } catch (InterruptedException e) {
+      if (state() != State.STOPPED) {
+        failStandby(new IllegalStateException("interrupted while waiting for leadership", e));
+      }
+      return;
+    } catch (RuntimeException e) {
+      if (state() != State.STOPPED) {
+        failStandby(e);
+      }
+      return;
+    }
+    RuntimeException startFailure = null;
+    synchronized (this) {
+      if (state == State.STOPPED) {
+        return; // stop() came first and finishes the context
+      }
+      LOG.info(
+          "context '{}' elected leader at {}: starting from the committed offsets",
+          ctx.appName(),
+          election.describe());
+      try {
+        launch();
+      } catch (RuntimeException e) {
+        startFailure = e;
+      }
+    }
+    if (startFailure != null) {
+      failStandby(startFailure);
+    }
+  }
+
+  /** A start after the election failed, or the wait did: records it and terminates. */
+  private void failStandby(RuntimeException e) {
+    failure.compareAndSet(null, e);
+    synchronized (this) {
+      if (state == State.STOPPED) {
+        return;
+      }
+      state = State.STOPPED;
+    }
+    LOG.error("context '{}' failed to start: {}", ctx.appName(), e.toString(), e);
+    finish();
+  }
+
+  /** Opens the checkpoint, outputs and inputs and starts the threads; caller holds the lock. */
+  private void launch() {
     ctx.checkpointDir()
         .ifPresent(dir -> batchJournal = FileBatchJournal.open(dir, CHECKPOINT_JSON, planTypes()));
     scheduler = new JobScheduler(this);
@@ -220,6 +324,7 @@ public final class EngineRuntime {
       throw e;
     }
     state = State.ACTIVE;
+    launched = true;
     listeners.start();
     scheduler.start();
     generator.launch();
@@ -228,6 +333,52 @@ public final class EngineRuntime {
         ctx.appName(),
         ctx.batchInterval(),
         ctx.parallelism());
+  }
+
+  /**
+   * Whether a batch may commit: without an election always; with one, while this process leads and
+   * has not lost the leadership. Checked right before every commit.
+   */
+  public boolean mayCommit() {
+    return election == null || (!leadershipLost && election.isLeader());
+  }
+
+  /**
+   * The leadership is lost (the election's callback, or a commit that found it gone): records the
+   * failure and stops at once, on another thread, so the election's thread is not held up.
+   */
+  void onLeadershipLost() {
+    if (closingElection || terminated() || leadershipLost) {
+      return;
+    }
+    leadershipLost = true;
+    LeadershipLostException e =
+        new LeadershipLostException(
+            "context '"
+                + ctx.appName()
+                + "' lost the leadership at "
+                + election.describe()
+                + ": stopped at once, committing nothing more; exit and restart the process, it"
+                + " comes back as a standby");
+    if (!failure.compareAndSet(null, e)) {
+      return; // already failing or failed: that stop goes on, and nothing commits from here
+    }
+    EngineThreads.newThread("sluice-leadership-lost", false, () -> stopOnLostLeadership(e)).start();
+  }
+
+  private void stopOnLostLeadership(LeadershipLostException e) {
+    boolean running;
+    synchronized (this) {
+      running = launched;
+    }
+    LOG.error("{}", e.getMessage());
+    listeners.post(l -> l.onError(e));
+    if (running) {
+      // A graceful stop in progress must not run its remaining batches either.
+      generator.requestStop(false);
+      scheduler.abort();
+    }
+    stopAsync(false);
   }
 
   /** Who commits each input's offsets. */
@@ -359,6 +510,14 @@ public final class EngineRuntime {
    */
   private void doStop(boolean graceful) {
     LOG.info("stopping context '{}' ({})", ctx.appName(), graceful ? "graceful" : "immediate");
+    boolean running;
+    synchronized (this) {
+      running = launched;
+    }
+    if (!running) {
+      stopStandby();
+      return;
+    }
     try {
       if (graceful) {
         stopPhase = "stopping the receivers";
@@ -391,6 +550,34 @@ public final class EngineRuntime {
     }
   }
 
+  /** Stops a context still waiting for leadership: leaves the election and ends the wait. */
+  private void stopStandby() {
+    try {
+      closeElection();
+      Thread t = electionThread;
+      if (t != null && t != Thread.currentThread()) {
+        t.interrupt();
+        t.join(ctx.stopTimeout().toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      finish();
+    }
+  }
+
+  private void closeElection() {
+    if (election == null) {
+      return;
+    }
+    closingElection = true;
+    try {
+      election.close();
+    } catch (RuntimeException e) {
+      LOG.warn("leader election {} failed to close", election.describe(), e);
+    }
+  }
+
   private void stopInputs() {
     for (InputDStream<?, ?> in : graph.inputs()) {
       try {
@@ -409,6 +596,9 @@ public final class EngineRuntime {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    // After the last commit: a standby may take over from here.
+    stopPhase = "leaving the leader election";
+    closeElection();
     stopPhase = "closing the batch log";
     try {
       batchJournal().close();
@@ -427,11 +617,8 @@ public final class EngineRuntime {
 
   /** Records the failure (the first wins), tells listeners, stops the context without waiting. */
   void fail(BatchFailedException e, BatchInfo info) {
-    synchronized (this) {
-      if (failure != null) {
-        return;
-      }
-      failure = e;
+    if (!failure.compareAndSet(null, e)) {
+      return;
     }
     LOG.error("context '{}' failed: {}", ctx.appName(), e.getMessage(), e);
     if (info != null) {
@@ -458,7 +645,7 @@ public final class EngineRuntime {
   }
 
   private void rethrow() {
-    BatchFailedException f = failure;
+    RuntimeException f = failure.get();
     if (f != null) {
       throw f;
     }

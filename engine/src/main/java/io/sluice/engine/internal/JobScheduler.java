@@ -135,13 +135,20 @@ final class JobScheduler {
             Optional.empty(),
             w.inputRecordsByName(rt.graph().inputs()));
     rt.listeners().post(l -> l.onBatchStarted(started));
-    BatchFailedException failure = runStateJobs(batch);
+    // A process that lost the leadership runs nothing more: a transactional output commits in its
+    // job.
+    BatchFailedException failure =
+        rt.mayCommit() ? runStateJobs(batch) : rt.leadershipLostAt(batch.id());
     if (failure == null) {
       failure = runJobs(w);
     }
     rt.graph().batchDone(batch.time());
     if (failure == null) {
       failure = commit(w);
+    }
+    if (failure != null && !rt.mayCommit()) {
+      // The leadership went while the batch ran: that, not its symptom, stops the context.
+      failure = rt.leadershipLostAt(batch.id());
     }
     finishState(batch, failure == null);
     Instant end = clock.now();
@@ -361,6 +368,9 @@ final class JobScheduler {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private BatchFailedException commit(BatchWork w) {
     Batch batch = w.batch();
+    if (!rt.mayCommit()) {
+      return rt.leadershipLostAt(batch.id());
+    }
     // Sequenced inputs keep their progress only where their committing output commits it: in a
     // batch where that output had no job, it commits their progress by itself.
     java.util.Set<String> idle = new java.util.LinkedHashSet<>();

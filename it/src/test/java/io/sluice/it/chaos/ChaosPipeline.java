@@ -7,6 +7,7 @@ import io.sluice.engine.BatchInfo;
 import io.sluice.engine.BatchOutput;
 import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
+import io.sluice.engine.LeaderElection;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.StreamingListener;
 import io.sluice.engine.TerminalException;
@@ -17,6 +18,7 @@ import io.sluice.kafka.direct.ConsumerStrategies;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.KafkaDirect;
 import io.sluice.offsets.JdbcOffsetStore;
+import io.sluice.offsets.LeaderElections;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.OffsetStores;
 import io.sluice.sinks.JdbcSink;
@@ -62,6 +64,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * arguments. Prints one line per batch event ({@code BATCH_STARTED <id>}, {@code BATCH_COMPLETED
  * <id>}, {@code BATCH_FAILED <id>}) so the test can tell where a kill landed.
  *
+ * <p>{@code --leaderPath=/znode --zkConnect=host:port [--zkSessionTimeoutMs=4000]} runs the context
+ * as one candidate of a ZooKeeper leader election (see {@link LeaderElections}): it prints {@code
+ * LEADER_WAITING <pid>}, {@code LEADER_ELECTED <pid>} and {@code LEADER_LOST <pid>}, and a lost
+ * leadership ends the JVM with 1.
+ *
  * <p>Fault switches, each firing once across restarts thanks to a marker file created atomically
  * when it fires: {@code --failTaskBatch=K} fails one task attempt mid-partition in the first batch
  * with id >= K (the engine retries it); {@code --failSinkBatch=K --failSinkMode=during|after} makes
@@ -101,13 +108,20 @@ public final class ChaosPipeline {
 
   private static int run(Args a) throws Exception {
     PrintStream out = System.out;
-    StreamingContext ctx =
+    StreamingContext.Builder builder =
         StreamingContext.builder()
             .appName(a.appName)
             .batchInterval(Duration.ofMillis(a.batchIntervalMs))
             .parallelism(a.parallelism)
-            .checkpointDir(Path.of(a.checkpointDir))
-            .build();
+            .checkpointDir(Path.of(a.checkpointDir));
+    if (a.leaderPath != null) {
+      builder.leaderElection(
+          new PrintingElection(
+              LeaderElections.zookeeper(
+                  a.zkConnect, a.leaderPath, Duration.ofMillis(a.zkSessionTimeoutMs)),
+              out));
+    }
+    StreamingContext ctx = builder.build();
     ctx.addStreamingListener(new BatchPrinter(out));
 
     HikariDataSource pool = null;
@@ -432,6 +446,54 @@ public final class ChaosPipeline {
     }
   }
 
+  /**
+   * Prints {@code LEADER_WAITING} before and {@code LEADER_ELECTED} after the wait for leadership,
+   * and {@code LEADER_LOST} when it is lost, for the standby test.
+   */
+  static final class PrintingElection implements LeaderElection {
+    private final LeaderElection delegate;
+    private final PrintStream out;
+
+    PrintingElection(LeaderElection delegate, PrintStream out) {
+      this.delegate = delegate;
+      this.out = out;
+      delegate.onLeadershipLost(
+          () -> {
+            out.println("LEADER_LOST " + ProcessHandle.current().pid());
+            out.flush();
+          });
+    }
+
+    @Override
+    public void awaitLeadership() throws InterruptedException {
+      out.println("LEADER_WAITING " + ProcessHandle.current().pid());
+      out.flush();
+      delegate.awaitLeadership();
+      out.println("LEADER_ELECTED " + ProcessHandle.current().pid());
+      out.flush();
+    }
+
+    @Override
+    public boolean isLeader() {
+      return delegate.isLeader();
+    }
+
+    @Override
+    public void onLeadershipLost(Runnable callback) {
+      delegate.onLeadershipLost(callback);
+    }
+
+    @Override
+    public String describe() {
+      return delegate.describe();
+    }
+
+    @Override
+    public void close() {
+      delegate.close();
+    }
+  }
+
   /** Prints batch events for the test's log analysis. Listener thread. */
   static final class BatchPrinter implements StreamingListener {
     private final PrintStream out;
@@ -478,6 +540,9 @@ public final class ChaosPipeline {
     String failSinkMode = "during";
     String offsetStore = "kafka";
     String stopFile;
+    String zkConnect;
+    String leaderPath;
+    long zkSessionTimeoutMs = 4_000;
 
     /**
      * Parses {@code argv}; {@code pipelines} are the values {@code --pipeline} may take, every one
@@ -519,6 +584,11 @@ public final class ChaosPipeline {
         }
       }
       a.stopFile = m.get("stopFile");
+      a.leaderPath = m.get("leaderPath");
+      if (a.leaderPath != null) {
+        a.zkConnect = required(m, "zkConnect");
+        a.zkSessionTimeoutMs = Long.parseLong(m.getOrDefault("zkSessionTimeoutMs", "4000"));
+      }
       a.batchIntervalMs = Long.parseLong(m.getOrDefault("batchIntervalMs", "200"));
       a.maxRatePerPartition = Long.parseLong(m.getOrDefault("maxRatePerPartition", "25000"));
       a.parallelism = Integer.parseInt(m.getOrDefault("parallelism", "4"));

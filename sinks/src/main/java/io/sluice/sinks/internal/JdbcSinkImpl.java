@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.sluice.engine.Batch;
 import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
+import io.sluice.engine.LeadershipLostException;
 import io.sluice.engine.SequencePosition;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.rdd.RDD;
@@ -226,6 +227,7 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
         for (BatchCommit commit : commits) {
           settings.offsetStore().commit(c, asMember(commit));
         }
+        requireLeader(rdd, batch);
         c.commit();
         metrics.batchWritten(start, rows);
         LOG.debug(
@@ -246,6 +248,20 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
       }
     } catch (SQLException e) {
       throw failure(batch, e);
+    }
+  }
+
+  /**
+   * Refuses to commit once the context lost the leadership of its election: a standby may have
+   * taken over (the offsets would fence this commit anyway when it has committed since).
+   */
+  private void requireLeader(RDD<T> rdd, Batch batch) {
+    if (!rdd.context().isLeader()) {
+      throw new LeadershipLostException(
+          describe()
+              + ": batch "
+              + batch.id()
+              + " rolled back: this process does not lead its application any more");
     }
   }
 

@@ -3,6 +3,7 @@ package io.sluice.sinks.internal;
 import io.sluice.engine.Batch;
 import io.sluice.engine.CommitTarget;
 import io.sluice.engine.DeliveryGuarantee;
+import io.sluice.engine.LeadershipLostException;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.TerminalException;
 import io.sluice.engine.function.Function;
@@ -370,6 +371,14 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
               rdd.runJob(
                   (it, task) -> sendPartition(p, it, task.partition(), batch, startedPartitions)));
       sendDeadLetters(p, batch);
+      if (!rdd.context().isLeader()) {
+        // A standby may have taken over; its claim fences this producer's commit anyway.
+        throw new LeadershipLostException(
+            describe()
+                + ": batch "
+                + batch.id()
+                + " aborted: this process does not lead its application any more");
+      }
       p.commit(
           commits,
           TransactionalProducer.GroupCheck.rangesStartAt(describe()),
