@@ -110,6 +110,38 @@ class GroupScaleOutTest {
                       .map(Range::tp)
                       .collect(Collectors.toSet())
                       .containsAll(added));
+      // More kill-and-replace cycles (-Dsluice.it.groupKills; the chaos profile raises it).
+      List<Long> pauses = new ArrayList<>(List.of(resumed - killedAt));
+      Set<String> killed = new TreeSet<>(Set.of("p2"));
+      int next = 5;
+      for (int cycle = 1; cycle < KILLS; cycle++) {
+        String victim =
+            owners(dir, live(processes.keySet(), killed)).stream()
+                .skip(cycle % 2)
+                .findFirst()
+                .orElseThrow();
+        Set<TopicPartition> moved = lastOwned(dir, victim);
+        long at = System.currentTimeMillis();
+        assertThat(processes.get(victim).kill()).isEqualTo(PipelineProcess.SIGKILL_EXIT);
+        killed.add(victim);
+        List<String> survivors = live(processes.keySet(), killed);
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .until(() -> resumedAt(dir, survivors, moved, at) > 0);
+        pauses.add(resumedAt(dir, survivors, moved, at) - at);
+        String fresh = "p" + next++;
+        processes.put(fresh, start(kafka, dir, app, in, out, fresh));
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .until(() -> owners(dir, List.of(fresh)).contains(fresh));
+      }
+      List<Long> sorted = pauses.stream().sorted().toList();
+      System.out.printf(
+          "GROUP_SCALE_OUT %d kills: kill->resumed min %d median %d max %d ms%n",
+          sorted.size(),
+          sorted.get(0),
+          sorted.get(sorted.size() / 2),
+          sorted.get(sorted.size() - 1));
       producer.shutdown();
       assertThat(producer.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
       int total = produced.get();
@@ -132,8 +164,8 @@ class GroupScaleOutTest {
           .atMost(Duration.ofSeconds(30))
           .until(() -> covered(dir, processes.keySet()).equals(ends));
       assertTiled(committed(dir, processes.keySet()), ends);
-      // No batch failed: every process but the killed one is still running.
-      for (String name : List.of("p1", "p3", "p4")) {
+      // No batch failed: every process not killed is still running.
+      for (String name : live(processes.keySet(), killed)) {
         assertThat(processes.get(name).isAlive())
             .as(
                 "%s runs; its group events and failures:%n%s",
@@ -151,6 +183,13 @@ class GroupScaleOutTest {
       producer.shutdownNow();
       processes.values().forEach(PipelineProcess::close);
     }
+  }
+
+  /** Kill-and-replace cycles: 1 by default, more under {@code -Pchaos}. */
+  private static final int KILLS = Integer.getInteger("sluice.it.groupKills", 1);
+
+  private static List<String> live(java.util.Collection<String> names, Set<String> killed) {
+    return names.stream().filter(n -> !killed.contains(n)).toList();
   }
 
   private static PipelineProcess start(
