@@ -35,8 +35,7 @@ import org.slf4j.LoggerFactory;
  * running the member's commits ({@link #serveUntil}).
  *
  * <p>Threads: {@link #metadata()} and {@link #subscribe} from any thread; {@link #commit} from any
- * thread (it runs on the member's thread); {@link #holdingGeneration} from any thread but the
- * member's (an exactly-once sink's commit); {@link #close()} once, from the stream's stop.
+ * thread (it runs on the member's thread); {@link #close()} once, from the stream's stop.
  */
 final class GroupMember implements AutoCloseable {
 
