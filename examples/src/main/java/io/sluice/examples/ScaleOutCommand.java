@@ -256,6 +256,7 @@ public final class ScaleOutCommand implements Callable<Integer> {
           for (int p : owned) {
             resumed.computeIfAbsent(p, q -> firstBatchAfter(members, victim, q, killMillis));
           }
+          resumed.values().removeIf(java.util.Objects::isNull);
           return resumed.size() == owned.size();
         },
         SESSION_TIMEOUT.plus(waitTimeout),

@@ -24,29 +24,9 @@ public interface GroupMemberCommits {
    * @param group the consumer group
    * @param memberKey identifies this process among the group's processes, stable across its
    *     restarts; letters, digits, {@code .}, {@code _} and {@code -}
-   * @param member the member: its current group metadata, and a hold on its generation for the time
-   *     of a commit
+   * @param metadata the member's current group metadata; called on the output's commit thread,
+   *     returns at once
    * @throws IllegalStateException when the output already commits for another member key
    */
-  void commitAsMemberOf(String group, String memberKey, Member member);
-
-  /**
-   * The group member an output commits for. Both methods are called on the output's commit thread.
-   */
-  interface Member {
-
-    /** The member's current group metadata (member id, generation); returns at once. */
-    ConsumerGroupMetadata metadata();
-
-    /**
-     * Runs {@code commit} while the member takes no step in a rebalance (it does not rejoin the
-     * group), so that the generation {@link #metadata()} gives inside {@code commit} is still the
-     * group's when the transaction's offsets reach the coordinator. Without the hold, a rebalance
-     * completing between reading the metadata and the commit makes the coordinator refuse the
-     * offsets (ILLEGAL_GENERATION) although the member still owns the partitions. Blocks for as
-     * long as the member is inside a poll; keep {@code commit} short (it holds back the group's
-     * rebalance, up to {@code max.poll.interval.ms}).
-     */
-    <T> T holdingGeneration(Supplier<T> commit);
-  }
+  void commitAsMemberOf(String group, String memberKey, Supplier<ConsumerGroupMetadata> metadata);
 }

@@ -9,7 +9,6 @@ import io.sluice.engine.function.Function;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.DeadLetterTransaction;
-import io.sluice.offsets.GroupMemberCommits;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetFencedException;
 import io.sluice.offsets.TransactionalProducer;
@@ -79,7 +78,7 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
   final List<DeadLetterTransaction.Source> deadLetters = new CopyOnWriteArrayList<>();
 
   /** Group-mode members the exactly-once sink commits for, by group; set before open. */
-  final Map<String, GroupMemberCommits.Member> members = new ConcurrentHashMap<>();
+  final Map<String, Supplier<ConsumerGroupMetadata>> members = new ConcurrentHashMap<>();
 
   /** The group-mode member key, part of the transactional id; null outside group mode. */
   volatile String memberKey;
@@ -322,23 +321,13 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
               rdd.runJob(
                   (it, task) -> sendPartition(p, it, task.partition(), batch, startedPartitions)));
       sendDeadLetters(p, batch);
-      Supplier<Void> commit =
-          () -> {
-            p.commit(
-                commits,
-                TransactionalProducer.GroupCheck.rangesStartAt(describe()),
-                group -> {
-                  GroupMemberCommits.Member member = members.get(group);
-                  return member == null ? new ConsumerGroupMetadata(group) : member.metadata();
-                });
-            return null;
-          };
-      // Each member's generation stays the group's until the offsets are committed.
-      for (GroupMemberCommits.Member member : members.values()) {
-        Supplier<Void> inner = commit;
-        commit = () -> member.holdingGeneration(inner);
-      }
-      commit.get();
+      p.commit(
+          commits,
+          TransactionalProducer.GroupCheck.rangesStartAt(describe()),
+          group -> {
+            Supplier<ConsumerGroupMetadata> member = members.get(group);
+            return member == null ? new ConsumerGroupMetadata(group) : member.get();
+          });
     } catch (RuntimeException e) {
       throw failed(p, batch, e);
     }

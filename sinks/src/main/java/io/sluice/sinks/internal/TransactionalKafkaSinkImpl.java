@@ -3,6 +3,8 @@ package io.sluice.sinks.internal;
 import io.sluice.offsets.DeadLetterTransaction;
 import io.sluice.offsets.GroupMemberCommits;
 import io.sluice.sinks.TransactionalKafkaSink;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 
 /**
  * The exactly-once Kafka sink: {@link KafkaSinkImpl} (the one implementation of both guarantees)
@@ -37,7 +39,8 @@ public final class TransactionalKafkaSinkImpl<T> extends KafkaSinkImpl<T>
    * with the member's metadata.
    */
   @Override
-  public synchronized void commitAsMemberOf(String group, String memberKey, Member member) {
+  public synchronized void commitAsMemberOf(
+      String group, String memberKey, Supplier<ConsumerGroupMetadata> metadata) {
     if (this.memberKey != null && !this.memberKey.equals(memberKey)) {
       throw new IllegalStateException(
           describe()
@@ -50,6 +53,6 @@ public final class TransactionalKafkaSinkImpl<T> extends KafkaSinkImpl<T>
               + "'");
     }
     this.memberKey = memberKey;
-    members.put(group, member);
+    members.put(group, metadata);
   }
 }

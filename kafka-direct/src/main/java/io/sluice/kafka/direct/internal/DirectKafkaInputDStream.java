@@ -540,21 +540,7 @@ public final class DirectKafkaInputDStream<K, V>
   @Override
   public void committedBy(BatchOutput<?> output) {
     if (options.groupMembership() && output instanceof GroupMemberCommits members) {
-      members.commitAsMemberOf(
-          group,
-          memberKey(),
-          new GroupMemberCommits.Member() {
-            @Override
-            public org.apache.kafka.clients.consumer.ConsumerGroupMetadata metadata() {
-              return memberMetadata();
-            }
-
-            @Override
-            public <T> T holdingGeneration(java.util.function.Supplier<T> commit) {
-              GroupMember m = member;
-              return m == null ? commit.get() : m.holdingGeneration(commit);
-            }
-          });
+      members.commitAsMemberOf(group, memberKey(), this::memberMetadata);
     }
     DeadLetterSender letters = support.deadLetters();
     if (letters != null

@@ -10,7 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -71,13 +70,6 @@ final class GroupMember implements AutoCloseable {
   private volatile RuntimeException failure;
 
   /**
-   * Held by the member's thread while it polls (where it rejoins the group in a rebalance), except
-   * inside the rebalance callbacks; held by {@link #holdingGeneration} for a commit, so that no
-   * rebalance completes between reading {@link #metadata()} and the commit.
-   */
-  private final ReentrantLock pollLock = new ReentrantLock();
-
-  /**
    * Starts the member's thread, which subscribes {@code consumer} to {@code topics} and polls.
    * Takes ownership of {@code consumer}.
    */
@@ -106,23 +98,6 @@ final class GroupMember implements AutoCloseable {
           "stream " + name + ": the member of group '" + group + "' failed: " + f, f);
     }
     return metadata;
-  }
-
-  /**
-   * Runs {@code commit} while this member does not poll, so it does not rejoin the group and the
-   * group cannot complete a rebalance (the classic protocol waits for every member to rejoin, up to
-   * {@code max.poll.interval.ms}): the generation in {@link #metadata()} stays the group's until
-   * {@code commit} returns. Inside a rebalance callback the member's thread does not hold the poll,
-   * so a batch that a revocation waits for can commit with the new generation. Any thread but the
-   * member's; blocks while the member polls (at most about {@code POLL}).
-   */
-  <T> T holdingGeneration(Supplier<T> commit) {
-    pollLock.lock();
-    try {
-      return commit.get();
-    } finally {
-      pollLock.unlock();
-    }
   }
 
   /** Subscribes to {@code newTopics} if they differ from the current subscription. */
@@ -221,13 +196,8 @@ final class GroupMember implements AutoCloseable {
         }
         // Every assigned partition is paused, so this returns no record; it heartbeats the
         // member's liveness to the coordinator and runs rebalances.
-        pollLock.lock();
-        try {
-          consumer.poll(POLL);
-          metadata = consumer.groupMetadata();
-        } finally {
-          pollLock.unlock();
-        }
+        consumer.poll(POLL);
+        metadata = consumer.groupMetadata();
       }
     } catch (WakeupException | InterruptException e) {
       if (running) {
@@ -271,24 +241,6 @@ final class GroupMember implements AutoCloseable {
     }
   }
 
-  /**
-   * Runs a listener call from a rebalance callback without the poll lock, so that commits (which
-   * take it) go on while the listener waits for them.
-   */
-  private void outsidePoll(Runnable call) {
-    boolean held = pollLock.isHeldByCurrentThread();
-    if (held) {
-      pollLock.unlock();
-    }
-    try {
-      call.run();
-    } finally {
-      if (held) {
-        pollLock.lock();
-      }
-    }
-  }
-
   private final class Callbacks implements ConsumerRebalanceListener {
 
     @Override
@@ -302,7 +254,7 @@ final class GroupMember implements AutoCloseable {
             partitions,
             group,
             metadata.generationId());
-        outsidePoll(() -> listener.assigned(partitions));
+        listener.assigned(partitions);
       }
     }
 
@@ -311,7 +263,7 @@ final class GroupMember implements AutoCloseable {
       metadata = consumer.groupMetadata();
       if (!partitions.isEmpty()) {
         log.info("stream {}: revoking {} (group '{}')", name, partitions, group);
-        outsidePoll(() -> listener.revoked(partitions));
+        listener.revoked(partitions);
       }
     }
 
@@ -325,7 +277,7 @@ final class GroupMember implements AutoCloseable {
             name,
             partitions,
             group);
-        outsidePoll(() -> listener.lost(partitions));
+        listener.lost(partitions);
       }
     }
   }
