@@ -30,12 +30,17 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.IllegalGenerationException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Kafka sink; see {@link KafkaSink}. Exactly-once, the transaction is the {@link
@@ -50,6 +55,14 @@ import org.apache.kafka.common.serialization.Serializer;
 public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
   private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
+
+  /**
+   * Attempts of a group-mode batch whose offsets the coordinator refuses for a generation a
+   * rebalance has just replaced (a dead letter sent makes it one attempt: they are taken once).
+   */
+  private static final int GENERATION_ATTEMPTS = 5;
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaSinkImpl.class);
 
   /** Records a task maps before it sends them into the transaction. */
   static final int SEND_CHUNK = 1_000;
@@ -312,38 +325,81 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
   private void writeTransactionally(
       TransactionalProducer<Object, Object> p, RDD<T> rdd, Batch batch, long start) {
     List<BatchCommit> commits = TransactionalSink.batchCommits(batch);
-    Set<Integer> startedPartitions = ConcurrentHashMap.newKeySet();
     long records;
-    try {
-      p.begin();
-      records =
-          sum(
-              rdd.runJob(
-                  (it, task) -> sendPartition(p, it, task.partition(), batch, startedPartitions)));
-      sendDeadLetters(p, batch);
-      p.commit(
-          commits,
-          TransactionalProducer.GroupCheck.rangesStartAt(describe()),
-          group -> {
-            Supplier<ConsumerGroupMetadata> member = members.get(group);
-            return member == null ? new ConsumerGroupMetadata(group) : member.get();
-          });
-    } catch (RuntimeException e) {
-      throw failed(p, batch, e);
+    for (int attempt = 1; ; attempt++) {
+      Set<Integer> startedPartitions = ConcurrentHashMap.newKeySet();
+      int letters = 0;
+      try {
+        p.begin();
+        records =
+            sum(
+                rdd.runJob(
+                    (it, task) ->
+                        sendPartition(p, it, task.partition(), batch, startedPartitions)));
+        letters = sendDeadLetters(p, batch);
+        p.commit(
+            commits,
+            TransactionalProducer.GroupCheck.rangesStartAt(describe()),
+            group -> {
+              Supplier<ConsumerGroupMetadata> member = members.get(group);
+              return member == null ? new ConsumerGroupMetadata(group) : member.get();
+            });
+        break;
+      } catch (RuntimeException e) {
+        if (attempt < GENERATION_ATTEMPTS
+            && letters == 0
+            && !members.isEmpty()
+            && !p.fenced()
+            && generationMoved(e)) {
+          p.abort(e);
+          LOG.warn(
+              "{}: batch {}: the group coordinator refused the offsets with a generation that a"
+                  + " rebalance has just replaced; nothing was committed, writing the batch again"
+                  + " with the member's new generation (attempt {} of {})",
+              describe(),
+              batch.id(),
+              attempt + 1,
+              GENERATION_ATTEMPTS);
+          continue;
+        }
+        throw failed(p, batch, e);
+      }
     }
     metrics.batchWritten(start, records);
+  }
+
+  /**
+   * Whether {@code e} is the group coordinator refusing a group-mode commit because the member's
+   * generation is over: a rebalance completed between reading the member's metadata and the commit.
+   * The member's consumer rejoins on a thread of its own, so this can happen while it keeps its
+   * partitions (cooperative rebalancing); writing the batch again commits with the new generation.
+   * A member that lost its partitions fails again (its generation stays over) or meets the offset
+   * fence.
+   */
+  static boolean generationMoved(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof CommitFailedException
+          || t instanceof IllegalGenerationException
+          || t instanceof RebalanceInProgressException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
    * Sends the batch's dead letters, which the inputs kept for this transaction, once every task has
    * finished (none can add more): they commit or abort with the batch's records and offsets.
    */
-  private void sendDeadLetters(TransactionalProducer<Object, Object> p, Batch batch) {
+  private int sendDeadLetters(TransactionalProducer<Object, Object> p, Batch batch) {
+    int sent = 0;
     for (DeadLetterTransaction.Source source : deadLetters) {
       for (ProducerRecord<byte[], byte[]> letter : source.take(batch.id())) {
         p.send(DeadLetterBytes.record(letter), null);
+        sent++;
       }
     }
+    return sent;
   }
 
   /**
