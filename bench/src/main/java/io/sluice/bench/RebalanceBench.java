@@ -19,15 +19,19 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
@@ -198,6 +202,13 @@ public final class RebalanceBench implements Callable<Integer> {
             "the group's offsets to reach " + end,
             members,
             Set.of("p3", "p4"));
+        // A killed member's open transaction holds back read_committed readers until the broker
+        // aborts it (transaction.timeout.ms): count only once the output has none.
+        await(
+            () -> endOffsets(kafka, outTopic, true).equals(endOffsets(kafka, outTopic, false)),
+            "the transactions left open on " + outTopic + " to end",
+            members,
+            Set.of("p3", "p4"));
         long output = kafka.consumeAll(outTopic, true).size();
         out.printf(
             "  produced %,d, output %,d (read_committed): %s%n",
@@ -353,6 +364,32 @@ public final class RebalanceBench implements Callable<Integer> {
     KafkaGroupOffsets.read(kafka.admin(), group, true, Duration.ofSeconds(10))
         .forEach((tp, om) -> c.put(tp, om.offset()));
     return c;
+  }
+
+  private Map<TopicPartition, Long> endOffsets(
+      EmbeddedKafka kafka, String topic, boolean readCommitted) {
+    Map<TopicPartition, OffsetSpec> specs = new HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      specs.put(new TopicPartition(topic, p), OffsetSpec.latest());
+    }
+    Map<TopicPartition, Long> end = new HashMap<>();
+    try {
+      kafka
+          .admin()
+          .listOffsets(
+              specs,
+              new ListOffsetsOptions(
+                  readCommitted ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED))
+          .all()
+          .get(30, TimeUnit.SECONDS)
+          .forEach((tp, info) -> end.put(tp, info.offset()));
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot read the end offsets of " + topic + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted reading the end offsets of " + topic, e);
+    }
+    return end;
   }
 
   private void wake() {

@@ -181,6 +181,16 @@ public final class ScaleOutCommand implements Callable<Integer> {
               waitTimeout,
               "the group's committed offsets to reach the end of '" + input + "'",
               () -> problem(members, move.victim()));
+          // The killed process may have left a transaction open on the output; until the broker
+          // aborts it (transaction.timeout.ms), read_committed readers stop before it.
+          out.printf(
+              "%7.1fs waiting for open transactions on '%s' to end ...%n",
+              (System.currentTimeMillis() - t0) / 1000.0, output);
+          signal.await(
+              () -> servers.endOffsets(output, true).equals(servers.endOffsets(output)),
+              waitTimeout,
+              "the transactions left open on '" + output + "' to end",
+              () -> null);
         } catch (IllegalStateException e) {
           out.println("FAIL: " + e.getMessage());
           for (MemberProcess m : members) {
@@ -256,7 +266,6 @@ public final class ScaleOutCommand implements Callable<Integer> {
           for (int p : owned) {
             resumed.computeIfAbsent(p, q -> firstBatchAfter(members, victim, q, killMillis));
           }
-          resumed.values().removeIf(java.util.Objects::isNull);
           return resumed.size() == owned.size();
         },
         SESSION_TIMEOUT.plus(waitTimeout),
