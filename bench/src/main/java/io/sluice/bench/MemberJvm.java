@@ -151,6 +151,17 @@ final class MemberJvm implements AutoCloseable {
     }
   }
 
+  /** How many lines of the member's log contain {@code text}. */
+  long countInLog(String text) {
+    try {
+      return Files.exists(log)
+          ? Files.readAllLines(log).stream().filter(l -> l.contains(text)).count()
+          : 0;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
   /** Kills the member if it still runs. Idempotent. */
   @Override
   public void close() {

@@ -222,6 +222,9 @@ public final class RebalanceBench implements Callable<Integer> {
         failures.add("run " + r + " after " + pauses.size() + " events: " + e.getMessage());
       } finally {
         members.forEach(MemberJvm::close);
+        out.printf(
+            "  batches written again after a generation change (sink WARN): %d%n",
+            members.stream().mapToLong(m -> m.countInLog("writing the batch again")).sum());
         BenchData.deleteTree(dir);
       }
     }
