@@ -6,8 +6,9 @@ import picocli.CommandLine.Command;
 
 /**
  * The examples' command line: {@code demo} (the README's exactly-once orders ETL), {@code
- * wordcount}, {@code kafka-to-kafka}, {@code replay} and {@code sessions}. Each runs on embedded
- * Kafka and PostgreSQL unless pointed at real ones, and the checking ones exit non-zero on FAIL.
+ * wordcount}, {@code kafka-to-kafka}, {@code replay}, {@code sessions}, {@code receiver} and {@code
+ * scale-out}. Each runs on embedded Kafka and PostgreSQL unless pointed at real ones, and the
+ * checking ones exit non-zero on FAIL.
  */
 @Command(
     name = "examples",
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       SessionsCommand.class,
       ReceiverCommand.class,
+      ScaleOutCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Examples implements Runnable {

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -123,6 +124,14 @@ public final class Servers implements AutoCloseable {
 
   /** The current end offset of every partition of {@code topic}. Blocking. */
   public Map<TopicPartition, Long> endOffsets(String topic) {
+    return endOffsets(topic, false);
+  }
+
+  /**
+   * The end offset of every partition of {@code topic}: with {@code readCommitted} the last stable
+   * offset, which an open transaction holds back. Blocking.
+   */
+  public Map<TopicPartition, Long> endOffsets(String topic, boolean readCommitted) {
     try {
       int partitions =
           admin()
@@ -138,7 +147,10 @@ public final class Servers implements AutoCloseable {
       }
       Map<TopicPartition, Long> out = new HashMap<>();
       admin()
-          .listOffsets(specs)
+          .listOffsets(
+              specs,
+              new ListOffsetsOptions(
+                  readCommitted ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED))
           .all()
           .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
           .forEach((tp, info) -> out.put(tp, info.offset()));

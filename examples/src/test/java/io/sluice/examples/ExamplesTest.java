@@ -37,7 +37,7 @@ class ExamplesTest {
     PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
     List<String> all =
         new ArrayList<>(List.of(command, "--bootstrap-servers", kafka.bootstrapServers()));
-    if (!command.equals("wordcount") && !command.equals("kafka-to-kafka")) {
+    if (!List.of("wordcount", "kafka-to-kafka", "scale-out").contains(command)) {
       all.addAll(
           List.of(
               "--jdbc-url",
@@ -218,9 +218,34 @@ class ExamplesTest {
   }
 
   @Test
+  void scaleOutMovesAKilledProcesssPartitionsAndWritesEveryRecordOnce() {
+    Run r =
+        run(
+            "scale-out",
+            "--duration",
+            "14s",
+            "--rate",
+            "300",
+            "--input",
+            "scale-test-in",
+            "--output",
+            "scale-test-out");
+
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output())
+        .containsPattern("p1 batch \\d+ records \\d+ partitions \\[")
+        .containsPattern(">>> SIGKILL p2 \\(exit code 137\\); it owned partitions \\[\\d")
+        .containsPattern("partition \\d: p2 -> p[13], first committed batch \\d+ there")
+        .containsPattern(
+            "PASS: output ([\\d,]+) records == \\1 produced, each exactly once \\(0 duplicates, 0"
+                + " missing, 0 unexpected\\); p2 killed, partitions moved \\d->p[13]");
+  }
+
+  @Test
   void everyCommandHasHelp() {
     for (String c :
-        List.of("demo", "wordcount", "kafka-to-kafka", "replay", "sessions", "receiver")) {
+        List.of(
+            "demo", "wordcount", "kafka-to-kafka", "replay", "sessions", "receiver", "scale-out")) {
       ByteArrayOutputStream buffer = new ByteArrayOutputStream();
       PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
       var cl = Examples.commandLine(out);

@@ -60,8 +60,11 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
   private static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
-  /** Attempts of a group-mode batch whose commit was refused for an ended generation. */
-  private static final int GENERATION_ATTEMPTS = 3;
+  /**
+   * Attempts of a group-mode batch whose offsets the coordinator refuses for a generation a
+   * rebalance has just replaced.
+   */
+  private static final int GENERATION_ATTEMPTS = 5;
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSinkImpl.class);
 
@@ -326,40 +329,56 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
   /**
    * Writes the batch in one transaction. In group mode, a commit the group coordinator refused
-   * because the member's generation ended in a rebalance it survived (its generation moved on while
-   * the batch ran) is written again, in a new transaction, with the new generation: the aborted
-   * attempt is invisible to {@code read_committed} readers, and the offset fence still refuses
-   * ranges another member has committed since.
+   * because the member's generation ended in a rebalance it survived (its consumer rejoins on a
+   * thread of its own, so the generation can move on while the batch runs) is written again, in a
+   * new transaction, once the member has its new generation: the aborted attempt is invisible to
+   * {@code read_committed} readers, the batch's dead letters (taken from the inputs once) go into
+   * every attempt, and the offset fence still refuses ranges another member has committed since. A
+   * member that lost its partitions is refused by the member's metadata, and not retried.
    */
   private void writeTransactionally(
       TransactionalProducer<Object, Object> p, RDD<T> rdd, Batch batch, long start) {
+    List<ProducerRecord<byte[], byte[]>> letters = null;
     for (int attempt = 1; ; attempt++) {
       Map<String, ConsumerGroupMetadata> used = new ConcurrentHashMap<>();
+      List<ProducerRecord<byte[], byte[]>> taken = new ArrayList<>();
       try {
-        writeOnce(p, rdd, batch, start, used);
+        writeOnce(p, rdd, batch, start, letters, taken, used);
         return;
       } catch (SinkException e) {
+        if (letters == null) {
+          letters = taken;
+        }
         if (attempt >= GENERATION_ATTEMPTS
             || used.isEmpty()
-            || !generationEnded(e)
+            || !generationMoved(e)
             || !awaitNewGeneration(used)) {
           throw e;
         }
-        LOG.info(
-            "{}: batch {} was refused by the group coordinator (generation {} ended in a"
-                + " rebalance); writing it again with the member's new generation",
+        LOG.warn(
+            "{}: batch {}: the group coordinator refused the offsets with generation {}, which a"
+                + " rebalance has replaced; nothing was committed, writing the batch again with the"
+                + " member's new generation (attempt {} of {})",
             describe(),
             batch.id(),
-            used.values().iterator().next().generationId());
+            used.values().iterator().next().generationId(),
+            attempt + 1,
+            GENERATION_ATTEMPTS);
       }
     }
   }
 
+  /**
+   * One attempt: begin, the tasks' sends, the dead letters ({@code letters} of an earlier attempt,
+   * or those the inputs hand over now, recorded in {@code taken}), the commit.
+   */
   private void writeOnce(
       TransactionalProducer<Object, Object> p,
       RDD<T> rdd,
       Batch batch,
       long start,
+      List<ProducerRecord<byte[], byte[]>> letters,
+      List<ProducerRecord<byte[], byte[]>> taken,
       Map<String, ConsumerGroupMetadata> used) {
     List<BatchCommit> commits = TransactionalSink.batchCommits(batch);
     Set<Integer> startedPartitions = ConcurrentHashMap.newKeySet();
@@ -370,7 +389,12 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
           sum(
               rdd.runJob(
                   (it, task) -> sendPartition(p, it, task.partition(), batch, startedPartitions)));
-      sendDeadLetters(p, batch);
+      if (letters == null) {
+        deadLetters.forEach(source -> taken.addAll(source.take(batch.id())));
+      }
+      for (ProducerRecord<byte[], byte[]> letter : letters == null ? taken : letters) {
+        p.send(DeadLetterBytes.record(letter), null);
+      }
       if (!rdd.context().isLeader()) {
         // A standby may have taken over; its claim fences this producer's commit anyway.
         throw new LeadershipLostException(
@@ -398,9 +422,12 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
     metrics.batchWritten(start, records);
   }
 
-  /** Whether the group coordinator refused the offsets for an ended generation. */
-  private static boolean generationEnded(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
+  /**
+   * Whether {@code e} is the group coordinator refusing a group-mode commit because the member's
+   * generation is over (or a rebalance is in progress).
+   */
+  static boolean generationMoved(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof CommitFailedException
           || t instanceof IllegalGenerationException
           || t instanceof RebalanceInProgressException) {
@@ -434,18 +461,6 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
       }
     }
     return true;
-  }
-
-  /**
-   * Sends the batch's dead letters, which the inputs kept for this transaction, once every task has
-   * finished (none can add more): they commit or abort with the batch's records and offsets.
-   */
-  private void sendDeadLetters(TransactionalProducer<Object, Object> p, Batch batch) {
-    for (DeadLetterTransaction.Source source : deadLetters) {
-      for (ProducerRecord<byte[], byte[]> letter : source.take(batch.id())) {
-        p.send(DeadLetterBytes.record(letter), null);
-      }
-    }
   }
 
   /**

@@ -1,0 +1,104 @@
+package io.sluice.examples;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Sends {@code r000000000}, {@code r000000001}, ... round-robin over a topic's partitions at a
+ * steady rate, paced by a scheduled thread that owns the producer until {@link #stop()}.
+ */
+final class NumberedProducer implements AutoCloseable {
+
+  private static final long TICK_MILLIS = 20;
+
+  private final KafkaProducer<String, String> producer;
+  private final String topic;
+  private final int partitions;
+  private final double rate;
+  private final ScheduledExecutorService pacer;
+  private final AtomicReference<Exception> error = new AtomicReference<>();
+  private final long startNanos = System.nanoTime();
+  private long sent;
+  private boolean stopped;
+
+  NumberedProducer(String bootstrap, String topic, int partitions, double rate) {
+    this.topic = topic;
+    this.partitions = partitions;
+    this.rate = rate;
+    this.producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.LINGER_MS_CONFIG,
+                5),
+            new StringSerializer(),
+            new StringSerializer());
+    this.pacer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "scale-out-generator");
+              t.setDaemon(true);
+              t.setUncaughtExceptionHandler((th, e) -> error.compareAndSet(null, new Exception(e)));
+              return t;
+            });
+    pacer.scheduleAtFixedRate(this::tick, 0, TICK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** The value of record {@code i}. */
+  static String value(long i) {
+    return String.format("r%09d", i);
+  }
+
+  /** On the pacer thread: sends what the rate allows since the start. */
+  private void tick() {
+    long due = (long) ((System.nanoTime() - startNanos) / 1e9 * rate);
+    for (; sent < due; sent++) {
+      String v = value(sent);
+      producer.send(
+          new ProducerRecord<>(topic, (int) (sent % partitions), v, v),
+          (md, e) -> {
+            if (e != null) {
+              error.compareAndSet(null, e);
+            }
+          });
+    }
+  }
+
+  /**
+   * Stops sending, waits until every record is acknowledged and returns how many were sent.
+   *
+   * @throws IllegalStateException when a send failed
+   */
+  long stop() throws InterruptedException {
+    if (!stopped) {
+      stopped = true;
+      pacer.shutdown();
+      if (!pacer.awaitTermination(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the generator did not stop within 30 s");
+      }
+      producer.flush();
+    }
+    if (error.get() != null) {
+      throw new IllegalStateException("the generator failed to send: " + error.get());
+    }
+    return sent;
+  }
+
+  /** Stops the pacer and closes the producer. Idempotent. */
+  @Override
+  public void close() {
+    pacer.shutdownNow();
+    producer.close(Duration.ofSeconds(5));
+  }
+}
