@@ -26,6 +26,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
@@ -132,6 +133,22 @@ public final class Servers implements AutoCloseable {
    * offset, which an open transaction holds back. Blocking.
    */
   public Map<TopicPartition, Long> endOffsets(String topic, boolean readCommitted) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (true) {
+      try {
+        return readEndOffsets(topic, readCommitted);
+      } catch (IllegalStateException e) {
+        // A topic created a moment ago may not be on its leader's metadata yet.
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+      }
+    }
+  }
+
+  private Map<TopicPartition, Long> readEndOffsets(String topic, boolean readCommitted) {
     try {
       int partitions =
           admin()
