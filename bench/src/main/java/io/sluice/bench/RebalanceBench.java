@@ -1,6 +1,8 @@
 package io.sluice.bench;
 
-import io.sluice.bench.MemberJvm.Batch;
+import io.sluice.examples.MemberProcess;
+import io.sluice.examples.MemberProcess.BatchLine;
+import io.sluice.examples.NumberedProducer;
 import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.testkit.EmbeddedKafka;
 import java.io.IOException;
@@ -12,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,29 +21,21 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * The rebalance pause of group mode: a stateless pipeline (group-mode direct stream -> exactly-once
- * {@code KafkaSink}) in member processes (child JVMs running {@link RebalanceMember}) under a
- * steady input, while (a) a member joins, (b) a member leaves gracefully ({@code ctx.stop(true)})
- * and (c) a member is killed with SIGKILL.
+ * {@code KafkaSink}) in member processes (child JVMs running {@link
+ * io.sluice.examples.ScaleOutMember}) under a steady input, while (a) a member joins, (b) a member
+ * leaves gracefully ({@code ctx.stop(true)}) and (c) a member is killed with SIGKILL.
  *
  * <p>One run: p1, p2 and p3 start and settle; LEAVE p3; JOIN p4; KILL p4; each event waits until
  * the live members' last batches cover every partition once, plus {@code --quiet-seconds}. Around
@@ -176,14 +169,15 @@ public final class RebalanceBench implements Callable<Integer> {
     kafka.createTopic(in, partitions);
     kafka.createTopic(outTopic, partitions);
     Path dir = Files.createTempDirectory("sluice-rebalance-bench-");
-    List<MemberJvm> members = new ArrayList<>();
+    List<MemberProcess> members = new ArrayList<>();
     List<Pause> pauses = new ArrayList<>();
     out.printf("run %d (load %s)%n", r, Passes.loadAverage());
-    try (Steady producer = new Steady(kafka.bootstrapServers(), in, partitions, rate)) {
+    try (NumberedProducer producer =
+        new NumberedProducer(kafka.bootstrapServers(), in, partitions, rate)) {
       try {
-        MemberJvm p1 = start("p1", kafka, in, outTopic, app, dir, members);
-        MemberJvm p2 = start("p2", kafka, in, outTopic, app, dir, members);
-        MemberJvm p3 = start("p3", kafka, in, outTopic, app, dir, members);
+        MemberProcess p1 = start("p1", kafka, in, outTopic, app, dir, members);
+        MemberProcess p2 = start("p2", kafka, in, outTopic, app, dir, members);
+        MemberProcess p3 = start("p3", kafka, in, outTopic, app, dir, members);
         settle(members, List.of(p1, p2, p3), 0);
         pauses.add(event(members, "leave", p3::stopGracefully, List.of(p1, p2), false));
         pauses.add(
@@ -193,7 +187,7 @@ public final class RebalanceBench implements Callable<Integer> {
                 () -> start("p4", kafka, in, outTopic, app, dir, members),
                 List.of(p1, p2),
                 true));
-        MemberJvm p4 = members.get(3);
+        MemberProcess p4 = members.get(3);
         pauses.add(event(members, "kill", p4::kill, List.of(p1, p2), false));
         long produced = producer.stop();
         Map<TopicPartition, Long> end = kafka.endOffsets(in);
@@ -221,7 +215,7 @@ public final class RebalanceBench implements Callable<Integer> {
         out.println("  run " + r + " FAILED: " + e.getMessage());
         failures.add("run " + r + " after " + pauses.size() + " events: " + e.getMessage());
       } finally {
-        members.forEach(MemberJvm::close);
+        members.forEach(MemberProcess::close);
         out.printf(
             "  batches written again after a generation change (sink WARN): %d%n",
             members.stream().mapToLong(m -> m.countInLog("writing the batch again")).sum());
@@ -231,21 +225,21 @@ public final class RebalanceBench implements Callable<Integer> {
     return pauses;
   }
 
-  private MemberJvm start(
+  private MemberProcess start(
       String name,
       EmbeddedKafka kafka,
       String in,
       String outTopic,
       String app,
       Path dir,
-      List<MemberJvm> members) {
+      List<MemberProcess> members) {
     try {
       Files.createDirectories(dir.resolve(name));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    MemberJvm m =
-        MemberJvm.start(
+    MemberProcess m =
+        MemberProcess.start(
             name,
             List.of(
                 kafka.bootstrapServers(),
@@ -255,7 +249,7 @@ public final class RebalanceBench implements Callable<Integer> {
                 dir.resolve(name).toString(),
                 Integer.toString(intervalMs)),
             dir,
-            this::wake);
+            b -> wake());
     members.add(m);
     return m;
   }
@@ -266,12 +260,16 @@ public final class RebalanceBench implements Callable<Integer> {
    * before the event to then.
    */
   private Pause event(
-      List<MemberJvm> members, String name, Runnable action, List<MemberJvm> stayers, boolean joins)
+      List<MemberProcess> members,
+      String name,
+      Runnable action,
+      List<MemberProcess> stayers,
+      boolean joins)
       throws InterruptedException {
     long t = System.currentTimeMillis();
     int before = members.size();
     action.run();
-    List<MemberJvm> live = new ArrayList<>(stayers);
+    List<MemberProcess> live = new ArrayList<>(stayers);
     if (joins) {
       live.add(members.get(before));
     }
@@ -293,7 +291,7 @@ public final class RebalanceBench implements Callable<Integer> {
    * partitions cover every partition exactly once, then for the quiet time; returns when it settled
    * (epoch ms).
    */
-  private long settle(List<MemberJvm> members, List<MemberJvm> live, long after)
+  private long settle(List<MemberProcess> members, List<MemberProcess> live, long after)
       throws InterruptedException {
     Set<String> gone = new HashSet<>();
     members.stream().filter(m -> !live.contains(m)).forEach(m -> gone.add(m.name()));
@@ -304,11 +302,11 @@ public final class RebalanceBench implements Callable<Integer> {
     return settled;
   }
 
-  private boolean covers(List<MemberJvm> live, long after) {
+  private boolean covers(List<MemberProcess> live, long after) {
     Set<Integer> owned = new HashSet<>();
     int count = 0;
-    for (MemberJvm m : live) {
-      Batch b = m.last();
+    for (MemberProcess m : live) {
+      BatchLine b = m.last();
       if (b == null || b.completedMillis() <= after || b.partitions().isEmpty()) {
         return false;
       }
@@ -318,16 +316,16 @@ public final class RebalanceBench implements Callable<Integer> {
     return owned.size() == partitions && count == partitions;
   }
 
-  private static List<String> names(List<MemberJvm> ms) {
-    return ms.stream().map(MemberJvm::name).toList();
+  private static List<String> names(List<MemberProcess> ms) {
+    return ms.stream().map(MemberProcess::name).toList();
   }
 
   /** The pauses between {@code from} and {@code to} (epoch ms), from every member's batches. */
-  static Pause measure(String event, List<MemberJvm> members, long from, long to) {
+  static Pause measure(String event, List<MemberProcess> members, long from, long to) {
     List<Long> all = new ArrayList<>();
     Map<Integer, List<Long>> perPartition = new TreeMap<>();
-    for (MemberJvm m : members) {
-      for (Batch b : m.batches()) {
+    for (MemberProcess m : members) {
+      for (BatchLine b : m.batches()) {
         if (b.completedMillis() >= from && b.completedMillis() <= to) {
           all.add(b.completedMillis());
           for (int p : b.partitions()) {
@@ -406,12 +404,12 @@ public final class RebalanceBench implements Callable<Integer> {
    * batch failed, or after {@code --timeout-seconds}.
    */
   private void await(
-      BooleanSupplier condition, String what, List<MemberJvm> members, Set<String> gone)
+      BooleanSupplier condition, String what, List<MemberProcess> members, Set<String> gone)
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
     synchronized (signal) {
       while (!condition.getAsBoolean()) {
-        for (MemberJvm m : members) {
+        for (MemberProcess m : members) {
           if (!m.failures().isEmpty()) {
             throw new IllegalStateException(m.name() + ": " + m.failures().get(0));
           }
@@ -425,65 +423,6 @@ public final class RebalanceBench implements Callable<Integer> {
         }
         signal.wait(Math.max(1, Math.min(200, TimeUnit.NANOSECONDS.toMillis(left))));
       }
-    }
-  }
-
-  /** A steady producer of numbered records, paced by a scheduled thread that owns it. */
-  static final class Steady implements AutoCloseable {
-    private final KafkaProducer<String, String> producer;
-    private final ScheduledExecutorService pacer;
-    private final AtomicReference<Exception> error = new AtomicReference<>();
-    private final AtomicLong sent = new AtomicLong();
-    private final long t0 = System.nanoTime();
-
-    Steady(String bootstrap, String topic, int partitions, int rate) {
-      Map<String, Object> config = new LinkedHashMap<>();
-      config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-      config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-      producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
-      pacer =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "rebalance-bench-producer");
-                t.setDaemon(true);
-                return t;
-              });
-      pacer.scheduleAtFixedRate(
-          () -> {
-            long due = (long) ((System.nanoTime() - t0) / 1e9 * rate);
-            for (long i = sent.get(); i < due; i = sent.incrementAndGet()) {
-              String v = String.format("r%09d", i);
-              producer.send(
-                  new ProducerRecord<>(topic, (int) (i % partitions), v, v),
-                  (md, e) -> {
-                    if (e != null) {
-                      error.compareAndSet(null, e);
-                    }
-                  });
-            }
-          },
-          0,
-          20,
-          TimeUnit.MILLISECONDS);
-    }
-
-    /** Stops sending; returns how many records were sent, all acknowledged. */
-    long stop() throws InterruptedException {
-      pacer.shutdown();
-      if (!pacer.awaitTermination(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("the producer did not stop within 30 s");
-      }
-      producer.flush();
-      if (error.get() != null) {
-        throw new IllegalStateException("a send failed: " + error.get(), error.get());
-      }
-      return sent.get();
-    }
-
-    @Override
-    public void close() {
-      pacer.shutdownNow();
-      producer.close(Duration.ofSeconds(5));
     }
   }
 }

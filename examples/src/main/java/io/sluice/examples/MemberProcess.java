@@ -23,10 +23,10 @@ import java.util.function.Consumer;
  * process handle; {@link #close()} kills it if it still runs. Started and killed by one thread;
  * {@link #batches()} may be read from any.
  */
-final class MemberProcess implements AutoCloseable {
+public final class MemberProcess implements AutoCloseable {
 
   /** One completed batch of a member. */
-  record BatchLine(
+  public record BatchLine(
       String member, long batchId, long records, long completedMillis, List<Integer> partitions) {}
 
   private final String name;
@@ -52,7 +52,7 @@ final class MemberProcess implements AutoCloseable {
    * Starts {@link ScaleOutMember} with {@code args} in a child JVM named {@code name}, its stderr
    * to {@code dir/<name>.log}; {@code onBatch} is called on the reader thread for every batch.
    */
-  static MemberProcess start(
+  public static MemberProcess start(
       String name, List<String> args, Path dir, Consumer<BatchLine> onBatch) {
     List<String> command = new ArrayList<>();
     command.add(javaExecutable());
@@ -112,35 +112,38 @@ final class MemberProcess implements AutoCloseable {
     }
   }
 
-  String name() {
+  /** The member's name, e.g. {@code p2}. */
+  public String name() {
     return name;
   }
 
-  boolean started() {
+  /** Whether the member printed that its context started. */
+  public boolean started() {
     return started;
   }
 
-  boolean isAlive() {
+  /** Whether the member's JVM still runs. */
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** Every batch the member completed so far, in order. */
-  List<BatchLine> batches() {
+  public List<BatchLine> batches() {
     return batches;
   }
 
   /** The partitions of the member's last completed batch (what it owned then). */
-  List<Integer> lastPartitions() {
+  public List<Integer> lastPartitions() {
     return batches.isEmpty() ? List.of() : batches.get(batches.size() - 1).partitions();
   }
 
   /** {@code FAILED} lines the member printed. */
-  List<String> failures() {
+  public List<String> failures() {
     return failures;
   }
 
   /** Asks the member to stop gracefully (its running batch finishes and commits). */
-  void stopGracefully() {
+  public void stopGracefully() {
     try {
       Writer w = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
       w.write("stop\n");
@@ -151,12 +154,12 @@ final class MemberProcess implements AutoCloseable {
   }
 
   /** Waits up to {@code seconds} for the member to exit; true when it did. */
-  boolean waitFor(long seconds) throws InterruptedException {
+  public boolean waitFor(long seconds) throws InterruptedException {
     return process.waitFor(seconds, TimeUnit.SECONDS);
   }
 
   /** Sends SIGKILL and waits for the exit; returns the exit code (137 when the kill ended it). */
-  int kill() {
+  public int kill() {
     process.destroyForcibly();
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -171,7 +174,7 @@ final class MemberProcess implements AutoCloseable {
   }
 
   /** The last {@code lines} lines of the member's log. */
-  String tail(int lines) {
+  public String tail(int lines) {
     try {
       if (!Files.exists(log)) {
         return "(no log)";
@@ -180,6 +183,22 @@ final class MemberProcess implements AutoCloseable {
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     } catch (IOException e) {
       return "(cannot read " + log + ": " + e + ")";
+    }
+  }
+
+  /** The last completed batch, or null before the first. */
+  public BatchLine last() {
+    return batches.isEmpty() ? null : batches.get(batches.size() - 1);
+  }
+
+  /** How many lines of the member's log (its stderr) contain {@code text}. */
+  public long countInLog(String text) {
+    try {
+      return Files.exists(log)
+          ? Files.readAllLines(log).stream().filter(l -> l.contains(text)).count()
+          : 0;
+    } catch (IOException e) {
+      return -1;
     }
   }
 

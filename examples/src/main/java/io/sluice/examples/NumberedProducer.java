@@ -15,7 +15,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Sends {@code r000000000}, {@code r000000001}, ... round-robin over a topic's partitions at a
  * steady rate, paced by a scheduled thread that owns the producer until {@link #stop()}.
  */
-final class NumberedProducer implements AutoCloseable {
+public final class NumberedProducer implements AutoCloseable {
 
   private static final long TICK_MILLIS = 20;
 
@@ -29,7 +29,7 @@ final class NumberedProducer implements AutoCloseable {
   private long sent;
   private boolean stopped;
 
-  NumberedProducer(String bootstrap, String topic, int partitions, double rate) {
+  public NumberedProducer(String bootstrap, String topic, int partitions, double rate) {
     this.topic = topic;
     this.partitions = partitions;
     this.rate = rate;
@@ -56,7 +56,7 @@ final class NumberedProducer implements AutoCloseable {
   }
 
   /** The value of record {@code i}. */
-  static String value(long i) {
+  public static String value(long i) {
     return String.format("r%09d", i);
   }
 
@@ -80,7 +80,7 @@ final class NumberedProducer implements AutoCloseable {
    *
    * @throws IllegalStateException when a send failed
    */
-  long stop() throws InterruptedException {
+  public long stop() throws InterruptedException {
     if (!stopped) {
       stopped = true;
       pacer.shutdown();
