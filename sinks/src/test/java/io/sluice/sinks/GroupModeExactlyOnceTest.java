@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.sluice.engine.BatchInfo;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.StreamingListener;
+import io.sluice.engine.dstream.DStream;
 import io.sluice.kafka.direct.ConsumerStrategies;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.KafkaDirect;
@@ -41,21 +42,26 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Group mode into the exactly-once Kafka sink: members of one application share the input's
- * partitions, each sink commits with its member's generation (KIP-447) under a transactional id of
- * its own, and every input record reaches the output once across rebalances.
+ * Group mode into the exactly-once Kafka and JDBC sinks: members of one application share the
+ * input's partitions, each sink commits with its member's generation (KIP-447) under a
+ * transactional id of its own, and every input record reaches the output once across rebalances.
  */
 @ExtendWith({EmbeddedKafkaExtension.class, EmbeddedPostgresExtension.class})
 class GroupModeExactlyOnceTest {
 
-  /** One process of the application. */
+  /** One process of the application: a group-mode stream of the values into {@code output}. */
   static final class Member implements AutoCloseable {
     final StreamingContext ctx;
-    final KafkaSinkImpl<String> sink;
     final AtomicLong records = new AtomicLong();
     final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-    Member(EmbeddedKafka kafka, String app, String in, String out, Path checkpoint) {
+    Member(
+        EmbeddedKafka kafka,
+        String app,
+        String in,
+        Path checkpoint,
+        DirectStreamOptions options,
+        java.util.function.Consumer<DStream<String>> output) {
       ctx =
           StreamingContext.builder()
               .appName(app)
@@ -84,22 +90,10 @@ class GroupModeExactlyOnceTest {
       params.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       params.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
       params.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
-      sink =
-          (KafkaSinkImpl<String>)
-              KafkaSink.<String>builder()
-                  .producerConfig(
-                      Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))
-                  .keySerializer(new StringSerializer())
-                  .valueSerializer(new StringSerializer())
-                  .record(v -> new ProducerRecord<>(out, v, v))
-                  .exactlyOnce()
-                  .build();
-      KafkaDirect.createDirectStream(
-              ctx,
-              ConsumerStrategies.<String, String>subscribe(List.of(in), params),
-              DirectStreamOptions.builder().groupMembership(true).build())
-          .map(ConsumerRecord::value)
-          .writeTo(sink);
+      output.accept(
+          KafkaDirect.createDirectStream(
+                  ctx, ConsumerStrategies.<String, String>subscribe(List.of(in), params), options)
+              .map(ConsumerRecord::value));
       ctx.start();
     }
 
@@ -107,6 +101,55 @@ class GroupModeExactlyOnceTest {
     public void close() {
       ctx.stop(true);
     }
+  }
+
+  /** A member writing to {@code out} through the exactly-once Kafka sink {@code sink}. */
+  static Member kafkaMember(
+      EmbeddedKafka kafka, String app, String in, Path checkpoint, KafkaSinkImpl<String> sink) {
+    return new Member(
+        kafka,
+        app,
+        in,
+        checkpoint,
+        DirectStreamOptions.builder().groupMembership(true).build(),
+        values -> values.writeTo(sink));
+  }
+
+  static KafkaSinkImpl<String> kafkaSink(EmbeddedKafka kafka, String out) {
+    return (KafkaSinkImpl<String>)
+        KafkaSink.<String>builder()
+            .producerConfig(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))
+            .keySerializer(new StringSerializer())
+            .valueSerializer(new StringSerializer())
+            .record(v -> new ProducerRecord<>(out, v, v))
+            .exactlyOnce()
+            .build();
+  }
+
+  /** A member writing rows to {@code table}, its progress in {@code store} with them. */
+  static Member jdbcMember(
+      EmbeddedKafka kafka,
+      String app,
+      String in,
+      Path checkpoint,
+      DataSource ds,
+      String table,
+      JdbcOffsetStore store) {
+    return new Member(
+        kafka,
+        app,
+        in,
+        checkpoint,
+        DirectStreamOptions.builder().groupMembership(true).offsetStore(store).build(),
+        values ->
+            values.writeTo(
+                JdbcSink.<String>builder()
+                    .dataSource(ds)
+                    .sql("INSERT INTO " + table + " (v) VALUES (?)")
+                    .binder((st, v) -> st.setString(1, v))
+                    .offsetStore(store)
+                    .build()));
   }
 
   @Test
@@ -118,11 +161,13 @@ class GroupModeExactlyOnceTest {
     kafka.createTopic(in, 4);
     kafka.createTopic(out, 2);
     int produced = produce(kafka, in, 0, 200);
-    Member a = new Member(kafka, app, in, out, dir.resolve("a"));
+    KafkaSinkImpl<String> sinkA = kafkaSink(kafka, out);
+    KafkaSinkImpl<String> sinkB = kafkaSink(kafka, out);
+    Member a = kafkaMember(kafka, app, in, dir.resolve("a"), sinkA);
     Member b = null;
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
-      b = new Member(kafka, app, in, out, dir.resolve("b"));
+      b = kafkaMember(kafka, app, in, dir.resolve("b"), sinkB);
       Member joined = b;
       // Produce in rounds until the second member has written some of them.
       int[] next = {produced};
@@ -134,9 +179,9 @@ class GroupModeExactlyOnceTest {
                 return joined.records.get() > 0;
               });
       produced = next[0];
-      assertThat(a.sink.transactionalId())
+      assertThat(sinkA.transactionalId())
           .startsWith(app + "-")
-          .isNotEqualTo(b.sink.transactionalId());
+          .isNotEqualTo(sinkB.transactionalId());
       // The second member leaves: its partitions return to the first after its last batch.
       b.close();
       b.ctx.awaitTermination();
@@ -166,68 +211,6 @@ class GroupModeExactlyOnceTest {
     assertThat(committed).isEqualTo(ends);
   }
 
-  /** One process writing to PostgreSQL, its progress in the JDBC offset store with the rows. */
-  static final class JdbcMember implements AutoCloseable {
-    final StreamingContext ctx;
-    final AtomicLong records = new AtomicLong();
-    final AtomicReference<Throwable> failure = new AtomicReference<>();
-
-    JdbcMember(
-        EmbeddedKafka kafka,
-        String app,
-        String in,
-        String table,
-        DataSource ds,
-        JdbcOffsetStore store,
-        Path checkpoint) {
-      ctx =
-          StreamingContext.builder()
-              .appName(app)
-              .batchInterval(Duration.ofMillis(200))
-              .parallelism(2)
-              .checkpointDir(checkpoint)
-              .exactlyOnce(true)
-              .build();
-      ctx.addStreamingListener(
-          new StreamingListener() {
-            @Override
-            public void onBatchCompleted(BatchInfo batch) {
-              records.addAndGet(batch.numRecords());
-            }
-
-            @Override
-            public void onBatchFailed(BatchInfo batch, Throwable cause) {
-              failure.compareAndSet(null, cause);
-            }
-          });
-      Map<String, Object> params = new HashMap<>();
-      params.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      params.put(ConsumerConfig.GROUP_ID_CONFIG, app);
-      params.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-      params.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-      params.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
-      params.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
-      KafkaDirect.createDirectStream(
-              ctx,
-              ConsumerStrategies.<String, String>subscribe(List.of(in), params),
-              DirectStreamOptions.builder().groupMembership(true).offsetStore(store).build())
-          .map(ConsumerRecord::value)
-          .writeTo(
-              JdbcSink.<String>builder()
-                  .dataSource(ds)
-                  .sql("INSERT INTO " + table + " (v) VALUES (?)")
-                  .binder((st, v) -> st.setString(1, v))
-                  .offsetStore(store)
-                  .build());
-      ctx.start();
-    }
-
-    @Override
-    public void close() {
-      ctx.stop(true);
-    }
-  }
-
   @Test
   void membersWriteEveryRecordOnceToPostgresWithTheirOffsets(
       EmbeddedKafka kafka, EmbeddedPostgresDatabase db, @TempDir Path dir) throws Exception {
@@ -242,12 +225,12 @@ class GroupModeExactlyOnceTest {
     }
     int produced = produce(kafka, in, 0, 200);
     try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
-      JdbcMember a = new JdbcMember(kafka, app, in, table, ds, store, dir.resolve("a"));
-      JdbcMember b = null;
+      Member a = jdbcMember(kafka, app, in, dir.resolve("a"), ds, table, store);
+      Member b = null;
       try {
         await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
-        b = new JdbcMember(kafka, app, in, table, ds, store, dir.resolve("b"));
-        JdbcMember joined = b;
+        b = jdbcMember(kafka, app, in, dir.resolve("b"), ds, table, store);
+        Member joined = b;
         int[] next = {produced};
         await()
             .atMost(Duration.ofSeconds(60))
