@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The launcher scripts a newcomer runs first print their help and nothing on stderr: no warning,
- * no {@code find} error, no rebuild. The reactor has built the examples and the {@code sluice}
+ * The launcher scripts a newcomer runs first print their help and nothing on stderr: no warning, no
+ * {@code find} error, no rebuild. The reactor has built the examples and the {@code sluice}
  * executable jar before this module's tests ({@code sluice-examples} is a test dependency of this
  * module for that reason), so neither script builds anything here; if one did, its "building"
  * notice on stderr fails the test.
@@ -51,7 +51,9 @@ class LauncherScriptsTest {
 
   private record Result(int exitCode, String stdout, String stderr) {}
 
-  /** Runs a script from the repository root, output to files (no pipe to fill), killed at the end. */
+  /**
+   * Runs a script from the repository root, output to files (no pipe to fill), killed at the end.
+   */
   private static Result run(Path tmp, List<String> command)
       throws IOException, InterruptedException {
     Path out = tmp.resolve("stdout.txt");
