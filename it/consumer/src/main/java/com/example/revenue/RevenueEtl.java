@@ -48,7 +48,9 @@ public final class RevenueEtl {
     try (Connection c = dataSource.getConnection();
         Statement s = c.createStatement()) {
       s.execute(
-          "CREATE TABLE IF NOT EXISTS " + table + " (product TEXT PRIMARY KEY, cents BIGINT NOT NULL)");
+          "CREATE TABLE IF NOT EXISTS "
+              + table
+              + " (product TEXT PRIMARY KEY, cents BIGINT NOT NULL)");
     }
 
     StreamingContext ctx =

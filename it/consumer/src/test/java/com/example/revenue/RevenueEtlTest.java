@@ -80,7 +80,10 @@ class RevenueEtlTest {
             tmp.resolve("checkpoint").toString(),
             Integer.toString(records));
     Process app =
-        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        new ProcessBuilder(command)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
     int exit;
     try {
       assertThat(app.waitFor(3, TimeUnit.MINUTES)).as("the pipeline finished in time").isTrue();
