@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every library module of the build is in {@code sluice-bom} and names its automatic module after
- * its folder, so a module added later is not forgotten in either place.
+ * its folder, so a module added later is not forgotten in either place; the consumer project
+ * ({@code it/consumer}) builds against the version this build installs.
  */
 class PublishedArtifactsTest {
 
@@ -47,6 +48,15 @@ class PublishedArtifactsTest {
                   + module.replace('-', '.')
                   + "</sluice.module.name>");
     }
+  }
+
+  @Test
+  void consumerProjectBuildsAgainstThisVersion() throws IOException {
+    String consumer = Files.readString(ROOT.resolve("it/consumer/pom.xml"));
+
+    assertThat(consumer)
+        .as("it/consumer/pom.xml's sluice.version is the version this build installs")
+        .contains("<sluice.version>" + System.getProperty("sluice.version") + "</sluice.version>");
   }
 
   private static List<String> libraryModules() throws IOException {
