@@ -226,7 +226,7 @@ public final class DirectStreamOptions {
     }
 
     /**
-     * Under backpressure, the least rate each partition with lag gets; must be >= 0 and <=
+     * Under backpressure, the least rate each partition with lag gets; must be >= 0 and &lt;=
      * maxRatePerPartition.
      */
     public Builder minRatePerPartition(long recordsPerSecond) {

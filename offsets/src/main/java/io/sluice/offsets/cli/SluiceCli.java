@@ -1,5 +1,6 @@
 package io.sluice.offsets.cli;
 
+import io.sluice.offsets.internal.cli.CliVersion;
 import io.sluice.offsets.internal.cli.OffsetsCommand;
 import java.io.PrintWriter;
 import java.util.Arrays;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "sluice",
     mixinStandardHelpOptions = true,
-    version = "sluice 0.1.0",
+    versionProvider = CliVersion.class,
     description = "Sluice tools.",
     subcommands = OffsetsCommand.class)
 public final class SluiceCli {
@@ -23,6 +24,11 @@ public final class SluiceCli {
 
   /** Runs the command and exits the JVM with its exit code. */
   public static void main(String[] args) {
+    // The executable jar carries no SLF4J provider (a library leaves that to the application); keep
+    // SLF4J's "no providers" notice off stderr unless the user asked for it.
+    if (System.getProperty("slf4j.internal.verbosity") == null) {
+      System.setProperty("slf4j.internal.verbosity", "ERROR");
+    }
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     System.exit(run(out, err, args));

@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "offsets",
     mixinStandardHelpOptions = true,
+    versionProvider = CliVersion.class,
     description = "Inspect, export, import and reset the offsets of a Sluice stream.",
     subcommands = {
       ListCommand.class,
