@@ -18,18 +18,25 @@ import io.sluice.offsets.KafkaGroupOffsets;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.OffsetStore;
 import io.sluice.offsets.OffsetStoreException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,8 +80,7 @@ public final class DirectKafkaInputDStream<K, V>
   private volatile long committedThrough = -1;
   // Group mode: the partitions this member owns, those being released included (their batches may
   // still commit), kept by the member's rebalance callbacks.
-  private final java.util.Set<TopicPartition> owned =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
 
   /** Registers the stream with {@code ctx}; connects to nothing before the first plan. */
   public DirectKafkaInputDStream(
@@ -177,13 +183,13 @@ public final class DirectKafkaInputDStream<K, V>
   private final class Release implements GroupMember.Listener {
 
     @Override
-    public void assigned(java.util.Collection<TopicPartition> partitions) {
+    public void assigned(Collection<TopicPartition> partitions) {
       owned.addAll(partitions);
       planner().assigned(partitions);
     }
 
     @Override
-    public void revoked(java.util.Collection<TopicPartition> partitions) {
+    public void revoked(Collection<TopicPartition> partitions) {
       try {
         release(partitions);
       } finally {
@@ -191,13 +197,13 @@ public final class DirectKafkaInputDStream<K, V>
       }
     }
 
-    private void release(java.util.Collection<TopicPartition> partitions) {
+    private void release(Collection<TopicPartition> partitions) {
       long last = planner().release(partitions);
       GroupMember m = member;
       if (m == null || stopped || last <= committedThrough) {
         return;
       }
-      java.time.Duration max =
+      Duration max =
           KafkaParams.rebalanceTimeout(strategy.kafkaParams()).multipliedBy(4).dividedBy(5);
       long started = System.nanoTime();
       if (m.serveUntil(() -> committedThrough >= last || stopped, max)) {
@@ -219,7 +225,7 @@ public final class DirectKafkaInputDStream<K, V>
     }
 
     @Override
-    public void lost(java.util.Collection<TopicPartition> partitions) {
+    public void lost(Collection<TopicPartition> partitions) {
       owned.removeAll(partitions);
       planner().release(partitions);
     }
@@ -248,8 +254,7 @@ public final class DirectKafkaInputDStream<K, V>
    * longer owns (lost when its session ended: another member continues them from the committed
    * offset).
    */
-  private org.apache.kafka.clients.consumer.ConsumerGroupMetadata memberMetadata(
-      java.util.Collection<TopicPartition> partitions) {
+  private ConsumerGroupMetadata memberMetadata(Collection<TopicPartition> partitions) {
     GroupMember m = member;
     if (m == null) {
       throw new IllegalStateException(
@@ -534,12 +539,12 @@ public final class DirectKafkaInputDStream<K, V>
       try {
         m.commit(offsets, metadata, options.pollTimeout());
         return;
-      } catch (org.apache.kafka.common.errors.RebalanceInProgressException e) {
+      } catch (RebalanceInProgressException e) {
         if (System.nanoTime() > deadline) {
           throw e;
         }
         // The member's thread completes the rebalance in its next poll.
-        java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+        LockSupport.parkNanos(50_000_000L);
       }
     }
   }

@@ -6,6 +6,7 @@ import io.sluice.kafka.direct.DataLossPolicy;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.StreamStartException;
 import io.sluice.offsets.OffsetRange;
+import io.sluice.offsets.OffsetStoreException;
 import io.sluice.offsets.StartingOffsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
@@ -194,7 +196,7 @@ public final class DirectPlanner implements AutoCloseable {
 
   /** The topics the strategy selects now; blocking. */
   synchronized Set<String> selectedTopics() {
-    Set<String> topics = new java.util.TreeSet<>();
+    Set<String> topics = new TreeSet<>();
     partitions().forEach(tp -> topics.add(tp.topic()));
     return topics;
   }
@@ -215,7 +217,7 @@ public final class DirectPlanner implements AutoCloseable {
     Set<TopicPartition> partitions = partitions();
     if (member != null) {
       member.check();
-      Set<String> topics = new java.util.TreeSet<>();
+      Set<String> topics = new TreeSet<>();
       partitions.forEach(tp -> topics.add(tp.topic()));
       member.subscribe(topics);
       if (position == null) {
@@ -278,7 +280,7 @@ public final class DirectPlanner implements AutoCloseable {
           options.offsetStore().isPresent()
               ? options.offsetStore().get().committed(group, Set.copyOf(toStart))
               : consumer.committed(Set.copyOf(toStart), wait);
-    } catch (KafkaException | io.sluice.offsets.OffsetStoreException e) {
+    } catch (KafkaException | OffsetStoreException e) {
       long now = System.nanoTime();
       if (now - nextPendingWarning >= 0) {
         nextPendingWarning = now + Duration.ofSeconds(10).toNanos();
