@@ -22,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,10 @@ class GroupModeTest {
     final StreamingContext ctx;
     final AtomicReference<Throwable> failure = new AtomicReference<>();
     final Map<String, List<String>> seen;
+    // When armed, the next batch with records waits in its output until released.
+    volatile boolean holdNext;
+    final java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
 
     Member(
         String name,
@@ -93,14 +98,19 @@ class GroupModeTest {
               ConsumerStrategies.<String, String>subscribe(List.of(topic), params),
               DirectStreamOptions.builder().groupMembership(true).build())
           .foreachRDD(
-              rdd ->
-                  rdd.collect()
-                      .forEach(
-                          r ->
-                              seen.computeIfAbsent(
-                                      r.partition() + "@" + r.offset(),
-                                      k -> new CopyOnWriteArrayList<>())
-                                  .add(name)));
+              rdd -> {
+                List<ConsumerRecord<String, String>> records = rdd.collect();
+                if (holdNext && !records.isEmpty()) {
+                  holdNext = false;
+                  held.countDown();
+                  release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                records.forEach(
+                    r ->
+                        seen.computeIfAbsent(
+                                r.partition() + "@" + r.offset(), k -> new CopyOnWriteArrayList<>())
+                            .add(name));
+              });
       ctx.start();
     }
 
@@ -163,6 +173,45 @@ class GroupModeTest {
             .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
     assertThat(twice).isEmpty();
     assertThat(seen).hasSize(produced);
+  }
+
+  @Test
+  void aRevokedPartitionMovesOnlyAfterTheBatchHoldingItCommitted(EmbeddedKafka kafka)
+      throws Exception {
+    String topic = TestSupport.topic("group-hold");
+    String group = "group-" + topic;
+    kafka.createTopic(topic, 2);
+    Map<String, List<String>> seen = new ConcurrentHashMap<>();
+    int produced = produce(kafka, topic, "a", 10);
+    try (Member a = new Member("A", kafka, topic, group, null, seen)) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> seen.size() == 20);
+      // A's next batch with records holds both partitions in its output.
+      a.holdNext = true;
+      produced += produce(kafka, topic, "b", 5);
+      assertThat(a.held.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      try (Member b = new Member("B", kafka, topic, group, null, seen)) {
+        produced += produce(kafka, topic, "c", 5);
+        // B joins, but the partition A gives up stays with A while A's batch is held: B reads
+        // nothing (it would read from the committed offsets, before the held batch, otherwise).
+        await()
+            .during(Duration.ofSeconds(4))
+            .atMost(Duration.ofSeconds(6))
+            .until(() -> !readers(seen).contains("B"));
+        a.release.countDown();
+        int expected = produced;
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> {
+                  produce(kafka, topic, "d", 1);
+                  return readers(seen).contains("B");
+                });
+        assertThat(a.failure.get()).isNull();
+        assertThat(b.failure.get()).isNull();
+        assertThat(seen.size()).isGreaterThan(expected);
+      }
+    }
+    assertThat(seen.values()).allSatisfy(readers -> assertThat(readers).hasSize(1));
   }
 
   @Test
