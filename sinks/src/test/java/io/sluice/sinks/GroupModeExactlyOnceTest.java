@@ -168,17 +168,7 @@ class GroupModeExactlyOnceTest {
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
       b = kafkaMember(kafka, app, in, dir.resolve("b"), sinkB);
-      Member joined = b;
-      // Produce in rounds until the second member has written some of them.
-      int[] next = {produced};
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(
-              () -> {
-                next[0] += produce(kafka, in, next[0], 20);
-                return joined.records.get() > 0;
-              });
-      produced = next[0];
+      produced = produceUntilWritten(kafka, in, produced, b);
       assertThat(sinkA.transactionalId())
           .startsWith(app + "-")
           .isNotEqualTo(sinkB.transactionalId());
@@ -200,11 +190,7 @@ class GroupModeExactlyOnceTest {
     }
     List<String> values =
         kafka.consumeAll(out, true).stream().map(ConsumerRecord::value).sorted().toList();
-    List<String> expectedValues = new ArrayList<>();
-    for (int i = 0; i < produced; i++) {
-      expectedValues.add(value(i));
-    }
-    assertThat(values).isEqualTo(expectedValues.stream().sorted().toList());
+    assertThat(values).isEqualTo(values(produced));
     Map<TopicPartition, Long> ends = kafka.endOffsets(in);
     Map<TopicPartition, Long> committed = new HashMap<>();
     kafka.committedOffsets(app).forEach((tp, om) -> committed.put(tp, om.offset()));
@@ -230,16 +216,7 @@ class GroupModeExactlyOnceTest {
       try {
         await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
         b = jdbcMember(kafka, app, in, dir.resolve("b"), ds, table, store);
-        Member joined = b;
-        int[] next = {produced};
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(
-                () -> {
-                  next[0] += produce(kafka, in, next[0], 20);
-                  return joined.records.get() > 0;
-                });
-        produced = next[0];
+        produced = produceUntilWritten(kafka, in, produced, b);
         b.close();
         b.ctx.awaitTermination();
         produced += produce(kafka, in, produced, 200);
@@ -253,11 +230,7 @@ class GroupModeExactlyOnceTest {
           b.close();
         }
       }
-      List<String> expectedValues = new ArrayList<>();
-      for (int i = 0; i < produced; i++) {
-        expectedValues.add(value(i));
-      }
-      assertThat(rows(ds, table)).isEqualTo(expectedValues);
+      assertThat(rows(ds, table)).isEqualTo(values(produced));
       Map<TopicPartition, Long> stored = new HashMap<>(store.committed(app));
       assertThat(stored).isEqualTo(kafka.endOffsets(in));
       // Both processes numbered their batches from 0; the store's history numbers them apart.
@@ -276,6 +249,31 @@ class GroupModeExactlyOnceTest {
       while (rs.next()) {
         out.add(rs.getString(1));
       }
+    }
+    return out;
+  }
+
+  /**
+   * Produces rounds of 20 records after {@code from} until {@code joined} has written some of them;
+   * returns the records produced in all.
+   */
+  private static int produceUntilWritten(EmbeddedKafka kafka, String in, int from, Member joined) {
+    int[] next = {from};
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              next[0] += produce(kafka, in, next[0], 20);
+              return joined.records.get() > 0;
+            });
+    return next[0];
+  }
+
+  /** The values of records 0 .. n - 1, sorted. */
+  private static List<String> values(int n) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(value(i));
     }
     return out;
   }
