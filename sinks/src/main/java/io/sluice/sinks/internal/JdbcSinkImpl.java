@@ -24,6 +24,7 @@ import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +56,14 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
    * writes.
    */
   private static final int QUEUED_CHUNKS_PER_SLOT = 2;
+
+  /**
+   * How long a session holding the group's offset row lock may sit idle before PostgreSQL ends it.
+   */
+  static final java.time.Duration LOCK_HOLDING_IDLE_LIMIT = java.time.Duration.ofSeconds(10);
+
+  /** Whether the database is PostgreSQL; null until the first commit. */
+  private volatile Boolean postgres;
 
   /** The validated builder settings. */
   public record Settings<T>(
@@ -193,6 +202,27 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
     return commit.asShared();
   }
 
+  /**
+   * On PostgreSQL, from here to the end of the transaction (the offset commit, which holds the
+   * group's row lock) a session idle for {@link #LOCK_HOLDING_IDLE_LIMIT} is ended by the server: a
+   * process frozen while it holds the lock (a stopped VM, a long GC pause) cannot stall the group's
+   * next committer (a standby that took over, another group member) for longer than that. The rest
+   * of the batch's transaction, where tasks may keep the session idle while they read, is not
+   * bound.
+   */
+  private void boundLockHolding(Connection c) throws SQLException {
+    if (postgres == null) {
+      postgres = "PostgreSQL".equalsIgnoreCase(c.getMetaData().getDatabaseProductName());
+    }
+    if (postgres) {
+      try (Statement st = c.createStatement()) {
+        st.execute(
+            "SET LOCAL idle_in_transaction_session_timeout = "
+                + LOCK_HOLDING_IDLE_LIMIT.toMillis());
+      }
+    }
+  }
+
   @Override
   public void write(RDD<T> rdd, Batch batch) throws Exception {
     long start = System.nanoTime();
@@ -224,6 +254,9 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
                     describe(),
                     batch)
                 : writeRows(c, rdd, batch);
+        if (!commits.isEmpty()) {
+          boundLockHolding(c);
+        }
         for (BatchCommit commit : commits) {
           settings.offsetStore().commit(c, asMember(commit));
         }
