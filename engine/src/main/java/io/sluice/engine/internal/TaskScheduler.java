@@ -7,6 +7,7 @@ import io.sluice.engine.TaskFailedException;
 import io.sluice.engine.rdd.Dependency;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.rdd.internal.ShuffleStage;
+import java.nio.channels.ClosedByInterruptException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -437,7 +438,13 @@ public final class TaskScheduler {
     try {
       return runTask(partition, SLOT.get(), stageId, jobId, batchId, body, set);
     } catch (TaskFailedException e) {
-      set.fail(e, "partition " + partition + " of stage " + stageId + " failed");
+      if (closed && interrupted(e)) {
+        // The slots' shutdown interrupted it: the context is stopping, the task did not fail. The
+        // job's thread may see this task's end before its own interrupt.
+        set.cancel("the context is stopping");
+      } else {
+        set.fail(e, "partition " + partition + " of stage " + stageId + " failed");
+      }
       throw e;
     } finally {
       set.end(partition);
@@ -488,6 +495,15 @@ public final class TaskScheduler {
         TaskContextImpl.CURRENT.set(outer);
       }
     }
+  }
+
+  private static boolean interrupted(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof InterruptedException || t instanceof ClosedByInterruptException) {
+        return true;
+      }
+    }
+    return Thread.currentThread().isInterrupted();
   }
 
   /** Interrupts running tasks and refuses new jobs. Idempotent. */
