@@ -78,6 +78,17 @@ public interface BatchOutput<T> {
   }
 
   /**
+   * Where this output keeps the changelog of keyed state that moves with its input's partitions
+   * between processes (group mode), writing each batch's {@link
+   * io.sluice.engine.state.StateChangelog#changes} in the transaction that commits the batch's
+   * offsets; empty when it keeps none (the default), and then {@code start()} refuses keyed state
+   * over a group-mode input this output commits for.
+   */
+  default Optional<io.sluice.engine.state.StateChangelog> stateChangelog() {
+    return Optional.empty();
+  }
+
+  /**
    * Called once by {@code start()} on the driver thread before any batch runs: the place to check
    * settings against the context and to abort transactions a crashed run left open.
    */

@@ -111,6 +111,20 @@ public final class EngineRuntime {
     return List.copyOf(stateOperators);
   }
 
+  /**
+   * The changes batch {@code batchId} made to the state operators that keep their state per source
+   * partition (group mode), for the output that writes their changelog.
+   */
+  public List<io.sluice.engine.state.StateChange> stateChanges(long batchId) {
+    List<io.sluice.engine.state.StateChange> out = new java.util.ArrayList<>();
+    for (StateOperator<?, ?> op : stateOperators) {
+      if (op.followsSources()) {
+        out.addAll(op.changes(batchId));
+      }
+    }
+    return out;
+  }
+
   /** The task slots. */
   public TaskScheduler tasks() {
     return tasks;
@@ -228,7 +242,7 @@ public final class EngineRuntime {
     }
     commitOwnership = CommitOwnership.resolve(ctx, graph);
     ExactlyOnceCheck.verify(ctx, graph);
-    GroupModeCheck.verify(graph);
+    GroupModeCheck.verify(graph, commitOwnership);
     // Before the outputs open: how an output opens may depend on the inputs it commits for (a
     // group-mode stream's member key is part of the exactly-once Kafka sink's transactional id).
     for (InputDStream<?, ?> in : graph.inputs()) {

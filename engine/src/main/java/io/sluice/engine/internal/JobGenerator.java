@@ -120,6 +120,9 @@ final class JobGenerator {
     boolean history = recovery.lastCommitted() >= 0 || !recovery.planned().isEmpty();
     for (StateOperator<?, ?> op : operators) {
       op.open(root.orElse(null), committedTruth, settings, history);
+      if (op.followsSources()) {
+        continue; // it logged where its state comes from
+      }
       LOG.info(
           "state operator '{}': {} partitions at batch {}",
           op.name(),

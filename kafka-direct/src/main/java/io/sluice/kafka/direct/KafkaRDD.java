@@ -2,6 +2,7 @@ package io.sluice.kafka.direct;
 
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.rdd.SourcePartitioned;
 import io.sluice.offsets.HasOffsetRanges;
 import io.sluice.offsets.OffsetRange;
 import java.util.List;
@@ -18,7 +19,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * @param <K> key type
  * @param <V> value type
  */
-public abstract class KafkaRDD<K, V> extends RDD<ConsumerRecord<K, V>> implements HasOffsetRanges {
+public abstract class KafkaRDD<K, V> extends RDD<ConsumerRecord<K, V>>
+    implements HasOffsetRanges, SourcePartitioned {
 
   private final List<OffsetRange> ranges;
 
@@ -38,6 +40,12 @@ public abstract class KafkaRDD<K, V> extends RDD<ConsumerRecord<K, V>> implement
   @Override
   public final int numPartitions() {
     return ranges.size();
+  }
+
+  /** The topic-partition that partition {@code partition} reads, as {@code <topic>-<partition>}. */
+  @Override
+  public final String sourcePartition(int partition) {
+    return ranges.get(partition).topicPartition().toString();
   }
 
   /** The number of offsets the ranges cover: an upper bound of the record count. */

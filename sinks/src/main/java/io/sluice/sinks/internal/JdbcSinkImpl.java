@@ -9,6 +9,8 @@ import io.sluice.engine.LeadershipLostException;
 import io.sluice.engine.SequencePosition;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.state.StateChange;
+import io.sluice.engine.state.StateChangelog;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.GroupMemberCommits;
 import io.sluice.offsets.JdbcOffsetStore;
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -87,6 +90,7 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
   private volatile SinkMetrics metrics;
   private volatile boolean warnedNoOffsets;
   private volatile String appName;
+  private volatile JdbcStateTable stateTable;
 
   /** Creates the sink from validated settings; connects at {@link #open} (or first write). */
   public JdbcSinkImpl(Settings<T> settings) {
@@ -155,9 +159,49 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
             + " (set offsetStore(OffsetStores.jdbc(...)) on the sink's database)");
   }
 
+  /**
+   * With an offset store, the changelog of keyed state that moves with a group-mode input's
+   * partitions: table {@code sluice_state}, written in each batch's transaction.
+   */
+  @Override
+  public Optional<StateChangelog> stateChangelog() {
+    if (settings.offsetStore() == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new StateChangelog() {
+          @Override
+          public void restore(String operator, String source, BiConsumer<byte[], byte[]> entry)
+              throws SQLException {
+            try (Connection c = dataSource().getConnection()) {
+              JdbcStateTable table = stateTable();
+              table.ensureCreated(c);
+              table.read(c, operator, source, entry);
+              if (!c.getAutoCommit()) {
+                c.rollback(); // read only: end the transaction before the pool takes it back
+              }
+            }
+          }
+
+          @Override
+          public String describeChangelog() {
+            return "table " + JdbcStateTable.TABLE + " of " + describe();
+          }
+        });
+  }
+
+  private JdbcStateTable stateTable() {
+    JdbcStateTable t = stateTable;
+    if (t == null) {
+      throw new IllegalStateException(describe() + " is not open");
+    }
+    return t;
+  }
+
   @Override
   public synchronized void open(StreamingContext context) {
     appName = context.appName();
+    stateTable = new JdbcStateTable(appName);
     metrics = SinkMetrics.of(context.meterRegistry(), context.appName(), describe());
     dataSource();
     if (settings.copy() != null) {
@@ -238,8 +282,12 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
           describe(),
           batch.id());
     }
+    List<StateChange> changes = StateChangelog.changes(rdd.context(), batch);
     try (Connection c = dataSource().getConnection()) {
       boolean autoCommit = c.getAutoCommit();
+      if (!changes.isEmpty()) {
+        stateTable().ensureCreated(c); // before the batch's transaction: DDL commits
+      }
       c.setAutoCommit(false);
       try {
         long rows =
@@ -254,6 +302,9 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
                     describe(),
                     batch)
                 : writeRows(c, rdd, batch);
+        if (!changes.isEmpty()) {
+          stateTable().write(c, changes);
+        }
         if (!commits.isEmpty()) {
           boundLockHolding(c);
         }

@@ -65,6 +65,11 @@ public final class MapWithStateDStreamImpl<K, V, S, M> extends MapWithStateDStre
     EngineAccess.runtime(parent.context()).registerStateOperator(operator);
   }
 
+  /** The operator's state. */
+  public StateOperator<K, Timed<S>> operator() {
+    return operator;
+  }
+
   @Override
   public List<DStream<?>> dependencies() {
     return List.of(parent);
@@ -79,11 +84,11 @@ public final class MapWithStateDStreamImpl<K, V, S, M> extends MapWithStateDStre
   protected Optional<RDD<M>> compute(Instant time) {
     long timeMs = time.toEpochMilli();
     return StateStreams.batchRdd(
-        parent, operator, time, (p, in, id) -> mapPartition(p, in, id, timeMs));
+        parent, operator, time, (part, in, id) -> mapPartition(part, in, id, timeMs));
   }
 
-  private List<M> mapPartition(int p, Iterator<KV<K, List<V>>> in, long batchId, long timeMs) {
-    StatePartition<K, Timed<S>> part = operator.partition(p);
+  private List<M> mapPartition(
+      StatePartition<K, Timed<S>> part, Iterator<KV<K, List<V>>> in, long batchId, long timeMs) {
     part.begin(batchId);
     try {
       List<M> out = new ArrayList<>();
@@ -177,7 +182,7 @@ public final class MapWithStateDStreamImpl<K, V, S, M> extends MapWithStateDStre
     @Override
     public Iterator<KV<K, S>> compute(int partition, TaskContext ctx) {
       mapped.iterator(partition, ctx); // the batch's state update, once
-      StatePartition<K, Timed<S>> part = operator.partition(partition);
+      StatePartition<K, Timed<S>> part = StateStreams.statePartitionOf(mapped, partition);
       synchronized (part.lock()) {
         long version = part.store().version();
         if (version != batchId) {

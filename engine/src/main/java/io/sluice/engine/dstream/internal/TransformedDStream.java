@@ -26,9 +26,11 @@ public final class TransformedDStream<T, U> extends DStream<U> {
 
   private final List<DStream<?>> parents;
   private final Body<U> body;
+  private final String kind;
 
   private TransformedDStream(List<DStream<?>> parents, String kind, Body<U> body) {
     super(parents.get(0).context(), kind);
+    this.kind = kind;
     this.parents = List.copyOf(parents);
     this.body = body;
   }
@@ -61,6 +63,11 @@ public final class TransformedDStream<T, U> extends DStream<U> {
       throw new IllegalArgumentException(
           "streams '" + a.name() + "' and '" + b.name() + "' belong to different contexts");
     }
+  }
+
+  /** The operation, e.g. {@code map} or {@code reduceByKey}, whatever the stream is named. */
+  public String kind() {
+    return kind;
   }
 
   @Override

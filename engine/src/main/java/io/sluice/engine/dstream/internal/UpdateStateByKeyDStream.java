@@ -55,6 +55,11 @@ public final class UpdateStateByKeyDStream<K, V, S> extends DStream<KV<K, S>> {
     EngineAccess.runtime(parent.context()).registerStateOperator(operator);
   }
 
+  /** The operator's state. */
+  public StateOperator<K, S> operator() {
+    return operator;
+  }
+
   @Override
   public List<DStream<?>> dependencies() {
     return List.of(parent);
@@ -70,8 +75,8 @@ public final class UpdateStateByKeyDStream<K, V, S> extends DStream<KV<K, S>> {
     return StateStreams.batchRdd(parent, operator, time, this::updatePartition);
   }
 
-  private List<KV<K, S>> updatePartition(int p, Iterator<KV<K, List<V>>> in, long batchId) {
-    StatePartition<K, S> part = operator.partition(p);
+  private List<KV<K, S>> updatePartition(
+      StatePartition<K, S> part, Iterator<KV<K, List<V>>> in, long batchId) {
     part.begin(batchId);
     try {
       Set<K> seen = new HashSet<>();

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * dropped, so the lineage (and the memory it holds) is cut: incremental windows chain each window
  * to the previous one, and without the cut the chain would grow with every slide.
  */
-public final class CachedRDD<T> extends RDD<T> {
+public final class CachedRDD<T> extends RDD<T> implements OneToOne {
 
   private volatile RDD<T> parent;
   private final int partitions;
@@ -27,6 +27,11 @@ public final class CachedRDD<T> extends RDD<T> {
     this.parent = parent;
     this.partitions = parent.numPartitions();
     this.cache = new AtomicReferenceArray<>(partitions);
+  }
+
+  @Override
+  public RDD<?> parent() {
+    return parent;
   }
 
   @Override

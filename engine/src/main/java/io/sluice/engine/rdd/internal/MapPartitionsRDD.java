@@ -7,7 +7,7 @@ import java.util.Iterator;
 import java.util.List;
 
 /** A narrow one-to-one transformation; chains of them fuse into one task per partition. */
-public final class MapPartitionsRDD<T, U> extends RDD<U> {
+public final class MapPartitionsRDD<T, U> extends RDD<U> implements OneToOne {
 
   /** Transforms one partition's iterator. */
   @FunctionalInterface
@@ -24,6 +24,11 @@ public final class MapPartitionsRDD<T, U> extends RDD<U> {
     super(parent.context());
     this.parent = parent;
     this.transform = transform;
+  }
+
+  @Override
+  public RDD<?> parent() {
+    return parent;
   }
 
   @Override

@@ -3,6 +3,10 @@ package io.sluice.engine.state.internal;
 import io.sluice.engine.CheckpointException;
 import io.sluice.engine.rdd.Partitioner;
 import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.rdd.SourcePartitioned;
+import io.sluice.engine.rdd.internal.OneToOne;
+import io.sluice.engine.state.StateChange;
+import io.sluice.engine.state.StateChangelog;
 import io.sluice.engine.state.StateSerde;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +17,11 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import java.util.stream.Stream;
@@ -44,6 +51,17 @@ public final class StateOperator<K, V> {
   private final ToLongFunction<V> expiresAt;
   private final Supplier<Map<K, V>> initial;
   private List<StatePartition<K, V>> partitions = List.of();
+  // Group mode: the state is kept per source partition (a Kafka topic-partition this process owns
+  // now), restored from the changelog where the batches commit. Null otherwise.
+  private volatile StateChangelog changelog;
+  private final Map<String, StatePartition<K, V>> bySource = new ConcurrentHashMap<>();
+  // The changes of each source partition in each batch not yet committed, for the changelog.
+  private final NavigableMap<Long, Map<String, List<StateChange>>> changes = new TreeMap<>();
+  private StateStoreSettings settings = StateStoreSettings.defaults();
+  private final AtomicInteger sourceNumbers = new AtomicInteger();
+  // The source partitions of each planned batch: after a batch's state job, the partitions it did
+  // not read are no longer this process's (revoked), and their state is dropped. Guarded by this.
+  private final NavigableMap<Long, Set<String>> batchSources = new TreeMap<>();
   // The state RDD of every batch planned and not yet run, by batch id: the job generator plans
   // ahead of the batch that runs. Guarded by this.
   private final NavigableMap<Long, RDD<?>> batchRdds = new TreeMap<>();
@@ -107,6 +125,15 @@ public final class StateOperator<K, V> {
       StateStoreSettings settings,
       boolean checkpointHasHistory) {
     String op = name();
+    if (changelog != null) {
+      this.settings = settings;
+      LOG.info(
+          "state operator '{}' keeps its state per input partition in {}: a partition's state is"
+              + " restored from there when this process starts reading the partition",
+          op,
+          changelog.describeChangelog());
+      return;
+    }
     int n = numPartitions();
     Map<Integer, Map<K, V>> initialByPartition = null;
     boolean fresh = stateRoot == null || !hasState(StateDirectories.operatorDir(stateRoot, op));
@@ -251,6 +278,168 @@ public final class StateOperator<K, V> {
     }
   }
 
+  /**
+   * Keeps the state per source partition, restored from and written to {@code changelog} (group
+   * mode); before {@link #open}.
+   */
+  public void followSources(StateChangelog changelog) {
+    this.changelog = Objects.requireNonNull(changelog, "changelog");
+  }
+
+  /** Whether the state is kept per source partition (group mode). */
+  public boolean followsSources() {
+    return changelog != null;
+  }
+
+  /**
+   * For each partition of {@code input}, batch {@code batchId}'s input, the source partition it
+   * reads; null unless {@link #followsSources()}. Resolved when the batch is planned, through
+   * one-to-one transformations.
+   *
+   * @throws IllegalStateException when a partition does not read one source partition (a shuffle,
+   *     union or coalesce lies between the input and this operator)
+   */
+  public String[] sourcesOf(long batchId, RDD<?> input) {
+    if (changelog == null) {
+      return null;
+    }
+    String[] out = new String[input.numPartitions()];
+    for (int p = 0; p < out.length; p++) {
+      out[p] = sourceOf(input, p);
+    }
+    synchronized (this) {
+      batchSources.put(batchId, Set.of(out));
+    }
+    return out;
+  }
+
+  private String sourceOf(RDD<?> rdd, int p) {
+    RDD<?> at = rdd;
+    while (true) {
+      if (at instanceof SourcePartitioned source) {
+        return source.sourcePartition(p);
+      }
+      RDD<?> parent = OneToOne.parentOf(at);
+      if (parent != null) {
+        at = parent;
+      } else {
+        throw new IllegalStateException(
+            "state operator '"
+                + name()
+                + "' keeps its state per input partition (group mode), but partition "
+                + p
+                + " of its input is not one input partition ("
+                + at.getClass().getSimpleName()
+                + "): keep only one-to-one transformations (map, filter, mapToPair, mapValues, ...)"
+                + " between the Kafka input and the operator");
+      }
+    }
+  }
+
+  /**
+   * The state partition of source partition {@code source} for batch {@code batchId}, restored from
+   * the changelog when this process does not hold it yet. On a task thread.
+   */
+  public StatePartition<K, V> sourcePartition(String source, long batchId) {
+    StatePartition<K, V> part = bySource.get(source);
+    if (part != null) {
+      return part;
+    }
+    return bySource.computeIfAbsent(source, s -> restore(s, batchId));
+  }
+
+  private StatePartition<K, V> restore(String source, long batchId) {
+    long started = System.nanoTime();
+    Map<K, V> entries = new HashMap<>();
+    try {
+      changelog.restore(
+          name(),
+          source,
+          (k, v) -> entries.put(keySerde.deserialize(k), valueSerde.deserialize(v)));
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new CheckpointException(
+          "cannot restore the state of operator '"
+              + name()
+              + "' for input partition "
+              + source
+              + " from "
+              + changelog.describeChangelog()
+              + ": "
+              + e,
+          e);
+    }
+    StateStore<K, V> store = StateStore.inMemory(settings);
+    store.recover(-1);
+    StatePartition<K, V> part =
+        new StatePartition<>(sourceNumbers.getAndIncrement(), store, expiresAt);
+    if (batchId > 0) {
+      store.seed(batchId - 1, entries);
+      store.committed(batchId - 1);
+    } else {
+      part.initial(entries);
+    }
+    part.reindex();
+    LOG.info(
+        "state operator '{}': restored {} keys of input partition {} from {} in {} ms",
+        name(),
+        entries.size(),
+        source,
+        changelog.describeChangelog(),
+        (System.nanoTime() - started) / 1_000_000);
+    return part;
+  }
+
+  /**
+   * Records what batch {@code batchId} changed in source partition {@code source}, which {@code
+   * part} just persisted; replaces what an earlier attempt of the same partition recorded.
+   */
+  public void recordChanges(String source, StatePartition<K, V> part, long batchId) {
+    Map<K, V> changed = part.store().lastChanges();
+    List<StateChange> out = new ArrayList<>(changed.size());
+    String op = name();
+    for (Map.Entry<K, V> e : changed.entrySet()) {
+      out.add(
+          new StateChange(
+              op,
+              source,
+              keySerde.serialize(e.getKey()),
+              e.getValue() == null ? null : valueSerde.serialize(e.getValue())));
+    }
+    synchronized (changes) {
+      changes.computeIfAbsent(batchId, b -> new HashMap<>()).put(source, List.copyOf(out));
+    }
+  }
+
+  /** The changes batch {@code batchId} made, source partition by source partition. */
+  public List<StateChange> changes(long batchId) {
+    synchronized (changes) {
+      Map<String, List<StateChange>> bySourceChanges = changes.get(batchId);
+      if (bySourceChanges == null) {
+        return List.of();
+      }
+      List<StateChange> out = new ArrayList<>();
+      new TreeMap<>(bySourceChanges).values().forEach(out::addAll);
+      return out;
+    }
+  }
+
+  /** The number of keys held, over every partition (or source partition) of this process. */
+  public long keyCount() {
+    long n = 0;
+    for (StatePartition<K, V> part : held()) {
+      synchronized (part.lock()) {
+        n += part.store().size();
+      }
+    }
+    return n;
+  }
+
+  private List<StatePartition<K, V>> held() {
+    return changelog == null ? partitions : List.copyOf(bySource.values());
+  }
+
   /** The batch's state RDD, computed by the engine's state job before the batch's outputs. */
   public synchronized void batchRdd(long batchId, RDD<?> rdd) {
     batchRdds.put(batchId, rdd);
@@ -272,6 +461,10 @@ public final class StateOperator<K, V> {
    * ids.
    */
   public void finishBatch(long batchId) {
+    if (changelog != null) {
+      dropUnread(batchId);
+      return;
+    }
     for (StatePartition<K, V> part : partitions) {
       synchronized (part.lock()) {
         if (part.store().version() < batchId) {
@@ -282,9 +475,42 @@ public final class StateOperator<K, V> {
     }
   }
 
+  /**
+   * Drops the state of the source partitions batch {@code batchId} did not read: this process does
+   * not own them any more, and when it gets one back its state is restored afresh.
+   */
+  private void dropUnread(long batchId) {
+    Set<String> read;
+    synchronized (this) {
+      read = batchSources.remove(batchId);
+      batchSources.headMap(batchId, false).clear();
+    }
+    if (read == null) {
+      return;
+    }
+    for (String source : List.copyOf(bySource.keySet())) {
+      if (!read.contains(source)) {
+        StatePartition<K, V> part = bySource.remove(source);
+        synchronized (part.lock()) {
+          LOG.info(
+              "state operator '{}': input partition {} moved away after batch {}; its {} keys"
+                  + " are dropped here",
+              name(),
+              source,
+              batchId,
+              part.store().size());
+          part.store().close();
+        }
+      }
+    }
+  }
+
   /** The batch committed: its version is the committed one, older files are cleaned. */
   public void committed(long batchId) {
-    for (StatePartition<K, V> part : partitions) {
+    synchronized (changes) {
+      changes.headMap(batchId, true).clear();
+    }
+    for (StatePartition<K, V> part : held()) {
       synchronized (part.lock()) {
         part.store().committed(batchId);
       }
@@ -293,7 +519,10 @@ public final class StateOperator<K, V> {
 
   /** The batch failed: every partition returns to the version before it. */
   public void abort() {
-    for (StatePartition<K, V> part : partitions) {
+    synchronized (changes) {
+      changes.clear();
+    }
+    for (StatePartition<K, V> part : held()) {
       synchronized (part.lock()) {
         part.abort();
       }
@@ -302,7 +531,7 @@ public final class StateOperator<K, V> {
 
   /** Releases the memory; idempotent. */
   public void close() {
-    for (StatePartition<K, V> part : partitions) {
+    for (StatePartition<K, V> part : held()) {
       synchronized (part.lock()) {
         part.store().close();
       }

@@ -303,6 +303,26 @@ public final class StateStore<K, V> {
     return old;
   }
 
+  /**
+   * What the last persisted batch changed: each key it put or removed, with its value after the
+   * batch (null: removed), in the order first touched. Empty once that batch is committed, and for
+   * a batch that changed nothing.
+   */
+  public Map<K, V> lastChanges() {
+    requireLoaded();
+    if (undoBatch == NONE || undoBatch != version) {
+      return Map.of();
+    }
+    Map<K, V> out = new java.util.LinkedHashMap<>();
+    for (Map.Entry<K, Object> e : before.entrySet()) {
+      V now = map.get(e.getKey());
+      if (now != null || e.getValue() != ABSENT) {
+        out.put(e.getKey(), now);
+      }
+    }
+    return out;
+  }
+
   /** Number of keys. */
   public int size() {
     requireLoaded();

@@ -1,0 +1,304 @@
+package io.sluice.sinks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.sluice.engine.BatchInfo;
+import io.sluice.engine.KV;
+import io.sluice.engine.StreamingContext;
+import io.sluice.engine.StreamingListener;
+import io.sluice.engine.dstream.DStream;
+import io.sluice.engine.state.StateSpec;
+import io.sluice.kafka.direct.ConsumerStrategies;
+import io.sluice.kafka.direct.DirectStreamOptions;
+import io.sluice.kafka.direct.KafkaDirect;
+import io.sluice.offsets.JdbcOffsetStore;
+import io.sluice.offsets.OffsetStores;
+import io.sluice.testkit.EmbeddedKafka;
+import io.sluice.testkit.EmbeddedKafkaExtension;
+import io.sluice.testkit.EmbeddedPostgresDatabase;
+import io.sluice.testkit.EmbeddedPostgresExtension;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.LongStream;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Keyed state in group mode moves with its input partitions: a {@code mapWithState} running count
+ * per Kafka key, written exactly once to PostgreSQL with its offsets and its state changes; members
+ * join and leave, and every key's counts in the output are exactly 1, 2, ..., n (a lost state would
+ * count some key from 1 again, a state applied twice would skip or repeat a number).
+ */
+@ExtendWith({EmbeddedKafkaExtension.class, EmbeddedPostgresExtension.class})
+class GroupModeStateTest {
+
+  private static final int KEYS = 20;
+
+  /** One process of the application. */
+  static final class Member implements AutoCloseable {
+    final StreamingContext ctx;
+    final AtomicLong records = new AtomicLong();
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    Member(
+        EmbeddedKafka kafka,
+        String app,
+        String in,
+        Path checkpoint,
+        JdbcOffsetStore store,
+        Consumer<DStream<ConsumerRecord<String, String>>> pipeline) {
+      ctx =
+          StreamingContext.builder()
+              .appName(app)
+              .batchInterval(Duration.ofMillis(200))
+              .parallelism(2)
+              .checkpointDir(checkpoint)
+              .exactlyOnce(true)
+              .build();
+      ctx.addStreamingListener(
+          new StreamingListener() {
+            @Override
+            public void onBatchCompleted(BatchInfo batch) {
+              records.addAndGet(batch.numRecords());
+            }
+
+            @Override
+            public void onBatchFailed(BatchInfo batch, Throwable cause) {
+              failure.compareAndSet(null, cause);
+            }
+          });
+      Map<String, Object> params = new HashMap<>();
+      params.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+      params.put(ConsumerConfig.GROUP_ID_CONFIG, app);
+      params.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      params.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      params.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
+      params.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+      pipeline.accept(
+          KafkaDirect.createDirectStream(
+              ctx,
+              ConsumerStrategies.<String, String>subscribe(List.of(in), params),
+              DirectStreamOptions.builder().groupMembership(true).offsetStore(store).build()));
+    }
+
+    Member started() {
+      ctx.start();
+      return this;
+    }
+
+    @Override
+    public void close() {
+      ctx.stop(true);
+    }
+  }
+
+  /** A member counting records per key into {@code table} (key, n). */
+  static Member counting(
+      EmbeddedKafka kafka,
+      String app,
+      String in,
+      Path checkpoint,
+      DataSource ds,
+      String table,
+      JdbcOffsetStore store) {
+    return new Member(
+            kafka,
+            app,
+            in,
+            checkpoint,
+            store,
+            records ->
+                records
+                    .mapToPair(r -> KV.of(r.key(), 1L))
+                    .mapWithState(
+                        StateSpec.<String, Long, Long, KV<String, Long>>function(
+                            (key, one, state) -> {
+                              long n = state.getOption().orElse(0L) + one.orElse(0L);
+                              state.update(n);
+                              return KV.of(key, n);
+                            }))
+                    .writeTo(
+                        JdbcSink.<KV<String, Long>>builder()
+                            .dataSource(ds)
+                            .sql("INSERT INTO " + table + " (k, n) VALUES (?, ?)")
+                            .binder(
+                                (st, kv) -> {
+                                  st.setString(1, kv.key());
+                                  st.setLong(2, kv.value());
+                                })
+                            .offsetStore(store)
+                            .build()))
+        .started();
+  }
+
+  @Test
+  void countsPerKeyStayExactWhilePartitionsMoveBetweenMembers(
+      EmbeddedKafka kafka, EmbeddedPostgresDatabase db, @TempDir Path dir) throws Exception {
+    String app = "group-state-" + System.nanoTime();
+    String in = "in-" + app;
+    String table = "counts_" + System.nanoTime() % 1_000_000;
+    kafka.createTopic(in, 4);
+    DataSource ds = db.dataSource();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE " + table + " (k VARCHAR(20) NOT NULL, n BIGINT NOT NULL)");
+    }
+    int produced = produce(kafka, in, 0, 200);
+    try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
+      Member a = counting(kafka, app, in, dir.resolve("a"), ds, table, store);
+      Member b = null;
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
+        // B joins: some of A's partitions move to B with their counts.
+        b = counting(kafka, app, in, dir.resolve("b"), ds, table, store);
+        Member joined = b;
+        int[] next = {produced};
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> {
+                  next[0] += produce(kafka, in, next[0], 40);
+                  return joined.records.get() > 0;
+                });
+        produced = next[0];
+        // A leaves: every partition moves to B, A's with the counts A kept.
+        a.close();
+        a.ctx.awaitTermination();
+        produced += produce(kafka, in, produced, 200);
+        int expected = produced;
+        await().atMost(Duration.ofSeconds(60)).until(() -> rowCount(ds, table) >= expected);
+        assertThat(a.failure.get()).isNull();
+        assertThat(b.failure.get()).isNull();
+      } finally {
+        a.close();
+        if (b != null) {
+          b.close();
+        }
+      }
+      Map<String, List<Long>> counts = counts(ds, table);
+      Map<String, Long> perKey = perKey(produced);
+      assertThat(counts.keySet()).isEqualTo(perKey.keySet());
+      perKey.forEach(
+          (key, n) ->
+              assertThat(counts.get(key))
+                  .as("counts of key %s", key)
+                  .isEqualTo(LongStream.rangeClosed(1, n).boxed().toList()));
+      // The changelog holds every key once, under the partition its records come from.
+      assertThat(stateRows(ds, app)).isEqualTo(KEYS);
+      assertThat(store.committed(app)).isEqualTo(kafka.endOffsets(in));
+    }
+  }
+
+  @Test
+  void stateAfterAReKeyingShuffleIsRefusedAtStartWithTheWayOut(
+      EmbeddedKafka kafka, EmbeddedPostgresDatabase db, @TempDir Path dir) throws Exception {
+    String app = "group-rekey-" + System.nanoTime();
+    String in = "in-" + app;
+    kafka.createTopic(in, 2);
+    DataSource ds = db.dataSource();
+    try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
+      Member m =
+          new Member(
+              kafka,
+              app,
+              in,
+              dir,
+              store,
+              records ->
+                  records
+                      .mapToPair(r -> KV.of(r.value(), 1L))
+                      .reduceByKey(Long::sum)
+                      .updateStateByKey((List<Long> ones, java.util.Optional<Long> s) -> s)
+                      .writeTo(
+                          JdbcSink.<KV<String, Long>>builder()
+                              .dataSource(ds)
+                              .sql("SELECT 1 WHERE ? IS NULL AND ? IS NULL")
+                              .binder((st, kv) -> {})
+                              .offsetStore(store)
+                              .build()));
+      try {
+        assertThatThrownBy(m.ctx::start)
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("updateStateByKey")
+            .hasMessageContaining("follows 'reduceByKey")
+            .hasMessageContaining("through(");
+      } finally {
+        m.ctx.stop(false);
+      }
+    }
+  }
+
+  private static int rowCount(DataSource ds, String table) throws Exception {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  private static int stateRows(DataSource ds, String app) throws Exception {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT COUNT(DISTINCT state_key) FROM sluice_state WHERE app = '" + app + "'")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /** Each key's counts in the output, in ascending order. */
+  private static Map<String, List<Long>> counts(DataSource ds, String table) throws Exception {
+    Map<String, List<Long>> out = new TreeMap<>();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT k, n FROM " + table + " ORDER BY k, n")) {
+      while (rs.next()) {
+        out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getLong(2));
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, Long> perKey(int produced) {
+    Map<String, Long> out = new TreeMap<>();
+    for (int i = 0; i < produced; i++) {
+      out.merge(key(i), 1L, Long::sum);
+    }
+    return out;
+  }
+
+  private static String key(int i) {
+    return "k" + (i % KEYS);
+  }
+
+  /** Produces records {@code from .. from + n - 1}, keyed (Kafka's default partitioner); n. */
+  private static int produce(EmbeddedKafka kafka, String topic, int from, int n) {
+    List<ProducerRecord<String, String>> records = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      records.add(new ProducerRecord<>(topic, key(i), "v" + i));
+    }
+    kafka.produce(records);
+    return n;
+  }
+}
