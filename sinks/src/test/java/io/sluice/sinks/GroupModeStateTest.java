@@ -36,8 +36,10 @@ import java.util.stream.LongStream;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,11 +95,16 @@ class GroupModeStateTest {
       params.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
       params.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
       params.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+      params.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      DirectStreamOptions.Builder options = DirectStreamOptions.builder().groupMembership(true);
+      if (store != null) {
+        options.offsetStore(store);
+      }
       pipeline.accept(
           KafkaDirect.createDirectStream(
               ctx,
               ConsumerStrategies.<String, String>subscribe(List.of(in), params),
-              DirectStreamOptions.builder().groupMembership(true).offsetStore(store).build()));
+              options.build()));
     }
 
     Member started() {
@@ -120,6 +127,32 @@ class GroupModeStateTest {
       DataSource ds,
       String table,
       JdbcOffsetStore store) {
+    return counting(
+        kafka,
+        app,
+        in,
+        checkpoint,
+        store,
+        JdbcSink.<KV<String, Long>>builder()
+            .dataSource(ds)
+            .sql("INSERT INTO " + table + " (k, n) VALUES (?, ?)")
+            .binder(
+                (st, kv) -> {
+                  st.setString(1, kv.key());
+                  st.setLong(2, kv.value());
+                })
+            .offsetStore(store)
+            .build());
+  }
+
+  /** A member counting records per key into {@code output}; {@code store} null: the group. */
+  static Member counting(
+      EmbeddedKafka kafka,
+      String app,
+      String in,
+      Path checkpoint,
+      JdbcOffsetStore store,
+      io.sluice.engine.BatchOutput<KV<String, Long>> output) {
     return new Member(
             kafka,
             app,
@@ -136,18 +169,106 @@ class GroupModeStateTest {
                               state.update(n);
                               return KV.of(key, n);
                             }))
-                    .writeTo(
-                        JdbcSink.<KV<String, Long>>builder()
-                            .dataSource(ds)
-                            .sql("INSERT INTO " + table + " (k, n) VALUES (?, ?)")
-                            .binder(
-                                (st, kv) -> {
-                                  st.setString(1, kv.key());
-                                  st.setLong(2, kv.value());
-                                })
-                            .offsetStore(store)
-                            .build()))
+                    .writeTo(output))
         .started();
+  }
+
+  /** A member counting records per key into topic {@code out} with the exactly-once Kafka sink. */
+  static Member countingToKafka(
+      EmbeddedKafka kafka, String app, String in, Path checkpoint, String out) {
+    return counting(
+        kafka,
+        app,
+        in,
+        checkpoint,
+        null,
+        KafkaSink.<KV<String, Long>>builder()
+            .producerConfig(
+                Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    kafka.bootstrapServers(),
+                    ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                    10_000))
+            .keySerializer(new StringSerializer())
+            .valueSerializer(new StringSerializer())
+            .record(kv -> new ProducerRecord<>(out, kv.key(), String.valueOf(kv.value())))
+            .exactlyOnce()
+            .build());
+  }
+
+  @Test
+  void countsPerKeyStayExactThroughTheKafkaSinksCompactedChangelog(
+      EmbeddedKafka kafka, @TempDir Path dir) throws Exception {
+    String app = "group-kstate-" + System.nanoTime();
+    String in = "in-" + app;
+    String out = "out-" + app;
+    kafka.createTopic(in, 4);
+    kafka.createTopic(out, 2);
+    int produced = produce(kafka, in, 0, 200);
+    Member a = countingToKafka(kafka, app, in, dir.resolve("a"), out);
+    Member b = null;
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
+      b = countingToKafka(kafka, app, in, dir.resolve("b"), out);
+      Member joined = b;
+      int[] next = {produced};
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                next[0] += produce(kafka, in, next[0], 40);
+                return joined.records.get() > 0;
+              });
+      produced = next[0];
+      a.close();
+      a.ctx.awaitTermination();
+      produced += produce(kafka, in, produced, 200);
+      int expected = produced;
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> kafka.consumeAll(out, true).size() >= expected);
+      assertThat(a.failure.get()).isNull();
+      assertThat(b.failure.get()).isNull();
+    } finally {
+      a.close();
+      if (b != null) {
+        b.close();
+      }
+    }
+    Map<String, List<Long>> counts = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : kafka.consumeAll(out, true)) {
+      counts.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(Long.parseLong(r.value()));
+    }
+    counts.values().forEach(java.util.Collections::sort);
+    Map<String, Long> perKey = perKey(produced);
+    assertThat(counts.keySet()).isEqualTo(perKey.keySet());
+    perKey.forEach(
+        (key, n) ->
+            assertThat(counts.get(key))
+                .as("counts of key %s", key)
+                .isEqualTo(LongStream.rangeClosed(1, n).boxed().toList()));
+    // The changelog is a compacted topic; its committed records name every key.
+    String changelog = app + "-mapWithState-2-changelog";
+    try (var admin = kafka.admin()) {
+      var config =
+          admin
+              .describeConfigs(
+                  List.of(
+                      new org.apache.kafka.common.config.ConfigResource(
+                          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, changelog)))
+              .all()
+              .get()
+              .values()
+              .iterator()
+              .next();
+      assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
+    }
+    assertThat(
+            kafka.consumeAll(changelog, true).stream()
+                .map(r -> r.key().substring(r.key().indexOf("k")))
+                .distinct()
+                .count())
+        .isGreaterThanOrEqualTo(KEYS);
   }
 
   @Test
@@ -240,7 +361,7 @@ class GroupModeStateTest {
             .isInstanceOf(IllegalStateException.class)
             .hasMessageContaining("updateStateByKey")
             .hasMessageContaining("follows 'reduceByKey")
-            .hasMessageContaining("through(");
+            .hasMessageContaining("through a Kafka topic keyed by the new key");
       } finally {
         m.ctx.stop(false);
       }

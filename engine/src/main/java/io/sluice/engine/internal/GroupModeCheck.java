@@ -91,9 +91,9 @@ final class GroupModeCheck {
           + " (group mode) follows '"
           + rekey
           + "', which moves records between partitions: keyed state in group mode must keep the"
-          + " input's partitioning. Write the re-keyed stream to a Kafka topic keyed by the new"
-          + " key (KafkaDirect.through(stream, topic, keyFn, ...)) and keep the state over the"
-          + " stream read back from it";
+          + " input's partitioning. Write the re-keyed stream through a Kafka topic keyed by the"
+          + " new key (an exactly-once KafkaSink), and keep the state over a group-mode stream of"
+          + " that topic";
     }
     StateChangelog changelog =
         ownership
@@ -104,8 +104,9 @@ final class GroupModeCheck {
     if (changelog == null) {
       return what
           + " (group mode) needs an output that commits the input's offsets and keeps the state's"
-          + " changelog in the same transaction (an exactly-once JdbcSink with the stream's"
-          + " JDBC offset store), so that a partition's state moves with it between processes";
+          + " changelog in the same transaction (an exactly-once KafkaSink, or an exactly-once"
+          + " JdbcSink with the stream's JDBC offset store), so that a partition's state moves"
+          + " with it between processes";
     }
     operatorOf(stream).followSources(changelog);
     return null;

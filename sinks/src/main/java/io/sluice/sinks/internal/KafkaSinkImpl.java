@@ -8,6 +8,8 @@ import io.sluice.engine.StreamingContext;
 import io.sluice.engine.TerminalException;
 import io.sluice.engine.function.Function;
 import io.sluice.engine.rdd.RDD;
+import io.sluice.engine.state.StateChange;
+import io.sluice.engine.state.StateChangelog;
 import io.sluice.offsets.BatchCommit;
 import io.sluice.offsets.DeadLetterTransaction;
 import io.sluice.offsets.KafkaGroupOffsets;
@@ -31,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -90,6 +93,7 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
   private TransactionalProducer<Object, Object> transactional; // guarded by lock; exactly-once
   private KafkaProducer<Object, Object> plain; // guarded by lock; at-least-once
   private Admin admin; // guarded by lock
+  private volatile KafkaStateTopics stateTopics; // exactly-once, once open
   private boolean closed; // guarded by lock
   // The inputs' dead letters for the batch's transaction (exactly-once; see the subclass).
   final List<DeadLetterTransaction.Source> deadLetters = new CopyOnWriteArrayList<>();
@@ -135,6 +139,34 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
             "the consumer groups of the Kafka cluster at " + servers));
   }
 
+  /**
+   * Exactly-once: the changelog of keyed state that moves with a group-mode input's partitions, in
+   * compacted topics {@code <app>-<operator>-changelog} written in each batch's transaction.
+   */
+  @Override
+  public Optional<StateChangelog> stateChangelog() {
+    if (!settings.exactlyOnce()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new StateChangelog() {
+          @Override
+          public void restore(String operator, String source, BiConsumer<byte[], byte[]> entry)
+              throws Exception {
+            KafkaStateTopics topics = stateTopics;
+            if (topics == null) {
+              throw new IllegalStateException(describe() + " is not open");
+            }
+            topics.restore(operator, source, entry);
+          }
+
+          @Override
+          public String describeChangelog() {
+            return "compacted topics <app>-<operator>-changelog of " + describe();
+          }
+        });
+  }
+
   @Override
   public List<String> exactlyOnceGaps() {
     return settings.exactlyOnce()
@@ -169,6 +201,9 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
         transactionalId =
             ctx.appName() + "-" + settings.name() + (memberKey == null ? "" : "-" + memberKey);
         admin = Admin.create(adminConfig());
+        stateTopics =
+            new KafkaStateTopics(
+                ctx.appName(), settings.producerConfig(), admin, settings.timeout());
         TransactionTimeoutCheck.check(
             describe(), transactionTimeoutMs(), ctx.batchInterval(), admin, settings.timeout());
         transactional = startTransactional();
@@ -394,6 +429,12 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
       }
       for (ProducerRecord<byte[], byte[]> letter : letters == null ? taken : letters) {
         p.send(DeadLetterBytes.record(letter), null);
+      }
+      List<StateChange> changes = StateChangelog.changes(rdd.context(), batch);
+      if (!changes.isEmpty()) {
+        for (ProducerRecord<Object, Object> change : stateTopics.records(changes)) {
+          p.send(change, null);
+        }
       }
       if (!rdd.context().isLeader()) {
         // A standby may have taken over; its claim fences this producer's commit anyway.
