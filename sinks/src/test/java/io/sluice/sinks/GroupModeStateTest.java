@@ -248,7 +248,7 @@ class GroupModeStateTest {
                 .as("counts of key %s", key)
                 .isEqualTo(LongStream.rangeClosed(1, n).boxed().toList()));
     // The changelog is a compacted topic; its committed records name every key.
-    String changelog = app + "-mapWithState-2-changelog";
+    String changelog = app + "-mapWithState-2-" + in + "-changelog";
     try (var admin = kafka.admin()) {
       var config =
           admin
@@ -365,6 +365,46 @@ class GroupModeStateTest {
       } finally {
         m.ctx.stop(false);
       }
+    }
+  }
+
+  @Test
+  void stateWithAnInitialStateIsRefusedInGroupMode(EmbeddedKafka kafka, @TempDir Path dir) {
+    String app = "group-initial-" + System.nanoTime();
+    String in = "in-" + app;
+    kafka.createTopic(in, 2);
+    Member m =
+        new Member(
+            kafka,
+            app,
+            in,
+            dir,
+            null,
+            records ->
+                records
+                    .mapToPair(r -> KV.of(r.key(), 1L))
+                    .mapWithState(
+                        StateSpec.<String, Long, Long, Long>function(
+                                (key, one, state) -> state.getOption().orElse(0L))
+                            .initialState(records.context().parallelize(List.of(KV.of("k0", 5L)))))
+                    .writeTo(
+                        KafkaSink.<Long>builder()
+                            .producerConfig(
+                                Map.of(
+                                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    kafka.bootstrapServers()))
+                            .keySerializer(new StringSerializer())
+                            .valueSerializer(new StringSerializer())
+                            .record(n -> new ProducerRecord<>(in, "x", String.valueOf(n)))
+                            .exactlyOnce()
+                            .build()));
+    try {
+      assertThatThrownBy(m.ctx::start)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("mapWithState '")
+          .hasMessageContaining("has an initial state");
+    } finally {
+      m.ctx.stop(false);
     }
   }
 

@@ -95,6 +95,12 @@ final class GroupModeCheck {
           + " new key (an exactly-once KafkaSink), and keep the state over a group-mode stream of"
           + " that topic";
     }
+    if (operatorOf(stream).hasInitialState()) {
+      return what
+          + " (group mode) has an initial state: each partition's state comes from the changelog"
+          + " when a process takes the partition, so an initial state has no place to go; seed"
+          + " the state by writing records to the input instead";
+    }
     StateChangelog changelog =
         ownership
             .committerOf(shared.get(0))

@@ -141,7 +141,8 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
   /**
    * Exactly-once: the changelog of keyed state that moves with a group-mode input's partitions, in
-   * compacted topics {@code <app>-<operator>-changelog} written in each batch's transaction.
+   * compacted topics {@code <app>-<operator>-<topic>-changelog} written in each batch's
+   * transaction.
    */
   @Override
   public Optional<StateChangelog> stateChangelog() {
@@ -162,7 +163,7 @@ public class KafkaSinkImpl<T> implements KafkaSink<T> {
 
           @Override
           public String describeChangelog() {
-            return "compacted topics <app>-<operator>-changelog of " + describe();
+            return "compacted topics <app>-<operator>-<topic>-changelog of " + describe();
           }
         });
   }

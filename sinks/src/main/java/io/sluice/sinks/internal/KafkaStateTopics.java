@@ -68,9 +68,9 @@ final class KafkaStateTopics {
     this.consumerConfig = Map.copyOf(config);
   }
 
-  /** The changelog topic of {@code operator}. */
-  String topic(String operator) {
-    return app + "-" + operator + "-changelog";
+  /** The changelog topic of {@code operator}'s state of input partition {@code source}. */
+  String topic(String operator, String source) {
+    return app + "-" + operator + "-" + source.substring(0, source.lastIndexOf('-')) + "-changelog";
   }
 
   /** The changelog records of {@code changes}, creating or growing the topics they go to. */
@@ -78,13 +78,13 @@ final class KafkaStateTopics {
     List<ProducerRecord<Object, Object>> out = new ArrayList<>(changes.size());
     Map<String, Integer> needed = new LinkedHashMap<>();
     for (StateChange c : changes) {
-      needed.merge(topic(c.operator()), partitionOf(c.source()) + 1, Math::max);
+      needed.merge(topic(c.operator(), c.source()), partitionOf(c.source()) + 1, Math::max);
     }
     needed.forEach(this::ensure);
     for (StateChange c : changes) {
       out.add(
           new ProducerRecord<>(
-              topic(c.operator()),
+              topic(c.operator(), c.source()),
               partitionOf(c.source()),
               new DeadLetterBytes.Raw(key(c.source(), c.key())),
               new DeadLetterBytes.Raw(c.value())));
@@ -98,7 +98,7 @@ final class KafkaStateTopics {
    */
   void restore(String operator, String source, BiConsumer<byte[], byte[]> entry)
       throws InterruptedException, ExecutionException, TimeoutException {
-    String topic = topic(operator);
+    String topic = topic(operator, source);
     int n = partitionOf(source);
     Optional<Integer> count = describe(topic);
     if (count.isEmpty() || count.get() <= n) {

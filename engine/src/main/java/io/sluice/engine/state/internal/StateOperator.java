@@ -286,6 +286,11 @@ public final class StateOperator<K, V> {
     this.changelog = Objects.requireNonNull(changelog, "changelog");
   }
 
+  /** Whether the operator starts from an initial state when it has none. */
+  public boolean hasInitialState() {
+    return initial != null;
+  }
+
   /** Whether the state is kept per source partition (group mode). */
   public boolean followsSources() {
     return changelog != null;
