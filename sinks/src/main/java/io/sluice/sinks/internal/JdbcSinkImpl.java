@@ -406,6 +406,16 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
     }
   }
 
+  /** Whether PostgreSQL ended the session for sitting idle in the transaction (25P03). */
+  private static boolean endedWhileIdle(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SQLException sql && "25P03".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private SinkException failure(Batch batch, Throwable e) {
     if (e instanceof InterruptedException) {
       Thread.currentThread().interrupt();
@@ -433,6 +443,18 @@ public final class JdbcSinkImpl<T> implements JdbcSink<T>, GroupMemberCommits {
     }
     if (e instanceof SinkException se) {
       return se;
+    }
+    if (endedWhileIdle(e)) {
+      return new SinkException(
+          describe()
+              + ": batch "
+              + batch.id()
+              + " rolled back (no rows, no offsets): the database ended this session after it sat"
+              + " idle for "
+              + LOCK_HOLDING_IDLE_LIMIT.toSeconds()
+              + " s inside the offset commit, holding the group's row lock (SQLState 25P03: this"
+              + " process was frozen or paused); another process may have committed since",
+          e);
     }
     String detail = e.toString();
     if (e instanceof BatchUpdateException bue && bue.getNextException() != null) {
