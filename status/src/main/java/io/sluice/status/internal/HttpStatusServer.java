@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.engine.StreamingContext;
+import io.sluice.engine.status.EngineStatus;
 import io.sluice.engine.status.StatusServerProvider.StatusServer;
 import io.sluice.engine.status.StatusSettings;
 import java.io.IOException;
@@ -137,7 +138,7 @@ final class HttpStatusServer implements StatusServer {
   }
 
   @Override
-  public void attach(StreamingContext ctx) {
+  public void attach(StreamingContext ctx, EngineStatus engine) {
     this.views = new StatusViews(settings, tracker, registry, () -> ctx.state().name());
     ctx.addStreamingListener(tracker);
     StatusServers.register(ctx, this);
