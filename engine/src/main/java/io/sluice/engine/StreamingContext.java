@@ -755,7 +755,7 @@ public final class StreamingContext {
       try {
         StreamingContext ctx = new StreamingContext(this, status);
         if (status != null) {
-          status.attach(ctx);
+          status.attach(ctx, StatusHook.engineStatus(ctx.runtime));
         }
         return ctx;
       } catch (RuntimeException | Error e) {

@@ -15,7 +15,8 @@ import java.util.Optional;
  *
  * <p>Endpoints: {@code /} (the page), {@code /api/v1/status} (everything the page shows, in one
  * JSON document), {@code /api/v1/app}, {@code /api/v1/batches}, {@code /api/v1/streams}, {@code
- * /metrics} (Prometheus text format). Thread-safe.
+ * /api/v1/errors}, {@code /api/v1/receivers}, {@code /api/v1/stateOperators}, {@code /metrics}
+ * (Prometheus text format). Thread-safe.
  */
 public final class SluiceStatus {
 

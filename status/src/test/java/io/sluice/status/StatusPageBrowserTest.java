@@ -28,7 +28,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The page of a running pipeline in a real headless Chromium: its charts draw the batches, its lag
- * table lists every partition, and a forced failure shows up with its message. Saves {@code
+ * table lists every partition, its receivers table shows a receiver that failed once and its state
+ * operators table the key count, and a forced failure shows up with its message. Saves {@code
  * target/status-page.png} (the README's screenshot is a copy of it).
  */
 @ExtendWith(EmbeddedKafkaExtension.class)
@@ -59,7 +60,8 @@ class StatusPageBrowserTest {
         StreamingContext.builder()
             .appName("orders-etl")
             .batchInterval(Duration.ofMillis(500))
-            .parallelism(2)
+            .parallelism(3)
+            .blockInterval(Duration.ofMillis(50))
             .statusServer(0)
             .build();
     List<BatchInfo> completed = new CopyOnWriteArrayList<>();
@@ -98,6 +100,8 @@ class StatusPageBrowserTest {
                 throw new IllegalStateException(FAILURE);
               }
             });
+    // a receiver stream that fails once, with a mapWithState over it, registered after "orders"
+    ReceiversAndStateOperatorsStatusTest.pipeline(ctx);
     try {
       ctx.start();
       await()
@@ -106,8 +110,30 @@ class StatusPageBrowserTest {
       String url = SluiceStatus.uri(ctx).orElseThrow().toString();
 
       // while running: every chart has points, the lag table every partition
-      String running = awaitDom(chromium, url, dom -> points(dom, "chart-total") >= 8);
+      String running =
+          awaitDom(
+              chromium,
+              url,
+              dom ->
+                  points(dom, "chart-total") >= 8
+                      && row(dom, "data-receiver=\"ticks\"")
+                          .contains("<td class=\"num records\">50</td>")
+                      && row(dom, "data-operator=\"key-counts\"")
+                          .contains("<td class=\"num keys\">7</td>"));
       assertThat(running).contains("class=\"badge active\"");
+      // the receiver failed once and was restarted: its row says so, with the error
+      assertThat(row(running, "data-receiver=\"ticks\""))
+          .startsWith("<td>ticks</td><td>fails-once</td>")
+          .contains("<span class=\"badge running\">running</span>")
+          .contains("<td class=\"num records\">50</td>")
+          .contains("<td class=\"num blocks\">4</td>")
+          .contains("<td class=\"num restarts\">1</td>")
+          .contains("<td class=\"num errors\">1</td>")
+          .contains(ReceiversAndStateOperatorsStatusTest.ERROR);
+      assertThat(row(running, "data-operator=\"key-counts\""))
+          .isEqualTo(
+              "<td>key-counts</td><td class=\"num partitions\">2</td>"
+                  + "<td class=\"num keys\">7</td>");
 
       sinkDown.set(true);
       await().atMost(Duration.ofSeconds(30)).until(() -> failed.get() != null);
@@ -135,8 +161,15 @@ class StatusPageBrowserTest {
           .contains(FAILURE);
       assertThat(dom).contains("class=\"badge stopped\"");
       assertThat(dom).contains("<b id=\"failed\">1</b>");
+      // the context stopped with the failure: so did its receiver, whose counts stay
+      assertThat(row(dom, "data-receiver=\"ticks\""))
+          .contains("<span class=\"badge stopped\">stopped</span>")
+          .contains("<td class=\"num records\">50</td>")
+          .contains("<td class=\"num restarts\">1</td>");
+      assertThat(row(dom, "data-operator=\"key-counts\""))
+          .contains("<td class=\"num keys\">7</td>");
 
-      chromium.screenshot(url, target.resolve("status-page.png"), 1280, 1560, 4000);
+      chromium.screenshot(url, target.resolve("status-page.png"), 1280, 2200, 4000);
       assertThat(Files.size(target.resolve("status-page.png"))).isGreaterThan(20_000);
     } finally {
       ctx.stop(false);
@@ -158,6 +191,12 @@ class StatusPageBrowserTest {
               assertThat(ready.test(dom)).as("page condition, DOM:\n%s", dom).isTrue();
             });
     return last.get();
+  }
+
+  /** The cells of the table row with {@code attribute}, or "" when there is none. */
+  private static String row(String dom, String attribute) {
+    Matcher m = Pattern.compile("<tr " + Pattern.quote(attribute) + ">(.*?)</tr>").matcher(dom);
+    return m.find() ? m.group(1) : "";
   }
 
   private static int points(String dom, String chartId) {

@@ -8,6 +8,7 @@ import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.state.internal.StateDirectories;
 import io.sluice.engine.state.internal.StateOperator;
+import io.sluice.engine.state.internal.StateOperatorMeters;
 import io.sluice.engine.state.internal.StateStoreSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -120,6 +121,7 @@ final class JobGenerator {
     boolean history = recovery.lastCommitted() >= 0 || !recovery.planned().isEmpty();
     for (StateOperator<?, ?> op : operators) {
       op.open(root.orElse(null), committedTruth, settings, history);
+      StateOperatorMeters.register(rt.context().meterRegistry(), rt.context().appName(), op);
       if (op.followsSources()) {
         continue; // it logged where its state comes from
       }

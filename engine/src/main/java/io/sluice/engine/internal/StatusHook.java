@@ -2,6 +2,7 @@ package io.sluice.engine.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.sluice.engine.status.EngineStatus;
 import io.sluice.engine.status.StatusServerProvider;
 import io.sluice.engine.status.StatusServerProvider.StatusServer;
 import io.sluice.engine.status.StatusSettings;
@@ -53,5 +54,10 @@ public final class StatusHook {
     }
     return new CompositeMeterRegistry(
         io.micrometer.core.instrument.Clock.SYSTEM, List.of(own, server.meterRegistry()));
+  }
+
+  /** What a status server reads of {@code runtime}'s receivers and state operators. */
+  public static EngineStatus engineStatus(EngineRuntime runtime) {
+    return new RuntimeStatus(runtime);
   }
 }

@@ -29,11 +29,11 @@ public interface StatusServerProvider {
     MeterRegistry meterRegistry();
 
     /**
-     * Called once by {@code build()} with the new context: the server registers its listener and
-     * starts answering requests. If it throws, {@code build()} fails with it and the server is
-     * closed.
+     * Called once by {@code build()} with the new context and what can be read of its receivers and
+     * state operators: the server registers its listener and starts answering requests. If it
+     * throws, {@code build()} fails with it and the server is closed.
      */
-    void attach(StreamingContext context);
+    void attach(StreamingContext context, EngineStatus engine);
 
     /** Stops answering requests and frees the port; idempotent. */
     void close();

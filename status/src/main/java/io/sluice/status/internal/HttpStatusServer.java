@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.engine.StreamingContext;
+import io.sluice.engine.status.EngineStatus;
 import io.sluice.engine.status.StatusServerProvider.StatusServer;
 import io.sluice.engine.status.StatusSettings;
 import java.io.IOException;
@@ -137,8 +138,8 @@ final class HttpStatusServer implements StatusServer {
   }
 
   @Override
-  public void attach(StreamingContext ctx) {
-    this.views = new StatusViews(settings, tracker, registry, () -> ctx.state().name());
+  public void attach(StreamingContext ctx, EngineStatus engine) {
+    this.views = new StatusViews(settings, tracker, registry, engine, () -> ctx.state().name());
     ctx.addStreamingListener(tracker);
     StatusServers.register(ctx, this);
     LOG.info(
@@ -216,6 +217,8 @@ final class HttpStatusServer implements StatusServer {
       case "/api/v1/batches" -> sendJson(ex, batches(query, v));
       case "/api/v1/streams" -> sendJson(ex, v.streams());
       case "/api/v1/errors" -> sendJson(ex, v.errors());
+      case "/api/v1/receivers" -> sendJson(ex, v.receivers());
+      case "/api/v1/stateOperators" -> sendJson(ex, v.stateOperators());
       default -> {
         String resource = STATIC.get(path);
         if (resource == null) {

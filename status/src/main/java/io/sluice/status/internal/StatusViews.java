@@ -3,6 +3,10 @@ package io.sluice.status.internal;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.engine.BatchInfo;
+import io.sluice.engine.status.EngineStatus;
+import io.sluice.engine.status.ReceiverStatus;
+import io.sluice.engine.status.ReceiverStatus.ReceiverError;
+import io.sluice.engine.status.StateOperatorStatus;
 import io.sluice.engine.status.StatusSettings;
 import io.sluice.status.internal.BatchTracker.Row;
 import java.time.Instant;
@@ -19,33 +23,32 @@ import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
- * The JSON documents of {@code /api/v1/...}, built from the tracker's batches and the registry's
- * {@code sluice.*} meters. Every document is a tree of maps, lists, strings and numbers, with keys
- * in a fixed order; absent values are {@code null}. Thread-safe.
+ * The JSON documents of {@code /api/v1/...}, built from the tracker's batches, the registry's
+ * {@code sluice.*} meters and the engine's receivers and state operators. Every document is a tree
+ * of maps, lists, strings and numbers, with keys in a fixed order; absent values are {@code null}.
+ * Thread-safe.
  */
 final class StatusViews {
 
   static final String LAG = "sluice.kafka.partition.lag";
   static final String COMMITTED = "sluice.kafka.partition.committed";
 
-  static final String RECEIVERS_NOTE =
-      "receiver streams are listed under streams with their records per batch and input rate;"
-          + " the engine exposes no per-receiver error count yet";
-  static final String STATE_NOTE = "the engine exposes no key count for state operators yet";
-
   private final StatusSettings settings;
   private final BatchTracker tracker;
   private final MeterRegistry registry;
+  private final EngineStatus engine;
   private final Supplier<String> contextState;
 
   StatusViews(
       StatusSettings settings,
       BatchTracker tracker,
       MeterRegistry registry,
+      EngineStatus engine,
       Supplier<String> contextState) {
     this.settings = settings;
     this.tracker = tracker;
     this.registry = registry;
+    this.engine = engine;
     this.contextState = contextState;
   }
 
@@ -182,6 +185,39 @@ final class StatusViews {
     return out;
   }
 
+  /** {@code /api/v1/receivers}: every receiver stream, in creation order. */
+  List<Map<String, Object>> receivers() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (ReceiverStatus r : engine.receivers()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("stream", r.stream());
+      m.put("receiver", r.receiver());
+      m.put("state", r.state().name().toLowerCase(Locale.ROOT));
+      m.put("records", r.records());
+      m.put("recordsPerSecond", r.recordsPerSecond());
+      m.put("blocks", r.blocks());
+      m.put("restarts", r.restarts());
+      m.put("errors", r.errors());
+      m.put("lastError", r.lastError().map(ReceiverError::message).orElse(null));
+      m.put("lastErrorTime", r.lastError().map(e -> e.time().toString()).orElse(null));
+      out.add(m);
+    }
+    return out;
+  }
+
+  /** {@code /api/v1/stateOperators}: every state operator, in creation order. */
+  List<Map<String, Object>> stateOperators() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (StateOperatorStatus op : engine.stateOperators()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", op.name());
+      m.put("partitions", op.partitions());
+      m.put("keys", op.keys());
+      out.add(m);
+    }
+    return out;
+  }
+
   /** {@code /api/v1/status}: everything the page shows. */
   Map<String, Object> status(int limit) {
     Map<String, Object> out = new LinkedHashMap<>();
@@ -189,16 +225,8 @@ final class StatusViews {
     out.put("streams", streams());
     out.put("batches", batches(limit));
     out.put("errors", errors());
-    out.put("receivers", unavailable(RECEIVERS_NOTE));
-    out.put("stateOperators", unavailable(STATE_NOTE));
-    return out;
-  }
-
-  private static Map<String, Object> unavailable(String note) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("available", false);
-    out.put("note", note);
-    out.put("items", List.of());
+    out.put("receivers", receivers());
+    out.put("stateOperators", stateOperators());
     return out;
   }
 

@@ -155,14 +155,53 @@
     errors.forEach(function (e) { ul.appendChild(el('li', {}, clock(e.time) + ' ' + e.message)); });
   }
 
+  function emptyRow(tbody, columns, text) {
+    var tr = el('tr');
+    tr.appendChild(el('td', { colspan: String(columns), 'class': 'muted' }, text));
+    tbody.appendChild(tr);
+  }
+
+  function renderReceivers(receivers) {
+    var tbody = $('receivers').querySelector('tbody');
+    tbody.replaceChildren();
+    if (receivers.length === 0) { emptyRow(tbody, 9, 'no receiver streams'); }
+    receivers.forEach(function (r) {
+      var tr = el('tr', { 'data-receiver': r.stream });
+      tr.appendChild(el('td', {}, r.stream));
+      tr.appendChild(el('td', {}, r.receiver));
+      var st = el('td'); st.appendChild(el('span', { 'class': 'badge ' + r.state }, r.state)); tr.appendChild(st);
+      tr.appendChild(el('td', { 'class': 'num records' }, num(r.records)));
+      tr.appendChild(el('td', { 'class': 'num rate' }, Number(r.recordsPerSecond).toFixed(1)));
+      tr.appendChild(el('td', { 'class': 'num blocks' }, num(r.blocks)));
+      tr.appendChild(el('td', { 'class': 'num restarts' }, num(r.restarts)));
+      tr.appendChild(el('td', { 'class': 'num errors' }, num(r.errors)));
+      tr.appendChild(el('td', { 'class': 'failure last-error' },
+                        r.lastError ? clock(r.lastErrorTime) + ' ' + r.lastError : ''));
+      tbody.appendChild(tr);
+    });
+  }
+
+  function renderStateOperators(operators) {
+    var tbody = $('state-operators').querySelector('tbody');
+    tbody.replaceChildren();
+    if (operators.length === 0) { emptyRow(tbody, 3, 'no state operators'); }
+    operators.forEach(function (op) {
+      var tr = el('tr', { 'data-operator': op.name });
+      tr.appendChild(el('td', {}, op.name));
+      tr.appendChild(el('td', { 'class': 'num partitions' }, num(op.partitions)));
+      tr.appendChild(el('td', { 'class': 'num keys' }, num(op.keys)));
+      tbody.appendChild(tr);
+    });
+  }
+
   function render(s) {
     renderHeader(s.app);
     renderDelays(s.batches);
     renderStreams(s.streams);
     renderBatches(s.batches);
     renderErrors(s.errors);
-    $('receivers-note').textContent = 'Receivers: ' + s.receivers.note + '.';
-    $('state-note').textContent = 'State operators: ' + s.stateOperators.note + '.';
+    renderReceivers(s.receivers);
+    renderStateOperators(s.stateOperators);
     renders++;
     document.body.setAttribute('data-renders', String(renders));
     document.body.setAttribute('data-ready', 'true');

@@ -7,9 +7,11 @@ import io.sluice.engine.StreamingContext;
 import io.sluice.engine.dstream.InputDStream;
 import io.sluice.engine.internal.DStreamAccess;
 import io.sluice.engine.internal.EngineAccess;
+import io.sluice.engine.internal.ReceiverStatusSource;
 import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.rdd.TaskContext;
 import io.sluice.engine.receiver.Receiver;
+import io.sluice.engine.status.ReceiverStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Iterator;
@@ -27,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * @param <T> record type
  */
-public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
+public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan>
+    implements ReceiverStatusSource {
 
   private static final Logger LOG = LoggerFactory.getLogger(ReceiverInputDStream.class);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -36,6 +39,7 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
   private volatile BlockSource<T> blocks;
   private final RateLimiter limiter;
   private final long maxRate;
+  private final ReceiverStats stats;
   private volatile ReceiverSupervisor<T> supervisor;
   private volatile BatchOutput<?> committer;
   private volatile boolean launched;
@@ -46,6 +50,12 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
     this.receiver = receiver;
     this.maxRate = ctx.receiverMaxRate();
     this.limiter = new RateLimiter(maxRate);
+    this.stats = new ReceiverStats(ctx.clock());
+  }
+
+  @Override
+  public ReceiverStatus receiverStatus() {
+    return stats.snapshot(name(), receiver.describe());
   }
 
   /** Records in blocks no batch took yet; for tests and metrics. */
@@ -106,7 +116,9 @@ public final class ReceiverInputDStream<T> extends InputDStream<T, BlockPlan> {
             limiter,
             ctx.blockInterval(),
             Duration.ofMillis(200),
-            Duration.ofSeconds(30));
+            Duration.ofSeconds(30),
+            stats);
+    stats.bindTo(ctx.meterRegistry(), ctx.appName(), name());
     supervisor = s;
   }
 

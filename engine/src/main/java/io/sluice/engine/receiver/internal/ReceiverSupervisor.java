@@ -8,7 +8,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +36,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
   private final Duration initialRestartDelay;
   private final Duration maxRestartDelay;
   private final BlockGenerator<T> generator;
-  private final AtomicLong errors = new AtomicLong();
-  private final AtomicLong restarts = new AtomicLong();
+  private final ReceiverStats stats;
   private final Object monitor = new Object();
   private final CountDownLatch ended = new CountDownLatch(1);
   private boolean stopRequested; // guarded by monitor
@@ -55,7 +53,8 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
       RateLimiter limiter,
       Duration blockInterval,
       Duration initialRestartDelay,
-      Duration maxRestartDelay) {
+      Duration maxRestartDelay,
+      ReceiverStats stats) {
     this.receiver = receiver;
     this.stream = stream;
     this.blocks = blocks;
@@ -63,18 +62,19 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
     this.blockInterval = blockInterval;
     this.initialRestartDelay = initialRestartDelay;
     this.maxRestartDelay = maxRestartDelay;
+    this.stats = stats;
     this.generator = new BlockGenerator<>(MAX_QUEUED_BLOCKS, MAX_BLOCK_RECORDS, this::storeNow);
     ReceiverContext.attach(receiver, this);
   }
 
   /** How many times the receiver was restarted. */
   public long restarts() {
-    return restarts.get();
+    return stats.restarts();
   }
 
-  /** How many errors the receiver reported. */
+  /** How many errors the receiver reported, restarts included. */
   public long errors() {
-    return errors.get();
+    return stats.errors();
   }
 
   /**
@@ -112,6 +112,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
         Thread.currentThread().interrupt();
       }
       stopped = true;
+      stats.stopped();
       ended.countDown();
     }
   }
@@ -121,6 +122,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
     while (true) {
       long startedAt = System.nanoTime();
       receiving = true;
+      stats.starting();
       try {
         receiver.onStart();
         LOG.info("receiver {} of stream {} started", receiver.describe(), stream);
@@ -141,6 +143,9 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
         error = restartError;
       }
       receiving = false;
+      if (reason != null) {
+        stats.restarting();
+      }
       try {
         receiver.onStop();
       } catch (RuntimeException | Error e) {
@@ -154,7 +159,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
         LOG.info("receiver {} of stream {} stopped", receiver.describe(), stream);
         return;
       }
-      restarts.incrementAndGet();
+      stats.restarted();
       // A receiver that ran well for a while before failing starts its back-off over.
       boolean ranLong = System.nanoTime() - startedAt >= maxRestartDelay.toNanos();
       delayMs =
@@ -212,7 +217,6 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
       } catch (RuntimeException e) {
         // The block's records were taken by store(record) and could not be stored: say how many
         // and restart the receiver, whose source resends what it did not see acknowledged.
-        errors.incrementAndGet();
         LOG.error(
             "receiver {} of stream {}: a block could not be stored and its records are lost; restarting the"
                 + " receiver",
@@ -226,6 +230,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
 
   private void storeNow(List<T> records) {
     blocks.add(records);
+    stats.stored(records.size());
   }
 
   /**
@@ -267,6 +272,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
     requireRunning();
     limiter.acquire(records.size());
     blocks.add(records, marks);
+    stats.stored(records.size());
   }
 
   @Override
@@ -287,6 +293,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
       if (restartReason == null && !stopRequested) {
         restartReason = message;
         restartError = error;
+        stats.error(message, error);
       }
       monitor.notifyAll();
     }
@@ -294,7 +301,7 @@ public final class ReceiverSupervisor<T> implements ReceiverContext<T> {
 
   @Override
   public void reportError(String message, Throwable error) {
-    errors.incrementAndGet();
+    stats.error(message, error);
     LOG.warn("receiver {} of stream {} reports: {}", receiver.describe(), stream, message, error);
   }
 

@@ -50,7 +50,8 @@ public final class StateOperator<K, V> {
   private final StateSerde<V> valueSerde;
   private final ToLongFunction<V> expiresAt;
   private final Supplier<Map<K, V>> initial;
-  private List<StatePartition<K, V>> partitions = List.of();
+  // Set at open; volatile for the status readers of keyCount().
+  private volatile List<StatePartition<K, V>> partitions = List.of();
   // Group mode: the state is kept per source partition (a Kafka topic-partition this process owns
   // now), restored from the changelog where the batches commit. Null otherwise.
   private volatile StateChangelog changelog;
@@ -430,15 +431,25 @@ public final class StateOperator<K, V> {
     }
   }
 
-  /** The number of keys held, over every partition (or source partition) of this process. */
+  /**
+   * The number of keys held, over every partition (or source partition) of this process, as of each
+   * partition's last persist, recovery or rollback; 0 before {@link #open}. Any thread; takes no
+   * partition's lock, so a status reader never waits for a batch computing a partition.
+   */
   public long keyCount() {
     long n = 0;
     for (StatePartition<K, V> part : held()) {
-      synchronized (part.lock()) {
-        n += part.store().size();
-      }
+      n += part.keys();
     }
     return n;
+  }
+
+  /**
+   * The partitions whose state this process holds: {@link #numPartitions()} after {@link #open}, or
+   * in group mode the source partitions it holds now. Any thread.
+   */
+  public int partitionsHeld() {
+    return held().size();
   }
 
   private List<StatePartition<K, V>> held() {

@@ -26,6 +26,8 @@ public final class StatePartition<K, V> {
   private final Map<K, Long> expiryOf = new HashMap<>();
   private final Object lock = new Object();
   private Map<K, V> initial = Map.of();
+  // The store's size as of the last persist, recovery or rollback, for readers without the lock.
+  private volatile int keys;
 
   StatePartition(int partition, StateStore<K, V> store, ToLongFunction<V> expiresAt) {
     this.partition = partition;
@@ -41,6 +43,14 @@ public final class StatePartition<K, V> {
   /** The lock every use of this partition holds. */
   public Object lock() {
     return lock;
+  }
+
+  /**
+   * Keys in the store as of its last persisted batch (or its recovery, or the rollback of a failed
+   * batch); any thread, without the lock.
+   */
+  public int keys() {
+    return keys;
   }
 
   /** The store; the caller holds {@link #lock()}. */
@@ -117,6 +127,7 @@ public final class StatePartition<K, V> {
     StateStore.PersistStats stats = store.prepare(batchId);
     store.commit(batchId);
     initial = Map.of();
+    keys = store.size();
     return stats;
   }
 
@@ -131,6 +142,7 @@ public final class StatePartition<K, V> {
 
   /** Rebuilds the expiry index from the store: after recovery, a seed or an abort. */
   void reindex() {
+    keys = store.size();
     if (expiresAt == null) {
       return;
     }
