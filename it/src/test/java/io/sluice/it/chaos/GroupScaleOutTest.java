@@ -185,6 +185,109 @@ class GroupScaleOutTest {
     }
   }
 
+  /**
+   * A process paused (SIGSTOP) for longer than its session loses its partitions to the other
+   * process; when it wakes up (SIGCONT) its member is told they are lost, and nothing it still held
+   * is committed: every record reaches the output once and each partition's committed ranges tile
+   * its log, although for a while two processes held the same partitions.
+   */
+  @Test
+  void aMemberPausedPastItsSessionLosesItsPartitionsAndCommitsNoneOfThemAgain(
+      EmbeddedKafka kafka, @TempDir Path dir) throws Exception {
+    String app = "scale-out-lost-" + System.nanoTime();
+    String in = "in-" + app;
+    String out = "out-" + app;
+    kafka.createTopic(in, 4);
+    kafka.createTopic(out, 2);
+    AtomicInteger produced = new AtomicInteger();
+    ScheduledExecutorService producer = Executors.newSingleThreadScheduledExecutor();
+    Map<String, PipelineProcess> processes = new TreeMap<>();
+    try {
+      producer.scheduleAtFixedRate(
+          () -> {
+            List<ProducerRecord<String, String>> batch = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+              int n = produced.getAndIncrement();
+              batch.add(new ProducerRecord<>(in, n % 4, "k" + n, value(n)));
+            }
+            kafka.produce(batch);
+          },
+          0,
+          100,
+          TimeUnit.MILLISECONDS);
+      for (String name : List.of("p1", "p2")) {
+        processes.put(name, start(kafka, dir, app, in, out, name));
+      }
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .until(
+              () ->
+                  owners(dir, processes.keySet()).size() == 2
+                      && committed(dir, List.of("p1")).size() >= 2);
+
+      Set<TopicPartition> paused = lastOwned(dir, "p1");
+      long pausedAt = System.currentTimeMillis();
+      signal(processes.get("p1"), "STOP");
+      try {
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .until(() -> resumedAt(dir, List.of("p2"), paused, pausedAt) > 0);
+      } finally {
+        signal(processes.get("p1"), "CONT");
+      }
+      // Woken, p1 learns that its partitions are lost (and may fail the batch it held, then stop).
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  lines(dir, "p1").stream().anyMatch(l -> l.contains("lost ["))
+                      || !processes.get("p1").isAlive());
+      System.out.printf(
+          "GROUP_LOST p1 after waking: %s%n",
+          lines(dir, "p1").stream()
+              .filter(l -> l.contains("lost [") || l.contains("FAILED") || l.contains("refused"))
+              .limit(3)
+              .collect(Collectors.joining(" | ")));
+
+      producer.shutdown();
+      assertThat(producer.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+      int total = produced.get();
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(() -> kafka.consumeAll(out, true).size() >= total);
+      List<String> values =
+          kafka.consumeAll(out, true).stream().map(ConsumerRecord::value).sorted().toList();
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < total; i++) {
+        expected.add(value(i));
+      }
+      assertThat(values).isEqualTo(expected);
+      Map<TopicPartition, Long> ends = kafka.endOffsets(in);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> covered(dir, processes.keySet()).equals(ends));
+      assertTiled(committed(dir, processes.keySet()), ends);
+      assertThat(processes.get("p2").isAlive()).as("p2 runs").isTrue();
+    } finally {
+      producer.shutdownNow();
+      for (PipelineProcess p : processes.values()) {
+        try {
+          signal(p, "CONT");
+        } catch (AssertionError | Exception ignored) {
+          // already running or gone
+        }
+        p.close();
+      }
+    }
+  }
+
+  /** Sends {@code SIGSTOP} or {@code SIGCONT} to the process. */
+  private static void signal(PipelineProcess p, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).as("kill -%s %d", signal, p.pid()).isZero();
+  }
+
   /** Kill-and-replace cycles: 1 by default, more under {@code -Pchaos}. */
   private static final int KILLS = Integer.getInteger("sluice.it.groupKills", 1);
 
