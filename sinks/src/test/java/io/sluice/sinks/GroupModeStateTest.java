@@ -329,6 +329,148 @@ class GroupModeStateTest {
     }
   }
 
+  /**
+   * A member counting per country, where the input is keyed by user: the stream is re-keyed through
+   * topic {@code mid} (KafkaThrough, its offsets committed by the through sink), and the count per
+   * country kept over the stream read back, committed with the JDBC sink.
+   */
+  static Member countingPerCountry(
+      EmbeddedKafka kafka,
+      String app,
+      String in,
+      String mid,
+      Path checkpoint,
+      DataSource ds,
+      String table,
+      JdbcOffsetStore store) {
+    return new Member(
+            kafka,
+            app,
+            in,
+            checkpoint,
+            null,
+            records ->
+                KafkaThrough.through(
+                        records,
+                        mid,
+                        r -> KV.of(r.value(), r.key()),
+                        org.apache.kafka.common.serialization.Serdes.String(),
+                        org.apache.kafka.common.serialization.Serdes.String(),
+                        Map.of(
+                            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            kafka.bootstrapServers(),
+                            ConsumerConfig.GROUP_ID_CONFIG,
+                            app + "-mid",
+                            ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                            10_000,
+                            ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG,
+                            6_000),
+                        DirectStreamOptions.builder()
+                            .groupMembership(true)
+                            .offsetStore(store)
+                            .build())
+                    .mapToPair(r -> KV.of(r.key(), 1L))
+                    .mapWithState(
+                        StateSpec.<String, Long, Long, KV<String, Long>>function(
+                            (key, one, state) -> {
+                              long n = state.getOption().orElse(0L) + one.orElse(0L);
+                              state.update(n);
+                              return KV.of(key, n);
+                            }))
+                    .writeTo(
+                        JdbcSink.<KV<String, Long>>builder()
+                            .dataSource(ds)
+                            .sql("INSERT INTO " + table + " (k, n) VALUES (?, ?)")
+                            .binder(
+                                (st, kv) -> {
+                                  st.setString(1, kv.key());
+                                  st.setLong(2, kv.value());
+                                })
+                            .offsetStore(store)
+                            .build()))
+        .started();
+  }
+
+  @Test
+  void countsPerANewKeyStayExactThroughAnIntermediateTopic(
+      EmbeddedKafka kafka, EmbeddedPostgresDatabase db, @TempDir Path dir) throws Exception {
+    String app = "group-through-" + System.nanoTime();
+    String in = "in-" + app;
+    String mid = "mid-" + app;
+    String table = "per_country_" + System.nanoTime() % 1_000_000;
+    kafka.createTopic(in, 4);
+    kafka.createTopic(mid, 3);
+    DataSource ds = db.dataSource();
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE " + table + " (k VARCHAR(20) NOT NULL, n BIGINT NOT NULL)");
+    }
+    // Keyed by user; the state counts per country, the value.
+    java.util.function.IntFunction<ProducerRecord<String, String>> record =
+        i -> new ProducerRecord<>(in, "u" + i % 50, "c" + i % 7);
+    int produced = produceWith(kafka, record, 0, 200);
+    try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
+      Member a = countingPerCountry(kafka, app, in, mid, dir.resolve("a"), ds, table, store);
+      Member b = null;
+      try {
+        await().atMost(Duration.ofSeconds(60)).until(() -> rowCount(ds, table) == 200);
+        b = countingPerCountry(kafka, app, in, mid, dir.resolve("b"), ds, table, store);
+        Member joined = b;
+        int[] next = {produced};
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> {
+                  next[0] += produceWith(kafka, record, next[0], 40);
+                  return joined.records.get() > 0;
+                });
+        produced = next[0];
+        a.close();
+        a.ctx.awaitTermination();
+        produced += produceWith(kafka, record, produced, 200);
+        int expected = produced;
+        await().atMost(Duration.ofSeconds(90)).until(() -> rowCount(ds, table) >= expected);
+        assertThat(a.failure.get()).isNull();
+        assertThat(b.failure.get()).isNull();
+      } finally {
+        a.close();
+        if (b != null) {
+          b.close();
+        }
+      }
+      Map<String, Long> perCountry = new TreeMap<>();
+      for (int i = 0; i < produced; i++) {
+        perCountry.merge("c" + i % 7, 1L, Long::sum);
+      }
+      Map<String, List<Long>> counts = counts(ds, table);
+      assertThat(counts.keySet()).isEqualTo(perCountry.keySet());
+      perCountry.forEach(
+          (key, n) ->
+              assertThat(counts.get(key))
+                  .as("counts of key %s", key)
+                  .isEqualTo(LongStream.rangeClosed(1, n).boxed().toList()));
+      // Each input committed by the output that reads it: the source in the Kafka group, the
+      // intermediate topic in the JDBC store.
+      assertThat(store.committed(app + "-mid")).isEqualTo(kafka.endOffsets(mid));
+      Map<org.apache.kafka.common.TopicPartition, Long> source = new HashMap<>();
+      kafka.committedOffsets(app).forEach((tp, om) -> source.put(tp, om.offset()));
+      assertThat(source).isEqualTo(kafka.endOffsets(in));
+    }
+  }
+
+  private static int produceWith(
+      EmbeddedKafka kafka,
+      java.util.function.IntFunction<ProducerRecord<String, String>> record,
+      int from,
+      int n) {
+    List<ProducerRecord<String, String>> records = new ArrayList<>();
+    for (int i = from; i < from + n; i++) {
+      records.add(record.apply(i));
+    }
+    kafka.produce(records);
+    return n;
+  }
+
   @Test
   void stateAfterAReKeyingShuffleIsRefusedAtStartWithTheWayOut(
       EmbeddedKafka kafka, EmbeddedPostgresDatabase db, @TempDir Path dir) throws Exception {
@@ -361,7 +503,7 @@ class GroupModeStateTest {
             .isInstanceOf(IllegalStateException.class)
             .hasMessageContaining("updateStateByKey")
             .hasMessageContaining("follows 'reduceByKey")
-            .hasMessageContaining("through a Kafka topic keyed by the new key");
+            .hasMessageContaining("KafkaThrough.through(");
       } finally {
         m.ctx.stop(false);
       }

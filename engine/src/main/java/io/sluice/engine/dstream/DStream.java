@@ -439,7 +439,14 @@ public abstract class DStream<T> {
    */
   public void writeTo(BatchOutput<T> output) {
     Objects.requireNonNull(output, "output");
-    OutputOperation<T> op = Outputs.register(this, output.describe(), output::write);
+    String[] name = new String[1];
+    OutputOperation<T> op =
+        Outputs.register(
+            this,
+            output.describe(),
+            (rdd, batch) ->
+                output.write(rdd, EngineAccess.runtime(context).batchFor(name[0], batch)));
+    name[0] = op.name();
     EngineAccess.runtime(context).graph().addBatchOutput(op.name(), output);
   }
 

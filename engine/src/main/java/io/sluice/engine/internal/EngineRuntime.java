@@ -1,6 +1,7 @@
 package io.sluice.engine.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.engine.Batch;
 import io.sluice.engine.BatchFailedException;
 import io.sluice.engine.BatchInfo;
 import io.sluice.engine.BatchOutput;
@@ -398,6 +399,14 @@ public final class EngineRuntime {
   /** Who commits each input's offsets. */
   CommitOwnership commitOwnership() {
     return commitOwnership;
+  }
+
+  /**
+   * The batch as output operation {@code op} sees it: with several committing outputs (group-mode
+   * inputs only), a committing output sees only the plans of the inputs whose offsets it commits.
+   */
+  public Batch batchFor(String op, Batch batch) {
+    return commitOwnership.batchFor(op, batch);
   }
 
   /**

@@ -91,9 +91,9 @@ final class GroupModeCheck {
           + " (group mode) follows '"
           + rekey
           + "', which moves records between partitions: keyed state in group mode must keep the"
-          + " input's partitioning. Write the re-keyed stream through a Kafka topic keyed by the"
-          + " new key (an exactly-once KafkaSink), and keep the state over a group-mode stream of"
-          + " that topic";
+          + " input's partitioning. Re-key through a Kafka topic keyed by the new key"
+          + " (KafkaThrough.through(stream, topic, keyFn, ...) in sluice-sinks) and keep the"
+          + " state over the stream it returns";
     }
     if (operatorOf(stream).hasInitialState()) {
       return what
