@@ -2,10 +2,14 @@ package io.sluice.examples;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.sluice.engine.Batch;
 import io.sluice.engine.BatchInfo;
+import io.sluice.engine.BatchOutput;
+import io.sluice.engine.DeliveryGuarantee;
 import io.sluice.engine.KV;
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.StreamingListener;
+import io.sluice.engine.rdd.RDD;
 import io.sluice.engine.state.StateSpec;
 import io.sluice.kafka.direct.ConsumerStrategies;
 import io.sluice.kafka.direct.DirectStreamOptions;
@@ -94,17 +98,9 @@ public final class CountingMember {
               ConsumerStrategies.<String, String>subscribe(
                   List.of(input), ScaleOutMember.consumerParams(bootstrap, app)),
               DirectStreamOptions.builder().groupMembership(true).offsetStore(store).build());
-      // Reads only the plan (no records): a side output, registered first so it runs first. A
-      // transform would hide the input's partitioning from the state operator.
-      records.foreachBatch(
-          "plan",
-          (rdd, batch) ->
-              partitions.put(
-                  batch.id(),
-                  ((HasOffsetRanges) rdd)
-                      .offsetRanges().stream()
-                          .map(r -> String.valueOf(r.partition()))
-                          .collect(Collectors.joining(","))));
+      // Reads only the plan, no records: an output registered first so it runs first. (A transform
+      // would hide the input's partitioning from the state operator.)
+      records.writeTo(new PlanRecorder(partitions));
       records
           .mapToPair((ConsumerRecord<String, String> r) -> KV.of(r.key(), 1L))
           .mapWithState(
@@ -133,6 +129,39 @@ public final class CountingMember {
       ctx.awaitTermination();
     }
     out.println("STOPPED");
+  }
+
+  /**
+   * Records the input partitions of each batch's plan for the {@code BATCH} line. Writes nothing
+   * outside this process, so a replayed batch changes nothing: idempotent.
+   */
+  private static final class PlanRecorder implements BatchOutput<ConsumerRecord<String, String>> {
+
+    private final Map<Long, String> partitions;
+
+    PlanRecorder(Map<Long, String> partitions) {
+      this.partitions = partitions;
+    }
+
+    @Override
+    public void write(RDD<ConsumerRecord<String, String>> rdd, Batch batch) {
+      partitions.put(
+          batch.id(),
+          ((HasOffsetRanges) rdd)
+              .offsetRanges().stream()
+                  .map(r -> String.valueOf(r.partition()))
+                  .collect(Collectors.joining(",")));
+    }
+
+    @Override
+    public DeliveryGuarantee guarantee() {
+      return DeliveryGuarantee.IDEMPOTENT;
+    }
+
+    @Override
+    public String describe() {
+      return "plan";
+    }
   }
 
   private static StreamingListener listener(PrintStream out, Map<Long, String> partitions) {
