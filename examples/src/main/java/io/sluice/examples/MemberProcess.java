@@ -76,6 +76,8 @@ public final class MemberProcess implements AutoCloseable {
     command.add("-Xmx" + maxHeap);
     command.add("-XX:+UseSerialGC");
     command.add("-XX:TieredStopAtLevel=1");
+    // Whatever logback.xml comes first on the class path: warnings, errors and state restores.
+    command.add("-Dlogback.configurationFile=member-logback.xml");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(mainClass.getName());
