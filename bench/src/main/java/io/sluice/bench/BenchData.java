@@ -58,6 +58,37 @@ final class BenchData {
   }
 
   /**
+   * Writes one record for each key {@code k0 .. k<keys - 1>} (the keys of {@link
+   * io.sluice.examples.NumberedProducer}'s keyed mode), each to the partition Kafka's default
+   * partitioner picks for its key, with the batching producer of {@link #produce}. Blocks until
+   * everything is acknowledged; throws when a send failed.
+   */
+  static void produceKeys(EmbeddedKafka kafka, String topic, long keys) {
+    Map<String, Object> config = new HashMap<>(kafka.producerConfig());
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+    config.put(ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    AtomicReference<Exception> failed = new AtomicReference<>();
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(config)) {
+      for (long i = 0; i < keys; i++) {
+        producer.send(
+            new ProducerRecord<>(topic, "k" + i, "load" + i),
+            (md, e) -> {
+              if (e != null) {
+                failed.compareAndSet(null, e);
+              }
+            });
+      }
+      producer.flush();
+    }
+    if (failed.get() != null) {
+      throw new IllegalStateException("cannot load the keys into " + topic, failed.get());
+    }
+  }
+
+  /**
    * Sends String values to {@code topic} at {@code rate} records/s, round-robin over its {@code
    * partitions}, until {@code stop} is set: record {@code i} is due {@code i / rate} s after the
    * start, and the calling thread parks while it is ahead. Each value starts with its send time

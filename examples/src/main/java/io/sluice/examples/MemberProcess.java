@@ -17,11 +17,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * A {@link ScaleOutMember} running in a child JVM started from this JVM's java executable and class
- * path. A reader thread parses the child's stdout into {@link BatchLine}s and hands each to a
- * callback; the child's stderr (its logs) goes to a file. {@link #kill()} sends SIGKILL through the
- * process handle; {@link #close()} kills it if it still runs. Started and killed by one thread;
- * {@link #batches()} may be read from any.
+ * A {@link ScaleOutMember} (or another member printing its lines, such as {@link CountingMember})
+ * running in a child JVM started from this JVM's java executable and class path. A reader thread
+ * parses the child's stdout into {@link BatchLine}s and hands each to a callback; the child's
+ * stderr (its logs) goes to a file. {@link #kill()} sends SIGKILL through the process handle;
+ * {@link #close()} kills it if it still runs. Started and killed by one thread; {@link #batches()}
+ * may be read from any.
  */
 public final class MemberProcess implements AutoCloseable {
 
@@ -54,14 +55,32 @@ public final class MemberProcess implements AutoCloseable {
    */
   public static MemberProcess start(
       String name, List<String> args, Path dir, Consumer<BatchLine> onBatch) {
+    return start(ScaleOutMember.class, "256m", name, args, dir, onBatch);
+  }
+
+  /**
+   * Starts {@code mainClass}, a member printing {@link ScaleOutMember}'s lines, with {@code args}
+   * in a child JVM named {@code name} with a heap of at most {@code maxHeap} (e.g. {@code 512m}),
+   * its stderr to {@code dir/<name>.log}; {@code onBatch} is called on the reader thread for every
+   * batch.
+   */
+  public static MemberProcess start(
+      Class<?> mainClass,
+      String maxHeap,
+      String name,
+      List<String> args,
+      Path dir,
+      Consumer<BatchLine> onBatch) {
     List<String> command = new ArrayList<>();
     command.add(javaExecutable());
-    command.add("-Xmx256m");
+    command.add("-Xmx" + maxHeap);
     command.add("-XX:+UseSerialGC");
     command.add("-XX:TieredStopAtLevel=1");
+    // Whatever logback.xml comes first on the class path: warnings, errors and state restores.
+    command.add("-Dlogback.configurationFile=member-logback.xml");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
-    command.add(ScaleOutMember.class.getName());
+    command.add(mainClass.getName());
     command.addAll(args);
     Path log = dir.resolve(name + ".log");
     try {
@@ -189,6 +208,17 @@ public final class MemberProcess implements AutoCloseable {
   /** The last completed batch, or null before the first. */
   public BatchLine last() {
     return batches.isEmpty() ? null : batches.get(batches.size() - 1);
+  }
+
+  /** The lines of the member's log (its stderr) that contain {@code text}, in order. */
+  public List<String> logLines(String text) {
+    try {
+      return Files.exists(log)
+          ? Files.readAllLines(log).stream().filter(l -> l.contains(text)).toList()
+          : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + log, e);
+    }
   }
 
   /** How many lines of the member's log (its stderr) contain {@code text}. */

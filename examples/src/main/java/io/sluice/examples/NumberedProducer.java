@@ -12,8 +12,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Sends {@code r000000000}, {@code r000000001}, ... round-robin over a topic's partitions at a
- * steady rate, paced by a scheduled thread that owns the producer until {@link #stop()}.
+ * Sends {@code r000000000}, {@code r000000001}, ... at a steady rate, paced by a scheduled thread
+ * that owns the producer until {@link #stop()}: round-robin over a topic's partitions with the
+ * value as key, or keyed by {@code k<i % keys>} through Kafka's default partitioner (each key in
+ * one partition).
  */
 public final class NumberedProducer implements AutoCloseable {
 
@@ -22,6 +24,7 @@ public final class NumberedProducer implements AutoCloseable {
   private final KafkaProducer<String, String> producer;
   private final String topic;
   private final int partitions;
+  private final long keys;
   private final double rate;
   private final ScheduledExecutorService pacer;
   private final AtomicReference<Exception> error = new AtomicReference<>();
@@ -29,9 +32,23 @@ public final class NumberedProducer implements AutoCloseable {
   private long sent;
   private boolean stopped;
 
+  /** Sends round-robin over {@code partitions}, each record keyed by its value. */
   public NumberedProducer(String bootstrap, String topic, int partitions, double rate) {
+    this(bootstrap, topic, partitions, rate, 0);
+  }
+
+  /**
+   * Sends record {@code i} with key {@code k<i % keys>} to the partition Kafka's default
+   * partitioner picks for it; with {@code keys} 0, round-robin over {@code partitions} keyed by the
+   * value.
+   */
+  public NumberedProducer(String bootstrap, String topic, int partitions, double rate, long keys) {
+    if (keys < 0) {
+      throw new IllegalArgumentException("keys must be >= 0, was " + keys);
+    }
     this.topic = topic;
     this.partitions = partitions;
+    this.keys = keys;
     this.rate = rate;
     this.producer =
         new KafkaProducer<>(
@@ -66,7 +83,9 @@ public final class NumberedProducer implements AutoCloseable {
     for (; sent < due; sent++) {
       String v = value(sent);
       producer.send(
-          new ProducerRecord<>(topic, (int) (sent % partitions), v, v),
+          keys == 0
+              ? new ProducerRecord<>(topic, (int) (sent % partitions), v, v)
+              : new ProducerRecord<>(topic, "k" + (sent % keys), v),
           (md, e) -> {
             if (e != null) {
               error.compareAndSet(null, e);

@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
@@ -19,6 +20,12 @@ import java.util.function.BiConsumer;
 final class JdbcStateTable {
 
   static final String TABLE = "sluice_state";
+
+  /**
+   * What PostgreSQL reports when a concurrent transaction created the same table first: a unique
+   * violation on its catalog, a duplicate table or a duplicate type.
+   */
+  private static final Set<String> CREATED_CONCURRENTLY = Set.of("23505", "42P07", "42710");
 
   private final String app;
   private volatile boolean created;
@@ -53,7 +60,17 @@ final class JdbcStateTable {
       boolean autoCommit = c.getAutoCommit();
       try (Statement st = c.createStatement()) {
         c.setAutoCommit(true);
-        st.execute(ddl(c));
+        String ddl = ddl(c);
+        try {
+          st.execute(ddl);
+        } catch (SQLException e) {
+          if (!CREATED_CONCURRENTLY.contains(e.getSQLState())) {
+            throw e;
+          }
+          // Another process created the table at the same moment: PostgreSQL's IF NOT EXISTS
+          // does not cover a concurrent CREATE, whose commit fails this one. It exists now.
+          st.execute(ddl);
+        }
       } finally {
         c.setAutoCommit(autoCommit);
       }
