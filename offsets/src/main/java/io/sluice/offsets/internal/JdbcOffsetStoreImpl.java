@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.apache.kafka.common.TopicPartition;
 
@@ -79,23 +80,50 @@ public final class JdbcOffsetStoreImpl extends AbstractOffsetStore implements Jd
     return "jdbc(" + historyTable.replace("offset_history", "offset*") + ")";
   }
 
+  /**
+   * What PostgreSQL reports when a concurrent transaction created the same table, schema or type
+   * first ({@code IF NOT EXISTS} does not cover a concurrent creation): a unique violation on its
+   * catalog, a duplicate table, schema or type. Once that transaction committed, they exist.
+   */
+  private static final Set<String> CREATED_CONCURRENTLY =
+      Set.of("23505", "42P07", "42P06", "42710");
+
   private void createTables() {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        createTablesOnce();
+        return;
+      } catch (SQLException e) {
+        if (attempt < 3 && CREATED_CONCURRENTLY.contains(e.getSQLState())) {
+          continue; // another process created them at the same moment: they exist now
+        }
+        throw new OffsetStoreException(
+            describe() + ": cannot create the offset tables: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private void createTablesOnce() throws SQLException {
     try (Connection c = dataSource.getConnection();
         Statement st = c.createStatement()) {
-      if (schema != null) {
-        st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-      }
-      for (String ddl : ddl().split(";")) {
-        if (!ddl.isBlank()) {
-          st.execute(ddl.strip());
+      try {
+        if (schema != null) {
+          st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
         }
+        for (String ddl : ddl().split(";")) {
+          if (!ddl.isBlank()) {
+            st.execute(ddl.strip());
+          }
+        }
+        if (!c.getAutoCommit()) {
+          c.commit();
+        }
+      } catch (SQLException e) {
+        if (!c.getAutoCommit()) {
+          c.rollback();
+        }
+        throw e;
       }
-      if (!c.getAutoCommit()) {
-        c.commit();
-      }
-    } catch (SQLException e) {
-      throw new OffsetStoreException(
-          describe() + ": cannot create the offset tables: " + e.getMessage(), e);
     }
   }
 
