@@ -243,7 +243,7 @@ public final class EngineRuntime {
     }
     commitOwnership = CommitOwnership.resolve(ctx, graph);
     ExactlyOnceCheck.verify(ctx, graph);
-    GroupModeCheck.verify(graph, commitOwnership);
+    GroupModeCheck.verify(graph, commitOwnership, election != null);
     // Before the outputs open: how an output opens may depend on the inputs it commits for (a
     // group-mode stream's member key is part of the exactly-once Kafka sink's transactional id).
     for (InputDStream<?, ?> in : graph.inputs()) {

@@ -40,9 +40,25 @@ final class GroupModeCheck {
    * IllegalStateException} naming every refused operator and its input.
    */
   static void verify(DStreamGraph graph, CommitOwnership ownership) {
+    verify(graph, ownership, false);
+  }
+
+  /**
+   * As {@link #verify(DStreamGraph, CommitOwnership)}; for a context that is one candidate of a
+   * leader election ({@code standby}), keyed state over a Kafka input whose committing output keeps
+   * a changelog follows the input's partitions as well, so that a standby that takes over restores
+   * the state from the changelog instead of needing the leader's checkpoint directory. Elsewhere
+   * the state stays in the checkpoint directory.
+   */
+  static void verify(DStreamGraph graph, CommitOwnership ownership, boolean standby) {
     Set<String> problems = new LinkedHashSet<>();
     for (OutputOperation<?> op : graph.outputs()) {
       visit(graph, ownership, op.stream(), problems);
+    }
+    if (standby) {
+      for (OutputOperation<?> op : graph.outputs()) {
+        followChangelogsOfStandby(graph, ownership, op.stream());
+      }
     }
     if (!problems.isEmpty()) {
       throw new IllegalStateException(String.join("; ", problems));
@@ -74,6 +90,28 @@ final class GroupModeCheck {
     }
     for (DStream<?> parent : stream.dependencies()) {
       visit(graph, ownership, parent, problems);
+    }
+  }
+
+  private static void followChangelogsOfStandby(
+      DStreamGraph graph, CommitOwnership ownership, DStream<?> stream) {
+    if (kind(stream) != null
+        && !(stream instanceof WindowedDStream<?> || stream instanceof ReducedWindowedDStream<?, ?>)
+        && !operatorOf(stream).followsSources()
+        && !operatorOf(stream).hasInitialState()) {
+      List<InputDStream<?, ?>> inputs = inputsOf(stream);
+      if (inputs.size() == 1
+          && inputs.get(0).offsetCommitTarget().isPresent()
+          && rekeyingStep(stream.dependencies().get(0)) == null) {
+        ownership
+            .committerOf(inputs.get(0))
+            .flatMap(graph::batchOutputOf)
+            .flatMap(o -> o.stateChangelog())
+            .ifPresent(changelog -> operatorOf(stream).followSources(changelog));
+      }
+    }
+    for (DStream<?> parent : stream.dependencies()) {
+      followChangelogsOfStandby(graph, ownership, parent);
     }
   }
 
