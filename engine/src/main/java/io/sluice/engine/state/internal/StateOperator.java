@@ -128,6 +128,14 @@ public final class StateOperator<K, V> {
     String op = name();
     if (changelog != null) {
       this.settings = settings;
+      if (stateRoot != null && hasState(StateDirectories.operatorDir(stateRoot, op))) {
+        LOG.warn(
+            "state operator '{}' keeps its state in {} now; the state in {} is not read (it was"
+                + " written while the operator kept its state in the checkpoint directory)",
+            op,
+            changelog.describeChangelog(),
+            StateDirectories.operatorDir(stateRoot, op));
+      }
       LOG.info(
           "state operator '{}' keeps its state per input partition in {}: a partition's state is"
               + " restored from there when this process starts reading the partition",
