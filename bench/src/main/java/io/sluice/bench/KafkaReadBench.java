@@ -48,7 +48,9 @@ import picocli.CommandLine.Option;
  *
  * <p>The direct stream replays the topic as a bounded range ({@code StartingOffsets.bounded}), so a
  * pass stops by itself; {@code maxRatePerPartition} cuts it into about {@code --batches-per-pass}
- * batches, and a manual clock advanced on every batch completion runs them back to back.
+ * batches, and a manual clock advanced on every batch completion runs them back to back; with
+ * {@code --backlog} the clock is set past every batch at once, so the next batch is planned while
+ * the current one runs, as in a stream that fell behind.
  */
 @Command(
     name = "KafkaReadBench",
@@ -88,6 +90,13 @@ public final class KafkaReadBench implements Callable<Integer> {
       description =
           "Sluice batches per pass (via maxRatePerPartition)," + " default ${DEFAULT-VALUE}.")
   int batchesPerPass = 4;
+
+  @Option(
+      names = "--backlog",
+      description =
+          "Queue every batch of a pass up front (the clock set ahead at once), as a stream that"
+              + " fell behind does, instead of advancing the clock as each batch completes.")
+  boolean backlog;
 
   @Option(names = "--warmup", description = "Warm-up passes per reader, default ${DEFAULT-VALUE}.")
   int warmup = 3;
@@ -145,6 +154,9 @@ public final class KafkaReadBench implements Callable<Integer> {
         Runtime.version(),
         Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20);
+    out.println(
+        "Sluice clock: "
+            + (backlog ? "set past every batch at once (--backlog)" : "advanced per batch"));
     out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
     try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
       kafka.createTopic(TOPIC, partitions);
@@ -442,7 +454,8 @@ public final class KafkaReadBench implements Callable<Integer> {
       stream.foreachBatch((rdd, batch) -> kept.addAndGet(rdd.count()));
     }
     long t0 = System.nanoTime();
-    BenchData.BatchTimes times = BenchData.runUntilStopped(ctx, clock, INTERVAL);
+    BenchData.BatchTimes times =
+        BenchData.runUntilStopped(ctx, clock, INTERVAL, backlog ? batchesPerPass + 1 : 0);
     double seconds = times.secondsToLastBatch();
     out.printf(
         Locale.ROOT,
