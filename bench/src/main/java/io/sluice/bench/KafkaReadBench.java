@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -39,9 +40,10 @@ import picocli.CommandLine.Option;
  * one embedded broker and the same data: a raw {@code KafkaConsumer} poll loop over every
  * partition, one raw consumer per partition each reading its pinned offset range on its own thread,
  * the same pinned-range consumers doing the job's work inline in their poll loops (the same-work
- * limit), and the direct stream on {@code --slots} task slots, once with the job ({@code map} with
- * {@link #transform}, {@code filter}, {@code count}) and once with {@code count} alone. Each pass
- * reads the whole topic; figures are records/s, the median of {@code --passes} rounds after {@code
+ * limit) and the same on {@code --slots} threads (the limit for Sluice's execution shape), and the
+ * direct stream on {@code --slots} task slots, once with the job ({@code map} with {@link
+ * #transform}, {@code filter}, {@code count}) and once with {@code count} alone. Each pass reads
+ * the whole topic; figures are records/s, the median of {@code --passes} rounds after {@code
  * --warmup} rounds, where a round runs every reader once (interleaved, so load changes on the
  * machine hit them alike). The first round's figures are printed as cold ones; a reader's own first
  * pass in a fresh JVM is {@code --readers <reader> --warmup 0 --passes 1}.
@@ -64,6 +66,7 @@ public final class KafkaReadBench implements Callable<Integer> {
     RAW,
     PINNED,
     LIMIT,
+    LIMIT_ON_SLOTS,
     SLUICE,
     SLUICE_COUNT
   }
@@ -169,6 +172,8 @@ public final class KafkaReadBench implements Callable<Integer> {
       String rawName = "raw consumer poll loop";
       String pinnedName = partitions + " pinned-range consumers";
       String limitName = partitions + " pinned-range consumers, same work";
+      String slotsLimitName =
+          partitions + " pinned-range consumers on " + slots + " threads, same work";
       String sluiceName = "sluice direct stream, " + slots + " slots";
       String countName = "sluice direct stream, count only, " + slots + " slots";
       Map<String, Passes.Pass> contenders = new LinkedHashMap<>();
@@ -176,10 +181,13 @@ public final class KafkaReadBench implements Callable<Integer> {
         contenders.put(rawName, () -> rate(rawPollLoop(params, ends)));
       }
       if (readers.contains(Reader.PINNED)) {
-        contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends, false)));
+        contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends, partitions, false)));
       }
       if (readers.contains(Reader.LIMIT)) {
-        contenders.put(limitName, () -> rate(pinnedRanges(params, ends, true)));
+        contenders.put(limitName, () -> rate(pinnedRanges(params, ends, partitions, true)));
+      }
+      if (readers.contains(Reader.LIMIT_ON_SLOTS)) {
+        contenders.put(slotsLimitName, () -> rate(pinnedRanges(params, ends, slots, true)));
       }
       if (readers.contains(Reader.SLUICE)) {
         contenders.put(sluiceName, () -> directStream(params, ends, true));
@@ -196,6 +204,7 @@ public final class KafkaReadBench implements Callable<Integer> {
       List<Double> raw = figures.getOrDefault(rawName, none);
       List<Double> pinned = figures.getOrDefault(pinnedName, none);
       List<Double> limit = figures.getOrDefault(limitName, none);
+      List<Double> slotsLimit = figures.getOrDefault(slotsLimitName, none);
       List<Double> sluice = figures.getOrDefault(sluiceName, none);
       List<Double> count = figures.getOrDefault(countName, none);
       out.println();
@@ -203,20 +212,24 @@ public final class KafkaReadBench implements Callable<Integer> {
       out.printf(
           Locale.ROOT,
           "Summary (warm records/s, median of %d): raw %s | pinned-range %s | same-work limit %s"
-              + " | sluice %s | sluice count-only %s%n",
+              + " | same-work limit on %d threads %s | sluice %s | sluice count-only %s%n",
           passes,
           Passes.format(Passes.median(raw)),
           Passes.format(Passes.median(pinned)),
           Passes.format(Passes.median(limit)),
+          slots,
+          Passes.format(Passes.median(slotsLimit)),
           Passes.format(Passes.median(sluice)),
           Passes.format(Passes.median(count)));
       out.printf(
           Locale.ROOT,
-          "Cold (first round) records/s: raw %s | pinned-range %s | same-work limit %s | sluice %s"
-              + " | sluice count-only %s%n",
+          "Cold (first round) records/s: raw %s | pinned-range %s | same-work limit %s"
+              + " | same-work limit on %d threads %s | sluice %s | sluice count-only %s%n",
           Passes.format(cold.getOrDefault(rawName, Double.NaN)),
           Passes.format(cold.getOrDefault(pinnedName, Double.NaN)),
           Passes.format(cold.getOrDefault(limitName, Double.NaN)),
+          slots,
+          Passes.format(cold.getOrDefault(slotsLimitName, Double.NaN)),
           Passes.format(cold.getOrDefault(sluiceName, Double.NaN)),
           Passes.format(cold.getOrDefault(countName, Double.NaN)));
       out.println(
@@ -229,6 +242,7 @@ public final class KafkaReadBench implements Callable<Integer> {
                   name,
                   Passes.median(list.subList(Math.min(warmup, list.size()), list.size()))));
       ratio("sluice / same-work limit", sluice, limit, "(target >= 0.90)");
+      ratio("sluice / same-work limit on " + slots + " threads", sluice, slotsLimit, "");
       ratio("sluice / pinned-range", sluice, pinned, "");
       ratio("sluice count-only / pinned-range", count, pinned, "(target >= 0.95)");
       ratio("sluice / raw", sluice, raw, "");
@@ -313,9 +327,14 @@ public final class KafkaReadBench implements Callable<Integer> {
    */
   private record Read(long kept, long doneNanos, long closeNanos) {}
 
+  /**
+   * Closes without waiting for an in-flight fetch (up to {@code fetch.max.wait.ms}), as Sluice's
+   * task consumers do: none of these consumers commits, and a thread reading several ranges in turn
+   * would otherwise wait that long before its next range.
+   */
   private static long closeTimed(KafkaConsumer<?, ?> consumer) {
     long t0 = System.nanoTime();
-    consumer.close();
+    consumer.close(CloseOptions.timeout(Duration.ZERO));
     return System.nanoTime() - t0;
   }
 
@@ -363,13 +382,15 @@ public final class KafkaReadBench implements Callable<Integer> {
   }
 
   /**
-   * One consumer per partition on its own thread, each reading [0, end) of its partition by
-   * position; with {@code work}, each applies the job's {@link #transform} and {@link #keep} inline
-   * and counts what it keeps.
+   * One consumer per partition, each reading [0, end) of its partition by position, on {@code
+   * threads} threads (one per partition, or fewer, which take the next partition as they finish, as
+   * task slots take tasks); with {@code work}, each applies the job's {@link #transform} and {@link
+   * #keep} inline and counts what it keeps.
    */
   private static Timed pinnedRanges(
-      Map<String, Object> params, Map<TopicPartition, Long> ends, boolean work) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(ends.size());
+      Map<String, Object> params, Map<TopicPartition, Long> ends, int threads, boolean work)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       long t0 = System.nanoTime();
       List<Future<Read>> parts = new ArrayList<>();

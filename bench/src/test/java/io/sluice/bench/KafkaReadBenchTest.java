@@ -30,6 +30,7 @@ class KafkaReadBenchTest {
             "same-work limit",
             "count only",
             "sluice / same-work limit",
+            "same-work limit on",
             "sluice count-only / pinned-range");
   }
 }
