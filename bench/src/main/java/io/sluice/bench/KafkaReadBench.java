@@ -196,7 +196,7 @@ public final class KafkaReadBench implements Callable<Integer> {
         contenders.put(countName, () -> directStream(params, ends, false));
       }
       Map<String, Double> cold = new HashMap<>();
-      Map<String, List<Double>> cpu = new HashMap<>();
+      Map<String, List<Double>> cpu = new LinkedHashMap<>();
       contenders.replaceAll((name, pass) -> withCpu(cold, cpu, name, pass));
       Map<String, List<Double>> figures =
           Passes.interleaved(out, "records/s", warmup, passes, contenders);
