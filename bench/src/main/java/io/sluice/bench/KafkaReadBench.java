@@ -2,6 +2,7 @@ package io.sluice.bench;
 
 import io.sluice.engine.ManualClock;
 import io.sluice.engine.StreamingContext;
+import io.sluice.engine.dstream.DStream;
 import io.sluice.kafka.direct.ConsumerStrategies;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.KafkaDirect;
@@ -9,6 +10,7 @@ import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.StartingOffsets;
 import io.sluice.testkit.EmbeddedKafka;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -23,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -36,14 +39,20 @@ import picocli.CommandLine.Option;
  * Read throughput of Sluice's Kafka direct stream against the raw consumer limit, in one JVM, on
  * one embedded broker and the same data: a raw {@code KafkaConsumer} poll loop over every
  * partition, one raw consumer per partition each reading its pinned offset range on its own thread,
- * and the direct stream ({@code map}, {@code filter}, {@code count}) on {@code --slots} task slots.
- * Each pass reads the whole topic; figures are records/s, the median of {@code --passes} rounds
- * after {@code --warmup} rounds, where a round runs every reader once (interleaved, so load changes
- * on the machine hit them alike).
+ * the same pinned-range consumers doing the job's work inline in their poll loops (the same-work
+ * limit) and the same on {@code --slots} threads (the limit for Sluice's execution shape), and the
+ * direct stream on {@code --slots} task slots, once with the job ({@code map} with {@link
+ * #transform}, {@code filter}, {@code count}) and once with {@code count} alone. Each pass reads
+ * the whole topic; figures are records/s, the median of {@code --passes} rounds after {@code
+ * --warmup} rounds, where a round runs every reader once (interleaved, so load changes on the
+ * machine hit them alike). The first round's figures are printed as cold ones; a reader's own first
+ * pass in a fresh JVM is {@code --readers <reader> --warmup 0 --passes 1}.
  *
  * <p>The direct stream replays the topic as a bounded range ({@code StartingOffsets.bounded}), so a
  * pass stops by itself; {@code maxRatePerPartition} cuts it into about {@code --batches-per-pass}
- * batches, and a manual clock advanced on every batch completion runs them back to back.
+ * batches, and a manual clock advanced on every batch completion runs them back to back; with
+ * {@code --backlog} the clock is set past every batch at once, so the next batch is planned while
+ * the current one runs, as in a stream that fell behind.
  */
 @Command(
     name = "KafkaReadBench",
@@ -56,7 +65,10 @@ public final class KafkaReadBench implements Callable<Integer> {
   enum Reader {
     RAW,
     PINNED,
-    SLUICE
+    LIMIT,
+    LIMIT_ON_SLOTS,
+    SLUICE,
+    SLUICE_COUNT
   }
 
   private static final String TOPIC = "bench-read";
@@ -74,13 +86,20 @@ public final class KafkaReadBench implements Callable<Integer> {
   int partitions = 4;
 
   @Option(names = "--slots", description = "Sluice task slots, default ${DEFAULT-VALUE}.")
-  int slots = 4;
+  int slots = 2;
 
   @Option(
       names = "--batches-per-pass",
       description =
           "Sluice batches per pass (via maxRatePerPartition)," + " default ${DEFAULT-VALUE}.")
   int batchesPerPass = 4;
+
+  @Option(
+      names = "--backlog",
+      description =
+          "Queue every batch of a pass up front (the clock set ahead at once), as a stream that"
+              + " fell behind does, instead of advancing the clock as each batch completes.")
+  boolean backlog;
 
   @Option(names = "--warmup", description = "Warm-up passes per reader, default ${DEFAULT-VALUE}.")
   int warmup = 3;
@@ -138,6 +157,9 @@ public final class KafkaReadBench implements Callable<Integer> {
         Runtime.version(),
         Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20);
+    out.println(
+        "Sluice clock: "
+            + (backlog ? "set past every batch at once (--backlog)" : "advanced per batch"));
     out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
     try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
       kafka.createTopic(TOPIC, partitions);
@@ -149,41 +171,138 @@ public final class KafkaReadBench implements Callable<Integer> {
 
       String rawName = "raw consumer poll loop";
       String pinnedName = partitions + " pinned-range consumers";
+      String limitName = partitions + " pinned-range consumers, same work";
+      String slotsLimitName =
+          partitions + " pinned-range consumers on " + slots + " threads, same work";
       String sluiceName = "sluice direct stream, " + slots + " slots";
+      String countName = "sluice direct stream, count only, " + slots + " slots";
       Map<String, Passes.Pass> contenders = new LinkedHashMap<>();
       if (readers.contains(Reader.RAW)) {
         contenders.put(rawName, () -> rate(rawPollLoop(params, ends)));
       }
       if (readers.contains(Reader.PINNED)) {
-        contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends)));
+        contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends, partitions, false)));
+      }
+      if (readers.contains(Reader.LIMIT)) {
+        contenders.put(limitName, () -> rate(pinnedRanges(params, ends, partitions, true)));
+      }
+      if (readers.contains(Reader.LIMIT_ON_SLOTS)) {
+        contenders.put(slotsLimitName, () -> rate(pinnedRanges(params, ends, slots, true)));
       }
       if (readers.contains(Reader.SLUICE)) {
-        contenders.put(sluiceName, () -> directStream(params, ends));
+        contenders.put(sluiceName, () -> directStream(params, ends, true));
       }
+      if (readers.contains(Reader.SLUICE_COUNT)) {
+        contenders.put(countName, () -> directStream(params, ends, false));
+      }
+      Map<String, Double> cold = new HashMap<>();
+      Map<String, List<Double>> cpu = new LinkedHashMap<>();
+      contenders.replaceAll((name, pass) -> withCpu(cold, cpu, name, pass));
       Map<String, List<Double>> figures =
           Passes.interleaved(out, "records/s", warmup, passes, contenders);
       List<Double> none = List.of();
       List<Double> raw = figures.getOrDefault(rawName, none);
       List<Double> pinned = figures.getOrDefault(pinnedName, none);
+      List<Double> limit = figures.getOrDefault(limitName, none);
+      List<Double> slotsLimit = figures.getOrDefault(slotsLimitName, none);
       List<Double> sluice = figures.getOrDefault(sluiceName, none);
+      List<Double> count = figures.getOrDefault(countName, none);
       out.println();
       out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
       out.printf(
           Locale.ROOT,
-          "Summary (warm records/s, median of %d): raw %s | pinned-range %s | sluice %s%n",
+          "Summary (warm records/s, median of %d): raw %s | pinned-range %s | same-work limit %s"
+              + " | same-work limit on %d threads %s | sluice %s | sluice count-only %s%n",
           passes,
           Passes.format(Passes.median(raw)),
           Passes.format(Passes.median(pinned)),
-          Passes.format(Passes.median(sluice)));
+          Passes.format(Passes.median(limit)),
+          slots,
+          Passes.format(Passes.median(slotsLimit)),
+          Passes.format(Passes.median(sluice)),
+          Passes.format(Passes.median(count)));
       out.printf(
           Locale.ROOT,
-          "sluice / pinned-range = %.2f (target >= 0.90), median of per-round ratios %.2f;"
-              + " sluice / raw = %.2f%n",
-          Passes.median(sluice) / Passes.median(pinned),
-          Passes.medianRatio(sluice, pinned),
-          Passes.median(sluice) / Passes.median(raw));
+          "Cold (first round) records/s: raw %s | pinned-range %s | same-work limit %s"
+              + " | same-work limit on %d threads %s | sluice %s | sluice count-only %s%n",
+          Passes.format(cold.getOrDefault(rawName, Double.NaN)),
+          Passes.format(cold.getOrDefault(pinnedName, Double.NaN)),
+          Passes.format(cold.getOrDefault(limitName, Double.NaN)),
+          slots,
+          Passes.format(cold.getOrDefault(slotsLimitName, Double.NaN)),
+          Passes.format(cold.getOrDefault(sluiceName, Double.NaN)),
+          Passes.format(cold.getOrDefault(countName, Double.NaN)));
+      out.println(
+          "Process CPU per record (all threads, broker included), median of the measured passes:");
+      cpu.forEach(
+          (name, list) ->
+              out.printf(
+                  Locale.ROOT,
+                  "  %-52s %.0f ns/record%n",
+                  name,
+                  Passes.median(list.subList(Math.min(warmup, list.size()), list.size()))));
+      ratio("sluice / same-work limit", sluice, limit, "(target >= 0.90)");
+      ratio("sluice / same-work limit on " + slots + " threads", sluice, slotsLimit, "");
+      ratio("sluice / pinned-range", sluice, pinned, "");
+      ratio("sluice count-only / pinned-range", count, pinned, "(target >= 0.95)");
+      ratio("sluice / raw", sluice, raw, "");
     }
     return 0;
+  }
+
+  /** Prints {@code a / b} of the medians and the median of the per-round ratios. */
+  private void ratio(String name, List<Double> a, List<Double> b, String target) {
+    out.printf(
+        Locale.ROOT,
+        "%s = %.2f %s, median of per-round ratios %.2f%n",
+        name,
+        Passes.median(a) / Passes.median(b),
+        target,
+        Passes.medianRatio(a, b));
+  }
+
+  /**
+   * {@code pass}, leaving its first figure in {@code first} and the process CPU time per record of
+   * every pass in {@code cpu} (printed too): a figure that the machine's other load disturbs less
+   * than the wall-clock rate.
+   */
+  private Passes.Pass withCpu(
+      Map<String, Double> first, Map<String, List<Double>> cpu, String name, Passes.Pass pass) {
+    return () -> {
+      long cpu0 = processCpuNanos();
+      double figure = pass.run();
+      double perRecord = (processCpuNanos() - cpu0) / (double) records;
+      out.printf(Locale.ROOT, "    process cpu %.0f ns/record%n", perRecord);
+      first.putIfAbsent(name, figure);
+      cpu.computeIfAbsent(name, k -> new ArrayList<>()).add(perRecord);
+      return figure;
+    };
+  }
+
+  /** This process's CPU time so far, or 0 where the JVM does not tell. */
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime()
+        : 0;
+  }
+
+  /**
+   * The job's map: the first 8 characters reversed, then the rest, {@code '|'} and the length. Both
+   * the direct stream and the same-work limit call it, so they do the same work per record.
+   */
+  static String transform(String v) {
+    int head = Math.min(8, v.length());
+    StringBuilder b = new StringBuilder(v.length() + 5);
+    for (int i = head - 1; i >= 0; i--) {
+      b.append(v.charAt(i));
+    }
+    return b.append(v, head, v.length()).append('|').append(v.length()).toString();
+  }
+
+  /** The job's filter: keeps every value the bench writes, yet has to look at it. */
+  static boolean keep(String v) {
+    return !v.isEmpty();
   }
 
   private double rate(Timed timed) {
@@ -208,9 +327,14 @@ public final class KafkaReadBench implements Callable<Integer> {
    */
   private record Read(long kept, long doneNanos, long closeNanos) {}
 
+  /**
+   * Closes without waiting for an in-flight fetch (up to {@code fetch.max.wait.ms}), as Sluice's
+   * task consumers do: none of these consumers commits, and a thread reading several ranges in turn
+   * would otherwise wait that long before its next range.
+   */
   private static long closeTimed(KafkaConsumer<?, ?> consumer) {
     long t0 = System.nanoTime();
-    consumer.close();
+    consumer.close(CloseOptions.timeout(Duration.ZERO));
     return System.nanoTime() - t0;
   }
 
@@ -258,17 +382,20 @@ public final class KafkaReadBench implements Callable<Integer> {
   }
 
   /**
-   * One consumer per partition on its own thread, each reading [0, end) of its partition by
-   * position.
+   * One consumer per partition, each reading [0, end) of its partition by position, on {@code
+   * threads} threads (one per partition, or fewer, which take the next partition as they finish, as
+   * task slots take tasks); with {@code work}, each applies the job's {@link #transform} and {@link
+   * #keep} inline and counts what it keeps.
    */
-  private static Timed pinnedRanges(Map<String, Object> params, Map<TopicPartition, Long> ends)
+  private static Timed pinnedRanges(
+      Map<String, Object> params, Map<TopicPartition, Long> ends, int threads, boolean work)
       throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(ends.size());
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       long t0 = System.nanoTime();
       List<Future<Read>> parts = new ArrayList<>();
       for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-        parts.add(pool.submit(() -> readRange(params, e.getKey(), 0, e.getValue())));
+        parts.add(pool.submit(() -> readRange(params, e.getKey(), 0, e.getValue(), work)));
       }
       long total = 0;
       long lastDone = t0;
@@ -285,7 +412,7 @@ public final class KafkaReadBench implements Callable<Integer> {
   }
 
   private static Read readRange(
-      Map<String, Object> params, TopicPartition tp, long from, long until) {
+      Map<String, Object> params, TopicPartition tp, long from, long until, boolean work) {
     long kept = 0;
     KafkaConsumer<String, String> consumer = new KafkaConsumer<>(rawParams(params));
     long closeNanos;
@@ -294,7 +421,7 @@ public final class KafkaReadBench implements Callable<Integer> {
       consumer.seek(tp, from);
       while (consumer.position(tp) < until) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200)).records(tp)) {
-          if (r.offset() < until && !r.value().isEmpty()) {
+          if (r.offset() < until && (work ? keep(transform(r.value())) : keep(r.value()))) {
             kept++;
           }
         }
@@ -309,11 +436,12 @@ public final class KafkaReadBench implements Callable<Integer> {
   }
 
   /**
-   * The direct stream over [0, end) of every partition, map, filter, count; stops by itself at the
+   * The direct stream over [0, end) of every partition, {@code map(transform)}, {@code
+   * filter(keep)}, {@code count} (only {@code count} without {@code work}); stops by itself at the
    * end.
    */
-  private double directStream(Map<String, Object> params, Map<TopicPartition, Long> ends)
-      throws Exception {
+  private double directStream(
+      Map<String, Object> params, Map<TopicPartition, Long> ends, boolean work) throws Exception {
     List<OffsetRange> ranges = new ArrayList<>();
     long maxLag = 0;
     for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
@@ -330,18 +458,25 @@ public final class KafkaReadBench implements Callable<Integer> {
             .clock(clock)
             .build();
     AtomicLong kept = new AtomicLong();
-    KafkaDirect.<String, String>createDirectStream(
+    DStream<ConsumerRecord<String, String>> stream =
+        KafkaDirect.<String, String>createDirectStream(
             ctx,
             ConsumerStrategies.subscribe(List.of(TOPIC), params),
             DirectStreamOptions.builder()
                 .startingOffsets(StartingOffsets.bounded(ranges))
                 .maxRatePerPartition(perPartitionPerBatch * 1000 / INTERVAL.toMillis())
-                .build())
-        .map(ConsumerRecord::value)
-        .filter(v -> !v.isEmpty())
-        .foreachBatch((rdd, batch) -> kept.addAndGet(rdd.count()));
+                .build());
+    if (work) {
+      stream
+          .map(r -> transform(r.value()))
+          .filter(KafkaReadBench::keep)
+          .foreachBatch((rdd, batch) -> kept.addAndGet(rdd.count()));
+    } else {
+      stream.foreachBatch((rdd, batch) -> kept.addAndGet(rdd.count()));
+    }
     long t0 = System.nanoTime();
-    BenchData.BatchTimes times = BenchData.runUntilStopped(ctx, clock, INTERVAL);
+    BenchData.BatchTimes times =
+        BenchData.runUntilStopped(ctx, clock, INTERVAL, backlog ? batchesPerPass + 1 : 0);
     double seconds = times.secondsToLastBatch();
     out.printf(
         Locale.ROOT,

@@ -27,6 +27,10 @@ class KafkaReadBenchTest {
             "raw consumer poll loop",
             "pinned-range consumers",
             "sluice direct stream",
-            "sluice / pinned-range");
+            "same-work limit",
+            "count only",
+            "sluice / same-work limit",
+            "same-work limit on",
+            "sluice count-only / pinned-range");
   }
 }
