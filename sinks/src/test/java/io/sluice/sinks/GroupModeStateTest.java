@@ -32,7 +32,6 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.stream.LongStream;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -127,22 +126,7 @@ class GroupModeStateTest {
       DataSource ds,
       String table,
       JdbcOffsetStore store) {
-    return counting(
-        kafka,
-        app,
-        in,
-        checkpoint,
-        store,
-        JdbcSink.<KV<String, Long>>builder()
-            .dataSource(ds)
-            .sql("INSERT INTO " + table + " (k, n) VALUES (?, ?)")
-            .binder(
-                (st, kv) -> {
-                  st.setString(1, kv.key());
-                  st.setLong(2, kv.value());
-                })
-            .offsetStore(store)
-            .build());
+    return counting(kafka, app, in, checkpoint, store, RunningCounts.sink(ds, table, store));
   }
 
   /** A member counting records per key into {@code output}; {@code store} null: the group. */
@@ -162,13 +146,7 @@ class GroupModeStateTest {
             records ->
                 records
                     .mapToPair(r -> KV.of(r.key(), 1L))
-                    .mapWithState(
-                        StateSpec.<String, Long, Long, KV<String, Long>>function(
-                            (key, one, state) -> {
-                              long n = state.getOption().orElse(0L) + one.orElse(0L);
-                              state.update(n);
-                              return KV.of(key, n);
-                            }))
+                    .mapWithState(RunningCounts.spec())
                     .writeTo(output))
         .started();
   }
@@ -240,13 +218,7 @@ class GroupModeStateTest {
       counts.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(Long.parseLong(r.value()));
     }
     counts.values().forEach(java.util.Collections::sort);
-    Map<String, Long> perKey = perKey(produced);
-    assertThat(counts.keySet()).isEqualTo(perKey.keySet());
-    perKey.forEach(
-        (key, n) ->
-            assertThat(counts.get(key))
-                .as("counts of key %s", key)
-                .isEqualTo(LongStream.rangeClosed(1, n).boxed().toList()));
+    RunningCounts.assertExact(counts, perKey(produced));
     // The changelog is a compacted topic; its committed records name every key.
     String changelog = app + "-mapWithState-2-" + in + "-changelog";
     try (var admin = kafka.admin()) {
@@ -279,10 +251,7 @@ class GroupModeStateTest {
     String table = "counts_" + System.nanoTime() % 1_000_000;
     kafka.createTopic(in, 4);
     DataSource ds = db.dataSource();
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE " + table + " (k VARCHAR(20) NOT NULL, n BIGINT NOT NULL)");
-    }
+    RunningCounts.createTable(ds, table);
     int produced = produce(kafka, in, 0, 200);
     try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
       Member a = counting(kafka, app, in, dir.resolve("a"), ds, table, store);
@@ -306,7 +275,9 @@ class GroupModeStateTest {
         a.ctx.awaitTermination();
         produced += produce(kafka, in, produced, 200);
         int expected = produced;
-        await().atMost(Duration.ofSeconds(60)).until(() -> rowCount(ds, table) >= expected);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> RunningCounts.rowCount(ds, table) >= expected);
         assertThat(a.failure.get()).isNull();
         assertThat(b.failure.get()).isNull();
       } finally {
@@ -315,14 +286,8 @@ class GroupModeStateTest {
           b.close();
         }
       }
-      Map<String, List<Long>> counts = counts(ds, table);
       Map<String, Long> perKey = perKey(produced);
-      assertThat(counts.keySet()).isEqualTo(perKey.keySet());
-      perKey.forEach(
-          (key, n) ->
-              assertThat(counts.get(key))
-                  .as("counts of key %s", key)
-                  .isEqualTo(LongStream.rangeClosed(1, n).boxed().toList()));
+      RunningCounts.assertExact(RunningCounts.read(ds, table), perKey);
       // The changelog holds every key once, under the partition its records come from.
       assertThat(stateRows(ds, app)).isEqualTo(KEYS);
       assertThat(store.committed(app)).isEqualTo(kafka.endOffsets(in));
@@ -370,24 +335,8 @@ class GroupModeStateTest {
                             .offsetStore(store)
                             .build())
                     .mapToPair(r -> KV.of(r.key(), 1L))
-                    .mapWithState(
-                        StateSpec.<String, Long, Long, KV<String, Long>>function(
-                            (key, one, state) -> {
-                              long n = state.getOption().orElse(0L) + one.orElse(0L);
-                              state.update(n);
-                              return KV.of(key, n);
-                            }))
-                    .writeTo(
-                        JdbcSink.<KV<String, Long>>builder()
-                            .dataSource(ds)
-                            .sql("INSERT INTO " + table + " (k, n) VALUES (?, ?)")
-                            .binder(
-                                (st, kv) -> {
-                                  st.setString(1, kv.key());
-                                  st.setLong(2, kv.value());
-                                })
-                            .offsetStore(store)
-                            .build()))
+                    .mapWithState(RunningCounts.spec())
+                    .writeTo(RunningCounts.sink(ds, table, store)))
         .started();
   }
 
@@ -401,10 +350,7 @@ class GroupModeStateTest {
     kafka.createTopic(in, 4);
     kafka.createTopic(mid, 3);
     DataSource ds = db.dataSource();
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE " + table + " (k VARCHAR(20) NOT NULL, n BIGINT NOT NULL)");
-    }
+    RunningCounts.createTable(ds, table);
     // Keyed by user; the state counts per country, the value.
     java.util.function.IntFunction<ProducerRecord<String, String>> record =
         i -> new ProducerRecord<>(in, "u" + i % 50, "c" + i % 7);
@@ -413,7 +359,9 @@ class GroupModeStateTest {
       Member a = countingPerCountry(kafka, app, in, mid, dir.resolve("a"), ds, table, store);
       Member b = null;
       try {
-        await().atMost(Duration.ofSeconds(60)).until(() -> rowCount(ds, table) == 200);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> RunningCounts.rowCount(ds, table) == 200);
         b = countingPerCountry(kafka, app, in, mid, dir.resolve("b"), ds, table, store);
         Member joined = b;
         int[] next = {produced};
@@ -429,7 +377,9 @@ class GroupModeStateTest {
         a.ctx.awaitTermination();
         produced += produceWith(kafka, record, produced, 200);
         int expected = produced;
-        await().atMost(Duration.ofSeconds(90)).until(() -> rowCount(ds, table) >= expected);
+        await()
+            .atMost(Duration.ofSeconds(90))
+            .until(() -> RunningCounts.rowCount(ds, table) >= expected);
         assertThat(a.failure.get()).isNull();
         assertThat(b.failure.get()).isNull();
       } finally {
@@ -442,13 +392,7 @@ class GroupModeStateTest {
       for (int i = 0; i < produced; i++) {
         perCountry.merge("c" + i % 7, 1L, Long::sum);
       }
-      Map<String, List<Long>> counts = counts(ds, table);
-      assertThat(counts.keySet()).isEqualTo(perCountry.keySet());
-      perCountry.forEach(
-          (key, n) ->
-              assertThat(counts.get(key))
-                  .as("counts of key %s", key)
-                  .isEqualTo(LongStream.rangeClosed(1, n).boxed().toList()));
+      RunningCounts.assertExact(RunningCounts.read(ds, table), perCountry);
       // Each input committed by the output that reads it: the source in the Kafka group, the
       // intermediate topic in the JDBC store.
       assertThat(store.committed(app + "-mid")).isEqualTo(kafka.endOffsets(mid));
@@ -550,15 +494,6 @@ class GroupModeStateTest {
     }
   }
 
-  private static int rowCount(DataSource ds, String table) throws Exception {
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
-      rs.next();
-      return rs.getInt(1);
-    }
-  }
-
   private static int stateRows(DataSource ds, String app) throws Exception {
     try (Connection c = ds.getConnection();
         Statement st = c.createStatement();
@@ -568,19 +503,6 @@ class GroupModeStateTest {
       rs.next();
       return rs.getInt(1);
     }
-  }
-
-  /** Each key's counts in the output, in ascending order. */
-  private static Map<String, List<Long>> counts(DataSource ds, String table) throws Exception {
-    Map<String, List<Long>> out = new TreeMap<>();
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT k, n FROM " + table + " ORDER BY k, n")) {
-      while (rs.next()) {
-        out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getLong(2));
-      }
-    }
-    return out;
   }
 
   private static Map<String, Long> perKey(int produced) {

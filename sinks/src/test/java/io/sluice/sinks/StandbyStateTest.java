@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.sluice.engine.KV;
 import io.sluice.engine.StreamingContext;
-import io.sluice.engine.state.StateSpec;
 import io.sluice.kafka.direct.ConsumerStrategies;
 import io.sluice.kafka.direct.DirectStreamOptions;
 import io.sluice.kafka.direct.KafkaDirect;
@@ -19,16 +18,12 @@ import io.sluice.testkit.EmbeddedPostgresExtension;
 import io.sluice.testkit.EmbeddedZooKeeper;
 import io.sluice.testkit.EmbeddedZooKeeperExtension;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.LongStream;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -78,24 +73,8 @@ class StandbyStateTest {
             ConsumerStrategies.<String, String>subscribe(List.of(in), params),
             DirectStreamOptions.builder().offsetStore(store).build())
         .mapToPair(r -> KV.of(r.key(), 1L))
-        .mapWithState(
-            StateSpec.<String, Long, Long, KV<String, Long>>function(
-                (key, one, state) -> {
-                  long n = state.getOption().orElse(0L) + one.orElse(0L);
-                  state.update(n);
-                  return KV.of(key, n);
-                }))
-        .writeTo(
-            JdbcSink.<KV<String, Long>>builder()
-                .dataSource(ds)
-                .sql("INSERT INTO " + table + " (k, n) VALUES (?, ?)")
-                .binder(
-                    (st, kv) -> {
-                      st.setString(1, kv.key());
-                      st.setLong(2, kv.value());
-                    })
-                .offsetStore(store)
-                .build());
+        .mapWithState(RunningCounts.spec())
+        .writeTo(RunningCounts.sink(ds, table, store));
     ctx.start();
     return ctx;
   }
@@ -109,14 +88,11 @@ class StandbyStateTest {
     String table = "standby_counts_" + System.nanoTime() % 1_000_000;
     kafka.createTopic(in, 3);
     DataSource ds = db.dataSource();
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE " + table + " (k VARCHAR(20) NOT NULL, n BIGINT NOT NULL)");
-    }
+    RunningCounts.createTable(ds, table);
     int produced = produce(kafka, in, 0, 300);
     try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
       StreamingContext leader = candidate(kafka, zk, app, in, dir.resolve("a"), ds, table, store);
-      await().atMost(Duration.ofSeconds(60)).until(() -> rowCount(ds, table) == 300);
+      await().atMost(Duration.ofSeconds(60)).until(() -> RunningCounts.rowCount(ds, table) == 300);
       StreamingContext standby = candidate(kafka, zk, app, in, dir.resolve("b"), ds, table, store);
       try {
         assertThat(standby.isLeader()).isFalse();
@@ -125,7 +101,9 @@ class StandbyStateTest {
         await().atMost(Duration.ofSeconds(60)).until(standby::isLeader);
         produced += produce(kafka, in, produced, 300);
         int expected = produced;
-        await().atMost(Duration.ofSeconds(60)).until(() -> rowCount(ds, table) >= expected);
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> RunningCounts.rowCount(ds, table) >= expected);
       } finally {
         leader.stop(false);
         standby.stop(true);
@@ -134,13 +112,7 @@ class StandbyStateTest {
       for (int i = 0; i < produced; i++) {
         perKey.merge(key(i), 1L, Long::sum);
       }
-      Map<String, List<Long>> counts = counts(ds, table);
-      assertThat(counts.keySet()).isEqualTo(perKey.keySet());
-      perKey.forEach(
-          (key, n) ->
-              assertThat(counts.get(key))
-                  .as("counts of key %s", key)
-                  .isEqualTo(LongStream.rangeClosed(1, n).boxed().toList()));
+      RunningCounts.assertExact(RunningCounts.read(ds, table), perKey);
     }
   }
 
@@ -155,26 +127,5 @@ class StandbyStateTest {
     }
     kafka.produce(records);
     return n;
-  }
-
-  private static int rowCount(DataSource ds, String table) throws Exception {
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
-      rs.next();
-      return rs.getInt(1);
-    }
-  }
-
-  private static Map<String, List<Long>> counts(DataSource ds, String table) throws Exception {
-    Map<String, List<Long>> out = new TreeMap<>();
-    try (Connection c = ds.getConnection();
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT k, n FROM " + table + " ORDER BY k, n")) {
-      while (rs.next()) {
-        out.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getLong(2));
-      }
-    }
-    return out;
   }
 }
