@@ -174,37 +174,39 @@ class GroupModeStateTest {
             .build());
   }
 
-  @Test
-  void countsPerKeyStayExactThroughTheKafkaSinksCompactedChangelog(
-      EmbeddedKafka kafka, @TempDir Path dir) throws Exception {
-    String app = "group-kstate-" + System.nanoTime();
-    String in = "in-" + app;
-    String out = "out-" + app;
-    kafka.createTopic(in, 4);
-    kafka.createTopic(out, 2);
-    int produced = produce(kafka, in, 0, 200);
-    Member a = countingToKafka(kafka, app, in, dir.resolve("a"), out);
+  /**
+   * The rebalance every test here goes through: member A alone until the first {@code produced}
+   * records are processed; B joins (some of A's partitions move to B with their state) and writes;
+   * A leaves (every partition moves to B, A's with the state A kept); 200 more records, until the
+   * output holds one row per record. {@code produce(from, n)} produces records {@code from .. from
+   * + n - 1} and returns n. Returns the records produced in all.
+   */
+  private static int joinThenLeave(
+      java.util.function.Function<String, Member> start,
+      java.util.function.IntBinaryOperator produce,
+      java.util.concurrent.Callable<Integer> outputRows)
+      throws Exception {
+    int produced = produce.applyAsInt(0, 200);
+    Member a = start.apply("a");
     Member b = null;
     try {
-      await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
-      b = countingToKafka(kafka, app, in, dir.resolve("b"), out);
+      await().atMost(Duration.ofSeconds(60)).until(() -> outputRows.call() >= 200);
+      b = start.apply("b");
       Member joined = b;
       int[] next = {produced};
       await()
           .atMost(Duration.ofSeconds(60))
           .until(
               () -> {
-                next[0] += produce(kafka, in, next[0], 40);
+                next[0] += produce.applyAsInt(next[0], 40);
                 return joined.records.get() > 0;
               });
       produced = next[0];
       a.close();
       a.ctx.awaitTermination();
-      produced += produce(kafka, in, produced, 200);
+      produced += produce.applyAsInt(produced, 200);
       int expected = produced;
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> kafka.consumeAll(out, true).size() >= expected);
+      await().atMost(Duration.ofSeconds(90)).until(() -> outputRows.call() >= expected);
       assertThat(a.failure.get()).isNull();
       assertThat(b.failure.get()).isNull();
     } finally {
@@ -213,6 +215,22 @@ class GroupModeStateTest {
         b.close();
       }
     }
+    return produced;
+  }
+
+  @Test
+  void countsPerKeyStayExactThroughTheKafkaSinksCompactedChangelog(
+      EmbeddedKafka kafka, @TempDir Path dir) throws Exception {
+    String app = "group-kstate-" + System.nanoTime();
+    String in = "in-" + app;
+    String out = "out-" + app;
+    kafka.createTopic(in, 4);
+    kafka.createTopic(out, 2);
+    int produced =
+        joinThenLeave(
+            name -> countingToKafka(kafka, app, in, dir.resolve(name), out),
+            (from, n) -> produce(kafka, in, from, n),
+            () -> kafka.consumeAll(out, true).size());
     Map<String, List<Long>> counts = new TreeMap<>();
     for (ConsumerRecord<String, String> r : kafka.consumeAll(out, true)) {
       counts.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(Long.parseLong(r.value()));
@@ -252,40 +270,12 @@ class GroupModeStateTest {
     kafka.createTopic(in, 4);
     DataSource ds = db.dataSource();
     RunningCounts.createTable(ds, table);
-    int produced = produce(kafka, in, 0, 200);
     try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
-      Member a = counting(kafka, app, in, dir.resolve("a"), ds, table, store);
-      Member b = null;
-      try {
-        await().atMost(Duration.ofSeconds(60)).until(() -> a.records.get() == 200);
-        // B joins: some of A's partitions move to B with their counts.
-        b = counting(kafka, app, in, dir.resolve("b"), ds, table, store);
-        Member joined = b;
-        int[] next = {produced};
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(
-                () -> {
-                  next[0] += produce(kafka, in, next[0], 40);
-                  return joined.records.get() > 0;
-                });
-        produced = next[0];
-        // A leaves: every partition moves to B, A's with the counts A kept.
-        a.close();
-        a.ctx.awaitTermination();
-        produced += produce(kafka, in, produced, 200);
-        int expected = produced;
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(() -> RunningCounts.rowCount(ds, table) >= expected);
-        assertThat(a.failure.get()).isNull();
-        assertThat(b.failure.get()).isNull();
-      } finally {
-        a.close();
-        if (b != null) {
-          b.close();
-        }
-      }
+      int produced =
+          joinThenLeave(
+              name -> counting(kafka, app, in, dir.resolve(name), ds, table, store),
+              (from, n) -> produce(kafka, in, from, n),
+              () -> RunningCounts.rowCount(ds, table));
       Map<String, Long> perKey = perKey(produced);
       RunningCounts.assertExact(RunningCounts.read(ds, table), perKey);
       // The changelog holds every key once, under the partition its records come from.
@@ -354,40 +344,12 @@ class GroupModeStateTest {
     // Keyed by user; the state counts per country, the value.
     java.util.function.IntFunction<ProducerRecord<String, String>> record =
         i -> new ProducerRecord<>(in, "u" + i % 50, "c" + i % 7);
-    int produced = produceWith(kafka, record, 0, 200);
     try (JdbcOffsetStore store = OffsetStores.jdbc(ds)) {
-      Member a = countingPerCountry(kafka, app, in, mid, dir.resolve("a"), ds, table, store);
-      Member b = null;
-      try {
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(() -> RunningCounts.rowCount(ds, table) == 200);
-        b = countingPerCountry(kafka, app, in, mid, dir.resolve("b"), ds, table, store);
-        Member joined = b;
-        int[] next = {produced};
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(
-                () -> {
-                  next[0] += produceWith(kafka, record, next[0], 40);
-                  return joined.records.get() > 0;
-                });
-        produced = next[0];
-        a.close();
-        a.ctx.awaitTermination();
-        produced += produceWith(kafka, record, produced, 200);
-        int expected = produced;
-        await()
-            .atMost(Duration.ofSeconds(90))
-            .until(() -> RunningCounts.rowCount(ds, table) >= expected);
-        assertThat(a.failure.get()).isNull();
-        assertThat(b.failure.get()).isNull();
-      } finally {
-        a.close();
-        if (b != null) {
-          b.close();
-        }
-      }
+      int produced =
+          joinThenLeave(
+              name -> countingPerCountry(kafka, app, in, mid, dir.resolve(name), ds, table, store),
+              (from, n) -> produceWith(kafka, record, from, n),
+              () -> RunningCounts.rowCount(ds, table));
       Map<String, Long> perCountry = new TreeMap<>();
       for (int i = 0; i < produced; i++) {
         perCountry.merge("c" + i % 7, 1L, Long::sum);
