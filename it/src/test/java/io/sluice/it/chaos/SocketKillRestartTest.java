@@ -34,8 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * then left to drain. Every line must be in PostgreSQL; a line may be there twice only if it was
  * sent and not acknowledged when a connection ended (its window), and never more than kills + 1
  * times; lines acknowledged before a kill are there exactly once, and no batch's rows are written
- * twice (no line twice with the same batch time), so the write-ahead log and the sequence commit
- * replay without duplicating.
+ * twice (no line with the same batch time in two runs), so the write-ahead log and the sequence
+ * commit replay without duplicating.
  *
  * <p>{@code -Dsluice.it.socketKills} sets the kills (default 6; the {@code chaos} profile runs 40),
  * {@code -Dsluice.it.seed} replays a run, {@code -Dsluice.it.socketLines} changes N (default 5,000
@@ -203,14 +203,18 @@ class SocketKillRestartTest {
         .as("rows outside [0, N)")
         .isZero();
 
-    // A batch's rows are written once: a line never appears twice with the same batch time.
+    // A batch's rows are written once: no line has the same batch time in two runs (a batch
+    // replayed after a kill and written again would). One run may hold a line twice in one batch:
+    // a block stored and killed before its ACK reached the sender is recovered from the
+    // write-ahead log into the first batch, next to the sender's resend; the window check below
+    // covers those.
     List<String> batchTwice =
         strings(
             ds,
-            "SELECT n || ' batch ' || batch_time || ' x' || count(*) FROM "
+            "SELECT n || ' batch ' || batch_time || ' runs ' || count(DISTINCT run) FROM "
                 + table
-                + " GROUP BY n, batch_time HAVING count(*) > 1 ORDER BY n LIMIT 20");
-    assertThat(batchTwice).as("lines written twice by one batch (first 20)").isEmpty();
+                + " GROUP BY n, batch_time HAVING count(DISTINCT run) > 1 ORDER BY n LIMIT 20");
+    assertThat(batchTwice).as("lines written by one batch in two runs (first 20)").isEmpty();
 
     Map<Long, Long> duplicated = new TreeMap<>();
     for (String row :
