@@ -229,27 +229,33 @@ final class BenchData {
     long[] firstAndData = {-1, 0};
     ctx.addStreamingListener(
         new StreamingListener() {
-          private long started;
-          private long completed = -1;
+          // By batch id: a batch's commit may overlap the next batch's jobs, so the next batch
+          // can start before this one is reported completed.
+          private final Map<Long, Long> started = new HashMap<>();
+          private final Map<Long, Long> completedAt = new HashMap<>();
 
           @Override
           public void onBatchStarted(BatchInfo batch) {
-            started = System.nanoTime();
+            long now = System.nanoTime();
+            started.put(batch.batchId(), now);
             if (firstStartAndLastEnd[0] == 0) {
-              firstStartAndLastEnd[0] = started;
-            }
-            if (completed >= 0) {
-              gaps.recordValue((started - completed) / 1000);
+              firstStartAndLastEnd[0] = now;
+            } else {
+              // 0 when it started before the previous batch was reported completed
+              Long previous = completedAt.get(batch.batchId() - 1);
+              gaps.recordValue(previous == null ? 0 : Math.max(0, now - previous) / 1000);
             }
           }
 
           @Override
           public void onBatchCompleted(BatchInfo batch) {
-            completed = System.nanoTime();
+            long completed = System.nanoTime();
+            completedAt.put(batch.batchId(), completed);
             firstStartAndLastEnd[1] = completed;
-            processing.recordValue((completed - started) / 1000);
+            long took = (completed - started.remove(batch.batchId())) / 1000;
+            processing.recordValue(took);
             if (firstAndData[0] < 0) {
-              firstAndData[0] = (completed - started) / 1000;
+              firstAndData[0] = took;
             }
             if (batch.numRecords() > 0) {
               firstAndData[1]++;

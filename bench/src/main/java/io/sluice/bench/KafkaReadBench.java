@@ -50,9 +50,10 @@ import picocli.CommandLine.Option;
  *
  * <p>The direct stream replays the topic as a bounded range ({@code StartingOffsets.bounded}), so a
  * pass stops by itself; {@code maxRatePerPartition} cuts it into about {@code --batches-per-pass}
- * batches, and a manual clock advanced on every batch completion runs them back to back; with
- * {@code --backlog} the clock is set past every batch at once, so the next batch is planned while
- * the current one runs, as in a stream that fell behind.
+ * batches. By default a manual clock is set past every batch at once, so they are all due and run
+ * back to back, the next batch planned while the current one runs and a batch's commit overlapping
+ * the next batch's jobs, as in a stream that fell behind; with {@code --no-backlog} the clock is
+ * advanced only when a batch is reported completed, so nothing overlaps a batch boundary.
  */
 @Command(
     name = "KafkaReadBench",
@@ -65,6 +66,7 @@ public final class KafkaReadBench implements Callable<Integer> {
   enum Reader {
     RAW,
     PINNED,
+    PINNED_ON_SLOTS,
     LIMIT,
     LIMIT_ON_SLOTS,
     SLUICE,
@@ -96,10 +98,15 @@ public final class KafkaReadBench implements Callable<Integer> {
 
   @Option(
       names = "--backlog",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
       description =
           "Queue every batch of a pass up front (the clock set ahead at once), as a stream that"
-              + " fell behind does, instead of advancing the clock as each batch completes.")
-  boolean backlog;
+              + " fell behind does (the default). --no-backlog advances the clock only as each"
+              + " batch is reported completed, so each batch is planned after the previous one"
+              + " ended.")
+  boolean backlog = true;
 
   @Option(names = "--warmup", description = "Warm-up passes per reader, default ${DEFAULT-VALUE}.")
   int warmup = 3;
@@ -113,6 +120,13 @@ public final class KafkaReadBench implements Callable<Integer> {
       converter = ReaderConverter.class,
       description = "Readers to measure, from ${COMPLETION-CANDIDATES} (default: all).")
   Set<Reader> readers = EnumSet.allOf(Reader.class);
+
+  @Option(
+      names = "--consumer-config",
+      description =
+          "A consumer setting for every reader, name=value (repeatable), e.g."
+              + " max.partition.fetch.bytes=4194304.")
+  Map<String, String> consumerConfig = new LinkedHashMap<>();
 
   private final PrintStream out;
 
@@ -159,7 +173,9 @@ public final class KafkaReadBench implements Callable<Integer> {
         Runtime.getRuntime().maxMemory() >> 20);
     out.println(
         "Sluice clock: "
-            + (backlog ? "set past every batch at once (--backlog)" : "advanced per batch"));
+            + (backlog
+                ? "set past every batch at once (backlog)"
+                : "advanced per batch (--no-backlog)"));
     out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
     try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
       kafka.createTopic(TOPIC, partitions);
@@ -168,9 +184,11 @@ public final class KafkaReadBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "produced %,d records in %.1f s%n", records, Passes.secondsSince(t0));
       Map<TopicPartition, Long> ends = kafka.endOffsets(TOPIC);
       Map<String, Object> params = BenchData.consumerConfig(kafka, "bench-read");
+      params.putAll(consumerConfig);
 
       String rawName = "raw consumer poll loop";
       String pinnedName = partitions + " pinned-range consumers";
+      String slotsPinnedName = partitions + " pinned-range consumers on " + slots + " threads";
       String limitName = partitions + " pinned-range consumers, same work";
       String slotsLimitName =
           partitions + " pinned-range consumers on " + slots + " threads, same work";
@@ -182,6 +200,9 @@ public final class KafkaReadBench implements Callable<Integer> {
       }
       if (readers.contains(Reader.PINNED)) {
         contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends, partitions, false)));
+      }
+      if (readers.contains(Reader.PINNED_ON_SLOTS)) {
+        contenders.put(slotsPinnedName, () -> rate(pinnedRanges(params, ends, slots, false)));
       }
       if (readers.contains(Reader.LIMIT)) {
         contenders.put(limitName, () -> rate(pinnedRanges(params, ends, partitions, true)));
@@ -203,6 +224,7 @@ public final class KafkaReadBench implements Callable<Integer> {
       List<Double> none = List.of();
       List<Double> raw = figures.getOrDefault(rawName, none);
       List<Double> pinned = figures.getOrDefault(pinnedName, none);
+      List<Double> slotsPinned = figures.getOrDefault(slotsPinnedName, none);
       List<Double> limit = figures.getOrDefault(limitName, none);
       List<Double> slotsLimit = figures.getOrDefault(slotsLimitName, none);
       List<Double> sluice = figures.getOrDefault(sluiceName, none);
@@ -211,11 +233,14 @@ public final class KafkaReadBench implements Callable<Integer> {
       out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
       out.printf(
           Locale.ROOT,
-          "Summary (warm records/s, median of %d): raw %s | pinned-range %s | same-work limit %s"
-              + " | same-work limit on %d threads %s | sluice %s | sluice count-only %s%n",
+          "Summary (warm records/s, median of %d): raw %s | pinned-range %s | pinned-range on %d"
+              + " threads %s | same-work limit %s | same-work limit on %d threads %s | sluice %s"
+              + " | sluice count-only %s%n",
           passes,
           Passes.format(Passes.median(raw)),
           Passes.format(Passes.median(pinned)),
+          slots,
+          Passes.format(Passes.median(slotsPinned)),
           Passes.format(Passes.median(limit)),
           slots,
           Passes.format(Passes.median(slotsLimit)),
@@ -223,10 +248,13 @@ public final class KafkaReadBench implements Callable<Integer> {
           Passes.format(Passes.median(count)));
       out.printf(
           Locale.ROOT,
-          "Cold (first round) records/s: raw %s | pinned-range %s | same-work limit %s"
-              + " | same-work limit on %d threads %s | sluice %s | sluice count-only %s%n",
+          "Cold (first round) records/s: raw %s | pinned-range %s | pinned-range on %d threads %s"
+              + " | same-work limit %s | same-work limit on %d threads %s | sluice %s"
+              + " | sluice count-only %s%n",
           Passes.format(cold.getOrDefault(rawName, Double.NaN)),
           Passes.format(cold.getOrDefault(pinnedName, Double.NaN)),
+          slots,
+          Passes.format(cold.getOrDefault(slotsPinnedName, Double.NaN)),
           Passes.format(cold.getOrDefault(limitName, Double.NaN)),
           slots,
           Passes.format(cold.getOrDefault(slotsLimitName, Double.NaN)),
@@ -245,6 +273,7 @@ public final class KafkaReadBench implements Callable<Integer> {
       ratio("sluice / same-work limit on " + slots + " threads", sluice, slotsLimit, "");
       ratio("sluice / pinned-range", sluice, pinned, "");
       ratio("sluice count-only / pinned-range", count, pinned, "(target >= 0.95)");
+      ratio("sluice count-only / pinned-range on " + slots + " threads", count, slotsPinned, "");
       ratio("sluice / raw", sluice, raw, "");
     }
     return 0;

@@ -350,6 +350,11 @@ public final class EngineRuntime {
         ctx.parallelism());
   }
 
+  /** Whether the context runs as one of several candidates of a leader election. */
+  boolean hasElection() {
+    return election != null;
+  }
+
   /**
    * Whether a batch may commit: without an election always; with one, while this process leads and
    * has not lost the leadership. Checked right before every commit.

@@ -36,6 +36,15 @@ import org.slf4j.LoggerFactory;
  * those still running are cancelled), then, if all succeeded, the inputs' commits, the commit
  * journal, metrics, the rate controller and listeners. A failed batch commits nothing and fails the
  * context.
+ *
+ * <p>When every input commits its own offsets (no output commits them in its transaction, no keyed
+ * state, no input in group mode or sequenced, no leader election), a batch's commit runs on the
+ * {@code sluice-committer} thread while the next batch's jobs run: the commit is a broker or
+ * database round trip or two (the group coordinator alone lingers about 5 ms per offset commit)
+ * during which every task slot would otherwise idle. Commits stay in batch order and at most one is
+ * in flight: a batch's commit starts only after the previous one ended, and none starts once the
+ * context failed. A crash then replays at most the two batches not yet committed, as at-least-once
+ * outputs allow; the batch is reported completed after its commit, as before.
  */
 final class JobScheduler {
 
@@ -52,6 +61,14 @@ final class JobScheduler {
   private final Clock clock;
   private final BlockingQueue<BatchWork> queue = new LinkedBlockingQueue<>();
   private final ExecutorService jobs;
+  private final ExecutorService committer;
+
+  /** Whether commits overlap the next batch's jobs (see the class comment); set by start(). */
+  private boolean overlapCommits;
+
+  /** The commit in flight on the committer thread, or null; scheduler thread only. */
+  private Future<?> pendingCommit;
+
   private final RateController rateController;
   private Thread thread;
   private volatile boolean aborted;
@@ -63,9 +80,13 @@ final class JobScheduler {
         Executors.newFixedThreadPool(
             rt.concurrentJobs(), EngineThreads.factory("sluice-job", false, i -> {}));
     this.rateController = rt.backpressure() ? new RateController(rt) : null;
+    this.committer =
+        Executors.newSingleThreadExecutor(
+            r -> EngineThreads.newThread("sluice-committer", false, r));
   }
 
   void start() {
+    overlapCommits = commitsMayOverlap(rt);
     thread = EngineThreads.newThread("sluice-job-scheduler", false, this::run);
     thread.start();
   }
@@ -101,6 +122,35 @@ final class JobScheduler {
     }
     jobs.shutdown();
     jobs.awaitTermination(10, TimeUnit.SECONDS);
+    // A commit in flight ends before the outputs and inputs close; it is never interrupted.
+    committer.shutdown();
+    committer.awaitTermination(1, TimeUnit.MINUTES);
+  }
+
+  /**
+   * Whether a batch's commit may run while the next batch's jobs run: only when the commit is the
+   * inputs' own, touching nothing those jobs read. Not with an output committing offsets in its
+   * transaction (its next job's commit is fenced on this one), keyed state (the next batch updates
+   * the state this one commits), sequenced or group-mode inputs (their progress and partitions
+   * follow the commit), or a leader election (a commit must follow the leadership check at once).
+   */
+  static boolean commitsMayOverlap(EngineRuntime rt) {
+    if (rt.hasElection() || !rt.stateOperators().isEmpty()) {
+      return false;
+    }
+    for (InputDStream<?, ?> in : rt.graph().inputs()) {
+      if (in.sequenced()
+          || in.sharesPartitions()
+          || rt.commitOwnership().committerOf(in).isPresent()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether this scheduler overlaps commits with the next batch (for tests and the status). */
+  boolean overlapsCommits() {
+    return overlapCommits;
   }
 
   private void run() {
@@ -118,7 +168,33 @@ final class JobScheduler {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      awaitPendingCommit();
       jobs.shutdown();
+      committer.shutdown();
+    }
+  }
+
+  /** Waits until the commit in flight, if any, has ended (its outcome is already recorded). */
+  private void awaitPendingCommit() {
+    Future<?> f = pendingCommit;
+    if (f == null) {
+      return;
+    }
+    pendingCommit = null;
+    boolean interrupted = false;
+    while (true) {
+      try {
+        f.get();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true; // the commit is never abandoned half-way; wait for its end
+      } catch (ExecutionException | CancellationException e) {
+        LOG.error("the commit thread failed", e);
+        break;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -143,6 +219,42 @@ final class JobScheduler {
       failure = runJobs(w);
     }
     rt.graph().batchDone(batch.time());
+    // The previous batch's commit ends first: commits and their reports stay in batch order.
+    awaitPendingCommit();
+    if (overlapCommits && (rt.failed() || aborted)) {
+      LOG.info("batch {} abandoned uncommitted: the context is stopping", batch.id());
+      return;
+    }
+    if (failure == null && overlapCommits) {
+      try {
+        pendingCommit =
+            committer.submit(
+                () -> {
+                  if (rt.failed()) {
+                    LOG.info("batch {} abandoned uncommitted: the context failed", batch.id());
+                    return;
+                  }
+                  try {
+                    commitAndReport(w, start, null);
+                  } catch (RuntimeException e) {
+                    rt.fail(new BatchFailedException(batch.id(), "commit", -1, e), null);
+                  }
+                });
+        return;
+      } catch (RejectedExecutionException e) {
+        LOG.info("batch {} abandoned uncommitted: the context is stopping", batch.id());
+        return;
+      }
+    }
+    commitAndReport(w, start, failure);
+  }
+
+  /**
+   * Commits a batch whose jobs all succeeded ({@code failure == null}) and reports it completed, or
+   * reports its failure; the scheduler thread, or the committer thread when commits overlap.
+   */
+  private void commitAndReport(BatchWork w, Instant start, BatchFailedException failure) {
+    Batch batch = w.batch();
     if (failure == null) {
       failure = commit(w);
     }

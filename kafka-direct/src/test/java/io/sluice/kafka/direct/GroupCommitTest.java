@@ -30,7 +30,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(EmbeddedKafkaExtension.class)
 class GroupCommitTest {
 
-  /** Holds the first batch commit of a group, on the job-scheduler thread, until released. */
+  /**
+   * Holds the first batch commit of a group until released: on the committer thread, where a stream
+   * that commits its own offsets commits them beside the next batch's jobs.
+   */
   static final class Gate {
     final AtomicBoolean armed = new AtomicBoolean(true);
     final CountDownLatch entered = new CountDownLatch(1);
@@ -60,7 +63,7 @@ class GroupCommitTest {
     @Override
     public void onCommit(Map<TopicPartition, OffsetAndMetadata> offsets) {
       if (gate == null
-          || !Thread.currentThread().getName().equals("sluice-job-scheduler")
+          || !Thread.currentThread().getName().equals("sluice-committer")
           || !gate.armed.compareAndSet(true, false)) {
         return;
       }
