@@ -5,6 +5,7 @@ import io.sluice.engine.StreamingContext;
 import io.sluice.engine.dstream.DStream;
 import io.sluice.kafka.direct.ConsumerStrategies;
 import io.sluice.kafka.direct.DirectStreamOptions;
+import io.sluice.kafka.direct.ErrorPolicy;
 import io.sluice.kafka.direct.KafkaDirect;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.StartingOffsets;
@@ -127,6 +128,13 @@ public final class KafkaReadBench implements Callable<Integer> {
           "A consumer setting for every reader, name=value (repeatable), e.g."
               + " max.partition.fetch.bytes=4194304.")
   Map<String, String> consumerConfig = new LinkedHashMap<>();
+
+  @Option(
+      names = "--skip-bad-records",
+      description =
+          "Run the Sluice readers under ErrorPolicy.skip() instead of fail() (the data has no bad"
+              + " record; this measures what the policy costs).")
+  boolean skipBadRecords;
 
   private final PrintStream out;
 
@@ -494,6 +502,7 @@ public final class KafkaReadBench implements Callable<Integer> {
             DirectStreamOptions.builder()
                 .startingOffsets(StartingOffsets.bounded(ranges))
                 .maxRatePerPartition(perPartitionPerBatch * 1000 / INTERVAL.toMillis())
+                .onBadRecord(skipBadRecords ? ErrorPolicy.skip() : ErrorPolicy.fail())
                 .build());
     if (work) {
       stream

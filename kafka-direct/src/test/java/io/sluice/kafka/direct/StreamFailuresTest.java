@@ -21,6 +21,7 @@ import io.sluice.testkit.EmbeddedKafkaExtension;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -65,6 +66,53 @@ class StreamFailuresTest {
     for (int i = 0; i < count; i++) {
       kafka.produceBytes(List.of(new ProducerRecord<>(topic, 0, null, new byte[] {(byte) i})));
     }
+  }
+
+  @Test
+  void theSkipPolicyLeavesBadRecordsOutCountsThemAndCommitsPastThem(EmbeddedKafka kafka) {
+    String topic = TestSupport.topic("skip-stream");
+    kafka.createTopic(topic, 2);
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      // Every fifth value is one byte (not an int): offsets 0, 5 of partition 0; 0, 5 of 1.
+      byte[] value =
+          i % 5 == 0 ? new byte[] {(byte) i} : java.nio.ByteBuffer.allocate(4).putInt(i).array();
+      records.add(new ProducerRecord<>(topic, i / 10, null, value));
+    }
+    kafka.produceBytes(records);
+    String group = "g-" + topic;
+    MemoryOffsetStore store = new MemoryOffsetStore();
+    List<Integer> values = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (StreamHarness h = new StreamHarness(Duration.ofSeconds(1), false)) {
+      KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, Integer>subscribe(
+                  List.of(topic), intParams(kafka, group)),
+              DirectStreamOptions.builder()
+                  .offsetStore(store)
+                  .onBadRecord(ErrorPolicy.skip())
+                  .build())
+          .foreachBatch((rdd, batch) -> rdd.collect().forEach(r -> values.add(r.value())));
+      h.ctx.start();
+      h.clock.advance(h.interval);
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> h.completed.get() == 1 || h.failure.get() != null);
+      assertThat(h.failure.get()).isNull();
+      assertThat(
+              h.ctx
+                  .meterRegistry()
+                  .get(io.sluice.kafka.direct.internal.KafkaMetrics.BAD_RECORDS)
+                  .tag("policy", "skip")
+                  .counter()
+                  .count())
+          .isEqualTo(4.0);
+    }
+    assertThat(values)
+        .containsExactlyInAnyOrder(1, 2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 16, 17, 18, 19);
+    assertThat(store.committed(group))
+        .containsEntry(new org.apache.kafka.common.TopicPartition(topic, 0), 10L)
+        .containsEntry(new org.apache.kafka.common.TopicPartition(topic, 1), 10L);
   }
 
   @Test

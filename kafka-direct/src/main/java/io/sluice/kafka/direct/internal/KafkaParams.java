@@ -89,14 +89,16 @@ public final class KafkaParams {
 
   /**
    * Whether task consumers may deserialize themselves instead of handing {@code ByteBuffer} views
-   * to a {@link RecordDecoder}, which saves a second record per record: only under the fail policy
-   * (a bad record fails the task either way, named by topic, partition and offset) and when both
-   * deserializers are given as loadable {@code Deserializer} classes or class names. An instance
-   * would be shared by every consumer and closed with the first; anything else is left to the
-   * decoder, which reports it as before.
+   * to a {@link RecordDecoder}, which saves a second record per record: under the fail policy (a
+   * bad record fails the task either way, named by topic, partition and offset) and the skip policy
+   * (the consumer stops at a bad record, which is counted and read past; see {@link
+   * PartitionReader}), not under the dead-letter policy (a letter holds the record's bytes as
+   * read), and when both deserializers are given as loadable {@code Deserializer} classes or class
+   * names. An instance would be shared by every consumer and closed with the first; anything else
+   * is left to the decoder, which reports it as before.
    */
   public static boolean consumerCanDeserialize(Map<String, Object> params, ErrorPolicy policy) {
-    return policy instanceof ErrorPolicy.Fail
+    return (policy instanceof ErrorPolicy.Fail || policy instanceof ErrorPolicy.Skip)
         && isDeserializerClass(params.get(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG))
         && isDeserializerClass(params.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
   }

@@ -2,6 +2,7 @@ package io.sluice.kafka.direct.internal;
 
 import io.sluice.engine.StreamingContext;
 import io.sluice.engine.rdd.TaskContext;
+import io.sluice.kafka.direct.ErrorPolicy;
 import io.sluice.kafka.direct.KafkaRDD;
 import io.sluice.offsets.OffsetRange;
 import java.util.Iterator;
@@ -38,17 +39,25 @@ public final class KafkaRDDImpl<K, V> extends KafkaRDD<K, V> {
   public Iterator<ConsumerRecord<K, V>> compute(int partition, TaskContext ctx) {
     OffsetRange range = offsetRanges().get(partition);
     boolean fresh = ctx.attemptNumber() > 0;
-    RangeIterator<K, V> it =
-        support.consumerDeserializes()
-            ? new RangeIterator<>(
-                support.cache(), range, fresh, support.pollTimeout(), support.metrics())
-            : new RangeIterator<>(
-                support.cache(),
-                range,
-                fresh,
-                support.<K, V>decoder(batchId),
-                support.pollTimeout(),
-                support.metrics());
+    RangeIterator<K, V> it;
+    if (!support.consumerDeserializes()) {
+      it =
+          new RangeIterator<>(
+              support.cache(),
+              range,
+              fresh,
+              support.<K, V>decoder(batchId),
+              support.pollTimeout(),
+              support.metrics());
+    } else if (support.errorPolicy() instanceof ErrorPolicy.Skip) {
+      it =
+          RangeIterator.skippingBadRecords(
+              support.cache(), range, fresh, support.pollTimeout(), support.metrics());
+    } else {
+      it =
+          new RangeIterator<>(
+              support.cache(), range, fresh, support.pollTimeout(), support.metrics());
+    }
     ctx.addCompletionListener(it::release);
     return it;
   }

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * stream's error policy) or deserializes with the user's deserializers itself; the reader does not
  * care, and callers ask for records with the key and value types of the consumer they gave it. A
  * record the consumer cannot deserialize fails the range with {@link BadRecordException} if it lies
- * inside the range, and ends the range if it lies past it (it is never looked at there).
+ * inside the range — or, given a handler for skipped records (the skip policy), is handed to it and
+ * read past — and ends the range if it lies past it (it is never looked at there).
  *
  * <p>Records are handed out in runs: slices of one poll's records for the partition, cut at {@code
  * until}, so the caller iterates a list instead of paying for bookkeeping per record. Records
@@ -136,6 +137,18 @@ public final class PartitionReader implements AutoCloseable {
    * {@link BadRecordException} when the consumer cannot deserialize a record of the range.
    */
   public boolean nextRun(OffsetRange range, Duration pollTimeout) {
+    return nextRun(range, pollTimeout, null);
+  }
+
+  /**
+   * As {@link #nextRun(OffsetRange, Duration)}; a record of the range the consumer cannot
+   * deserialize goes to {@code skipped} (when not null) and the reader continues after it, instead
+   * of failing with {@link BadRecordException}.
+   */
+  public boolean nextRun(
+      OffsetRange range,
+      Duration pollTimeout,
+      java.util.function.Consumer<RecordDeserializationException> skipped) {
     long from = range.fromOffset();
     long until = range.untilOffset();
     long lastProgress = System.nanoTime();
@@ -186,8 +199,18 @@ public final class PartitionReader implements AutoCloseable {
           consumedUntil = until;
           return false;
         }
-        throw new BadRecordException(
-            tp.topic(), tp.partition(), e.offset(), e.getCause() != null ? e.getCause() : e);
+        if (skipped == null || !e.topicPartition().equals(tp)) {
+          throw new BadRecordException(
+              tp.topic(), tp.partition(), e.offset(), e.getCause() != null ? e.getCause() : e);
+        }
+        // The consumer returned the records before it and stays at it: count it, then read on.
+        skipped.accept(e);
+        buffer = List.of();
+        index = 0;
+        consumer.seek(tp, e.offset() + 1);
+        consumedUntil = e.offset() + 1;
+        lastProgress = System.nanoTime();
+        continue;
       } finally {
         pollNanos += System.nanoTime() - t0;
       }

@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 
 /**
  * The records of one offset range, typed: a pull iterator over a checked-out {@link
@@ -28,6 +29,9 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
 
   /** Null when the consumer deserializes. */
   private final RecordDecoder<K, V> decoder;
+
+  /** When the consumer deserializes under the skip policy: where its bad records go; else null. */
+  private final java.util.function.Consumer<RecordDeserializationException> skipped;
 
   private final Duration pollTimeout;
   private final KafkaMetrics metrics;
@@ -59,9 +63,21 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
       RecordDecoder<K, V> decoder,
       Duration pollTimeout,
       KafkaMetrics metrics) {
+    this(cache, range, fresh, decoder, null, pollTimeout, metrics);
+  }
+
+  private RangeIterator(
+      ConsumerCache cache,
+      OffsetRange range,
+      boolean fresh,
+      RecordDecoder<K, V> decoder,
+      java.util.function.Consumer<RecordDeserializationException> skipped,
+      Duration pollTimeout,
+      KafkaMetrics metrics) {
     this.cache = cache;
     this.range = range;
     this.decoder = decoder;
+    this.skipped = skipped;
     this.pollTimeout = pollTimeout;
     this.metrics = metrics;
     if (range.isEmpty()) {
@@ -84,7 +100,7 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
 
   /**
    * Reads {@code range} with a reader whose consumer deserializes to {@code K} and {@code V} itself
-   * (the fail policy: a bad record fails the range); otherwise as the decoding constructor.
+   * under the fail policy (a bad record fails the range); otherwise as the decoding constructor.
    */
   public RangeIterator(
       ConsumerCache cache,
@@ -92,7 +108,33 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
       boolean fresh,
       Duration pollTimeout,
       KafkaMetrics metrics) {
-    this(cache, range, fresh, null, pollTimeout, metrics);
+    this(cache, range, fresh, null, null, pollTimeout, metrics);
+  }
+
+  /**
+   * Reads {@code range} with a reader whose consumer deserializes itself under the skip policy: a
+   * record it cannot deserialize is logged and counted as skipped, and the range read on after it.
+   */
+  public static <K, V> RangeIterator<K, V> skippingBadRecords(
+      ConsumerCache cache,
+      OffsetRange range,
+      boolean fresh,
+      Duration pollTimeout,
+      KafkaMetrics metrics) {
+    return new RangeIterator<>(
+        cache,
+        range,
+        fresh,
+        null,
+        e ->
+            RecordDecoder.skipped(
+                metrics,
+                e.topicPartition().topic(),
+                e.topicPartition().partition(),
+                e.offset(),
+                e.getCause() != null ? e.getCause() : e),
+        pollTimeout,
+        metrics);
   }
 
   @Override
@@ -144,7 +186,7 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
     }
     try {
       PartitionReader reader = lease.reader();
-      if (!reader.nextRun(range, pollTimeout)) {
+      if (!reader.nextRun(range, pollTimeout, skipped)) {
         complete();
         return false;
       }

@@ -153,13 +153,7 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
 
   private ConsumerRecord<K, V> bad(ConsumerRecord<ByteBuffer, ByteBuffer> raw, RuntimeException e) {
     if (policy instanceof ErrorPolicy.Skip) {
-      log.warn(
-          "skipping the record at {}-{} offset {}: {}",
-          raw.topic(),
-          raw.partition(),
-          raw.offset(),
-          e.toString());
-      metrics.badRecord("skip");
+      skipped(metrics, raw.topic(), raw.partition(), raw.offset(), e);
       return null;
     }
     if (policy instanceof ErrorPolicy.DeadLetter) {
@@ -174,6 +168,17 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
       return null;
     }
     throw new BadRecordException(raw.topic(), raw.partition(), raw.offset(), e);
+  }
+
+  /**
+   * Logs and counts a record the skip policy leaves out, whichever path found it: this decoder, or
+   * a consumer that deserializes itself (see {@link PartitionReader}).
+   */
+  static void skipped(
+      KafkaMetrics metrics, String topic, int partition, long offset, Throwable cause) {
+    log.warn(
+        "skipping the record at {}-{} offset {}: {}", topic, partition, offset, cause.toString());
+    metrics.badRecord("skip");
   }
 
   /**
