@@ -9,10 +9,6 @@ import io.sluice.testkit.EmbeddedPostgresDatabase;
 import io.sluice.testkit.EmbeddedPostgresExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,7 +58,8 @@ class AtLeastOnceKillTest {
     String table = "alo_" + System.nanoTime() % 1_000_000;
     ChaosRun.produceInput(kafka, topic, N);
     DataSource ds = pg.dataSource();
-    sql(ds, "CREATE TABLE " + table + " (n BIGINT NOT NULL, batch_id BIGINT NOT NULL, run BIGINT)");
+    Sql.execute(
+        ds, "CREATE TABLE " + table + " (n BIGINT NOT NULL, batch_id BIGINT NOT NULL, run BIGINT)");
     Path log = tmp.resolve("pipeline.log");
     List<String> args =
         List.of(
@@ -119,7 +116,7 @@ class AtLeastOnceKillTest {
         .isTrue();
 
     assertThat(
-            strings(
+            Sql.strings(
                 ds,
                 "SELECT g::text FROM generate_series(0, "
                     + (N - 1)
@@ -129,7 +126,7 @@ class AtLeastOnceKillTest {
         .as("lost records (first 20)")
         .isEmpty();
     assertThat(
-            strings(
+            Sql.strings(
                 ds,
                 "SELECT n || ' run ' || run FROM "
                     + table
@@ -145,7 +142,8 @@ class AtLeastOnceKillTest {
       String later =
           runs.subList(i + 1, runs.size()).toString().replace('[', '(').replace(']', ')');
       long lastBatch =
-          longValue(ds, "SELECT coalesce(max(batch_id), -1) FROM " + table + " WHERE run = " + run);
+          Sql.longValue(
+              ds, "SELECT coalesce(max(batch_id), -1) FROM " + table + " WHERE run = " + run);
       String again =
           " FROM "
               + table
@@ -156,9 +154,9 @@ class AtLeastOnceKillTest {
               + " u WHERE u.n = t.n AND u.run IN "
               + later
               + ")";
-      replayed += longValue(ds, "SELECT count(*)" + again);
+      replayed += Sql.longValue(ds, "SELECT count(*)" + again);
       olderReplays.addAll(
-          strings(
+          Sql.strings(
               ds,
               "SELECT 'run ' || t.run || ' batch ' || t.batch_id || ' (last "
                   + lastBatch
@@ -173,7 +171,7 @@ class AtLeastOnceKillTest {
         .isEmpty();
     System.out.printf(
         "[at-least-once] %d kills, %d records written again after a kill, %d rows for %d records%n",
-        KILLS, replayed, longValue(ds, "SELECT count(*) FROM " + table), N);
+        KILLS, replayed, Sql.longValue(ds, "SELECT count(*) FROM " + table), N);
   }
 
   /** Whether some batch started before the previous one was reported completed. */
@@ -202,37 +200,5 @@ class AtLeastOnceKillTest {
             e ->
                 committed.get(e.getKey()) != null
                     && committed.get(e.getKey()).offset() == e.getValue());
-  }
-
-  private static void sql(DataSource ds, String statement) throws SQLException {
-    try (Connection c = ds.getConnection();
-        Statement s = c.createStatement()) {
-      s.execute(statement);
-    }
-  }
-
-  private static long longValue(DataSource ds, String query) {
-    try (Connection c = ds.getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(query, e);
-    }
-  }
-
-  private static List<String> strings(DataSource ds, String query) {
-    List<String> out = new ArrayList<>();
-    try (Connection c = ds.getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(query)) {
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new IllegalStateException(query, e);
-    }
   }
 }

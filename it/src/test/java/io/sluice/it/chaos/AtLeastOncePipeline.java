@@ -37,15 +37,7 @@ public final class AtLeastOncePipeline {
 
   /** Runs the pipeline until it fails or is killed. */
   public static void main(String[] argv) throws Exception {
-    Map<String, String> a = new HashMap<>();
-    for (String s : argv) {
-      int eq = s.indexOf('=');
-      if (!s.startsWith("--") || eq < 0) {
-        System.err.println("bad arguments: expected --name=value, was '" + s + "'");
-        System.exit(2);
-      }
-      a.put(s.substring(2, eq), s.substring(eq + 1));
-    }
+    Map<String, String> a = PipelineArgs.parse(argv);
     int code = run(a);
     System.out.flush();
     System.exit(code);

@@ -635,16 +635,6 @@ final class ChaosRun {
   }
 
   private List<String> queryStrings(String query) {
-    List<String> out = new ArrayList<>();
-    try (Connection c = pg.dataSource().getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(query)) {
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-      return out;
-    } catch (SQLException e) {
-      throw new IllegalStateException(query, e);
-    }
+    return Sql.strings(pg.dataSource(), query);
   }
 }

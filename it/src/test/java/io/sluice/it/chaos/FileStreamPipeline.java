@@ -9,7 +9,6 @@ import io.sluice.sinks.JdbcSink;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -31,15 +30,7 @@ public final class FileStreamPipeline {
 
   /** Runs the pipeline until it fails or is killed. */
   public static void main(String[] argv) {
-    Map<String, String> a = new HashMap<>();
-    for (String s : argv) {
-      int eq = s.indexOf('=');
-      if (!s.startsWith("--") || eq < 0) {
-        System.err.println("bad arguments: expected --name=value, was '" + s + "'");
-        System.exit(2);
-      }
-      a.put(s.substring(2, eq), s.substring(eq + 1));
-    }
+    Map<String, String> a = PipelineArgs.parse(argv);
     for (String required :
         List.of("dir", "checkpointDir", "appName", "jdbcUrl", "jdbcUser", "table")) {
       if (!a.containsKey(required)) {

@@ -51,15 +51,7 @@ public final class ReliableReceiverPipeline {
 
   /** Runs the pipeline until it fails, stops or is killed. */
   public static void main(String[] argv) {
-    Map<String, String> a = new HashMap<>();
-    for (String s : argv) {
-      int eq = s.indexOf('=');
-      if (!s.startsWith("--") || eq < 0) {
-        System.err.println("bad arguments: expected --name=value, was '" + s + "'");
-        System.exit(2);
-      }
-      a.put(s.substring(2, eq), s.substring(eq + 1));
-    }
+    Map<String, String> a = PipelineArgs.parse(argv);
     for (String required :
         List.of(
             "bootstrap",

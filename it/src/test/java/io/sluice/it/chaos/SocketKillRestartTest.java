@@ -65,7 +65,7 @@ class SocketKillRestartTest {
       EmbeddedPostgresDatabase pg) throws Exception {
     DataSource ds = pg.dataSource();
     String table = "socket_kill_" + System.nanoTime() % 1_000_000;
-    sql(
+    Sql.execute(
         ds,
         "CREATE TABLE "
             + table
@@ -191,7 +191,7 @@ class SocketKillRestartTest {
     assertThat(kills).as("kills").isEqualTo(KILLS);
 
     List<String> missing =
-        strings(
+        Sql.strings(
             ds,
             "SELECT g::text FROM generate_series(0, "
                 + (N - 1)
@@ -209,7 +209,7 @@ class SocketKillRestartTest {
     // write-ahead log into the first batch, next to the sender's resend; the window check below
     // covers those.
     List<String> batchTwice =
-        strings(
+        Sql.strings(
             ds,
             "SELECT n || ' batch ' || batch_time || ' runs ' || count(DISTINCT run) FROM "
                 + table
@@ -218,7 +218,7 @@ class SocketKillRestartTest {
 
     Map<Long, Long> duplicated = new TreeMap<>();
     for (String row :
-        strings(
+        Sql.strings(
             ds, "SELECT n || ' ' || count(*) FROM " + table + " GROUP BY n HAVING count(*) > 1")) {
       String[] parts = row.split(" ");
       duplicated.put(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
@@ -290,13 +290,6 @@ class SocketKillRestartTest {
             + ".sequences'");
   }
 
-  private static void sql(DataSource ds, String statement) throws SQLException {
-    try (Connection c = ds.getConnection();
-        Statement s = c.createStatement()) {
-      s.execute(statement);
-    }
-  }
-
   private static long longValue(DataSource ds, String query) {
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement();
@@ -307,20 +300,6 @@ class SocketKillRestartTest {
       if ("42P01".equals(e.getSQLState())) {
         return -1; // the offset store creates its tables on the pipeline's first start
       }
-      throw new IllegalStateException(query, e);
-    }
-  }
-
-  private static List<String> strings(DataSource ds, String query) {
-    List<String> out = new ArrayList<>();
-    try (Connection c = ds.getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(query)) {
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-      return out;
-    } catch (SQLException e) {
       throw new IllegalStateException(query, e);
     }
   }

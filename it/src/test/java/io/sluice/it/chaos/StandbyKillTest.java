@@ -11,7 +11,6 @@ import io.sluice.testkit.EmbeddedZooKeeper;
 import io.sluice.testkit.EmbeddedZooKeeperExtension;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -402,27 +401,10 @@ class StandbyKillTest {
   }
 
   private long queryLong(String query) {
-    try (Connection c = db().getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException(query, e);
-    }
+    return Sql.longValue(db(), query);
   }
 
   private List<String> queryStrings(String query) {
-    List<String> out = new ArrayList<>();
-    try (Connection c = db().getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(query)) {
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(query, e);
-    }
-    return out;
+    return Sql.strings(db(), query);
   }
 }
