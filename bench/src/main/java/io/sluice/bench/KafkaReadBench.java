@@ -10,6 +10,7 @@ import io.sluice.kafka.direct.KafkaDirect;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.StartingOffsets;
 import io.sluice.testkit.EmbeddedKafka;
+import io.sluice.testkit.internal.KafkaBackends;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -55,6 +56,10 @@ import picocli.CommandLine.Option;
  * back to back, the next batch planned while the current one runs and a batch's commit overlapping
  * the next batch's jobs, as in a stream that fell behind; with {@code --no-backlog} the clock is
  * advanced only when a batch is reported completed, so nothing overlaps a batch boundary.
+ *
+ * <p>{@code --forked-broker} runs the broker in a child JVM, as a real deployment has it: the
+ * readers' JVM then has no broker threads, allocations or collections, and its CPU per record is
+ * the readers' own.
  */
 @Command(
     name = "KafkaReadBench",
@@ -130,6 +135,13 @@ public final class KafkaReadBench implements Callable<Integer> {
   Map<String, String> consumerConfig = new LinkedHashMap<>();
 
   @Option(
+      names = "--forked-broker",
+      description =
+          "Run the broker in a child JVM (sluice.testkit.kafka=forked): this JVM then holds the"
+              + " readers alone, and its CPU per record is theirs.")
+  boolean forkedBroker;
+
+  @Option(
       names = "--skip-bad-records",
       description =
           "Run the Sluice readers under ErrorPolicy.skip() instead of fail() (the data has no bad"
@@ -185,6 +197,10 @@ public final class KafkaReadBench implements Callable<Integer> {
                 ? "set past every batch at once (backlog)"
                 : "advanced per batch (--no-backlog)"));
     out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
+    if (forkedBroker) {
+      System.setProperty(KafkaBackends.PROPERTY, "forked");
+    }
+    out.println("broker: " + (forkedBroker ? "in a child JVM" : "in this JVM"));
     try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
       kafka.createTopic(TOPIC, partitions);
       long t0 = System.nanoTime();
@@ -269,7 +285,9 @@ public final class KafkaReadBench implements Callable<Integer> {
           Passes.format(cold.getOrDefault(sluiceName, Double.NaN)),
           Passes.format(cold.getOrDefault(countName, Double.NaN)));
       out.println(
-          "Process CPU per record (all threads, broker included), median of the measured passes:");
+          "Process CPU per record ("
+              + (forkedBroker ? "this JVM: the readers, not the broker" : "broker included")
+              + "), median of the measured passes:");
       cpu.forEach(
           (name, list) ->
               out.printf(

@@ -26,7 +26,9 @@ import org.apache.kafka.common.TopicPartition;
  * #createTopic(String, int)}). If the system property {@code sluice.testkit.kafka} or the
  * environment variable {@code SLUICE_TESTKIT_KAFKA} is {@code container}, Docker is reachable and
  * {@code org.testcontainers:kafka} is on the class path, a Testcontainers Kafka is used instead;
- * otherwise the in-process broker is used and a warning is logged.
+ * otherwise the in-process broker is used and a warning is logged. With {@code forked}, the same
+ * broker runs in a child JVM of its own (for benchmarks that measure their clients' process apart
+ * from the broker's), which stops when {@link #close()} ends it or this JVM exits.
  *
  * <pre>{@code
  * try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
@@ -111,7 +113,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Whether this instance runs in a Testcontainers container rather than in this JVM. */
   public synchronized boolean runsInContainer() {
     requireRunning();
-    return !(backend instanceof InProcessKafkaBroker);
+    return backend.inContainer();
   }
 
   /**

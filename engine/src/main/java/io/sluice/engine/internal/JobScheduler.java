@@ -148,11 +148,6 @@ final class JobScheduler {
     return true;
   }
 
-  /** Whether this scheduler overlaps commits with the next batch (for tests and the status). */
-  boolean overlapsCommits() {
-    return overlapCommits;
-  }
-
   private void run() {
     try {
       while (true) {

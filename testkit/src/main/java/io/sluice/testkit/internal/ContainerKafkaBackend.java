@@ -70,6 +70,11 @@ final class ContainerKafkaBackend implements KafkaBackend {
   }
 
   @Override
+  public boolean inContainer() {
+    return true;
+  }
+
+  @Override
   public void close() {
     container.stop();
   }

@@ -1,6 +1,8 @@
 package io.sluice.testkit.internal;
 
-/** A running Kafka that {@code EmbeddedKafka} drives: in-process broker or container. */
+/**
+ * A running Kafka that {@code EmbeddedKafka} drives: in-process broker, forked broker or container.
+ */
 public interface KafkaBackend extends AutoCloseable {
 
   /** Starts the server and blocks until clients can use it. */
@@ -17,6 +19,11 @@ public interface KafkaBackend extends AutoCloseable {
 
   /** Starts a {@linkplain #pause() paused} server again with the same data and port. */
   void resume();
+
+  /** Whether the server runs in a container rather than in a JVM on this machine. */
+  default boolean inContainer() {
+    return false;
+  }
 
   /** Stops the server and removes everything it stored; idempotent. */
   @Override

@@ -5,10 +5,16 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Chooses between the in-process broker and an opt-in Testcontainers Kafka. */
+/**
+ * Chooses between the in-process broker, the same broker in a child JVM (opt-in, for benchmarks)
+ * and an opt-in Testcontainers Kafka.
+ */
 public final class KafkaBackends {
 
-  /** System property that selects the backend; {@code container} opts in to Testcontainers. */
+  /**
+   * System property that selects the backend: {@code container} opts in to Testcontainers, {@code
+   * forked} runs the in-process broker in a child JVM ({@link ForkedKafkaBroker}).
+   */
   public static final String PROPERTY = "sluice.testkit.kafka";
 
   /** Environment variable with the same meaning as {@link #PROPERTY}; the property wins. */
@@ -20,7 +26,11 @@ public final class KafkaBackends {
 
   /** A backend for the given broker settings; not started. */
   public static KafkaBackend create(Map<String, String> brokerProperties) {
-    if (containerRequested() && containerPossible()) {
+    if ("forked".equals(choice())) {
+      LOG.info("using a Kafka broker in a child JVM because {}=forked", PROPERTY);
+      return new ForkedKafkaBroker(brokerProperties);
+    }
+    if ("container".equals(choice()) && containerPossible()) {
       LOG.info(
           "using Testcontainers Kafka {} because {}=container",
           ContainerKafkaBackend.IMAGE,
@@ -30,12 +40,13 @@ public final class KafkaBackends {
     return new InProcessKafkaBroker(brokerProperties);
   }
 
-  private static boolean containerRequested() {
+  /** The backend asked for, lower case; empty when none. */
+  private static String choice() {
     String choice = System.getProperty(PROPERTY);
     if (choice == null) {
       choice = System.getenv(ENVIRONMENT);
     }
-    return choice != null && choice.trim().toLowerCase(Locale.ROOT).equals("container");
+    return choice == null ? "" : choice.trim().toLowerCase(Locale.ROOT);
   }
 
   private static boolean containerPossible() {

@@ -27,6 +27,20 @@ class KafkaBackendsTest {
   }
 
   @Test
+  void forkedSelectsTheBrokerInAChildJvm() {
+    String previous = System.setProperty(KafkaBackends.PROPERTY, " Forked ");
+    try {
+      assertThat(KafkaBackends.create(Map.of())).isInstanceOf(ForkedKafkaBroker.class);
+    } finally {
+      if (previous == null) {
+        System.clearProperty(KafkaBackends.PROPERTY);
+      } else {
+        System.setProperty(KafkaBackends.PROPERTY, previous);
+      }
+    }
+  }
+
+  @Test
   void brokerSettingsMapToApacheKafkaImageEnvironmentNames() {
     assertThat(ContainerKafkaBackend.environmentName("offsets.topic.replication.factor"))
         .isEqualTo("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR");

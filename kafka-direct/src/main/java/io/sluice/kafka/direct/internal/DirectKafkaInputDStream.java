@@ -31,10 +31,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.slf4j.Logger;
@@ -70,6 +73,8 @@ public final class DirectKafkaInputDStream<K, V>
   private Planned<KafkaBatchPlan> newestPlanned;
   private Map<TopicPartition, Long> startPosition;
   private CommittedPosition committedAtStart;
+  // The group's committed position, read in the background from start() until recover() takes it.
+  private volatile FutureTask<CommittedPosition> committedRead;
   private final java.util.concurrent.ConcurrentSkipListMap<Long, KafkaBatchPlan>
       plansAwaitingLetters = new java.util.concurrent.ConcurrentSkipListMap<>();
   private volatile boolean stopped;
@@ -156,6 +161,13 @@ public final class DirectKafkaInputDStream<K, V>
 
   @Override
   public void start() {
+    if (!options.groupMembership() && options.offsetStore().isEmpty()) {
+      // recover(), right after every input started, needs the group's committed offsets: read them
+      // meanwhile (an admin client's start and the group coordinator's lookup, 20 ms warm and
+      // 0.2 s in a fresh JVM). With an offset store the read waits for the claim below.
+      committedRead = new FutureTask<>(this::readCommitted);
+      startThread("committed-read", committedRead);
+    }
     // Fail start within the poll timeout, naming the cause, rather than let the first batches block
     // for minutes.
     planner().checkCluster();
@@ -284,6 +296,41 @@ public final class DirectKafkaInputDStream<K, V>
     return Optional.of(target);
   }
 
+  private void startThread(String what, Runnable body) {
+    Thread t = new Thread(body, "sluice-" + name() + "-" + what);
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** The committed position, read by {@link #start} in the background when it could. */
+  private CommittedPosition committedPosition() {
+    FutureTask<CommittedPosition> read = committedRead;
+    committedRead = null;
+    if (read == null) {
+      return readCommitted();
+    }
+    try {
+      return read.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException(
+          "stream "
+              + name()
+              + ": interrupted while reading the committed offsets of group '"
+              + group
+              + "'",
+          e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new KafkaException(e.getCause());
+    }
+  }
+
   private CommittedPosition readCommitted() {
     Optional<OffsetStore> store = options.offsetStore();
     return store.isPresent()
@@ -314,7 +361,7 @@ public final class DirectKafkaInputDStream<K, V>
       }
       return Recovered.nothingToReplay(OptionalLong.empty());
     }
-    CommittedPosition committed = readCommitted();
+    CommittedPosition committed = committedPosition();
     committedAtStart = committed;
     newestPlanned = planned.isEmpty() ? null : planned.get(planned.size() - 1);
     if (newestPlanned == null && checkpointLastCommitted < 0) {

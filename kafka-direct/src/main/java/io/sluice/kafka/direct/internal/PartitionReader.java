@@ -69,6 +69,13 @@ public final class PartitionReader implements AutoCloseable {
   private long skippedOffsets;
   private long pollNanos;
 
+  /** Told of each record of a range the consumer could not deserialize, under the skip policy. */
+  @FunctionalInterface
+  public interface SkippedRecords {
+    /** {@code e} names the record's partition and offset; the reader continues after it. */
+    void skipped(RecordDeserializationException e);
+  }
+
   /** Takes ownership of {@code consumer} and assigns it to {@code tp}. */
   public PartitionReader(
       Consumer<?, ?> consumer, TopicPartition tp, DataLossPolicy dataLossPolicy) {
@@ -145,10 +152,7 @@ public final class PartitionReader implements AutoCloseable {
    * deserialize goes to {@code skipped} (when not null) and the reader continues after it, instead
    * of failing with {@link BadRecordException}.
    */
-  public boolean nextRun(
-      OffsetRange range,
-      Duration pollTimeout,
-      java.util.function.Consumer<RecordDeserializationException> skipped) {
+  public boolean nextRun(OffsetRange range, Duration pollTimeout, SkippedRecords skipped) {
     long from = range.fromOffset();
     long until = range.untilOffset();
     long lastProgress = System.nanoTime();
@@ -204,7 +208,7 @@ public final class PartitionReader implements AutoCloseable {
               tp.topic(), tp.partition(), e.offset(), e.getCause() != null ? e.getCause() : e);
         }
         // The consumer returned the records before it and stays at it: count it, then read on.
-        skipped.accept(e);
+        skipped.skipped(e);
         buffer = List.of();
         index = 0;
         consumer.seek(tp, e.offset() + 1);

@@ -7,7 +7,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.errors.RecordDeserializationException;
 
 /**
  * The records of one offset range, typed: a pull iterator over a checked-out {@link
@@ -31,7 +30,7 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
   private final RecordDecoder<K, V> decoder;
 
   /** When the consumer deserializes under the skip policy: where its bad records go; else null. */
-  private final java.util.function.Consumer<RecordDeserializationException> skipped;
+  private final PartitionReader.SkippedRecords skipped;
 
   private final Duration pollTimeout;
   private final KafkaMetrics metrics;
@@ -71,7 +70,7 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
       OffsetRange range,
       boolean fresh,
       RecordDecoder<K, V> decoder,
-      java.util.function.Consumer<RecordDeserializationException> skipped,
+      PartitionReader.SkippedRecords skipped,
       Duration pollTimeout,
       KafkaMetrics metrics) {
     this.cache = cache;
