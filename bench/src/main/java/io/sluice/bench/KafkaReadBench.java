@@ -10,7 +10,6 @@ import io.sluice.kafka.direct.KafkaDirect;
 import io.sluice.offsets.OffsetRange;
 import io.sluice.offsets.StartingOffsets;
 import io.sluice.testkit.EmbeddedKafka;
-import io.sluice.testkit.internal.KafkaBackends;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -137,7 +136,7 @@ public final class KafkaReadBench implements Callable<Integer> {
   @Option(
       names = "--forked-broker",
       description =
-          "Run the broker in a child JVM (sluice.testkit.kafka=forked): this JVM then holds the"
+          "Run the broker in a child JVM (EmbeddedKafka.builder().forked()): this JVM then holds the"
               + " readers alone, and its CPU per record is theirs.")
   boolean forkedBroker;
 
@@ -197,11 +196,9 @@ public final class KafkaReadBench implements Callable<Integer> {
                 ? "set past every batch at once (backlog)"
                 : "advanced per batch (--no-backlog)"));
     out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
-    if (forkedBroker) {
-      System.setProperty(KafkaBackends.PROPERTY, "forked");
-    }
     out.println("broker: " + (forkedBroker ? "in a child JVM" : "in this JVM"));
-    try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
+    try (EmbeddedKafka kafka =
+        forkedBroker ? EmbeddedKafka.builder().forked().start() : EmbeddedKafka.startNew()) {
       kafka.createTopic(TOPIC, partitions);
       long t0 = System.nanoTime();
       BenchData.produce(kafka, TOPIC, partitions, records, valueBytes);

@@ -1,5 +1,6 @@
 package io.sluice.testkit;
 
+import io.sluice.testkit.internal.ForkedKafkaBroker;
 import io.sluice.testkit.internal.InProcessKafkaBroker;
 import io.sluice.testkit.internal.KafkaBackend;
 import io.sluice.testkit.internal.KafkaBackends;
@@ -54,12 +55,14 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private final Map<String, String> brokerProperties;
+  private final boolean forked;
   private State state = State.NEW;
   private KafkaBackend backend;
   private volatile KafkaTestClients clients;
 
-  private EmbeddedKafka(Map<String, String> brokerProperties) {
+  private EmbeddedKafka(Map<String, String> brokerProperties, boolean forked) {
     this.brokerProperties = brokerProperties;
+    this.forked = forked;
   }
 
   /** A builder for a broker with extra broker settings. */
@@ -92,7 +95,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       state = State.RUNNING;
       return this;
     }
-    KafkaBackend started = KafkaBackends.create(brokerProperties);
+    KafkaBackend started =
+        forked ? new ForkedKafkaBroker(brokerProperties) : KafkaBackends.create(brokerProperties);
     started.start();
     backend = started;
     clients = new KafkaTestClients(started.bootstrapServers());
@@ -294,6 +298,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   public static final class Builder {
 
     private final Map<String, String> brokerProperties = new LinkedHashMap<>();
+    private boolean forked;
 
     private Builder() {}
 
@@ -303,6 +308,16 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public Builder brokerProperty(String key, String value) {
       brokerProperties.put(key, value);
+      return this;
+    }
+
+    /**
+     * Runs the broker in a child JVM of its own whatever {@code sluice.testkit.kafka} says, for a
+     * benchmark that measures its clients' process apart from the broker's. The child stops when
+     * {@link EmbeddedKafka#close()} ends it or this JVM exits.
+     */
+    public Builder forked() {
+      this.forked = true;
       return this;
     }
 
@@ -335,7 +350,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                   + e.getValue());
         }
       }
-      return new EmbeddedKafka(Map.copyOf(brokerProperties));
+      return new EmbeddedKafka(Map.copyOf(brokerProperties), forked);
     }
 
     /** {@link #build()} then {@link EmbeddedKafka#start()}. */

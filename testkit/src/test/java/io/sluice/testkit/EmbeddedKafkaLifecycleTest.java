@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -55,6 +57,35 @@ class EmbeddedKafkaLifecycleTest {
     assertThatThrownBy(kafka::start)
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("EmbeddedKafka is closed and cannot be started again");
+  }
+
+  @Test
+  void aForkedBrokerServesClientsFromAChildJvm() {
+    Set<Long> before = childPids();
+    try (EmbeddedKafka kafka = EmbeddedKafka.builder().forked().start()) {
+      assertThat(kafka.runsInContainer()).isFalse();
+      assertThat(kafka.storageDirectory()).isNull();
+      assertThat(childPids()).hasSize(before.size() + 1).containsAll(before);
+      kafka.createTopic("forked-public", 2);
+      kafka.produce(List.of(new ProducerRecord<>("forked-public", 0, "k", "v")));
+      assertThat(kafka.consumeAll("forked-public", true))
+          .extracting(ConsumerRecord::value)
+          .containsExactly("v");
+    } finally {
+      ProcessHandle.current()
+          .children()
+          .filter(p -> !before.contains(p.pid()))
+          .forEach(ProcessHandle::destroyForcibly);
+    }
+    assertThat(childPids()).isEqualTo(before);
+  }
+
+  private static Set<Long> childPids() {
+    return ProcessHandle.current()
+        .children()
+        .filter(ProcessHandle::isAlive)
+        .map(ProcessHandle::pid)
+        .collect(Collectors.toSet());
   }
 
   @Test
