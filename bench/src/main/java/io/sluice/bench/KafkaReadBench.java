@@ -75,7 +75,8 @@ public final class KafkaReadBench implements Callable<Integer> {
     LIMIT,
     LIMIT_ON_SLOTS,
     SLUICE,
-    SLUICE_COUNT
+    SLUICE_COUNT,
+    SLUICE_PIECES
   }
 
   private static final String TOPIC = "bench-read";
@@ -141,6 +142,13 @@ public final class KafkaReadBench implements Callable<Integer> {
   boolean forkedBroker;
 
   @Option(
+      names = "--min-partitions",
+      description =
+          "DirectStreamOptions.minPartitions of the sluice_pieces reader (the job, each batch read"
+              + " in at least this many pieces), default ${DEFAULT-VALUE}.")
+  int minPartitions = 8;
+
+  @Option(
       names = "--skip-bad-records",
       description =
           "Run the Sluice readers under ErrorPolicy.skip() instead of fail() (the data has no bad"
@@ -168,13 +176,14 @@ public final class KafkaReadBench implements Callable<Integer> {
     if (records < partitions
         || partitions <= 0
         || slots <= 0
+        || minPartitions <= 0
         || batchesPerPass <= 0
         || passes <= 0
         || warmup < 0
         || valueBytes < 16) {
       throw new CommandLine.ParameterException(
           new CommandLine(this),
-          "records >= partitions > 0, slots,"
+          "records >= partitions > 0, slots, min-partitions,"
               + " batches-per-pass and passes > 0, warmup >= 0, value-bytes >= 16");
     }
     out.printf(
@@ -215,6 +224,8 @@ public final class KafkaReadBench implements Callable<Integer> {
           partitions + " pinned-range consumers on " + slots + " threads, same work";
       String sluiceName = "sluice direct stream, " + slots + " slots";
       String countName = "sluice direct stream, count only, " + slots + " slots";
+      String piecesName =
+          "sluice direct stream, minPartitions " + minPartitions + ", " + slots + " slots";
       Map<String, Passes.Pass> contenders = new LinkedHashMap<>();
       if (readers.contains(Reader.RAW)) {
         contenders.put(rawName, () -> rate(rawPollLoop(params, ends)));
@@ -232,10 +243,13 @@ public final class KafkaReadBench implements Callable<Integer> {
         contenders.put(slotsLimitName, () -> rate(pinnedRanges(params, ends, slots, true)));
       }
       if (readers.contains(Reader.SLUICE)) {
-        contenders.put(sluiceName, () -> directStream(params, ends, true));
+        contenders.put(sluiceName, () -> directStream(params, ends, true, 1));
       }
       if (readers.contains(Reader.SLUICE_COUNT)) {
-        contenders.put(countName, () -> directStream(params, ends, false));
+        contenders.put(countName, () -> directStream(params, ends, false, 1));
+      }
+      if (readers.contains(Reader.SLUICE_PIECES)) {
+        contenders.put(piecesName, () -> directStream(params, ends, true, minPartitions));
       }
       Map<String, Double> cold = new HashMap<>();
       Map<String, List<Double>> cpu = new LinkedHashMap<>();
@@ -250,6 +264,7 @@ public final class KafkaReadBench implements Callable<Integer> {
       List<Double> slotsLimit = figures.getOrDefault(slotsLimitName, none);
       List<Double> sluice = figures.getOrDefault(sluiceName, none);
       List<Double> count = figures.getOrDefault(countName, none);
+      List<Double> pieces = figures.getOrDefault(piecesName, none);
       out.println();
       out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
       out.printf(
@@ -298,6 +313,13 @@ public final class KafkaReadBench implements Callable<Integer> {
       ratio("sluice count-only / pinned-range", count, pinned, "(target >= 0.95)");
       ratio("sluice count-only / pinned-range on " + slots + " threads", count, slotsPinned, "");
       ratio("sluice / raw", sluice, raw, "");
+      ratio("sluice minPartitions " + minPartitions + " / same-work limit", pieces, limit, "");
+      ratio(
+          "sluice minPartitions " + minPartitions + " / same-work limit on " + slots + " threads",
+          pieces,
+          slotsLimit,
+          "");
+      ratio("sluice minPartitions " + minPartitions + " / sluice", pieces, sluice, "");
     }
     return 0;
   }
@@ -489,11 +511,12 @@ public final class KafkaReadBench implements Callable<Integer> {
 
   /**
    * The direct stream over [0, end) of every partition, {@code map(transform)}, {@code
-   * filter(keep)}, {@code count} (only {@code count} without {@code work}); stops by itself at the
-   * end.
+   * filter(keep)}, {@code count} (only {@code count} without {@code work}), each batch read in at
+   * least {@code minPartitions} pieces; stops by itself at the end.
    */
   private double directStream(
-      Map<String, Object> params, Map<TopicPartition, Long> ends, boolean work) throws Exception {
+      Map<String, Object> params, Map<TopicPartition, Long> ends, boolean work, int minPartitions)
+      throws Exception {
     List<OffsetRange> ranges = new ArrayList<>();
     long maxLag = 0;
     for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
@@ -518,6 +541,7 @@ public final class KafkaReadBench implements Callable<Integer> {
                 .startingOffsets(StartingOffsets.bounded(ranges))
                 .maxRatePerPartition(perPartitionPerBatch * 1000 / INTERVAL.toMillis())
                 .onBadRecord(skipBadRecords ? ErrorPolicy.skip() : ErrorPolicy.fail())
+                .minPartitions(minPartitions)
                 .build());
     if (work) {
       stream

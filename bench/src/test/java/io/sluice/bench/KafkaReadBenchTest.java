@@ -31,6 +31,8 @@ class KafkaReadBenchTest {
             "count only",
             "sluice / same-work limit",
             "same-work limit on",
-            "sluice count-only / pinned-range");
+            "sluice count-only / pinned-range",
+            "sluice direct stream, minPartitions 8, 2 slots",
+            "sluice minPartitions 8 / sluice");
   }
 }

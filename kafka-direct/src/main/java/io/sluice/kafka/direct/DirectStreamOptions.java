@@ -39,6 +39,7 @@ public final class DirectStreamOptions {
   private final Duration pollTimeout;
   private final Duration consumerIdleTimeout;
   private final boolean groupMembership;
+  private final int minPartitions;
 
   private DirectStreamOptions(Builder b) {
     this.name = b.name;
@@ -53,6 +54,7 @@ public final class DirectStreamOptions {
     this.pollTimeout = b.pollTimeout;
     this.consumerIdleTimeout = b.consumerIdleTimeout;
     this.groupMembership = b.groupMembership;
+    this.minPartitions = b.minPartitions;
   }
 
   /** A builder with every setting at its default. */
@@ -148,6 +150,14 @@ public final class DirectStreamOptions {
     return groupMembership;
   }
 
+  /**
+   * The least number of tasks a batch of this stream is read by, or 0 for one task per
+   * topic-partition; see {@link Builder#minPartitions(int)}.
+   */
+  public int minPartitions() {
+    return minPartitions;
+  }
+
   @Override
   public String toString() {
     return "DirectStreamOptions[name="
@@ -172,6 +182,8 @@ public final class DirectStreamOptions {
         + pollTimeout
         + ", groupMembership="
         + groupMembership
+        + ", minPartitions="
+        + minPartitions
         + "]";
   }
 
@@ -191,6 +203,8 @@ public final class DirectStreamOptions {
     private Duration pollTimeout = DEFAULT_POLL_TIMEOUT;
     private Duration consumerIdleTimeout = DEFAULT_CONSUMER_IDLE_TIMEOUT;
     private boolean groupMembership;
+    private int minPartitions;
+    private boolean minPartitionsSet;
 
     private Builder() {}
 
@@ -305,6 +319,25 @@ public final class DirectStreamOptions {
     }
 
     /**
+     * Reads each batch with at least {@code n} tasks (Spark's {@code minPartitions}): when a batch
+     * has fewer non-empty ranges than {@code n}, its ranges are cut into contiguous pieces, each
+     * range into a number of pieces proportional to its share of the batch's offsets, so that one
+     * partition's backlog, or a batch of few partitions, keeps every task slot busy, and the slot
+     * that finishes first at the end of a batch waits for a smaller piece. Each piece is one
+     * partition of the batch's {@link KafkaRDD}: {@link KafkaRDD#offsetRanges()} lists the pieces,
+     * in topic-partition and offset order. What the batch commits is unchanged: one range per
+     * topic-partition, from the first piece's start to the last piece's end. A piece that starts
+     * where no cached consumer stands costs a seek and a fetch. Refused with {@link
+     * #groupMembership(boolean) group mode}, where keyed state lives per input partition. Default:
+     * one task per topic-partition; must be >= 1.
+     */
+    public Builder minPartitions(int n) {
+      this.minPartitions = n;
+      this.minPartitionsSet = true;
+      return this;
+    }
+
+    /**
      * Validates every setting and returns the immutable options.
      *
      * @throws IllegalArgumentException naming the first bad setting and its value
@@ -349,6 +382,16 @@ public final class DirectStreamOptions {
                 + startingOffsets
                 + ") cannot apply to partitions another process may own: reset the group with"
                 + " `sluice offsets reset` instead");
+      }
+      if (minPartitionsSet && minPartitions < 1) {
+        throw new IllegalArgumentException("minPartitions must be >= 1, was " + minPartitions);
+      }
+      if (groupMembership && minPartitions > 1) {
+        throw new IllegalArgumentException(
+            "groupMembership(true) keeps keyed state per input partition, one task each;"
+                + " minPartitions ("
+                + minPartitions
+                + ") would read one partition with several tasks: drop one of the two");
       }
       return new DirectStreamOptions(this);
     }

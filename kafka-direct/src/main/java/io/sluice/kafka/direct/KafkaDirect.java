@@ -86,7 +86,7 @@ public final class KafkaDirect {
             () -> new KafkaConsumer<>(consumerConfig),
             DataLossPolicy.FAIL,
             DirectStreamOptions.DEFAULT_CONSUMER_IDLE_TIMEOUT,
-            false);
+            0);
     ReadSupport support =
         new ReadSupport(
             params,

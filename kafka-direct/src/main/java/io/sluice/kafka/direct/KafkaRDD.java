@@ -14,7 +14,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * #offsetRanges()} order. A partition yields exactly the records of its range that the consumer's
  * isolation level lets through, in offset order; computing it again (a retried task, a second
  * output operation) yields the same records. As in Spark, cast a batch's RDD to {@link
- * HasOffsetRanges} (or to this class) to see what it read.
+ * HasOffsetRanges} (or to this class) to see what it read. A batch has one range per
+ * topic-partition, unless {@link DirectStreamOptions.Builder#minPartitions(int)} cuts them into
+ * contiguous pieces, one partition each.
  *
  * @param <K> key type
  * @param <V> value type
@@ -30,7 +32,7 @@ public abstract class KafkaRDD<K, V> extends RDD<ConsumerRecord<K, V>>
     this.ranges = List.copyOf(Objects.requireNonNull(ranges, "ranges"));
   }
 
-  /** The ranges, one per partition of this RDD, sorted by topic and partition. */
+  /** The ranges, one per partition of this RDD, sorted by topic, partition and offset. */
   @Override
   public final List<OffsetRange> offsetRanges() {
     return ranges;

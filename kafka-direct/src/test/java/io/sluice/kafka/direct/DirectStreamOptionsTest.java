@@ -45,6 +45,19 @@ class DirectStreamOptionsTest {
   }
 
   @Test
+  void minPartitionsIsAtLeastOneAndNotForGroupMode() {
+    assertThat(DirectStreamOptions.defaults().minPartitions()).isZero();
+    assertThat(DirectStreamOptions.builder().minPartitions(8).build().minPartitions()).isEqualTo(8);
+    assertThatThrownBy(() -> DirectStreamOptions.builder().minPartitions(0).build())
+        .hasMessage("minPartitions must be >= 1, was 0");
+    assertThatThrownBy(
+            () -> DirectStreamOptions.builder().groupMembership(true).minPartitions(4).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("groupMembership(true)")
+        .hasMessageContaining("minPartitions (4)");
+  }
+
+  @Test
   void strategiesRequireBootstrapServers() {
     assertThatThrownBy(() -> ConsumerStrategies.subscribe(List.of("t"), Map.of("group.id", "g")))
         .isInstanceOf(IllegalArgumentException.class)

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -292,6 +293,106 @@ class DirectStreamTest {
     assertThat(h.failure.get()).isNull();
     assertThat(planned.get(0)).isEqualTo(1000L);
     assertThat(planned.get(planned.size() - 1)).isBetween(100L, 500L);
+  }
+
+  @Test
+  void minPartitionsReadsOnePartitionsBacklogInPiecesAndCommitsOneRangePerPartition(
+      EmbeddedKafka kafka) {
+    String topic = TestSupport.topic("stream-pieces");
+    kafka.createTopic(topic, 2);
+    kafka.produce(records(topic, 0, "p", 1000));
+    kafka.produce(records(topic, 1, "q", 10));
+    String group = "g-" + topic;
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, group, false)),
+              DirectStreamOptions.builder().maxRatePerPartition(500).minPartitions(4).build()));
+      h.ctx.start();
+
+      // 510 offsets, 2 non-empty ranges < 4: partition 0 in ceil(500 * 4 / 510) = 4 pieces,
+      // partition 1 in ceil(10 * 4 / 510) = 1
+      StreamHarness.Seen first = h.runBatch();
+      assertThat(first.ranges())
+          .containsExactly(
+              range(topic, 0, 0, 125),
+              range(topic, 0, 125, 250),
+              range(topic, 0, 250, 375),
+              range(topic, 0, 375, 500),
+              range(topic, 1, 0, 10));
+      List<String> expected = new ArrayList<>(values("p", 0, 500));
+      expected.addAll(values("q", 0, 10));
+      assertThat(first.values()).containsExactlyElementsOf(expected);
+      assertThat(committed(kafka, group))
+          .containsEntry(new TopicPartition(topic, 0), 500L)
+          .containsEntry(new TopicPartition(topic, 1), 10L);
+
+      // the rest of partition 0 alone, again in 4 pieces; partition 1's empty range stays one
+      StreamHarness.Seen second = h.runBatch();
+      assertThat(second.ranges())
+          .containsExactly(
+              range(topic, 0, 500, 625),
+              range(topic, 0, 625, 750),
+              range(topic, 0, 750, 875),
+              range(topic, 0, 875, 1000),
+              range(topic, 1, 10, 10));
+      assertThat(second.values()).containsExactlyElementsOf(values("p", 500, 1000));
+      assertThat(committed(kafka, group))
+          .containsEntry(new TopicPartition(topic, 0), 1000L)
+          .containsEntry(new TopicPartition(topic, 1), 10L);
+      assertThat(h.runBatch().records()).isEmpty();
+    }
+  }
+
+  @Test
+  void aRetriedPieceReReadsExactlyItsPieceAndTheNextBatchContinues(EmbeddedKafka kafka) {
+    String topic = TestSupport.topic("stream-piece-retry");
+    kafka.createTopic(topic, 1);
+    kafka.produce(records(topic, 0, "v", 10));
+    List<List<String>> reads = new CopyOnWriteArrayList<>();
+    AtomicBoolean injected = new AtomicBoolean();
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      KafkaDirect.<String, String>createDirectStream(
+              h.ctx,
+              ConsumerStrategies.subscribe(
+                  List.of(topic), TestSupport.params(kafka, "g-" + topic, false)),
+              DirectStreamOptions.builder().minPartitions(2).build())
+          .foreachBatch(
+              (rdd, batch) -> {
+                rdd.runJob(
+                    (it, tc) -> {
+                      List<String> read = new ArrayList<>();
+                      while (it.hasNext()) {
+                        read.add(it.next().value());
+                        if (tc.partition() == 1
+                            && read.size() == 2
+                            && injected.compareAndSet(false, true)) {
+                          reads.add(List.copyOf(read));
+                          throw new IllegalStateException("injected failure after 2 records");
+                        }
+                      }
+                      reads.add(read);
+                      return read.size();
+                    });
+                h.seen.add(
+                    new StreamHarness.Seen(
+                        batch.id(), ((HasOffsetRanges) rdd).offsetRanges(), List.of()));
+              });
+      h.ctx.start();
+      StreamHarness.Seen seen = h.runBatch();
+      assertThat(seen.ranges()).containsExactly(range(topic, 0, 0, 5), range(topic, 0, 5, 10));
+      assertThat(reads)
+          .containsExactlyInAnyOrder(values("v", 0, 5), values("v", 5, 7), values("v", 5, 10));
+      assertThat(reads.indexOf(values("v", 5, 7))).isLessThan(reads.indexOf(values("v", 5, 10)));
+
+      reads.clear();
+      kafka.produce(records(topic, 0, "w", 4));
+      seen = h.runBatch();
+      assertThat(seen.ranges()).containsExactly(range(topic, 0, 10, 12), range(topic, 0, 12, 14));
+      assertThat(reads).containsExactlyInAnyOrder(values("w", 0, 2), values("w", 2, 4));
+    }
   }
 
   @Test

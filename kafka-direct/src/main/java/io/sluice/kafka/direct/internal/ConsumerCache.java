@@ -15,11 +15,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Task consumers of one stream, one per topic-partition, with exactly one owner at a time: {@link
- * #checkout} hands a reader out, {@link #checkin} takes it back for the next batch. A retried task,
- * or a task that finds the partition's reader already checked out (two jobs reading the same batch
- * at once), gets a fresh reader that is closed on check-in. Readers unused for the idle timeout are
- * closed. All methods are thread-safe; a reader's own methods are only called by its current owner.
+ * Task consumers of one stream, up to {@code readersPerPartition} per topic-partition (one unless
+ * batches are read in pieces, see {@link
+ * io.sluice.kafka.direct.DirectStreamOptions#minPartitions}), each with exactly one owner at a
+ * time: {@link #checkout} hands a reader out, preferring one that stands where the range begins,
+ * {@link #checkin} takes it back for the next batch. A retried task gets a fresh reader; a task
+ * that finds the partition's readers all checked out (two jobs reading the same batch at once) gets
+ * a fresh one too, closed on check-in when the partition already has its share. Readers unused for
+ * the idle timeout are closed. All methods are thread-safe; a reader's own methods are only called
+ * by its current owner.
  */
 public final class ConsumerCache implements AutoCloseable {
 
@@ -28,23 +32,28 @@ public final class ConsumerCache implements AutoCloseable {
   private final Supplier<? extends Consumer<?, ?>> factory;
   private final DataLossPolicy dataLossPolicy;
   private final long idleTimeoutNanos;
-  private final Map<TopicPartition, Entry> idle = new HashMap<>();
-  private final Map<TopicPartition, PartitionReader> lent = new HashMap<>();
-  private final boolean enabled;
+  private final Map<TopicPartition, List<Entry>> idle = new HashMap<>();
+  private final Map<TopicPartition, Integer> lent = new HashMap<>();
+  private final int readersPerPartition;
   private boolean closed;
 
   /**
    * Creates an empty cache; {@code factory} makes a new task consumer on the calling thread, all of
-   * the same key and value types (see {@link PartitionReader}). A disabled cache (one-off jobs)
-   * hands out fresh readers and closes them at check-in.
+   * the same key and value types (see {@link PartitionReader}). It keeps up to {@code
+   * readersPerPartition} readers of each topic-partition; with 0 (one-off jobs) it hands out fresh
+   * readers and closes them at check-in.
    */
   public ConsumerCache(
       Supplier<? extends Consumer<?, ?>> factory,
       DataLossPolicy dataLossPolicy,
       Duration idleTimeout,
-      boolean enabled) {
+      int readersPerPartition) {
     this.factory = Objects.requireNonNull(factory, "factory");
-    this.enabled = enabled;
+    if (readersPerPartition < 0) {
+      throw new IllegalArgumentException(
+          "readersPerPartition must be >= 0, was " + readersPerPartition);
+    }
+    this.readersPerPartition = readersPerPartition;
     this.dataLossPolicy = Objects.requireNonNull(dataLossPolicy, "dataLossPolicy");
     this.idleTimeoutNanos = idleTimeout.toNanos();
   }
@@ -53,10 +62,11 @@ public final class ConsumerCache implements AutoCloseable {
   public record Lease(PartitionReader reader, boolean cached) {}
 
   /**
-   * Hands out the reader of {@code tp}, creating one when needed. {@code fresh} (a retried task)
-   * discards a cached reader and creates a new one.
+   * Hands out a reader of {@code tp}, the idle one standing at {@code from} if there is one, else
+   * any idle one (it seeks), else a new one. {@code fresh} (a retried task) discards an idle reader
+   * and creates a new one.
    */
-  public Lease checkout(TopicPartition tp, boolean fresh) {
+  public Lease checkout(TopicPartition tp, long from, boolean fresh) {
     List<PartitionReader> toClose = new ArrayList<>();
     Lease lease = null;
     synchronized (this) {
@@ -64,9 +74,9 @@ public final class ConsumerCache implements AutoCloseable {
         throw new IllegalStateException("the consumer cache is closed (the stream stopped)");
       }
       evictIdle(toClose);
-      Entry cached = idle.remove(tp);
+      Entry cached = takeIdle(tp, from);
       if (cached != null && !fresh) {
-        lent.put(tp, cached.reader);
+        lent.merge(tp, 1, Integer::sum);
         lease = new Lease(cached.reader, true);
       } else if (cached != null) {
         toClose.add(cached.reader);
@@ -78,12 +88,32 @@ public final class ConsumerCache implements AutoCloseable {
     }
     PartitionReader reader = new PartitionReader(factory.get(), tp, dataLossPolicy);
     synchronized (this) {
-      if (enabled && !closed && !lent.containsKey(tp)) {
-        lent.put(tp, reader);
+      int held = lent.getOrDefault(tp, 0) + idle.getOrDefault(tp, List.of()).size();
+      if (!closed && held < readersPerPartition) {
+        lent.merge(tp, 1, Integer::sum);
         return new Lease(reader, true);
       }
     }
     return new Lease(reader, false);
+  }
+
+  private Entry takeIdle(TopicPartition tp, long from) {
+    List<Entry> entries = idle.get(tp);
+    if (entries == null) {
+      return null;
+    }
+    int pick = 0;
+    for (int i = 0; i < entries.size(); i++) {
+      if (entries.get(i).reader.consumedUntil() == from) {
+        pick = i;
+        break;
+      }
+    }
+    Entry e = entries.remove(pick);
+    if (entries.isEmpty()) {
+      idle.remove(tp);
+    }
+    return e;
   }
 
   /**
@@ -95,9 +125,11 @@ public final class ConsumerCache implements AutoCloseable {
     boolean keep = false;
     if (lease.cached()) {
       synchronized (this) {
-        lent.remove(reader.topicPartition(), reader);
+        TopicPartition tp = reader.topicPartition();
+        lent.computeIfPresent(tp, (k, n) -> n > 1 ? n - 1 : null);
         if (healthy && !closed) {
-          idle.put(reader.topicPartition(), new Entry(reader, System.nanoTime()));
+          idle.computeIfAbsent(tp, k -> new ArrayList<>())
+              .add(new Entry(reader, System.nanoTime()));
           keep = true;
         }
       }
@@ -109,7 +141,11 @@ public final class ConsumerCache implements AutoCloseable {
 
   /** The number of idle cached readers. */
   public synchronized int idleCount() {
-    return idle.size();
+    int n = 0;
+    for (List<Entry> entries : idle.values()) {
+      n += entries.size();
+    }
+    return n;
   }
 
   /** Closes idle readers unused for longer than the idle timeout. */
@@ -123,11 +159,17 @@ public final class ConsumerCache implements AutoCloseable {
 
   private void evictIdle(List<PartitionReader> toClose) {
     long now = System.nanoTime();
-    for (Iterator<Entry> it = idle.values().iterator(); it.hasNext(); ) {
-      Entry e = it.next();
-      if (now - e.since > idleTimeoutNanos) {
-        it.remove();
-        toClose.add(e.reader);
+    for (Iterator<List<Entry>> lists = idle.values().iterator(); lists.hasNext(); ) {
+      List<Entry> entries = lists.next();
+      for (Iterator<Entry> it = entries.iterator(); it.hasNext(); ) {
+        Entry e = it.next();
+        if (now - e.since > idleTimeoutNanos) {
+          it.remove();
+          toClose.add(e.reader);
+        }
+      }
+      if (entries.isEmpty()) {
+        lists.remove();
       }
     }
   }
@@ -139,7 +181,7 @@ public final class ConsumerCache implements AutoCloseable {
     synchronized (this) {
       closed = true;
       toClose = new ArrayList<>();
-      idle.values().forEach(e -> toClose.add(e.reader));
+      idle.values().forEach(entries -> entries.forEach(e -> toClose.add(e.reader)));
       idle.clear();
     }
     closeAll(toClose);

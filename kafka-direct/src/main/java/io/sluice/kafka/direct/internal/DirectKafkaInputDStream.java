@@ -113,7 +113,7 @@ public final class DirectKafkaInputDStream<K, V>
             () -> new KafkaConsumer<>(consumerConfig),
             options.dataLossPolicy(),
             options.consumerIdleTimeout(),
-            true);
+            Math.max(1, options.minPartitions()));
     DeadLetterSender dlq =
         options.onBadRecord() instanceof ErrorPolicy.DeadLetter d
             ? new DeadLetterSender(
@@ -515,7 +515,8 @@ public final class DirectKafkaInputDStream<K, V>
     if (support.deadLetters() != null && support.deadLetters().deferred()) {
       plansAwaitingLetters.put(batchId, plan);
     }
-    return new KafkaRDDImpl<>(context(), plan.ranges(), support, batchId);
+    return new KafkaRDDImpl<>(
+        context(), RangePieces.split(plan.ranges(), options.minPartitions()), support, batchId);
   }
 
   @Override

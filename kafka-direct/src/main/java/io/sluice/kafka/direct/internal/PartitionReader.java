@@ -103,6 +103,11 @@ public final class PartitionReader implements AutoCloseable {
     return pollNanos;
   }
 
+  /** The offset this reader continues from without a seek, or -1 before its first range. */
+  long consumedUntil() {
+    return consumedUntil;
+  }
+
   /** Starts reading {@code range}; seeks only when the range does not continue the previous one. */
   public void start(OffsetRange range) {
     if (!range.topicPartition().equals(tp)) {

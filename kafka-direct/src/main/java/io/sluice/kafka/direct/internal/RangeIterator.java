@@ -86,7 +86,7 @@ public final class RangeIterator<K, V> implements Iterator<ConsumerRecord<K, V>>
       }
       metrics.recordsRead(range.topicPartition(), 0);
     } else {
-      lease = cache.checkout(range.topicPartition(), fresh);
+      lease = cache.checkout(range.topicPartition(), range.fromOffset(), fresh);
       pollNanosAtStart = lease.reader().pollNanos();
       try {
         lease.reader().start(range);

@@ -95,7 +95,7 @@ class DeserializingConsumerTest {
             () -> new KafkaConsumer<>(KafkaParams.taskConsumer(params, true)),
             DataLossPolicy.FAIL,
             Duration.ofMinutes(1),
-            true)) {
+            1)) {
       List<ConsumerRecord<String, Integer>> first = read(cache, new OffsetRange(topic, 0, 0, 4));
       assertThat(offsets(first)).containsExactly(0L, 1L, 2L, 3L);
       assertThat(first).extracting(ConsumerRecord::value).containsExactly(0, 1, 2, 3);
@@ -108,7 +108,7 @@ class DeserializingConsumerTest {
               () -> new KafkaConsumer<>(KafkaParams.taskConsumer(params)),
               DataLossPolicy.FAIL,
               Duration.ofMinutes(1),
-              true)) {
+              1)) {
         String decodedMessage =
             catchBadRecord(
                 () -> {
@@ -151,7 +151,7 @@ class DeserializingConsumerTest {
             () -> new KafkaConsumer<>(KafkaParams.taskConsumer(params, true)),
             DataLossPolicy.FAIL,
             Duration.ofMinutes(1),
-            true)) {
+            1)) {
       List<ConsumerRecord<String, Integer>> first =
           skipping(cache, new OffsetRange(topic, 0, 0, 8));
       assertThat(offsets(first)).containsExactly(0L, 1L, 4L, 6L);

@@ -60,7 +60,7 @@ class RangeIteratorTest {
             () -> new KafkaConsumer<>(KafkaParams.taskConsumer(params)),
             DataLossPolicy.FAIL,
             Duration.ofMinutes(1),
-            true)) {
+            1)) {
       RangeIterator<String, Integer> it =
           new RangeIterator<>(
               cache,
