@@ -26,10 +26,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.IntegerDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
@@ -178,6 +184,105 @@ class StreamFailuresTest {
       org.apache.kafka.clients.consumer.ConsumerRecord<?, ?> r, String key) {
     var h = r.headers().lastHeader(key);
     return h == null ? null : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void offsetsPendingInAnotherWritersTransactionFailStartNamingTheGroupAndAStartAfterItsAbortReads(
+      EmbeddedKafka kafka) {
+    // nothing committed before: the group read finds no offset, the driver's read of where the
+    // partition starts waits for the pending one
+    String group =
+        startWithPendingOffsets(
+            kafka,
+            "fail-pending-offsets",
+            -1,
+            (topic, g) ->
+                List.of(
+                    "the committed offsets of group '" + g + "' for [" + topic + "-0]",
+                    "could not be read within 1000 ms",
+                    "another writer's open transaction"));
+    assertThat(kafka.committedOffsets(group).values().iterator().next().offset()).isEqualTo(10);
+  }
+
+  @Test
+  void offsetsPendingOverACommittedOffsetFailTheGroupReadStartedWithTheContext(
+      EmbeddedKafka kafka) {
+    // committed 2 before: the group read started on its own thread when start() began sees 2 and
+    // the pending 4, and fails start() after the cluster check passed
+    String group =
+        startWithPendingOffsets(
+            kafka,
+            "fail-pending-over-committed",
+            2,
+            (topic, g) ->
+                List.of(
+                    "the committed offsets of group '" + g + "' for [" + topic + "-0]",
+                    "stayed pending in a transaction for 1000 ms",
+                    "bootstrap.servers=" + kafka.bootstrapServers()));
+    assertThat(kafka.committedOffsets(group).values().iterator().next().offset()).isEqualTo(10);
+  }
+
+  /**
+   * Commits {@code committedBefore} (unless negative), leaves offset 4 pending in another writer's
+   * open transaction, expects start() to fail with every message part, aborts the transaction and
+   * expects a new context to read the 10 records from the committed offset on. Returns the group.
+   */
+  private static String startWithPendingOffsets(
+      EmbeddedKafka kafka,
+      String name,
+      long committedBefore,
+      java.util.function.BiFunction<String, String, List<String>> messageParts) {
+    String topic = TestSupport.topic(name);
+    kafka.createTopic(topic, 1);
+    kafka.produce(records(topic, 0, "v", 10));
+    String group = "g-" + topic;
+    TopicPartition tp = new TopicPartition(topic, 0);
+    if (committedBefore >= 0) {
+      try (KafkaConsumer<String, String> c =
+          new KafkaConsumer<>(TestSupport.params(kafka, group, false))) {
+        c.commitSync(Map.of(tp, new OffsetAndMetadata(committedBefore)));
+      }
+    }
+    Map<String, Object> producerConfig = new java.util.HashMap<>();
+    producerConfig.put("bootstrap.servers", kafka.bootstrapServers());
+    producerConfig.put("transactional.id", topic + "-foreign-writer");
+    producerConfig.put("key.serializer", StringSerializer.class);
+    producerConfig.put("value.serializer", StringSerializer.class);
+    try (KafkaProducer<String, String> writer = new KafkaProducer<>(producerConfig)) {
+      writer.initTransactions();
+      writer.beginTransaction();
+      writer.sendOffsetsToTransaction(
+          Map.of(tp, new OffsetAndMetadata(4)), new ConsumerGroupMetadata(group));
+      try (StreamHarness h = new StreamHarness(SECOND, false)) {
+        h.record(
+            KafkaDirect.createDirectStream(
+                h.ctx,
+                ConsumerStrategies.<String, String>subscribe(
+                    List.of(topic), TestSupport.params(kafka, group, false)),
+                DirectStreamOptions.builder().pollTimeout(SECOND).build()));
+        org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> failed =
+            assertThatThrownBy(h.ctx::start);
+        for (String part : messageParts.apply(topic, group)) {
+          failed.hasMessageContaining(part);
+        }
+        assertThat(h.seen).isEmpty();
+      }
+      writer.abortTransaction();
+    }
+    try (StreamHarness h = new StreamHarness(SECOND, false)) {
+      h.record(
+          KafkaDirect.createDirectStream(
+              h.ctx,
+              ConsumerStrategies.<String, String>subscribe(
+                  List.of(topic), TestSupport.params(kafka, group, false)),
+              DirectStreamOptions.builder().pollTimeout(SECOND).build()));
+      h.ctx.start();
+      int from = (int) Math.max(0, committedBefore);
+      assertThat(h.runBatch().values())
+          .containsExactlyElementsOf(
+              java.util.stream.IntStream.range(from, 10).mapToObj(i -> "v-" + i).toList());
+    }
+    return group;
   }
 
   @Test

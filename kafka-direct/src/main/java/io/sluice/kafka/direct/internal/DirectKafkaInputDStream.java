@@ -166,7 +166,9 @@ public final class DirectKafkaInputDStream<K, V>
       // meanwhile (an admin client's start and the group coordinator's lookup, 20 ms warm and
       // 0.2 s in a fresh JVM). With an offset store the read waits for the claim below.
       committedRead = new FutureTask<>(this::readCommitted);
-      startThread("committed-read", committedRead);
+      Thread read = new Thread(committedRead, "sluice-" + name() + "-committed-read");
+      read.setDaemon(true);
+      read.start();
     }
     // Fail start within the poll timeout, naming the cause, rather than let the first batches block
     // for minutes.
@@ -294,12 +296,6 @@ public final class DirectKafkaInputDStream<K, V>
   @Override
   public Optional<CommitTarget> offsetCommitTarget() {
     return Optional.of(target);
-  }
-
-  private void startThread(String what, Runnable body) {
-    Thread t = new Thread(body, "sluice-" + name() + "-" + what);
-    t.setDaemon(true);
-    t.start();
   }
 
   /** The committed position, read by {@link #start} in the background when it could. */

@@ -6,12 +6,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 
 /**
  * A driver-side consumer for metadata, offsets and consumer-group commits. It never subscribes, so
@@ -71,18 +73,35 @@ public final class DriverConsumer implements AutoCloseable {
   /**
    * The consumer group's stable committed offsets, waiting at most {@code max} for offsets pending
    * in a transaction; partitions without one are absent.
+   *
+   * @throws TimeoutException naming the group, the partitions and the likely causes
    */
   public synchronized Map<TopicPartition, Long> committed(Set<TopicPartition> tps, Duration max) {
     Map<TopicPartition, Long> out = new HashMap<>();
     if (!tps.isEmpty()) {
-      consumer
-          .committed(tps, max)
-          .forEach(
-              (tp, om) -> {
-                if (om != null) {
-                  out.put(tp, om.offset());
-                }
-              });
+      Map<TopicPartition, OffsetAndMetadata> read;
+      try {
+        read = consumer.committed(tps, max);
+      } catch (TimeoutException e) {
+        throw new TimeoutException(
+            "the committed offsets of group '"
+                + consumer.groupMetadata().groupId()
+                + "' for "
+                + new TreeSet<>(tps.stream().map(TopicPartition::toString).toList())
+                + " could not be read within "
+                + max.toMillis()
+                + " ms: the group coordinator did not answer, or another writer's open transaction"
+                + " holds offsets of these partitions pending (it ends when its producer commits or"
+                + " aborts, when a producer with the same transactional.id starts, or when its"
+                + " transaction.timeout.ms runs out)",
+            e);
+      }
+      read.forEach(
+          (tp, om) -> {
+            if (om != null) {
+              out.put(tp, om.offset());
+            }
+          });
     }
     return out;
   }
