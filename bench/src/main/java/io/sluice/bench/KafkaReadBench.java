@@ -338,19 +338,33 @@ public final class KafkaReadBench implements Callable<Integer> {
   /**
    * {@code pass}, leaving its first figure in {@code first} and the process CPU time per record of
    * every pass in {@code cpu} (printed too): a figure that the machine's other load disturbs less
-   * than the wall-clock rate.
+   * than the wall-clock rate. Also printed: the time the JIT compilers spent during the pass, which
+   * shares the two cores with the readers: a pass is warm when it is small.
    */
   private Passes.Pass withCpu(
       Map<String, Double> first, Map<String, List<Double>> cpu, String name, Passes.Pass pass) {
     return () -> {
       long cpu0 = processCpuNanos();
+      long jit0 = compilationMillis();
       double figure = pass.run();
       double perRecord = (processCpuNanos() - cpu0) / (double) records;
-      out.printf(Locale.ROOT, "    process cpu %.0f ns/record%n", perRecord);
+      out.printf(
+          Locale.ROOT,
+          "    process cpu %.0f ns/record, jit compiling %d ms%n",
+          perRecord,
+          compilationMillis() - jit0);
       first.putIfAbsent(name, figure);
       cpu.computeIfAbsent(name, k -> new ArrayList<>()).add(perRecord);
       return figure;
     };
+  }
+
+  /** The JIT compilers' accumulated time so far, or 0 where the JVM does not tell. */
+  private static long compilationMillis() {
+    java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported()
+        ? jit.getTotalCompilationTime()
+        : 0;
   }
 
   /** This process's CPU time so far, or 0 where the JVM does not tell. */

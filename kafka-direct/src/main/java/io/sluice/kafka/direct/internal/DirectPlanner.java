@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
@@ -54,6 +55,10 @@ public final class DirectPlanner implements AutoCloseable {
   private Map<TopicPartition, Long> position;
   private boolean exhausted;
   private MissingTopics missingTopics;
+  // The topic listing taken when the stream started, and when (nanoTime): it serves the start's
+  // resolution and the first plan, within one batch interval, rather than a round trip each.
+  private Map<String, List<PartitionInfo>> startListing;
+  private long startListedAt;
   // Group mode: the member the partitions come from, those assigned and not yet positioned, and
   // the last batch planned (a revocation waits for it to commit).
   private GroupMember member;
@@ -232,6 +237,7 @@ public final class DirectPlanner implements AutoCloseable {
       discover(partitions);
     }
     lastPlanned = batchId;
+    startListing = null;
     Map<TopicPartition, Long> latest = consumer.endOffsets(position.keySet());
     List<KafkaBatchPlan.Skip> skipped = checkDataLoss(latest);
     Map<TopicPartition, Long> lag = new HashMap<>();
@@ -356,6 +362,8 @@ public final class DirectPlanner implements AutoCloseable {
           stream + " cannot list the topics of " + cluster + ": " + e, e, false);
     }
     missingTopics().update(strategy.namedTopics(), topics.keySet());
+    startListing = topics;
+    startListedAt = System.nanoTime();
   }
 
   private MissingTopics missingTopics() {
@@ -366,8 +374,13 @@ public final class DirectPlanner implements AutoCloseable {
   }
 
   private Set<TopicPartition> partitions() {
-    Map<String, List<PartitionInfo>> topics = consumer.listTopics();
-    missingTopics().update(strategy.namedTopics(), topics.keySet());
+    Map<String, List<PartitionInfo>> topics = startListing;
+    if (topics == null
+        || System.nanoTime() - startListedAt > TimeUnit.MILLISECONDS.toNanos(intervalMillis)) {
+      startListing = null;
+      topics = consumer.listTopics();
+      missingTopics().update(strategy.namedTopics(), topics.keySet());
+    }
     if (bounds == null) {
       return strategy.select(topics);
     }

@@ -91,6 +91,53 @@ class DirectPlannerTest {
   }
 
   @Test
+  void theListingTakenAtStartServesTheFirstPlanAndEveryLaterPlanListsAgain(EmbeddedKafka kafka)
+      throws Exception {
+    String topic = TestSupport.topic("plan-start-listing");
+    kafka.createTopic(topic, 1);
+    kafka.produce(records(topic, 0, "a", 3));
+    try (DirectPlanner planner =
+            DirectPlanner.open(
+                "test",
+                subscribe(kafka, topic, false),
+                DirectStreamOptions.builder().startingOffsets(StartingOffsets.earliest()).build(),
+                new KafkaMetrics(registry, "test"),
+                Duration.ofMinutes(1));
+        Admin admin = kafka.admin()) {
+      planner.checkCluster();
+      admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all().get();
+      kafka.produce(records(topic, 1, "b", 2));
+      // The start (cluster check, resolution, first plan) reads one listing: no partition 1 yet.
+      assertThat(planner.resolve(null)).containsOnlyKeys(new TopicPartition(topic, 0));
+      assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 0, 3));
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 3, 3), range(topic, 1, 0, 2));
+    }
+  }
+
+  @Test
+  void theListingTakenAtStartIsNotReusedPastOneBatchInterval(EmbeddedKafka kafka) throws Exception {
+    String topic = TestSupport.topic("plan-start-listing-age");
+    kafka.createTopic(topic, 1);
+    kafka.produce(records(topic, 0, "a", 3));
+    try (DirectPlanner planner =
+            DirectPlanner.open(
+                "test",
+                subscribe(kafka, topic, false),
+                DirectStreamOptions.builder().startingOffsets(StartingOffsets.earliest()).build(),
+                new KafkaMetrics(registry, "test"),
+                Duration.ofMillis(1));
+        Admin admin = kafka.admin()) {
+      planner.checkCluster();
+      // Adding a partition takes a broker round trip, longer than the 1 ms batch interval.
+      admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all().get();
+      kafka.produce(records(topic, 1, "b", 2));
+      assertThat(planner.plan().ranges())
+          .containsExactly(range(topic, 0, 0, 3), range(topic, 1, 0, 2));
+    }
+  }
+
+  @Test
   void latestIsResolvedOnceAndOnlyNewRecordsAreRead(EmbeddedKafka kafka) {
     String topic = TestSupport.topic("plan-latest");
     kafka.createTopic(topic, 1);
