@@ -115,7 +115,7 @@ public final class KafkaReadBench implements Callable<Integer> {
   boolean backlog = true;
 
   @Option(names = "--warmup", description = "Warm-up passes per reader, default ${DEFAULT-VALUE}.")
-  int warmup = 3;
+  int warmup = 12;
 
   @Option(names = "--passes", description = "Measured passes per reader, default ${DEFAULT-VALUE}.")
   int passes = 5;
