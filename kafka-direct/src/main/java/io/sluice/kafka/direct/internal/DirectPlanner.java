@@ -377,7 +377,6 @@ public final class DirectPlanner implements AutoCloseable {
     Map<String, List<PartitionInfo>> topics = startListing;
     if (topics == null
         || System.nanoTime() - startListedAt > TimeUnit.MILLISECONDS.toNanos(intervalMillis)) {
-      startListing = null;
       topics = consumer.listTopics();
       missingTopics().update(strategy.namedTopics(), topics.keySet());
     }

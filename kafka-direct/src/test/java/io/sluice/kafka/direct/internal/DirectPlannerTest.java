@@ -94,19 +94,7 @@ class DirectPlannerTest {
   void theListingTakenAtStartServesTheFirstPlanAndEveryLaterPlanListsAgain(EmbeddedKafka kafka)
       throws Exception {
     String topic = TestSupport.topic("plan-start-listing");
-    kafka.createTopic(topic, 1);
-    kafka.produce(records(topic, 0, "a", 3));
-    try (DirectPlanner planner =
-            DirectPlanner.open(
-                "test",
-                subscribe(kafka, topic, false),
-                DirectStreamOptions.builder().startingOffsets(StartingOffsets.earliest()).build(),
-                new KafkaMetrics(registry, "test"),
-                Duration.ofMinutes(1));
-        Admin admin = kafka.admin()) {
-      planner.checkCluster();
-      admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all().get();
-      kafka.produce(records(topic, 1, "b", 2));
+    try (DirectPlanner planner = plannerGrownAfterItsStart(kafka, topic, Duration.ofMinutes(1))) {
       // The start (cluster check, resolution, first plan) reads one listing: no partition 1 yet.
       assertThat(planner.resolve(null)).containsOnlyKeys(new TopicPartition(topic, 0));
       assertThat(planner.plan().ranges()).containsExactly(range(topic, 0, 0, 3));
@@ -118,23 +106,37 @@ class DirectPlannerTest {
   @Test
   void theListingTakenAtStartIsNotReusedPastOneBatchInterval(EmbeddedKafka kafka) throws Exception {
     String topic = TestSupport.topic("plan-start-listing-age");
-    kafka.createTopic(topic, 1);
-    kafka.produce(records(topic, 0, "a", 3));
-    try (DirectPlanner planner =
-            DirectPlanner.open(
-                "test",
-                subscribe(kafka, topic, false),
-                DirectStreamOptions.builder().startingOffsets(StartingOffsets.earliest()).build(),
-                new KafkaMetrics(registry, "test"),
-                Duration.ofMillis(1));
-        Admin admin = kafka.admin()) {
-      planner.checkCluster();
-      // Adding a partition takes a broker round trip, longer than the 1 ms batch interval.
-      admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all().get();
-      kafka.produce(records(topic, 1, "b", 2));
+    // Adding a partition takes a broker round trip, longer than the 1 ms batch interval.
+    try (DirectPlanner planner = plannerGrownAfterItsStart(kafka, topic, Duration.ofMillis(1))) {
       assertThat(planner.plan().ranges())
           .containsExactly(range(topic, 0, 0, 3), range(topic, 1, 0, 2));
     }
+  }
+
+  /**
+   * A planner from the earliest offsets of {@code topic} (1 partition, 3 records) that has run its
+   * start's cluster check, after which partition 1 is added with 2 records.
+   */
+  private DirectPlanner plannerGrownAfterItsStart(
+      EmbeddedKafka kafka, String topic, Duration batchInterval) throws Exception {
+    kafka.createTopic(topic, 1);
+    kafka.produce(records(topic, 0, "a", 3));
+    DirectPlanner planner =
+        DirectPlanner.open(
+            "test",
+            subscribe(kafka, topic, false),
+            DirectStreamOptions.builder().startingOffsets(StartingOffsets.earliest()).build(),
+            new KafkaMetrics(registry, "test"),
+            batchInterval);
+    try (Admin admin = kafka.admin()) {
+      planner.checkCluster();
+      admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(2))).all().get();
+    } catch (Exception | Error e) {
+      planner.close();
+      throw e;
+    }
+    kafka.produce(records(topic, 1, "b", 2));
+    return planner;
   }
 
   @Test
