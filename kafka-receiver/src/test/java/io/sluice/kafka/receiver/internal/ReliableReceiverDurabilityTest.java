@@ -151,7 +151,14 @@ class ReliableReceiverDurabilityTest {
             }
           });
       h.ctx.start();
-      await().atMost(WAIT).until(() -> zooKeeperOffsets(zk, group, topic, 1).equals(at(topic, 10)));
+      // The probe records a commit after ZooKeeper holds it: wait for both.
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  zooKeeperOffsets(zk, group, topic, 1).equals(at(topic, 10))
+                      && probe.commits.stream()
+                          .anyMatch(c -> c.ranges().get(0).untilOffset() == 10));
       long commitsBefore = probe.commits.size();
       expected.addAll(produce(kafka, topic, 1, 10, 10, "b", false));
       // The receiver restarts, its new consumer starts at ZooKeeper's 10 and fetches them again.
