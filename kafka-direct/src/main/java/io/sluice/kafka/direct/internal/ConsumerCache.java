@@ -1,6 +1,7 @@
 package io.sluice.kafka.direct.internal;
 
 import io.sluice.kafka.direct.DataLossPolicy;
+import io.sluice.offsets.OffsetRange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -8,6 +9,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
@@ -22,12 +27,24 @@ import org.slf4j.LoggerFactory;
  * {@link #checkin} takes it back for the next batch. A retried task gets a fresh reader; a task
  * that finds the partition's readers all checked out (two jobs reading the same batch at once) gets
  * a fresh one too, closed on check-in when the partition already has its share. Readers unused for
- * the idle timeout are closed. All methods are thread-safe; a reader's own methods are only called
- * by its current owner.
+ * the idle timeout are closed. A partition that has no reader yet can have one prepared ahead of
+ * its task ({@link #readAhead}). All methods are thread-safe; a reader's own methods are only
+ * called by its current owner.
  */
 public final class ConsumerCache implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerCache.class);
+
+  /**
+   * How long a reader prepared ahead polls for its range's first records: the poll slice of {@link
+   * PartitionReader}; a fetch still in flight then is received by the task's first poll.
+   */
+  private static final Duration READ_AHEAD_POLL = Duration.ofMillis(50);
+
+  /** How long {@link #close} waits for a preparation under way to end (and close its reader). */
+  private static final Duration READ_AHEAD_CLOSE_WAIT = Duration.ofSeconds(5);
+
+  private static final AtomicInteger READ_AHEAD_THREADS = new AtomicInteger();
 
   private final Supplier<? extends Consumer<?, ?>> factory;
   private final DataLossPolicy dataLossPolicy;
@@ -35,19 +52,38 @@ public final class ConsumerCache implements AutoCloseable {
   private final Map<TopicPartition, List<Entry>> idle = new HashMap<>();
   private final Map<TopicPartition, Integer> lent = new HashMap<>();
   private final int readersPerPartition;
+  private final Duration readAheadPoll;
+
+  /** Readers being prepared ahead of their task, at most one per topic-partition. */
+  private final Map<TopicPartition, ReadAhead> readingAhead = new HashMap<>();
+
+  /** Prepares readers ahead, one at a time; made on the first {@link #readAhead}. */
+  private ThreadPoolExecutor readAheadThread;
+
   private boolean closed;
 
   /**
-   * Creates an empty cache; {@code factory} makes a new task consumer on the calling thread, all of
-   * the same key and value types (see {@link PartitionReader}). It keeps up to {@code
-   * readersPerPartition} readers of each topic-partition; with 0 (one-off jobs) it hands out fresh
-   * readers and closes them at check-in.
+   * Creates an empty cache; {@code factory} makes a new task consumer on the calling thread (a
+   * task's, or the read-ahead thread), all of the same key and value types (see {@link
+   * PartitionReader}). It keeps up to {@code readersPerPartition} readers of each topic-partition;
+   * with 0 (one-off jobs) it hands out fresh readers and closes them at check-in.
    */
   public ConsumerCache(
       Supplier<? extends Consumer<?, ?>> factory,
       DataLossPolicy dataLossPolicy,
       Duration idleTimeout,
       int readersPerPartition) {
+    this(factory, dataLossPolicy, idleTimeout, readersPerPartition, READ_AHEAD_POLL);
+  }
+
+  /** As the public constructor; a prepared reader polls for up to {@code readAheadPoll}. */
+  ConsumerCache(
+      Supplier<? extends Consumer<?, ?>> factory,
+      DataLossPolicy dataLossPolicy,
+      Duration idleTimeout,
+      int readersPerPartition,
+      Duration readAheadPoll) {
+    this.readAheadPoll = Objects.requireNonNull(readAheadPoll, "readAheadPoll");
     this.factory = Objects.requireNonNull(factory, "factory");
     if (readersPerPartition < 0) {
       throw new IllegalArgumentException(
@@ -74,6 +110,7 @@ public final class ConsumerCache implements AutoCloseable {
         throw new IllegalStateException("the consumer cache is closed (the stream stopped)");
       }
       evictIdle(toClose);
+      awaitReadAhead(tp);
       Entry cached = takeIdle(tp, from);
       if (cached != null && !fresh) {
         lent.merge(tp, 1, Integer::sum);
@@ -95,6 +132,116 @@ public final class ConsumerCache implements AutoCloseable {
       }
     }
     return new Lease(reader, false);
+  }
+
+  /**
+   * Prepares, on a background thread, a reader for each of {@code ranges} whose partition has none
+   * (a stream's first batch, a partition new to it, one whose readers were closed idle): creates
+   * its consumer, seeks to the range's start and polls once, keeping what arrives. A slot runs a
+   * batch's tasks one after another, and without this each of its later tasks paid its consumer's
+   * creation, connection and first fetch in turn; prepared, its first records wait in the reader.
+   * The task of a partition whose preparation has not begun makes its own reader, as without
+   * read-ahead, and the preparation is dropped; a task whose preparation is under way waits for it.
+   * A preparation that fails is dropped too: the task then makes its own reader and meets the
+   * failure itself, under the stream's policies. Does nothing for a cache that keeps no readers.
+   */
+  public void readAhead(List<OffsetRange> ranges) {
+    if (readersPerPartition == 0) {
+      return;
+    }
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      for (OffsetRange range : ranges) {
+        TopicPartition tp = range.topicPartition();
+        if (range.isEmpty()
+            || idle.containsKey(tp)
+            || lent.containsKey(tp)
+            || readingAhead.containsKey(tp)) {
+          continue;
+        }
+        ReadAhead preparation = new ReadAhead(range);
+        readingAhead.put(tp, preparation);
+        if (readAheadThread == null) {
+          readAheadThread = newReadAheadThread();
+        }
+        readAheadThread.execute(() -> prepare(preparation));
+      }
+    }
+  }
+
+  private static ThreadPoolExecutor newReadAheadThread() {
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            1,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t =
+                  new Thread(r, "sluice-kafka-read-ahead-" + READ_AHEAD_THREADS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  /** Runs on the read-ahead thread: prepares the reader unless its task came first. */
+  private void prepare(ReadAhead preparation) {
+    TopicPartition tp = preparation.range.topicPartition();
+    synchronized (this) {
+      if (closed || readingAhead.get(tp) != preparation) {
+        return;
+      }
+      preparation.started = true;
+    }
+    PartitionReader reader = null;
+    boolean ready = false;
+    boolean kept = false;
+    try {
+      reader = new PartitionReader(factory.get(), tp, dataLossPolicy);
+      reader.readAhead(preparation.range, readAheadPoll);
+      ready = true;
+    } catch (RuntimeException e) {
+      log.debug("reading ahead {} failed; its task reads it from the start", preparation.range, e);
+    } finally {
+      synchronized (this) {
+        readingAhead.remove(tp);
+        if (ready && !closed) {
+          idle.computeIfAbsent(tp, k -> new ArrayList<>())
+              .add(new Entry(reader, System.nanoTime()));
+          kept = true;
+        }
+        notifyAll();
+      }
+      if (reader != null && !kept) {
+        close(reader);
+      }
+    }
+  }
+
+  /**
+   * Under the lock: drops the partition's preparation if it has not begun (the caller makes its own
+   * reader), else waits until it has ended and its reader is idle. An interrupted wait gives up
+   * (the caller's next poll meets the interrupt).
+   */
+  private void awaitReadAhead(TopicPartition tp) {
+    ReadAhead preparation = readingAhead.get(tp);
+    if (preparation != null && !preparation.started) {
+      readingAhead.remove(tp);
+      return;
+    }
+    while (readingAhead.containsKey(tp)) {
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   private Entry takeIdle(TopicPartition tp, long from) {
@@ -174,17 +321,37 @@ public final class ConsumerCache implements AutoCloseable {
     }
   }
 
-  /** Closes every idle reader; readers still lent are closed at check-in. Idempotent. */
+  /**
+   * Closes every idle reader, drops the preparations that have not begun and waits (a few seconds
+   * at most) for those under way, whose readers are then closed; readers still lent are closed at
+   * check-in. Idempotent.
+   */
   @Override
   public void close() {
     List<PartitionReader> toClose;
+    ThreadPoolExecutor preparing;
     synchronized (this) {
       closed = true;
       toClose = new ArrayList<>();
       idle.values().forEach(entries -> entries.forEach(e -> toClose.add(e.reader)));
       idle.clear();
+      readingAhead.values().removeIf(p -> !p.started);
+      notifyAll();
+      preparing = readAheadThread;
     }
     closeAll(toClose);
+    if (preparing != null) {
+      preparing.shutdown();
+      try {
+        if (!preparing.awaitTermination(READ_AHEAD_CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+          log.warn(
+              "a task consumer prepared ahead was still being made after {}",
+              READ_AHEAD_CLOSE_WAIT);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private static void closeAll(List<PartitionReader> readers) {
@@ -200,4 +367,14 @@ public final class ConsumerCache implements AutoCloseable {
   }
 
   private record Entry(PartitionReader reader, long since) {}
+
+  /** A reader to prepare for {@code range}; {@code started} (under the lock) once it is begun. */
+  private static final class ReadAhead {
+    final OffsetRange range;
+    boolean started;
+
+    ReadAhead(OffsetRange range) {
+      this.range = range;
+    }
+  }
 }

@@ -511,8 +511,11 @@ public final class DirectKafkaInputDStream<K, V>
     if (support.deadLetters() != null && support.deadLetters().deferred()) {
       plansAwaitingLetters.put(batchId, plan);
     }
-    return new KafkaRDDImpl<>(
-        context(), RangePieces.split(plan.ranges(), options.minPartitions()), support, batchId);
+    List<OffsetRange> pieces = RangePieces.split(plan.ranges(), options.minPartitions());
+    // The first batch's slots run their ranges one after another: the later ones find their
+    // consumers made and their first records fetched.
+    support.cache().readAhead(pieces);
+    return new KafkaRDDImpl<>(context(), pieces, support, batchId);
   }
 
   @Override

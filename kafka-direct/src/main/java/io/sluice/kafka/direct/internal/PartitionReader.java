@@ -125,6 +125,25 @@ public final class PartitionReader implements AutoCloseable {
   }
 
   /**
+   * Starts {@code range} and polls once, for up to {@code maxWait}, keeping what arrives: the
+   * range's first records then wait here for the reader's owner, who reads on as if it had polled
+   * them itself (a fetch still in flight is received by its first poll). Failures propagate and
+   * leave the reader unfit for use. For a reader that has no owner yet (see {@link
+   * ConsumerCache#readAhead}); the poll does not count in {@link #pollNanos}.
+   */
+  void readAhead(OffsetRange range, Duration maxWait) {
+    start(range);
+    if (index < buffer.size()) {
+      return;
+    }
+    ConsumerRecords<?, ?> records = consumer.poll(maxWait);
+    if (!records.isEmpty()) {
+      buffer = records.records(tp);
+      index = 0;
+    }
+  }
+
+  /**
    * The next record of {@code range}, or null once the range is done: {@link #nextRun} one record
    * at a time. Blocks and fails as {@link #nextRun} does.
    *
