@@ -32,6 +32,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -135,6 +136,14 @@ public final class KafkaReadBench implements Callable<Integer> {
   Map<String, String> consumerConfig = new LinkedHashMap<>();
 
   @Option(
+      names = "--bootstrap-servers",
+      description =
+          "Read topic bench-read of a running broker instead of starting one (ContenderBroker"
+              + " starts and fills one, then runs Spark's and Flink's readers of bench/contenders"
+              + " on it as well); --records must match what it holds.")
+  String bootstrapServers;
+
+  @Option(
       names = "--forked-broker",
       description =
           "Run the broker in a child JVM (EmbeddedKafka.builder().forked()): this JVM then holds the"
@@ -205,6 +214,25 @@ public final class KafkaReadBench implements Callable<Integer> {
                 ? "set past every batch at once (backlog)"
                 : "advanced per batch (--no-backlog)"));
     out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
+    if (bootstrapServers != null) {
+      out.println(
+          "broker: external, at " + bootstrapServers + " (topic " + TOPIC + " as filled before)");
+      Map<String, Object> params = new HashMap<>();
+      params.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      params.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-read");
+      params.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      params.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      Map<TopicPartition, Long> ends;
+      try (KafkaConsumer<String, String> c = new KafkaConsumer<>(rawParams(params))) {
+        ends =
+            c.endOffsets(
+                c.partitionsFor(TOPIC).stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition()))
+                    .toList());
+      }
+      measure(params, ends);
+      return 0;
+    }
     out.println("broker: " + (forkedBroker ? "in a child JVM" : "in this JVM"));
     try (EmbeddedKafka kafka =
         forkedBroker ? EmbeddedKafka.builder().forked().start() : EmbeddedKafka.startNew()) {
@@ -212,116 +240,119 @@ public final class KafkaReadBench implements Callable<Integer> {
       long t0 = System.nanoTime();
       BenchData.produce(kafka, TOPIC, partitions, records, valueBytes);
       out.printf(Locale.ROOT, "produced %,d records in %.1f s%n", records, Passes.secondsSince(t0));
-      Map<TopicPartition, Long> ends = kafka.endOffsets(TOPIC);
-      Map<String, Object> params = BenchData.consumerConfig(kafka, "bench-read");
-      params.putAll(consumerConfig);
-
-      String rawName = "raw consumer poll loop";
-      String pinnedName = partitions + " pinned-range consumers";
-      String slotsPinnedName = partitions + " pinned-range consumers on " + slots + " threads";
-      String limitName = partitions + " pinned-range consumers, same work";
-      String slotsLimitName =
-          partitions + " pinned-range consumers on " + slots + " threads, same work";
-      String sluiceName = "sluice direct stream, " + slots + " slots";
-      String countName = "sluice direct stream, count only, " + slots + " slots";
-      String piecesName =
-          "sluice direct stream, minPartitions " + minPartitions + ", " + slots + " slots";
-      Map<String, Passes.Pass> contenders = new LinkedHashMap<>();
-      if (readers.contains(Reader.RAW)) {
-        contenders.put(rawName, () -> rate(rawPollLoop(params, ends)));
-      }
-      if (readers.contains(Reader.PINNED)) {
-        contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends, partitions, false)));
-      }
-      if (readers.contains(Reader.PINNED_ON_SLOTS)) {
-        contenders.put(slotsPinnedName, () -> rate(pinnedRanges(params, ends, slots, false)));
-      }
-      if (readers.contains(Reader.LIMIT)) {
-        contenders.put(limitName, () -> rate(pinnedRanges(params, ends, partitions, true)));
-      }
-      if (readers.contains(Reader.LIMIT_ON_SLOTS)) {
-        contenders.put(slotsLimitName, () -> rate(pinnedRanges(params, ends, slots, true)));
-      }
-      if (readers.contains(Reader.SLUICE)) {
-        contenders.put(sluiceName, () -> directStream(params, ends, true, 1));
-      }
-      if (readers.contains(Reader.SLUICE_COUNT)) {
-        contenders.put(countName, () -> directStream(params, ends, false, 1));
-      }
-      if (readers.contains(Reader.SLUICE_PIECES)) {
-        contenders.put(piecesName, () -> directStream(params, ends, true, minPartitions));
-      }
-      Map<String, Double> cold = new HashMap<>();
-      Map<String, List<Double>> cpu = new LinkedHashMap<>();
-      contenders.replaceAll((name, pass) -> withCpu(cold, cpu, name, pass));
-      Map<String, List<Double>> figures =
-          Passes.interleaved(out, "records/s", warmup, passes, contenders);
-      List<Double> none = List.of();
-      List<Double> raw = figures.getOrDefault(rawName, none);
-      List<Double> pinned = figures.getOrDefault(pinnedName, none);
-      List<Double> slotsPinned = figures.getOrDefault(slotsPinnedName, none);
-      List<Double> limit = figures.getOrDefault(limitName, none);
-      List<Double> slotsLimit = figures.getOrDefault(slotsLimitName, none);
-      List<Double> sluice = figures.getOrDefault(sluiceName, none);
-      List<Double> count = figures.getOrDefault(countName, none);
-      List<Double> pieces = figures.getOrDefault(piecesName, none);
-      out.println();
-      out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
-      out.printf(
-          Locale.ROOT,
-          "Summary (warm records/s, median of %d): raw %s | pinned-range %s | pinned-range on %d"
-              + " threads %s | same-work limit %s | same-work limit on %d threads %s | sluice %s"
-              + " | sluice count-only %s%n",
-          passes,
-          Passes.format(Passes.median(raw)),
-          Passes.format(Passes.median(pinned)),
-          slots,
-          Passes.format(Passes.median(slotsPinned)),
-          Passes.format(Passes.median(limit)),
-          slots,
-          Passes.format(Passes.median(slotsLimit)),
-          Passes.format(Passes.median(sluice)),
-          Passes.format(Passes.median(count)));
-      out.printf(
-          Locale.ROOT,
-          "Cold (first round) records/s: raw %s | pinned-range %s | pinned-range on %d threads %s"
-              + " | same-work limit %s | same-work limit on %d threads %s | sluice %s"
-              + " | sluice count-only %s%n",
-          Passes.format(cold.getOrDefault(rawName, Double.NaN)),
-          Passes.format(cold.getOrDefault(pinnedName, Double.NaN)),
-          slots,
-          Passes.format(cold.getOrDefault(slotsPinnedName, Double.NaN)),
-          Passes.format(cold.getOrDefault(limitName, Double.NaN)),
-          slots,
-          Passes.format(cold.getOrDefault(slotsLimitName, Double.NaN)),
-          Passes.format(cold.getOrDefault(sluiceName, Double.NaN)),
-          Passes.format(cold.getOrDefault(countName, Double.NaN)));
-      out.println(
-          "Process CPU per record ("
-              + (forkedBroker ? "this JVM: the readers, not the broker" : "broker included")
-              + "), median of the measured passes:");
-      cpu.forEach(
-          (name, list) ->
-              out.printf(
-                  Locale.ROOT,
-                  "  %-52s %.0f ns/record%n",
-                  name,
-                  Passes.median(list.subList(Math.min(warmup, list.size()), list.size()))));
-      ratio("sluice / same-work limit", sluice, limit, "(target >= 0.90)");
-      ratio("sluice / same-work limit on " + slots + " threads", sluice, slotsLimit, "");
-      ratio("sluice / pinned-range", sluice, pinned, "");
-      ratio("sluice count-only / pinned-range", count, pinned, "(target >= 0.95)");
-      ratio("sluice count-only / pinned-range on " + slots + " threads", count, slotsPinned, "");
-      ratio("sluice / raw", sluice, raw, "");
-      ratio("sluice minPartitions " + minPartitions + " / same-work limit", pieces, limit, "");
-      ratio(
-          "sluice minPartitions " + minPartitions + " / same-work limit on " + slots + " threads",
-          pieces,
-          slotsLimit,
-          "");
-      ratio("sluice minPartitions " + minPartitions + " / sluice", pieces, sluice, "");
+      measure(BenchData.consumerConfig(kafka, "bench-read"), kafka.endOffsets(TOPIC));
     }
     return 0;
+  }
+
+  /** Runs the readers over {@code [0, end)} of every partition of {@code ends}, and prints. */
+  private void measure(Map<String, Object> params, Map<TopicPartition, Long> ends)
+      throws Exception {
+    params.putAll(consumerConfig);
+    String rawName = "raw consumer poll loop";
+    String pinnedName = partitions + " pinned-range consumers";
+    String slotsPinnedName = partitions + " pinned-range consumers on " + slots + " threads";
+    String limitName = partitions + " pinned-range consumers, same work";
+    String slotsLimitName =
+        partitions + " pinned-range consumers on " + slots + " threads, same work";
+    String sluiceName = "sluice direct stream, " + slots + " slots";
+    String countName = "sluice direct stream, count only, " + slots + " slots";
+    String piecesName =
+        "sluice direct stream, minPartitions " + minPartitions + ", " + slots + " slots";
+    Map<String, Passes.Pass> contenders = new LinkedHashMap<>();
+    if (readers.contains(Reader.RAW)) {
+      contenders.put(rawName, () -> rate(rawPollLoop(params, ends)));
+    }
+    if (readers.contains(Reader.PINNED)) {
+      contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends, partitions, false)));
+    }
+    if (readers.contains(Reader.PINNED_ON_SLOTS)) {
+      contenders.put(slotsPinnedName, () -> rate(pinnedRanges(params, ends, slots, false)));
+    }
+    if (readers.contains(Reader.LIMIT)) {
+      contenders.put(limitName, () -> rate(pinnedRanges(params, ends, partitions, true)));
+    }
+    if (readers.contains(Reader.LIMIT_ON_SLOTS)) {
+      contenders.put(slotsLimitName, () -> rate(pinnedRanges(params, ends, slots, true)));
+    }
+    if (readers.contains(Reader.SLUICE)) {
+      contenders.put(sluiceName, () -> directStream(params, ends, true, 1));
+    }
+    if (readers.contains(Reader.SLUICE_COUNT)) {
+      contenders.put(countName, () -> directStream(params, ends, false, 1));
+    }
+    if (readers.contains(Reader.SLUICE_PIECES)) {
+      contenders.put(piecesName, () -> directStream(params, ends, true, minPartitions));
+    }
+    Map<String, Double> cold = new HashMap<>();
+    Map<String, List<Double>> cpu = new LinkedHashMap<>();
+    contenders.replaceAll((name, pass) -> withCpu(cold, cpu, name, pass));
+    Map<String, List<Double>> figures =
+        Passes.interleaved(out, "records/s", warmup, passes, contenders);
+    List<Double> none = List.of();
+    List<Double> raw = figures.getOrDefault(rawName, none);
+    List<Double> pinned = figures.getOrDefault(pinnedName, none);
+    List<Double> slotsPinned = figures.getOrDefault(slotsPinnedName, none);
+    List<Double> limit = figures.getOrDefault(limitName, none);
+    List<Double> slotsLimit = figures.getOrDefault(slotsLimitName, none);
+    List<Double> sluice = figures.getOrDefault(sluiceName, none);
+    List<Double> count = figures.getOrDefault(countName, none);
+    List<Double> pieces = figures.getOrDefault(piecesName, none);
+    out.println();
+    out.println("load average (1, 5, 15 min) at the end: " + Passes.loadAverage());
+    out.printf(
+        Locale.ROOT,
+        "Summary (warm records/s, median of %d): raw %s | pinned-range %s | pinned-range on %d"
+            + " threads %s | same-work limit %s | same-work limit on %d threads %s | sluice %s"
+            + " | sluice count-only %s%n",
+        passes,
+        Passes.format(Passes.median(raw)),
+        Passes.format(Passes.median(pinned)),
+        slots,
+        Passes.format(Passes.median(slotsPinned)),
+        Passes.format(Passes.median(limit)),
+        slots,
+        Passes.format(Passes.median(slotsLimit)),
+        Passes.format(Passes.median(sluice)),
+        Passes.format(Passes.median(count)));
+    out.printf(
+        Locale.ROOT,
+        "Cold (first round) records/s: raw %s | pinned-range %s | pinned-range on %d threads %s"
+            + " | same-work limit %s | same-work limit on %d threads %s | sluice %s"
+            + " | sluice count-only %s%n",
+        Passes.format(cold.getOrDefault(rawName, Double.NaN)),
+        Passes.format(cold.getOrDefault(pinnedName, Double.NaN)),
+        slots,
+        Passes.format(cold.getOrDefault(slotsPinnedName, Double.NaN)),
+        Passes.format(cold.getOrDefault(limitName, Double.NaN)),
+        slots,
+        Passes.format(cold.getOrDefault(slotsLimitName, Double.NaN)),
+        Passes.format(cold.getOrDefault(sluiceName, Double.NaN)),
+        Passes.format(cold.getOrDefault(countName, Double.NaN)));
+    out.println(
+        "Process CPU per record ("
+            + (forkedBroker ? "this JVM: the readers, not the broker" : "broker included")
+            + "), median of the measured passes:");
+    cpu.forEach(
+        (name, list) ->
+            out.printf(
+                Locale.ROOT,
+                "  %-52s %.0f ns/record%n",
+                name,
+                Passes.median(list.subList(Math.min(warmup, list.size()), list.size()))));
+    ratio("sluice / same-work limit", sluice, limit, "(target >= 0.90)");
+    ratio("sluice / same-work limit on " + slots + " threads", sluice, slotsLimit, "");
+    ratio("sluice / pinned-range", sluice, pinned, "");
+    ratio("sluice count-only / pinned-range", count, pinned, "(target >= 0.95)");
+    ratio("sluice count-only / pinned-range on " + slots + " threads", count, slotsPinned, "");
+    ratio("sluice / raw", sluice, raw, "");
+    ratio("sluice minPartitions " + minPartitions + " / same-work limit", pieces, limit, "");
+    ratio(
+        "sluice minPartitions " + minPartitions + " / same-work limit on " + slots + " threads",
+        pieces,
+        slotsLimit,
+        "");
+    ratio("sluice minPartitions " + minPartitions + " / sluice", pieces, sluice, "");
   }
 
   /** Prints {@code a / b} of the medians and the median of the per-round ratios. */

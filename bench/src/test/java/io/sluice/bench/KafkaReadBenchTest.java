@@ -2,6 +2,7 @@ package io.sluice.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.testkit.EmbeddedKafka;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -35,5 +36,47 @@ class KafkaReadBenchTest {
             "sluice direct stream, minPartitions 8, 2 slots",
             "sluice minPartitions 8 / sluice",
             "jit compiling");
+  }
+
+  @Test
+  void readsTheTopicOfARunningBrokerGivenItsAddress() {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    int code;
+    try (EmbeddedKafka kafka = EmbeddedKafka.startNew()) {
+      kafka.createTopic("bench-read", 4);
+      BenchData.produce(kafka, "bench-read", 4, 3000, 100);
+      code =
+          new CommandLine(new KafkaReadBench(out))
+              .execute(
+                  "--bootstrap-servers",
+                  kafka.bootstrapServers(),
+                  "--records",
+                  "3000",
+                  "--readers",
+                  "limit,sluice",
+                  "--warmup",
+                  "0",
+                  "--passes",
+                  "1");
+    }
+    String printed = buf.toString(StandardCharsets.UTF_8);
+    // each reader checks that it read exactly --records records, or the bench fails
+    assertThat(code).as(printed).isZero();
+    assertThat(printed).contains("broker: external, at ", "sluice / same-work limit = ");
+  }
+
+  @Test
+  void contenderBrokerRunsTheCommandWithTheBrokersAddressAndReturnsItsExitCode() {
+    int code =
+        new CommandLine(new ContenderBroker())
+            .execute(
+                "--records",
+                "1000",
+                "--",
+                "sh",
+                "-c",
+                "case \"$BOOTSTRAP_SERVERS\" in 127.0.0.1:*) exit 3;; *) exit 1;; esac");
+    assertThat(code).isEqualTo(3);
   }
 }
