@@ -40,13 +40,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * read_committed. The offset store is the one truth for where the stream stands, so a checkpoint
  * that lost entries, lost files or went back in time only costs WARNs.
  *
- * <p>N is small ({@code -Dsluice.it.damageRecords}, default 800) and batches are rate-limited to 80
- * records, so every case stops mid-input and the suite stays short.
+ * <p>N is small ({@code -Dsluice.it.damageRecords}, default 2000) and batches are rate-limited to
+ * 80 records, so every case stops mid-input and the suite stays short. N spans 25 batches (5 s): a
+ * cold pipeline JVM whose first batch takes seconds has that many batches due at once and runs them
+ * back to back, and with 800 (10 batches) one such run committed all its input before the kill,
+ * leaving nothing for the restart.
  */
 @ExtendWith({EmbeddedKafkaExtension.class, EmbeddedPostgresExtension.class})
 class CheckpointDamageTest {
 
-  static final long N = Long.getLong("sluice.it.damageRecords", 800);
+  static final long N = Long.getLong("sluice.it.damageRecords", 2000);
   static final String INPUT = "chaos-damage-input";
   static final long INTERVAL_MS = 200;
 
