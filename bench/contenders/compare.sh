@@ -7,8 +7,14 @@
 #
 #   bench/contenders/compare.sh            # RECORDS, SLOTS, ROUNDS, WARMUP, PASSES override
 #
+# Prints each JVM's summary lines; the whole output of each (every pass) is kept in LOGS
+# (default bench/contenders/target/compare, emptied first).
+#
 # Spark's rate counts its batches' processing time only, Flink's the time from its first record to
 # its last: both leave their start-up out, in their favour (see SparkReadBench, FlinkReadBench).
+# Sluice is measured twice: over whole passes whose batches run back to back, and --paced, one
+# batch a second on the system clock and Spark's measure (the processing times of its batches).
+# Each also prints its process CPU per record over its batches (Flink: first to last record).
 set -euo pipefail
 RECORDS=${RECORDS:-5000000}
 SLOTS=${SLOTS:-2}
@@ -17,12 +23,16 @@ WARMUP=${WARMUP:-8}
 PASSES=${PASSES:-5}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+LOGS=${LOGS:-bench/contenders/target/compare}
+export LOGS
 
 if [[ "${1:-}" != "--rounds" ]]; then
   ./mvnw -q -B install -pl bench -am -DskipTests
   ./mvnw -q -B -o dependency:build-classpath -pl bench -Dmdep.outputFile=target/cp.txt
   ./mvnw -q -B -f bench/contenders/pom.xml package dependency:build-classpath \
     -Dmdep.outputFile=target/cp.txt
+  rm -rf "$LOGS"
+  mkdir -p "$LOGS"
   exec java -Xmx1g -cp "bench/target/classes:$(cat bench/target/cp.txt)" \
     io.sluice.bench.ContenderBroker --records "$RECORDS" -- "$0" --rounds
 fi
@@ -39,18 +49,24 @@ for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio 
   spark_opens+=("--add-opens=java.base/$p=ALL-UNNAMED")
 done
 heap=(-Xmx2g -XX:G1HeapRegionSize=4m)
+summary='^(Summary|sluice / same-work limit|  sluice direct stream.*first batch)'
 for round in $(seq 1 "$ROUNDS"); do
-  echo "=== round $round: sluice"
+  echo "=== round $round: sluice (batches back to back, whole pass)"
   java "${heap[@]}" -cp "$sluice_cp" io.sluice.bench.KafkaReadBench \
     --bootstrap-servers "$BOOTSTRAP_SERVERS" --records "$RECORDS" --slots "$SLOTS" \
-    --readers limit,sluice --warmup "$WARMUP" --passes "$PASSES" \
-    | grep -E "^(Summary|sluice / same-work limit =)"
+    --readers limit,limit_on_slots,sluice --warmup "$WARMUP" --passes "$PASSES" 2>&1 \
+    | tee "$LOGS/round-$round-sluice.log" | grep -E "$summary"
+  echo "=== round $round: sluice --paced (one batch a second, Spark's measure)"
+  java "${heap[@]}" -cp "$sluice_cp" io.sluice.bench.KafkaReadBench \
+    --bootstrap-servers "$BOOTSTRAP_SERVERS" --records "$RECORDS" --slots "$SLOTS" \
+    --readers sluice --paced --warmup "$WARMUP" --passes "$PASSES" 2>&1 \
+    | tee "$LOGS/round-$round-sluice-paced.log" | grep -E "$summary"
   echo "=== round $round: spark"
   java "${heap[@]}" "${spark_opens[@]}" -cp "$spark_cp" \
     io.sluice.contenders.spark.SparkReadBench "$RECORDS" "$SLOTS" 4 "$WARMUP" "$PASSES" \
-    2>&1 | grep -E "^(Spark DStreams|  spark pass)"
+    2>&1 | tee "$LOGS/round-$round-spark.log" | grep -E "^Spark DStreams"
   echo "=== round $round: flink"
   java "${heap[@]}" -cp "$flink_cp" \
     io.sluice.contenders.flink.FlinkReadBench "$RECORDS" "$SLOTS" "$WARMUP" "$PASSES" \
-    2>&1 | grep -E "^(Flink|  flink pass)"
+    2>&1 | tee "$LOGS/round-$round-flink.log" | grep -E "^Flink"
 done

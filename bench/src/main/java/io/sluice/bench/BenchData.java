@@ -156,14 +156,18 @@ final class BenchData {
   }
 
   /**
-   * Wall-clock times of a run's batches, in microseconds, and the seconds from start to the last
-   * batch's end.
+   * Wall-clock times of a run's batches, in microseconds (among them the processing times of the
+   * batches with records, summed: Spark's measure), the process CPU time from the first batch's
+   * start to the end of the last batch with records, and the seconds from start to the last batch's
+   * end.
    */
   record BatchTimes(
       long batches,
       long dataBatches,
       long firstMicros,
       Histogram processing,
+      long dataProcessingMicros,
+      long batchCpuNanos,
       Histogram gaps,
       long startMicros,
       long stopMicros,
@@ -218,7 +222,8 @@ final class BenchData {
 
   /**
    * Like {@link #runUntilStopped(StreamingContext, ManualClock, Duration)}, the clock set {@code
-   * ahead} intervals forward at once when {@code ahead > 0}.
+   * ahead} intervals forward at once when {@code ahead > 0}; with a null {@code clock}, the
+   * context's own clock (the system's) paces the batches, one per {@code interval}.
    */
   static BatchTimes runUntilStopped(
       StreamingContext ctx, ManualClock clock, Duration interval, int ahead)
@@ -227,6 +232,9 @@ final class BenchData {
     Histogram gaps = new Histogram(3);
     long[] firstStartAndLastEnd = new long[2];
     long[] firstAndData = {-1, 0};
+    long[] dataProcessing = new long[1];
+    // process CPU at the first batch's start and at the end of the last batch with records
+    long[] cpu = {-1, -1};
     ctx.addStreamingListener(
         new StreamingListener() {
           // By batch id: a batch's commit may overlap the next batch's jobs, so the next batch
@@ -240,6 +248,7 @@ final class BenchData {
             started.put(batch.batchId(), now);
             if (firstStartAndLastEnd[0] == 0) {
               firstStartAndLastEnd[0] = now;
+              cpu[0] = Passes.processCpuNanos();
             } else {
               // 0 when it started before the previous batch was reported completed
               Long previous = completedAt.get(batch.batchId() - 1);
@@ -259,15 +268,19 @@ final class BenchData {
             }
             if (batch.numRecords() > 0) {
               firstAndData[1]++;
+              dataProcessing[0] += took;
+              cpu[1] = Passes.processCpuNanos();
             }
-            if (ahead <= 0) {
+            if (ahead <= 0 && clock != null) {
               clock.advance(interval);
             }
           }
         });
     long t0 = System.nanoTime();
     ctx.start();
-    clock.advance(ahead <= 0 ? interval : interval.multipliedBy(ahead));
+    if (clock != null) {
+      clock.advance(ahead <= 0 ? interval : interval.multipliedBy(ahead));
+    }
     if (!ctx.awaitTermination(Duration.ofMinutes(10))) {
       ctx.stop(false);
       throw new IllegalStateException(
@@ -281,6 +294,8 @@ final class BenchData {
         firstAndData[1],
         firstAndData[0],
         processing,
+        dataProcessing[0],
+        cpu[1] < 0 ? 0 : cpu[1] - cpu[0],
         gaps,
         (firstStartAndLastEnd[0] - t0) / 1000,
         (end - firstStartAndLastEnd[1]) / 1000,

@@ -21,10 +21,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -57,6 +60,14 @@ import picocli.CommandLine.Option;
  * the next batch's jobs, as in a stream that fell behind; with {@code --no-backlog} the clock is
  * advanced only when a batch is reported completed, so nothing overlaps a batch boundary.
  *
+ * <p>{@code limit_fetchers} is the same-work limit on {@code --slots} threads with each range's
+ * consumer polled by a thread of its own that feeds the reading thread over a bounded queue (the
+ * shape of Flink's source readers): it shows whether fetching ahead on more threads than slots
+ * would lift a slot's rate. {@code --paced} runs the Sluice readers as Spark's direct stream runs
+ * in {@code bench/contenders/compare.sh}, on the system clock, and takes Spark's measure. Each
+ * Sluice pass also prints its process CPU per record from its first batch's start to its last one's
+ * end, as Spark's and Flink's contenders do.
+ *
  * <p>{@code --forked-broker} runs the broker in a child JVM, as a real deployment has it: the
  * readers' JVM then has no broker threads, allocations or collections, and its CPU per record is
  * the readers' own.
@@ -75,6 +86,7 @@ public final class KafkaReadBench implements Callable<Integer> {
     PINNED_ON_SLOTS,
     LIMIT,
     LIMIT_ON_SLOTS,
+    LIMIT_FETCHERS,
     SLUICE,
     SLUICE_COUNT,
     SLUICE_PIECES
@@ -82,6 +94,9 @@ public final class KafkaReadBench implements Callable<Integer> {
 
   private static final String TOPIC = "bench-read";
   private static final Duration INTERVAL = Duration.ofSeconds(1);
+
+  /** Polls a {@code limit_fetchers} fetcher may hold for its reading thread. */
+  private static final int FETCH_AHEAD_POLLS = 8;
 
   @Option(names = "--records", description = "Records in the topic, default ${DEFAULT-VALUE}.")
   long records = 5_000_000;
@@ -151,6 +166,15 @@ public final class KafkaReadBench implements Callable<Integer> {
   boolean forkedBroker;
 
   @Option(
+      names = "--paced",
+      description =
+          "Run the Sluice readers on the system clock, one batch a second, as Spark's direct stream"
+              + " runs in bench/contenders/compare.sh, and take Spark's measure: records over the"
+              + " sum of the processing times of the batches with records (the start, the waits"
+              + " between batches and the stop left out). Overrides --backlog.")
+  boolean paced;
+
+  @Option(
       names = "--min-partitions",
       description =
           "DirectStreamOptions.minPartitions of the sluice_pieces reader (the job, each batch read"
@@ -165,6 +189,9 @@ public final class KafkaReadBench implements Callable<Integer> {
   boolean skipBadRecords;
 
   private final PrintStream out;
+
+  /** Per Sluice reader, each pass's process CPU per record while its batches ran. */
+  private final Map<String, List<Double>> batchCpus = new LinkedHashMap<>();
 
   /** A bench printing to standard output. */
   public KafkaReadBench() {
@@ -210,9 +237,12 @@ public final class KafkaReadBench implements Callable<Integer> {
         Runtime.getRuntime().maxMemory() >> 20);
     out.println(
         "Sluice clock: "
-            + (backlog
-                ? "set past every batch at once (backlog)"
-                : "advanced per batch (--no-backlog)"));
+            + (paced
+                ? "the system's, one batch a second (--paced); Sluice's figures are records over"
+                    + " the processing times of its batches with records (Spark's measure)"
+                : backlog
+                    ? "set past every batch at once (backlog)"
+                    : "advanced per batch (--no-backlog)"));
     out.println("load average (1, 5, 15 min) at start: " + Passes.loadAverage());
     if (bootstrapServers != null) {
       out.println(
@@ -255,6 +285,11 @@ public final class KafkaReadBench implements Callable<Integer> {
     String limitName = partitions + " pinned-range consumers, same work";
     String slotsLimitName =
         partitions + " pinned-range consumers on " + slots + " threads, same work";
+    String fetchersName =
+        partitions
+            + " pinned-range consumers on "
+            + slots
+            + " threads, same work, each fetching on its own thread";
     String sluiceName = "sluice direct stream, " + slots + " slots";
     String countName = "sluice direct stream, count only, " + slots + " slots";
     String piecesName =
@@ -264,25 +299,45 @@ public final class KafkaReadBench implements Callable<Integer> {
       contenders.put(rawName, () -> rate(rawPollLoop(params, ends)));
     }
     if (readers.contains(Reader.PINNED)) {
-      contenders.put(pinnedName, () -> rate(pinnedRanges(params, ends, partitions, false)));
+      contenders.put(
+          pinnedName,
+          () ->
+              rate(
+                  pinnedRanges(
+                      ends, partitions, (tp, until) -> readRange(params, tp, until, false))));
     }
     if (readers.contains(Reader.PINNED_ON_SLOTS)) {
-      contenders.put(slotsPinnedName, () -> rate(pinnedRanges(params, ends, slots, false)));
+      contenders.put(
+          slotsPinnedName,
+          () ->
+              rate(pinnedRanges(ends, slots, (tp, until) -> readRange(params, tp, until, false))));
     }
     if (readers.contains(Reader.LIMIT)) {
-      contenders.put(limitName, () -> rate(pinnedRanges(params, ends, partitions, true)));
+      contenders.put(
+          limitName,
+          () ->
+              rate(
+                  pinnedRanges(
+                      ends, partitions, (tp, until) -> readRange(params, tp, until, true))));
     }
     if (readers.contains(Reader.LIMIT_ON_SLOTS)) {
-      contenders.put(slotsLimitName, () -> rate(pinnedRanges(params, ends, slots, true)));
+      contenders.put(
+          slotsLimitName,
+          () -> rate(pinnedRanges(ends, slots, (tp, until) -> readRange(params, tp, until, true))));
+    }
+    if (readers.contains(Reader.LIMIT_FETCHERS)) {
+      contenders.put(
+          fetchersName,
+          () -> rate(pinnedRanges(ends, slots, (tp, until) -> fetchAhead(params, tp, until))));
     }
     if (readers.contains(Reader.SLUICE)) {
-      contenders.put(sluiceName, () -> directStream(params, ends, true, 1));
+      contenders.put(sluiceName, () -> directStream(sluiceName, params, ends, true, 1));
     }
     if (readers.contains(Reader.SLUICE_COUNT)) {
-      contenders.put(countName, () -> directStream(params, ends, false, 1));
+      contenders.put(countName, () -> directStream(countName, params, ends, false, 1));
     }
     if (readers.contains(Reader.SLUICE_PIECES)) {
-      contenders.put(piecesName, () -> directStream(params, ends, true, minPartitions));
+      contenders.put(piecesName, () -> directStream(piecesName, params, ends, true, minPartitions));
     }
     Map<String, Double> cold = new HashMap<>();
     Map<String, List<Double>> cpu = new LinkedHashMap<>();
@@ -340,6 +395,13 @@ public final class KafkaReadBench implements Callable<Integer> {
                 "  %-52s %.0f ns/record%n",
                 name,
                 Passes.median(list.subList(Math.min(warmup, list.size()), list.size()))));
+    batchCpus.forEach(
+        (name, list) ->
+            out.printf(
+                Locale.ROOT,
+                "  %-52s %.0f ns/record from its first batch's start to its last one's end%n",
+                name,
+                Passes.median(list.subList(Math.min(warmup, list.size()), list.size()))));
     ratio("sluice / same-work limit", sluice, limit, "(target >= 0.90)");
     ratio("sluice / same-work limit on " + slots + " threads", sluice, slotsLimit, "");
     ratio("sluice / pinned-range", sluice, pinned, "");
@@ -375,10 +437,10 @@ public final class KafkaReadBench implements Callable<Integer> {
   private Passes.Pass withCpu(
       Map<String, Double> first, Map<String, List<Double>> cpu, String name, Passes.Pass pass) {
     return () -> {
-      long cpu0 = processCpuNanos();
+      long cpu0 = Passes.processCpuNanos();
       long jit0 = compilationMillis();
       double figure = pass.run();
-      double perRecord = (processCpuNanos() - cpu0) / (double) records;
+      double perRecord = (Passes.processCpuNanos() - cpu0) / (double) records;
       out.printf(
           Locale.ROOT,
           "    process cpu %.0f ns/record, jit compiling %d ms%n",
@@ -395,14 +457,6 @@ public final class KafkaReadBench implements Callable<Integer> {
     java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     return jit != null && jit.isCompilationTimeMonitoringSupported()
         ? jit.getTotalCompilationTime()
-        : 0;
-  }
-
-  /** This process's CPU time so far, or 0 where the JVM does not tell. */
-  private static long processCpuNanos() {
-    return ManagementFactory.getOperatingSystemMXBean()
-            instanceof com.sun.management.OperatingSystemMXBean os
-        ? os.getProcessCpuTime()
         : 0;
   }
 
@@ -500,21 +554,24 @@ public final class KafkaReadBench implements Callable<Integer> {
     return new Timed(kept, seconds, closeNanos);
   }
 
+  /** Reads {@code [0, until)} of one partition with its own consumer. */
+  @FunctionalInterface
+  private interface RangeRead {
+    Read read(TopicPartition tp, long until) throws Exception;
+  }
+
   /**
-   * One consumer per partition, each reading [0, end) of its partition by position, on {@code
-   * threads} threads (one per partition, or fewer, which take the next partition as they finish, as
-   * task slots take tasks); with {@code work}, each applies the job's {@link #transform} and {@link
-   * #keep} inline and counts what it keeps.
+   * Every partition's {@code [0, end)} read by {@code read}, on {@code threads} threads (one per
+   * partition, or fewer, which take the next partition as they finish, as task slots take tasks).
    */
-  private static Timed pinnedRanges(
-      Map<String, Object> params, Map<TopicPartition, Long> ends, int threads, boolean work)
+  private static Timed pinnedRanges(Map<TopicPartition, Long> ends, int threads, RangeRead read)
       throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       long t0 = System.nanoTime();
       List<Future<Read>> parts = new ArrayList<>();
       for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-        parts.add(pool.submit(() -> readRange(params, e.getKey(), 0, e.getValue(), work)));
+        parts.add(pool.submit(() -> read.read(e.getKey(), e.getValue())));
       }
       long total = 0;
       long lastDone = t0;
@@ -530,14 +587,18 @@ public final class KafkaReadBench implements Callable<Integer> {
     }
   }
 
+  /**
+   * {@code [0, until)} of {@code tp} read by position with one consumer; with {@code work}, the
+   * job's {@link #transform} and {@link #keep} applied inline, counting what it keeps.
+   */
   private static Read readRange(
-      Map<String, Object> params, TopicPartition tp, long from, long until, boolean work) {
+      Map<String, Object> params, TopicPartition tp, long until, boolean work) {
     long kept = 0;
     KafkaConsumer<String, String> consumer = new KafkaConsumer<>(rawParams(params));
     long closeNanos;
     try {
       consumer.assign(List.of(tp));
-      consumer.seek(tp, from);
+      consumer.seek(tp, 0);
       while (consumer.position(tp) < until) {
         for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200)).records(tp)) {
           if (r.offset() < until && (work ? keep(transform(r.value())) : keep(r.value()))) {
@@ -555,12 +616,85 @@ public final class KafkaReadBench implements Callable<Integer> {
   }
 
   /**
+   * {@code [0, until)} of {@code tp} with the job's work, as {@link #readRange} does, but polled by
+   * a thread of its own that hands each poll's records over a queue of up to {@link
+   * #FETCH_AHEAD_POLLS} polls, so that the consumer always has its next fetch in flight while the
+   * reading thread works (the shape of Flink's source readers, whose fetcher threads feed a task).
+   */
+  private static Read fetchAhead(Map<String, Object> params, TopicPartition tp, long until)
+      throws Exception {
+    BlockingQueue<List<ConsumerRecord<String, String>>> polls =
+        new ArrayBlockingQueue<>(FETCH_AHEAD_POLLS);
+    AtomicLong closeNanos = new AtomicLong();
+    ExecutorService fetcher = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> fetching =
+          fetcher.submit(
+              () -> {
+                KafkaConsumer<String, String> consumer = new KafkaConsumer<>(rawParams(params));
+                try {
+                  consumer.assign(List.of(tp));
+                  consumer.seek(tp, 0);
+                  while (consumer.position(tp) < until) {
+                    List<ConsumerRecord<String, String>> records =
+                        consumer.poll(Duration.ofMillis(200)).records(tp);
+                    if (!records.isEmpty()) {
+                      polls.put(records);
+                    }
+                  }
+                  polls.put(List.of());
+                } finally {
+                  closeNanos.set(closeTimed(consumer));
+                }
+                return null;
+              });
+      long kept = 0;
+      for (List<ConsumerRecord<String, String>> records = take(polls, fetching, tp);
+          !records.isEmpty();
+          records = take(polls, fetching, tp)) {
+        for (ConsumerRecord<String, String> r : records) {
+          if (r.offset() < until && keep(transform(r.value()))) {
+            kept++;
+          }
+        }
+      }
+      long readNanos = System.nanoTime();
+      fetching.get();
+      return new Read(kept, readNanos, closeNanos.get());
+    } finally {
+      fetcher.shutdownNow();
+    }
+  }
+
+  /** The next poll from {@code polls}; fails with the fetcher's failure if it ended by one. */
+  private static List<ConsumerRecord<String, String>> take(
+      BlockingQueue<List<ConsumerRecord<String, String>>> polls,
+      Future<?> fetching,
+      TopicPartition tp)
+      throws Exception {
+    while (true) {
+      List<ConsumerRecord<String, String>> records = polls.poll(100, TimeUnit.MILLISECONDS);
+      if (records != null) {
+        return records;
+      }
+      if (fetching.isDone()) {
+        fetching.get();
+        throw new IllegalStateException("the fetcher of " + tp + " ended without its end mark");
+      }
+    }
+  }
+
+  /**
    * The direct stream over [0, end) of every partition, {@code map(transform)}, {@code
    * filter(keep)}, {@code count} (only {@code count} without {@code work}), each batch read in at
    * least {@code minPartitions} pieces; stops by itself at the end.
    */
   private double directStream(
-      Map<String, Object> params, Map<TopicPartition, Long> ends, boolean work, int minPartitions)
+      String name,
+      Map<String, Object> params,
+      Map<TopicPartition, Long> ends,
+      boolean work,
+      int minPartitions)
       throws Exception {
     List<OffsetRange> ranges = new ArrayList<>();
     long maxLag = 0;
@@ -570,13 +704,12 @@ public final class KafkaReadBench implements Callable<Integer> {
     }
     long perPartitionPerBatch = Math.max(1, (maxLag + batchesPerPass - 1) / batchesPerPass);
     ManualClock clock = new ManualClock();
-    StreamingContext ctx =
+    StreamingContext.Builder builder =
         StreamingContext.builder()
             .appName("kafka-read-bench")
             .batchInterval(INTERVAL)
-            .parallelism(slots)
-            .clock(clock)
-            .build();
+            .parallelism(slots);
+    StreamingContext ctx = paced ? builder.build() : builder.clock(clock).build();
     AtomicLong kept = new AtomicLong();
     DStream<ConsumerRecord<String, String>> stream =
         KafkaDirect.<String, String>createDirectStream(
@@ -598,15 +731,24 @@ public final class KafkaReadBench implements Callable<Integer> {
     }
     long t0 = System.nanoTime();
     BenchData.BatchTimes times =
-        BenchData.runUntilStopped(ctx, clock, INTERVAL, backlog ? batchesPerPass + 1 : 0);
-    double seconds = times.secondsToLastBatch();
+        paced
+            ? BenchData.runUntilStopped(ctx, null, INTERVAL, 0)
+            : BenchData.runUntilStopped(ctx, clock, INTERVAL, backlog ? batchesPerPass + 1 : 0);
+    double seconds = paced ? times.dataProcessingMicros() / 1e6 : times.secondsToLastBatch();
     out.printf(
         Locale.ROOT,
-        "    %.2f s to the last batch's end (stopped after %.2f s): %s%n",
+        "    %.2f s %s (stopped after %.2f s): %s%n",
         seconds,
+        paced ? "of processing in batches with records" : "to the last batch's end",
         Passes.secondsSince(t0),
         times.describe());
     check(kept.get());
+    double batchCpu = times.batchCpuNanos() / (double) records;
+    out.printf(
+        Locale.ROOT,
+        "    process cpu from the first batch's start to the last batch's end %.0f ns/record%n",
+        batchCpu);
+    batchCpus.computeIfAbsent(name, k -> new ArrayList<>()).add(batchCpu);
     return kept.get() / seconds;
   }
 

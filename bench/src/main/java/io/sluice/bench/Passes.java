@@ -125,4 +125,12 @@ final class Passes {
   static double secondsSince(long t0) {
     return (System.nanoTime() - t0) / 1e9;
   }
+
+  /** This process's CPU time so far, or 0 where the JVM does not tell. */
+  static long processCpuNanos() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime()
+        : 0;
+  }
 }

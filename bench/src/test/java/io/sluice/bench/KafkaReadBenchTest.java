@@ -35,6 +35,8 @@ class KafkaReadBenchTest {
             "sluice count-only / pinned-range",
             "sluice direct stream, minPartitions 8, 2 slots",
             "sluice minPartitions 8 / sluice",
+            "4 pinned-range consumers on 2 threads, same work, each fetching on its own thread",
+            "ns/record from its first batch's start to its last one's end",
             "jit compiling");
   }
 
@@ -64,6 +66,35 @@ class KafkaReadBenchTest {
     // each reader checks that it read exactly --records records, or the bench fails
     assertThat(code).as(printed).isZero();
     assertThat(printed).contains("broker: external, at ", "sluice / same-work limit = ");
+  }
+
+  @Test
+  void pacedRunsTheStreamOnTheSystemClockAndDividesByItsBatchesProcessing() {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+
+    int code =
+        new CommandLine(new KafkaReadBench(out))
+            .execute(
+                "--records",
+                "2000",
+                "--readers",
+                "sluice",
+                "--paced",
+                "--batches-per-pass",
+                "2",
+                "--warmup",
+                "0",
+                "--passes",
+                "1");
+
+    String printed = buf.toString(StandardCharsets.UTF_8);
+    // the reader checks that it read exactly --records records, or the bench fails
+    assertThat(code).as(printed).isZero();
+    assertThat(printed)
+        .contains("Sluice clock: the system's, one batch a second (--paced)")
+        .containsPattern("s of processing in batches with records \\(stopped after [0-9.]+ s\\)")
+        .contains(" batches (2 with records)");
   }
 
   @Test

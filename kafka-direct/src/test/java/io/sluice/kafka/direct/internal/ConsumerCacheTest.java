@@ -12,8 +12,8 @@ import io.sluice.testkit.EmbeddedKafkaExtension;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.TopicPartition;
@@ -182,9 +182,14 @@ class ConsumerCacheTest {
       assertThat(created).as("p1's task made its own reader").hasValue(2);
       assertThat(own.cached()).isTrue();
 
-      CompletableFuture<ConsumerCache.Lease> waiting =
-          CompletableFuture.supplyAsync(() -> cache.checkout(p0, 0, false));
-      assertThat(waiting).as("p0's task waits for the reader under way").isNotDone();
+      FutureTask<ConsumerCache.Lease> waiting =
+          new FutureTask<>(() -> cache.checkout(p0, 0, false));
+      Thread task = new Thread(waiting, "p0-task");
+      task.start();
+      // p0's task waits (Object.wait in the cache) for the reader under way
+      await().atMost(TIMEOUT).until(() -> task.getState() == Thread.State.WAITING);
+      assertThat(waiting).isNotDone();
+      assertThat(created).as("p0's task made no reader of its own").hasValue(2);
       release.countDown();
       ConsumerCache.Lease prepared = waiting.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       assertThat(firstRun(prepared.reader(), OffsetRange.of(p0, 0, 10)))

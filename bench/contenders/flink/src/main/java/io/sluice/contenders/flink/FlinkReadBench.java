@@ -22,7 +22,8 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * earliest to the latest offsets (bounded) at parallelism {@code slots} in a local mini-cluster,
  * the same {@code map} → {@code filter} → count. A pass's rate is the records over the time from
  * the first record entering {@code map} to the last one counted: the job's submission, deployment
- * and split discovery are left out in Flink's favour (the job's net runtime is printed too). Each
+ * and split discovery are left out in Flink's favour (the job's net runtime is printed too), as is
+ * the process CPU per record over that time. Each
  * pass is a new job (and consumer group); the first {@code warmup} passes are not counted.
  *
  * <p>Arguments: {@code records slots warmup passes}; the broker from {@code BOOTSTRAP_SERVERS}.
@@ -33,6 +34,8 @@ public final class FlinkReadBench {
   static final AtomicLong KEPT = new AtomicLong();
   static final LongAccumulator FIRST = new LongAccumulator(Math::min, Long.MAX_VALUE);
   static final LongAccumulator LAST = new LongAccumulator(Math::max, Long.MIN_VALUE);
+  static final AtomicLong FIRST_CPU = new AtomicLong(-1);
+  static final LongAccumulator LAST_CPU = new LongAccumulator(Math::max, Long.MIN_VALUE);
 
   private FlinkReadBench() {}
 
@@ -43,10 +46,13 @@ public final class FlinkReadBench {
     int passes = Integer.parseInt(args[3]);
     String bootstrap = System.getenv("BOOTSTRAP_SERVERS");
     List<Double> rates = new ArrayList<>();
+    List<Double> cpus = new ArrayList<>();
     for (int pass = 0; pass < warmup + passes; pass++) {
       KEPT.set(0);
       FIRST.reset();
       LAST.reset();
+      FIRST_CPU.set(-1);
+      LAST_CPU.reset();
       StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(slots);
       KafkaSource<String> source =
           KafkaSource.<String>builder()
@@ -68,27 +74,33 @@ public final class FlinkReadBench {
       }
       double seconds = (LAST.get() - FIRST.get()) / 1e9;
       double rate = records / seconds;
+      double cpu = (LAST_CPU.get() - FIRST_CPU.get()) / (double) records;
       System.out.printf(
           Locale.ROOT,
-          "  flink pass %d %s %,.0f records/s (first to last record %.2f s; job net runtime %d"
-              + " ms)%n",
+          "  flink pass %d %s %,.0f records/s, process cpu %.0f ns/record (first to last record"
+              + " %.2f s; job net runtime %d ms)%n",
           pass,
           pass < warmup ? "warm-up " : "measured",
           rate,
+          cpu,
           seconds,
           result.getNetRuntime(TimeUnit.MILLISECONDS));
       if (pass >= warmup) {
         rates.add(rate);
+        cpus.add(cpu);
       }
     }
     Collections.sort(rates);
+    Collections.sort(cpus);
     System.out.printf(
         Locale.ROOT,
-        "Flink %s, parallelism %d: median of %d warm passes %,.0f records/s%n",
+        "Flink %s, parallelism %d: median of %d warm passes %,.0f records/s, process cpu %.0f"
+            + " ns/record%n",
         org.apache.flink.runtime.util.EnvironmentInformation.getVersion(),
         slots,
         passes,
-        rates.get(rates.size() / 2));
+        rates.get(rates.size() / 2),
+        cpus.get(cpus.size() / 2));
   }
 
   /** KafkaReadBench's map, noting when the first record arrives. */
@@ -100,6 +112,7 @@ public final class FlinkReadBench {
       if (!started) {
         started = true;
         FIRST.accumulate(System.nanoTime());
+        FIRST_CPU.compareAndSet(-1, processCpuNanos());
       }
       int head = Math.min(8, v.length());
       StringBuilder b = new StringBuilder(v.length() + 5);
@@ -126,8 +139,15 @@ public final class FlinkReadBench {
     @Override
     public void close() {
       LAST.accumulate(System.nanoTime());
+      LAST_CPU.accumulate(processCpuNanos());
       KEPT.addAndGet(count);
     }
+  }
+
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /** KafkaReadBench's filter. */

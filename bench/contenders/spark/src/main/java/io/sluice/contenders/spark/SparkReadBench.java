@@ -20,6 +20,7 @@ import org.apache.spark.streaming.kafka010.LocationStrategies;
 import org.apache.spark.streaming.scheduler.BatchInfo;
 import org.apache.spark.streaming.scheduler.StreamingListener;
 import org.apache.spark.streaming.scheduler.StreamingListenerBatchCompleted;
+import org.apache.spark.streaming.scheduler.StreamingListenerBatchStarted;
 
 /**
  * Spark Streaming's Kafka direct stream (DStreams, {@code spark-streaming-kafka-0-10}) on the data
@@ -28,7 +29,8 @@ import org.apache.spark.streaming.scheduler.StreamingListenerBatchCompleted;
  * local[slots]}, the same {@code map} → {@code filter} → {@code count}. A pass's rate is the
  * records over the sum of its batches' processing times (Spark's own {@code processingDelay}):
  * Spark's batches run at their 1 s wall-clock times, and the waits between them, its start and its
- * scheduling delays are left out in its favour. Each pass is a new streaming context (and consumer
+ * scheduling delays are left out in its favour. Also printed: the process CPU per record from the
+ * first batch's start to the end of the last batch with records. Each pass is a new streaming context (and consumer
  * group) on the same Spark context; the first {@code warmup} passes are not counted.
  *
  * <p>Arguments: {@code records slots batches warmup passes}; the broker from {@code
@@ -58,45 +60,60 @@ public final class SparkReadBench {
             .set("spark.streaming.backpressure.enabled", "false")
             .set("spark.streaming.kafka.maxRatePerPartition", String.valueOf(perPartitionPerBatch));
     List<Double> rates = new ArrayList<>();
+    List<Double> cpus = new ArrayList<>();
     try (JavaSparkContext sc = new JavaSparkContext(conf)) {
       sc.setLogLevel("WARN");
       for (int pass = 0; pass < warmup + passes; pass++) {
-        double rate = pass(sc, bootstrap, records, pass);
+        double[] rateAndCpu = pass(sc, bootstrap, records, pass);
         System.out.printf(
             Locale.ROOT,
-            "  spark pass %d %s %,.0f records/s%n",
+            "  spark pass %d %s %,.0f records/s, process cpu %.0f ns/record%n",
             pass,
             pass < warmup ? "warm-up " : "measured",
-            rate);
+            rateAndCpu[0],
+            rateAndCpu[1]);
         if (pass >= warmup) {
-          rates.add(rate);
+          rates.add(rateAndCpu[0]);
+          cpus.add(rateAndCpu[1]);
         }
       }
     }
     Collections.sort(rates);
+    Collections.sort(cpus);
     System.out.printf(
         Locale.ROOT,
-        "Spark DStreams %s, local[%d]: median of %d warm passes %,.0f records/s%n",
+        "Spark DStreams %s, local[%d]: median of %d warm passes %,.0f records/s, process cpu %.0f"
+            + " ns/record%n",
         org.apache.spark.package$.MODULE$.SPARK_VERSION(),
         slots,
         passes,
-        rates.get(rates.size() / 2));
+        rates.get(rates.size() / 2),
+        cpus.get(cpus.size() / 2));
   }
 
-  private static double pass(JavaSparkContext sc, String bootstrap, long records, int pass)
+  /** One pass: its rate and its process CPU per record while its batches ran. */
+  private static double[] pass(JavaSparkContext sc, String bootstrap, long records, int pass)
       throws Exception {
     KEPT.set(0);
     AtomicLong processingMs = new AtomicLong();
     AtomicLong batchRecords = new AtomicLong();
+    AtomicLong firstCpu = new AtomicLong(-1);
+    AtomicLong lastCpu = new AtomicLong(-1);
     JavaStreamingContext ssc = new JavaStreamingContext(sc, Durations.seconds(1));
     ssc.addStreamingListener(
         new StreamingListener() {
+          @Override
+          public void onBatchStarted(StreamingListenerBatchStarted started) {
+            firstCpu.compareAndSet(-1, processCpuNanos());
+          }
+
           @Override
           public void onBatchCompleted(StreamingListenerBatchCompleted completed) {
             BatchInfo info = completed.batchInfo();
             if (info.numRecords() > 0) {
               processingMs.addAndGet((Long) info.processingDelay().get());
               batchRecords.addAndGet(info.numRecords());
+              lastCpu.set(processCpuNanos());
             }
           }
         });
@@ -126,7 +143,15 @@ public final class SparkReadBench {
       throw new IllegalStateException(
           "read " + KEPT.get() + " (" + batchRecords.get() + " in batches), expected " + records);
     }
-    return records / (processingMs.get() / 1000.0);
+    return new double[] {
+      records / (processingMs.get() / 1000.0), (lastCpu.get() - firstCpu.get()) / (double) records
+    };
+  }
+
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /** KafkaReadBench's map: the first 8 characters reversed, then the rest, '|' and the length. */
