@@ -350,6 +350,7 @@ public final class KafkaReadBench implements Callable<Integer> {
     List<Double> slotsPinned = figures.getOrDefault(slotsPinnedName, none);
     List<Double> limit = figures.getOrDefault(limitName, none);
     List<Double> slotsLimit = figures.getOrDefault(slotsLimitName, none);
+    List<Double> fetchers = figures.getOrDefault(fetchersName, none);
     List<Double> sluice = figures.getOrDefault(sluiceName, none);
     List<Double> count = figures.getOrDefault(countName, none);
     List<Double> pieces = figures.getOrDefault(piecesName, none);
@@ -403,6 +404,11 @@ public final class KafkaReadBench implements Callable<Integer> {
                 name,
                 Passes.median(list.subList(Math.min(warmup, list.size()), list.size()))));
     ratio("sluice / same-work limit", sluice, limit, "(target >= 0.90)");
+    ratio(
+        "same-work limit on " + slots + " threads with fetcher threads / without",
+        fetchers,
+        slotsLimit,
+        "");
     ratio("sluice / same-work limit on " + slots + " threads", sluice, slotsLimit, "");
     ratio("sluice / pinned-range", sluice, pinned, "");
     ratio("sluice count-only / pinned-range", count, pinned, "(target >= 0.95)");

@@ -36,6 +36,7 @@ class KafkaReadBenchTest {
             "sluice direct stream, minPartitions 8, 2 slots",
             "sluice minPartitions 8 / sluice",
             "4 pinned-range consumers on 2 threads, same work, each fetching on its own thread",
+            "same-work limit on 2 threads with fetcher threads / without = ",
             "ns/record from its first batch's start to its last one's end",
             "jit compiling");
   }
